@@ -1,0 +1,5 @@
+"""`python -m loadgate` is the `loadgate` command."""
+
+from loadgate.cli import main
+
+main()

@@ -1,0 +1,68 @@
+"""The error hierarchy and the process exit codes, in one table.
+
+    LoadgateError                 base; carries the exit code the CLI uses
+    ├── InputError        (2)     something the user gave us is wrong
+    │   ├── ScriptError           the locustfile is missing, broken or has no users
+    │   └── ConfigError           a flag, duration, tag, plan or URL is invalid
+    ├── RunError          (3)     the run could not be carried out
+    └── StoreError        (4)     the run store cannot be opened or written
+        └── RunNotFoundError           no stored run matches the reference given
+
+Library code raises these and never prints or exits; the CLI catches them at
+the edge, prints one line and exits with the code.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, documented in README's table."""
+
+    OK = 0
+    INTERNAL_ERROR = 1
+    BAD_INPUT = 2
+    RUN_FAILED = 3
+    STORE_ERROR = 4
+    REGRESSION = 98
+    THRESHOLDS_FAILED = 99
+    INTERRUPTED = 130
+
+
+class LoadgateError(Exception):
+    """Base of every error loadgate raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL_ERROR
+
+
+class InputError(LoadgateError):
+    """Something the user gave us is wrong; the message names it."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class ScriptError(InputError):
+    """The locustfile is missing, does not compile, or defines no User class."""
+
+
+class ConfigError(InputError):
+    """A flag, duration, tag, plan or URL has a value we cannot use."""
+
+
+class RunError(LoadgateError):
+    """The run could not be carried out (engine or target failed to start)."""
+
+    exit_code = ExitCode.RUN_FAILED
+
+
+class StoreError(LoadgateError):
+    """The run store cannot be opened, migrated or written."""
+
+    exit_code = ExitCode.STORE_ERROR
+
+
+class RunNotFoundError(StoreError):
+    """No stored run matches the reference given."""
+
+    exit_code = ExitCode.BAD_INPUT

@@ -1,0 +1,104 @@
+"""Plain data types that join the stages: engine → store → summary → reports.
+
+Everything here is a frozen value. Times are UTC; latencies carried as HDR
+histograms are in microseconds; a "second" is a Unix epoch second (int) in
+which requests *finished*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class RunStatus(StrEnum):
+    """Life cycle of a stored run."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewRun:
+    """What the engine knows about a run before it starts."""
+
+    name: str
+    script_path: str
+    script_text: str
+    host: str
+    started_at: datetime
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunInfo:
+    """A stored run's header: identity, settings and outcome."""
+
+    run_id: int
+    name: str
+    script_path: str
+    script_text: str
+    host: str
+    started_at: datetime
+    ended_at: datetime | None
+    status: RunStatus
+    status_reason: str
+    settings: Mapping[str, Any]
+    is_baseline: bool = False
+
+    @property
+    def duration_s(self) -> float:
+        if self.ended_at is None:
+            return 0.0
+        return max(0.0, (self.ended_at - self.started_at).total_seconds())
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointSecond:
+    """One endpoint's requests that finished within one wall-clock second.
+
+    `ok_status_counts` counts responses recorded as successes (including ones a
+    script accepted with catch_response, such as an expected 429);
+    `failed_status_counts` those recorded as failures. Status "0" means no HTTP
+    response (connection refused, reset, timeout). `histogram` is the HDR
+    histogram of response times in microseconds, in HdrHistogram's compressed
+    encoding; `out_of_range` counts samples the histogram could not hold.
+    """
+
+    second: int
+    method: str
+    name: str
+    requests: int
+    failures: int
+    bytes_received: int
+    histogram: bytes
+    ok_status_counts: Mapping[str, int] = field(default_factory=dict)
+    failed_status_counts: Mapping[str, int] = field(default_factory=dict)
+    errors: Mapping[str, int] = field(default_factory=dict)
+    out_of_range: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class UsersSample:
+    """How many users were running at the end of one second."""
+
+    second: int
+    users: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunListing:
+    """One line of `loadgate runs`: a run with its totals."""
+
+    run: RunInfo
+    requests: int
+    failures: int
+
+    @property
+    def error_rate(self) -> float:
+        return self.failures / self.requests if self.requests else 0.0
