@@ -1,0 +1,23 @@
+"""Latency histograms and the maths of summaries, from stored data."""
+
+from loadgate.stats.histogram import HIGHEST_US, LOWEST_US, LatencyHistogram
+from loadgate.stats.summary import (
+    TOTAL_NAME,
+    EndpointSummary,
+    ErrorGroup,
+    RunSummary,
+    summarize,
+    summarize_endpoint,
+)
+
+__all__ = [
+    "HIGHEST_US",
+    "LOWEST_US",
+    "TOTAL_NAME",
+    "EndpointSummary",
+    "ErrorGroup",
+    "LatencyHistogram",
+    "RunSummary",
+    "summarize",
+    "summarize_endpoint",
+]
