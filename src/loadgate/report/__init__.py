@@ -1,0 +1,1 @@
+"""Renderers of stored runs: terminal, JSON (and HTML, JUnit, CSV)."""

@@ -1,0 +1,67 @@
+"""`loadgate runs` and `loadgate show`: stored runs, read back from the store alone."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from loadgate.cli.edge import handles_errors
+from loadgate.report.json_summary import summary_to_json
+from loadgate.report.terminal import STATUS_STYLES, format_duration, print_summary
+from loadgate.store import RunStore
+
+db_option = click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    envvar="LOADGATE_DB",
+    help="Run store: sqlite:///path or postgresql://... (default: LOADGATE_DB, "
+    "else a SQLite file in the user's data folder).",
+)
+
+
+@click.command()
+@db_option
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@handles_errors
+def runs(db_url: str | None, limit: int) -> None:
+    """List stored runs, newest first."""
+    with RunStore.open(db_url) as store:
+        listings = store.list_runs(limit=limit)
+        console = Console()
+        table = Table(caption=f"store: {store.url}", caption_justify="left")
+        for heading in ("ID", "Name", "Script", "Started (UTC)", "Duration"):
+            table.add_column(heading, no_wrap=heading != "Script")
+        for heading in ("Requests", "Errors"):
+            table.add_column(heading, justify="right")
+        table.add_column("Status")
+        for listing in listings:
+            run = listing.run
+            status = f"[{STATUS_STYLES[run.status]}]{run.status.value}[/]"
+            table.add_row(
+                str(run.run_id),
+                run.name,
+                run.script_path,
+                f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+                format_duration(run.duration_s),
+                f"{listing.requests:,}",
+                f"{listing.error_rate:.2%}",
+                status + (" ★" if run.is_baseline else ""),
+            )
+        console.print(table)
+
+
+@click.command()
+@click.argument("run_ref", metavar="RUN")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON summary instead.")
+@handles_errors
+def show(run_ref: str, db_url: str | None, as_json: bool) -> None:
+    """Print the summary of a stored run (RUN: an id, a run name, or 'last')."""
+    with RunStore.open(db_url) as store:
+        summary = store.summary(store.resolve(run_ref).run_id)
+    if as_json:
+        click.echo(summary_to_json(summary), nl=False)
+    else:
+        print_summary(summary, Console())

@@ -1,0 +1,79 @@
+"""The run summary as JSON: a stable document other tools can read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from loadgate.analysis.status_classes import status_breakdown
+from loadgate.errors import ConfigError
+from loadgate.stats.summary import EndpointSummary, RunSummary
+
+SCHEMA_VERSION = 1
+
+
+def _rounded(value_ms: float) -> float:
+    # HDR values are whole microseconds: three decimals of a millisecond are exact.
+    return round(value_ms, 3)
+
+
+def endpoint_to_dict(endpoint: EndpointSummary) -> dict[str, Any]:
+    breakdown = status_breakdown(endpoint.ok_status_counts, endpoint.failed_status_counts)
+    return {
+        "method": endpoint.method,
+        "name": endpoint.name,
+        "requests": endpoint.requests,
+        "failures": endpoint.failures,
+        "error_rate": round(endpoint.error_rate, 6),
+        "rps": round(endpoint.rps, 3),
+        "p50_ms": _rounded(endpoint.p50_ms),
+        "p90_ms": _rounded(endpoint.p90_ms),
+        "p95_ms": _rounded(endpoint.p95_ms),
+        "p99_ms": _rounded(endpoint.p99_ms),
+        "p999_ms": _rounded(endpoint.p999_ms),
+        "max_ms": _rounded(endpoint.max_ms),
+        "min_ms": _rounded(endpoint.min_ms),
+        "mean_ms": _rounded(endpoint.mean_ms),
+        "bytes_received": endpoint.bytes_received,
+        "status_counts": endpoint.status_counts,
+        "expected_status_counts": dict(breakdown.expected),
+        "unexpected_status_counts": dict(breakdown.unexpected),
+        "out_of_range": endpoint.out_of_range,
+    }
+
+
+def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
+    run = summary.run
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run.run_id,
+        "name": run.name,
+        "status": run.status.value,
+        "status_reason": run.status_reason,
+        "script": run.script_path,
+        "host": run.host,
+        "started_at": run.started_at.isoformat(),
+        "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+        "duration_s": round(summary.duration_s, 3),
+        "users_max": summary.users_max,
+        "settings": dict(run.settings),
+        "endpoints": [endpoint_to_dict(e) for e in summary.endpoints],
+        "total": endpoint_to_dict(summary.total),
+        "errors": [
+            {"method": e.method, "name": e.name, "message": e.message, "count": e.count}
+            for e in summary.errors
+        ],
+    }
+
+
+def summary_to_json(summary: RunSummary) -> str:
+    return json.dumps(summary_to_dict(summary), indent=2) + "\n"
+
+
+def write_json(summary: RunSummary, path: Path | str) -> None:
+    """Write the summary to `path`; an unwritable path is a ConfigError."""
+    try:
+        Path(path).write_text(summary_to_json(summary), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the JSON summary to {path}: {exc.strerror}") from exc
