@@ -1,0 +1,108 @@
+"""Engines for the two backends (SQLite pragmas, connect timeouts) and translating driver errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from loadgate.errors import StoreError
+
+CONNECT_TIMEOUT_S = 5
+SQLITE_BUSY_TIMEOUT_S = 10.0
+# Connection execution option naming how SQLite transactions BEGIN (DEFERRED or IMMEDIATE).
+SQLITE_BEGIN_OPTION = "loadgate_sqlite_begin"
+
+
+def create_store_engine(url: URL, display_url: str) -> Engine:
+    """An engine for `url`, connected once so that a bad URL fails here, fast."""
+    try:
+        engine = (
+            _sqlite_engine(url, display_url)
+            if url.get_backend_name() == "sqlite"
+            else (_postgresql_engine(url))
+        )
+    except (SQLAlchemyError, ImportError) as exc:
+        raise StoreError(f"cannot open the run store {display_url}: {describe(exc)}") from exc
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(
+            f"cannot open the run store {display_url}: {describe(exc, url.password)}"
+        ) from exc
+    return engine
+
+
+def _sqlite_engine(url: URL, display_url: str) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        folder = Path(database).absolute().parent
+        if not folder.is_dir():
+            raise StoreError(
+                f"cannot open the run store {display_url}: the folder {folder} does not exist"
+            )
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", _begin_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module's own transaction handling does not BEGIN before DDL,
+    # which would make migrations non-atomic: we BEGIN ourselves (_begin_sqlite).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL: readers (dashboard, `loadgate show`) never block the run writing.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        # NORMAL is crash-safe in WAL mode (only a power loss may lose the last
+        # commits) and saves an fsync per flush, which runs every second.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite(conn: Connection) -> None:
+    mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+    if mode not in ("DEFERRED", "IMMEDIATE"):
+        raise ValueError(f"{SQLITE_BEGIN_OPTION} must be DEFERRED or IMMEDIATE, not {mode!r}")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _postgresql_engine(url: URL) -> Engine:
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+    # pre-ping: a dashboard keeps its engine for hours, across server restarts.
+    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def describe(exc: BaseException, password: str | None = None) -> str:
+    """The driver's own message, on one line, without SQLAlchemy's boilerplate or a password."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    text = lines[0] if lines else type(cause).__name__
+    if password:
+        text = text.replace(password, "***")
+    return text
+
+
+@contextmanager
+def translated_errors(display_url: str, action: str) -> Iterator[None]:
+    """Turn database errors inside the block into one-line StoreErrors naming the store."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"{action} in the run store {display_url} failed: {describe(exc)}"
+        ) from exc

@@ -1,0 +1,57 @@
+"""Merging what arrived in pieces: duplicate endpoint-seconds and repeated user samples."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from loadgate.model import EndpointSecond, UsersSample
+from loadgate.stats import LatencyHistogram
+
+
+def merge_endpoint_seconds(seconds: Iterable[EndpointSecond]) -> list[EndpointSecond]:
+    """One EndpointSecond per (second, method, name), ordered by second, name, method.
+
+    Pieces of the same key are added (histograms merged, counts summed); a key
+    that arrived once is returned as stored, its histogram bytes untouched.
+    """
+    groups: dict[tuple[int, str, str], list[EndpointSecond]] = {}
+    for piece in seconds:
+        groups.setdefault((piece.second, piece.name, piece.method), []).append(piece)
+    # Sorted here rather than in SQL: PostgreSQL's collation may order names
+    # differently from SQLite's bytewise one, and both backends must agree.
+    return [
+        pieces[0] if len(pieces) == 1 else _merged(pieces)
+        for _key, pieces in sorted(groups.items(), key=lambda item: item[0])
+    ]
+
+
+def _merged(pieces: list[EndpointSecond]) -> EndpointSecond:
+    histogram = LatencyHistogram.merged(LatencyHistogram.decode(p.histogram) for p in pieces)
+    first = pieces[0]
+    return EndpointSecond(
+        second=first.second,
+        method=first.method,
+        name=first.name,
+        requests=sum(p.requests for p in pieces),
+        failures=sum(p.failures for p in pieces),
+        bytes_received=sum(p.bytes_received for p in pieces),
+        histogram=histogram.encode(),
+        ok_status_counts=_summed(p.ok_status_counts for p in pieces),
+        failed_status_counts=_summed(p.failed_status_counts for p in pieces),
+        errors=_summed(p.errors for p in pieces),
+        out_of_range=sum(p.out_of_range for p in pieces),
+    )
+
+
+def _summed(mappings: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for mapping in mappings:
+        total.update(mapping)
+    return dict(total)
+
+
+def latest_user_samples(samples: Iterable[UsersSample]) -> list[UsersSample]:
+    """One sample per second, ordered by second; of several, the last in `samples` wins."""
+    by_second = {sample.second: sample for sample in samples}
+    return [by_second[second] for second in sorted(by_second)]

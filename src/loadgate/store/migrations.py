@@ -1,0 +1,147 @@
+"""Schema migrations: plain named functions, each applied once, in its own transaction.
+
+A migration is frozen once released: it spells out its own tables rather than
+importing schema.py, so that later changes to schema.py (which come with a new
+migration) cannot change what an old migration does. Applied names are recorded
+in `schema_migrations`. Concurrent openers (a run and the dashboard) are
+serialised by an exclusive lock: BEGIN IMMEDIATE on SQLite, a transaction-level
+advisory lock on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from loadgate.errors import StoreError
+from loadgate.store.connection import SQLITE_BEGIN_OPTION
+from loadgate.store.schema import schema_migrations
+
+Migration = Callable[[Connection], None]
+
+# any constant: identifies loadgate's migration lock among advisory locks
+_PG_MIGRATION_LOCK_KEY = 0x10AD6A7E
+
+
+def m001_initial_schema(conn: Connection) -> None:
+    """Runs, their per-endpoint seconds and their user counts."""
+    md = sa.MetaData()
+    big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    sa.Table(
+        "runs",
+        md,
+        sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
+        *(sa.Column(name, sa.Text, nullable=False) for name in _RUN_TEXT_COLUMNS),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("status_reason", sa.Text, nullable=False),
+        sa.Column("settings", sa.Text, nullable=False),
+        sa.Column("is_baseline", sa.Boolean, nullable=False),
+        sa.Column("requests", sa.BigInteger, nullable=False),
+        sa.Column("failures", sa.BigInteger, nullable=False),
+        sa.Index("ix_runs_name_run_id", "name", "run_id"),
+        sqlite_autoincrement=True,
+    )
+    sa.Table(
+        "endpoint_seconds",
+        md,
+        sa.Column("id", big_id, primary_key=True, autoincrement=True),
+        _run_id_column(),
+        sa.Column("second", sa.BigInteger, nullable=False),
+        sa.Column("method", sa.Text, nullable=False),
+        sa.Column("name", sa.Text, nullable=False),
+        *(sa.Column(name, sa.BigInteger, nullable=False) for name in _SECOND_COUNT_COLUMNS),
+        sa.Column("histogram", sa.LargeBinary, nullable=False),
+        *(sa.Column(name, sa.Text, nullable=False) for name in _SECOND_JSON_COLUMNS),
+        sa.Index("ix_endpoint_seconds_run_id_second", "run_id", "second"),
+    )
+    sa.Table(
+        "users_samples",
+        md,
+        sa.Column("id", big_id, primary_key=True, autoincrement=True),
+        _run_id_column(),
+        sa.Column("second", sa.BigInteger, nullable=False),
+        sa.Column("users", sa.Integer, nullable=False),
+        sa.Index("ix_users_samples_run_id_second", "run_id", "second"),
+    )
+    md.create_all(conn, checkfirst=False)
+
+
+_RUN_TEXT_COLUMNS = ("name", "script_path", "script_text", "host")
+_SECOND_COUNT_COLUMNS = ("requests", "failures", "bytes_received", "out_of_range")
+_SECOND_JSON_COLUMNS = ("ok_status_counts", "failed_status_counts", "errors")
+
+
+def _run_id_column() -> sa.Column[int]:
+    return sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    )
+
+
+# In order; append new ones at the end, never edit or reorder released ones.
+MIGRATIONS: tuple[Migration, ...] = (m001_initial_schema,)
+
+
+def migrate(engine: Engine, display_url: str) -> list[str]:
+    """Apply the pending migrations; returns the names applied now."""
+    with engine.connect() as conn:
+        if not _pending(conn, display_url):
+            return []
+        applied_now: list[str] = []
+        for migration in MIGRATIONS:
+            with _exclusive_transaction(conn):
+                schema_migrations.create(conn, checkfirst=True)
+                if migration.__name__ in _applied(conn):
+                    continue  # another process got there first
+                migration(conn)
+                conn.execute(
+                    sa.insert(schema_migrations).values(
+                        name=migration.__name__, applied_at=datetime.now(UTC)
+                    )
+                )
+                applied_now.append(migration.__name__)
+        return applied_now
+
+
+def applied_migrations(conn: Connection) -> set[str]:
+    """The names recorded as applied (empty for a new database)."""
+    if not sa.inspect(conn).has_table(schema_migrations.name):
+        return set()
+    return _applied(conn)
+
+
+def _applied(conn: Connection) -> set[str]:
+    return set(conn.execute(sa.select(schema_migrations.c.name)).scalars())
+
+
+def _pending(conn: Connection, display_url: str) -> list[str]:
+    # An unlocked look first, so opening an up-to-date store never takes the write lock.
+    with conn.begin():
+        applied = applied_migrations(conn)
+    known = {migration.__name__ for migration in MIGRATIONS}
+    unknown = sorted(applied - known)
+    if unknown:
+        raise StoreError(
+            f"the run store {display_url} was written by a newer loadgate "
+            f"(unknown migrations: {', '.join(unknown)}); upgrade loadgate to use it"
+        )
+    return sorted(known - applied)
+
+
+@contextmanager
+def _exclusive_transaction(conn: Connection) -> Iterator[None]:
+    if conn.dialect.name == "sqlite":
+        conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    try:
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK_KEY)))
+            yield
+    finally:
+        if conn.dialect.name == "sqlite":
+            conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})

@@ -1,0 +1,247 @@
+"""RunStore: create, append to, finish and read back runs, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from loadgate.errors import RunNotFoundError
+from loadgate.model import EndpointSecond, NewRun, RunInfo, RunListing, RunStatus, UsersSample
+from loadgate.stats import RunSummary, summarize
+from loadgate.store import codec
+from loadgate.store.connection import create_store_engine, translated_errors
+from loadgate.store.merging import latest_user_samples, merge_endpoint_seconds
+from loadgate.store.migrations import migrate
+from loadgate.store.schema import endpoint_seconds, runs, users_samples
+from loadgate.store.url import default_db_url, mask_url, parse_db_url
+
+LAST_REF = "last"
+
+
+class RunStore:
+    """Stored runs. Open with RunStore.open(url); close it, or use it as a context manager.
+
+    Every method is one transaction. Database failures raise StoreError naming
+    the store (password masked); unknown runs raise RunNotFoundError. "Newest"
+    means the highest run id, i.e. the run created last, whatever the clocks said.
+    """
+
+    def __init__(self, engine: Engine, display_url: str) -> None:
+        self._engine = engine
+        self.url = display_url
+
+    @classmethod
+    def open(cls, url: str | None = None) -> RunStore:
+        """Open (and create or migrate) the store at `url`, or at default_db_url()."""
+        raw_url = url.strip() if url and url.strip() else default_db_url()
+        display_url = mask_url(raw_url)
+        engine = create_store_engine(parse_db_url(raw_url), display_url)
+        try:
+            with translated_errors(display_url, "migrating the schema"):
+                migrate(engine, display_url)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, display_url)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RunStore({self.url!r})"
+
+    @contextmanager
+    def _transaction(self, action: str) -> Iterator[Connection]:
+        with translated_errors(self.url, action), self._engine.begin() as conn:
+            yield conn
+
+    # -- writing -------------------------------------------------------------
+
+    def create_run(self, new: NewRun) -> int:
+        """Store a new run, status RUNNING; returns its id."""
+        values: dict[str, Any] = {
+            "name": new.name,
+            "script_path": new.script_path,
+            "script_text": new.script_text,
+            "host": new.host,
+            "started_at": codec.to_db_time(new.started_at),
+            "ended_at": None,
+            "status": RunStatus.RUNNING.value,
+            "status_reason": "",
+            "settings": codec.dump_json(new.settings),
+            "is_baseline": False,
+            "requests": 0,
+            "failures": 0,
+        }
+        with self._transaction("creating a run") as conn:
+            result = conn.execute(sa.insert(runs).values(values).returning(runs.c.run_id))
+            return int(result.scalar_one())
+
+    def append(
+        self, run_id: int, seconds: Sequence[EndpointSecond], users: Sequence[UsersSample] = ()
+    ) -> None:
+        """Add measured seconds and user counts to a run, in one transaction.
+
+        The same (second, method, name) may be appended more than once; readers
+        see the pieces merged.
+        """
+        if not seconds and not users:
+            return
+        with self._transaction(f"appending to run {run_id}") as conn:
+            # The totals first: it also tells whether the run exists, and on
+            # SQLite takes the write lock before any insert.
+            totals = conn.execute(
+                sa.update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(
+                    requests=runs.c.requests + sum(s.requests for s in seconds),
+                    failures=runs.c.failures + sum(s.failures for s in seconds),
+                )
+            )
+            if totals.rowcount == 0:
+                raise self._not_found(run_id)
+            if seconds:
+                rows = [codec.endpoint_second_row(run_id, s) for s in seconds]
+                conn.execute(sa.insert(endpoint_seconds), rows)
+            if users:
+                samples = [codec.users_sample_row(run_id, u) for u in users]
+                conn.execute(sa.insert(users_samples), samples)
+
+    def finish_run(
+        self, run_id: int, status: RunStatus, ended_at: datetime, reason: str = ""
+    ) -> None:
+        """Record how and when a run ended."""
+        values = {
+            "status": RunStatus(status).value,
+            "ended_at": codec.to_db_time(ended_at),
+            "status_reason": reason,
+        }
+        self._update_run(run_id, values, f"finishing run {run_id}")
+
+    def set_baseline(self, run_id: int, is_baseline: bool = True) -> None:
+        """Mark (or unmark) a run as a baseline for comparisons."""
+        self._update_run(run_id, {"is_baseline": is_baseline}, f"marking run {run_id}")
+
+    def _update_run(self, run_id: int, values: dict[str, Any], action: str) -> None:
+        with self._transaction(action) as conn:
+            result = conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(values))
+            if result.rowcount == 0:
+                raise self._not_found(run_id)
+
+    # -- reading runs --------------------------------------------------------
+
+    def get_run(self, run_id: int) -> RunInfo:
+        with self._transaction(f"reading run {run_id}") as conn:
+            return self._get_run(conn, run_id)
+
+    def _get_run(self, conn: Connection, run_id: int) -> RunInfo:
+        row = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).one_or_none()
+        if row is None:
+            raise self._not_found(run_id)
+        return codec.run_info(row)
+
+    def _not_found(self, run_id: int) -> RunNotFoundError:
+        return RunNotFoundError(f"no run {run_id} in {self.url}")
+
+    def resolve(self, ref: str) -> RunInfo:
+        """A run by reference: an id ("42"), "last" (the newest), or a name (its newest run)."""
+        text = ref.strip()
+        if text.isdigit():
+            return self.get_run(int(text))
+        query = sa.select(runs).order_by(runs.c.run_id.desc()).limit(1)
+        if text != LAST_REF:
+            query = query.where(runs.c.name == text)
+        with self._transaction(f"looking up run {text!r}") as conn:
+            row = conn.execute(query).one_or_none()
+        if row is not None:
+            return codec.run_info(row)
+        if text == LAST_REF:
+            raise RunNotFoundError(f"no runs yet in {self.url}, so there is no 'last' run")
+        raise RunNotFoundError(
+            f"no run with id or name {text!r} in {self.url} "
+            f"(give a run id, a run name, or '{LAST_REF}')"
+        )
+
+    def list_runs(self, limit: int = 50) -> list[RunListing]:
+        """The newest `limit` runs, newest first, with their request and failure totals."""
+        query = sa.select(runs).order_by(runs.c.run_id.desc()).limit(limit)
+        with self._transaction("listing runs") as conn:
+            rows = conn.execute(query).all()
+        return [
+            RunListing(run=codec.run_info(row), requests=row.requests, failures=row.failures)
+            for row in rows
+        ]
+
+    def latest_baseline(self, name: str | None = None) -> RunInfo | None:
+        """The newest run marked as a baseline (with that name, if given)."""
+        query = sa.select(runs).where(runs.c.is_baseline.is_(True))
+        if name is not None:
+            query = query.where(runs.c.name == name)
+        query = query.order_by(runs.c.run_id.desc()).limit(1)
+        with self._transaction("looking up the baseline") as conn:
+            row = conn.execute(query).one_or_none()
+        return None if row is None else codec.run_info(row)
+
+    # -- reading measurements -------------------------------------------------
+
+    def endpoint_seconds(
+        self, run_id: int, *, since_second: int | None = None
+    ) -> list[EndpointSecond]:
+        """The run's endpoint-seconds (from `since_second` on, if given), duplicates merged.
+
+        Ordered by second, then name, then method.
+        """
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            return self._endpoint_seconds(conn, run_id, since_second)
+
+    def user_samples(self, run_id: int, *, since_second: int | None = None) -> list[UsersSample]:
+        """The run's user counts, one per second (the last written wins), ordered by second."""
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            return self._user_samples(conn, run_id, since_second)
+
+    def summary(self, run_id: int) -> RunSummary:
+        """loadgate.stats.summarize over the run's stored data, read in one transaction."""
+        with self._transaction(f"reading run {run_id}") as conn:
+            run = self._get_run(conn, run_id)
+            seconds = self._endpoint_seconds(conn, run_id, None)
+            users = self._user_samples(conn, run_id, None)
+        return summarize(run, seconds, users)
+
+    def _endpoint_seconds(
+        self, conn: Connection, run_id: int, since_second: int | None
+    ) -> list[EndpointSecond]:
+        query = sa.select(endpoint_seconds).where(endpoint_seconds.c.run_id == run_id)
+        if since_second is not None:
+            query = query.where(endpoint_seconds.c.second >= since_second)
+        rows = conn.execute(query.order_by(endpoint_seconds.c.id))
+        return merge_endpoint_seconds(codec.endpoint_second(row) for row in rows)
+
+    def _user_samples(
+        self, conn: Connection, run_id: int, since_second: int | None
+    ) -> list[UsersSample]:
+        query = sa.select(users_samples.c.second, users_samples.c.users).where(
+            users_samples.c.run_id == run_id
+        )
+        if since_second is not None:
+            query = query.where(users_samples.c.second >= since_second)
+        rows = conn.execute(query.order_by(users_samples.c.id))
+        return latest_user_samples(UsersSample(second=r.second, users=r.users) for r in rows)

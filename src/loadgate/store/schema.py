@@ -1,0 +1,91 @@
+"""The current tables, as the queries see them (migrations.py creates them).
+
+Layout and why:
+
+- `runs`: one row per run. `settings` is JSON text. `requests` and `failures`
+  are running totals, kept by `append` in the same transaction as the rows they
+  count, so `list_runs` reads one row per run instead of summing every second.
+- `endpoint_seconds`: append-only, one row per (second, method, name) per
+  append. No unique key on purpose: the same second may arrive twice (late
+  requests, several workers), and merging HDR histograms on write would mean a
+  read-decode-add-encode under a lock on every flush; readers merge instead,
+  which costs only where duplicates exist. Status counts and error messages
+  are JSON text columns, not child tables: they are always read with their row
+  and never filtered in SQL, so one row per endpoint-second keeps a flush to one
+  executemany, and JSON text (not PostgreSQL's JSONB) reads back exactly the
+  mapping that was written on both backends. `histogram` holds
+  LatencyHistogram.encode() bytes (HDR's compressed encoding).
+- `users_samples`: append-only; the last written sample of a second wins.
+- `schema_migrations`: the names of the migrations applied (sqlite-utils style).
+
+Times are UTC. Child rows go with their run (ON DELETE CASCADE).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+# SQLite only auto-numbers an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit keys.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+metadata = sa.MetaData()
+
+schema_migrations = sa.Table(
+    "schema_migrations",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("script_path", sa.Text, nullable=False),
+    sa.Column("script_text", sa.Text, nullable=False),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status_reason", sa.Text, nullable=False),
+    sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("is_baseline", sa.Boolean, nullable=False),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("failures", sa.BigInteger, nullable=False),
+    sa.Index("ix_runs_name_run_id", "name", "run_id"),
+    sqlite_autoincrement=True,
+)
+
+endpoint_seconds = sa.Table(
+    "endpoint_seconds",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("second", sa.BigInteger, nullable=False),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("failures", sa.BigInteger, nullable=False),
+    sa.Column("bytes_received", sa.BigInteger, nullable=False),
+    sa.Column("out_of_range", sa.BigInteger, nullable=False),
+    sa.Column("histogram", sa.LargeBinary, nullable=False),
+    sa.Column("ok_status_counts", sa.Text, nullable=False),
+    sa.Column("failed_status_counts", sa.Text, nullable=False),
+    sa.Column("errors", sa.Text, nullable=False),
+    sa.Index("ix_endpoint_seconds_run_id_second", "run_id", "second"),
+)
+
+users_samples = sa.Table(
+    "users_samples",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("second", sa.BigInteger, nullable=False),
+    sa.Column("users", sa.Integer, nullable=False),
+    sa.Index("ix_users_samples_run_id_second", "run_id", "second"),
+)
