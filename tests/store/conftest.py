@@ -9,7 +9,7 @@ import pytest
 
 from loadgate.store import RunStore
 
-BACKENDS = ("sqlite",)  # PostgreSQL: next commit
+BACKENDS = ("sqlite", "postgresql")
 
 
 @pytest.fixture(params=BACKENDS)
