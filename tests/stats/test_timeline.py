@@ -133,3 +133,9 @@ def test_data_before_the_recorded_start_gets_negative_offsets() -> None:
     timeline = build_timeline(run_info(), early, USERS)
     assert timeline.offsets_s[:2] == (-1, 0)
     assert timeline.total.ok_per_s[:2] == (1, 5)
+
+
+def test_a_run_ending_on_a_second_boundary_does_not_cover_the_next_second() -> None:
+    started = datetime.fromtimestamp(START_S, tz=UTC)
+    timeline = build_timeline(run_info(ended_after_s=3.0, started_at=started), SECONDS, USERS)
+    assert timeline.offsets_s == (0, 1, 2)

@@ -13,7 +13,9 @@ import click
 from loadgate import __version__
 
 # command name -> "module:attribute" of its click.Command
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "report": "loadgate.cli.report:report",
+}
 
 
 class LazyGroup(click.Group):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,16 +47,22 @@ class Timeline:
     total: EndpointTimeline
 
 
-def epoch_second(moment: datetime) -> int:
-    """The Unix second containing `moment`; a naive datetime is taken as UTC (as stored)."""
+def epoch_seconds(moment: datetime) -> float:
+    """Unix time of `moment`; a naive datetime is taken as UTC, as the store keeps it."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return int(aware.timestamp() // 1)
+    return aware.timestamp()
+
+
+def epoch_second(moment: datetime) -> int:
+    """The Unix second containing `moment`."""
+    return math.floor(epoch_seconds(moment))
 
 
 def _axis(run: RunInfo, seconds: Sequence[EndpointSecond], users: Sequence[UsersSample]) -> range:
     marks = [epoch_second(run.started_at)]
     if run.ended_at is not None:
-        marks.append(epoch_second(run.ended_at))
+        # The last second the run covered: a run ending at 20.0 s covers 0..19.
+        marks.append(math.ceil(epoch_seconds(run.ended_at)) - 1)
     marks.extend(s.second for s in seconds)
     marks.extend(u.second for u in users)
     return range(min(marks), max(marks) + 1)

@@ -1,0 +1,311 @@
+"""The HTML report's charts: plotly figures from a run's timeline and latency histograms."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+
+from loadgate.analysis.status_classes import NO_RESPONSE
+from loadgate.stats.histogram import LatencyHistogram
+from loadgate.stats.summary import US_PER_MS, RunSummary
+from loadgate.stats.timeline import Timeline
+
+# Points per decade of 1/(1-q) on the percentile curve: smooth, yet small.
+CURVE_STEPS_PER_DECADE = 20
+TIME_AXIS_TITLE = "seconds since start"
+COLOR_OK = "#2e7d32"
+COLOR_FAILED = "#c62828"
+COLOR_USERS = "#455a64"
+USERS_FILL = "rgba(69, 90, 100, 0.15)"
+QUANTILE_COLORS = {"p50": "#1565c0", "p95": "#ef6c00", "p99": "#6a1b9a"}
+STATUS_CLASS_COLORS = {
+    "2": ("#2e7d32", "#66bb6a", "#a5d6a7", "#1b5e20"),
+    "3": ("#1565c0", "#64b5f6", "#0d47a1"),
+    "4": ("#ef6c00", "#ffa726", "#ffcc80", "#e65100"),
+    "5": ("#c62828", "#ef5350", "#b71c1c", "#e57373"),
+}
+COLOR_NO_RESPONSE = "#616161"
+COLOR_OTHER = "#9e9e9e"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chart:
+    """One chart of the report: its element id, heading and plotly figure.
+
+    `per_endpoint` charts carry every endpoint's traces, each tagged with the
+    endpoint's label in `meta`; the page's endpoint selector shows one set.
+    """
+
+    chart_id: str
+    title: str
+    caption: str
+    figure: dict[str, Any]
+    time_axis: bool
+    per_endpoint: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class PercentileCurve:
+    """Latency against percentile, with x as 1/(1-q) so the tail gets room (HdrHistogram's plot)."""
+
+    inverse_tail: tuple[float, ...]
+    percentile: tuple[float, ...]
+    latency_ms: tuple[float, ...]
+
+
+def percentile_curve(histogram: LatencyHistogram) -> PercentileCurve:
+    """Points from q=0 up to the resolution the sample count allows, ending at the max."""
+    if not histogram.count:
+        return PercentileCurve(inverse_tail=(), percentile=(), latency_ms=())
+    decades = math.log10(histogram.count)
+    steps = math.ceil(decades * CURVE_STEPS_PER_DECADE)
+    inverse_tail: list[float] = []
+    latency_ms: list[float] = []
+    for step in range(steps):
+        x = 10 ** (step / CURVE_STEPS_PER_DECADE)
+        inverse_tail.append(x)
+        latency_ms.append(histogram.quantile_us(1.0 - 1.0 / x) / US_PER_MS)
+    # Beyond 1/count there is no finer percentile to show: the last point is the max.
+    inverse_tail.append(10**decades)
+    latency_ms.append(histogram.max_us / US_PER_MS)
+    return PercentileCurve(
+        inverse_tail=tuple(inverse_tail),
+        percentile=tuple(100.0 * (1.0 - 1.0 / x) for x in inverse_tail),
+        latency_ms=tuple(latency_ms),
+    )
+
+
+def percentile_ticks(max_inverse_tail: float) -> tuple[list[float], list[str]]:
+    """Tick positions 1, 2, 10, 100... labelled 0%, 50%, 90%, 99%, 99.9%..."""
+    values: list[float] = [1.0, 2.0]
+    labels = ["0%", "50%"]
+    nines = 1
+    while 10**nines <= max(max_inverse_tail, 10.0) * 1.0001:
+        values.append(float(10**nines))
+        labels.append(f"{100.0 - 100.0 / 10**nines:.{max(0, nines - 2)}f}%")
+        nines += 1
+    return values, labels
+
+
+def status_color(status: str, index_in_class: int) -> str:
+    if status == NO_RESPONSE:
+        return COLOR_NO_RESPONSE
+    palette = STATUS_CLASS_COLORS.get(status[:1])
+    if palette is None:
+        return COLOR_OTHER
+    return palette[index_in_class % len(palette)]
+
+
+def _time_range(timeline: Timeline) -> list[float]:
+    # One explicit range for every chart over time: lines, markers and bars would
+    # otherwise each pad differently, and linked zooming needs the same start.
+    return [timeline.offsets_s[0] - 0.5, timeline.offsets_s[-1] + 0.5]
+
+
+def _layout(y_title: str, *, time_range: list[float] | None = None) -> dict[str, Any]:
+    time_axis = time_range is not None
+    return {
+        "template": "plotly_white",
+        "height": 320,
+        "margin": {"l": 64, "r": 16, "t": 32, "b": 48},
+        "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 12},
+        "legend": {
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.02,
+            "x": 0,
+            "traceorder": "normal",
+        },
+        "hovermode": "x unified" if time_axis else "closest",
+        "xaxis": {"title": {"text": TIME_AXIS_TITLE}, "range": time_range} if time_axis else {},
+        "yaxis": {"title": {"text": y_title}, "rangemode": "tozero"},
+    }
+
+
+def _figure(traces: Sequence[go.BaseTraceType], layout: dict[str, Any]) -> dict[str, Any]:
+    # go.Figure validates every attribute name, so a typo fails here, not silently in the page.
+    figure: dict[str, Any] = go.Figure(data=list(traces), layout=layout).to_plotly_json()
+    return figure
+
+
+def users_chart(timeline: Timeline) -> Chart:
+    trace = go.Scatter(
+        x=timeline.offsets_s,
+        y=timeline.users,
+        name="users",
+        mode="lines",
+        line={"shape": "hv", "color": COLOR_USERS, "width": 2},
+        fill="tozeroy",
+        fillcolor=USERS_FILL,
+        hovertemplate="%{y} users<extra></extra>",
+    )
+    return Chart(
+        chart_id="chart-users",
+        title="Users",
+        caption="Users running at the end of each second.",
+        figure=_figure(
+            [trace], _layout("users", time_range=_time_range(timeline)) | {"height": 240}
+        ),
+        time_axis=True,
+        per_endpoint=False,
+    )
+
+
+def throughput_chart(timeline: Timeline) -> Chart:
+    traces = []
+    for series in (timeline.total, *timeline.endpoints):
+        for name, values, color in (
+            ("ok", series.ok_per_s, COLOR_OK),
+            ("failed", series.failed_per_s, COLOR_FAILED),
+        ):
+            traces.append(
+                go.Scatter(
+                    x=timeline.offsets_s,
+                    y=values,
+                    name=name,
+                    meta=series.label,
+                    visible=series is timeline.total,
+                    mode="lines",
+                    line={"color": color, "width": 2},
+                    hovertemplate=f"%{{y}} {name}<extra></extra>",
+                )
+            )
+    return Chart(
+        chart_id="chart-throughput",
+        title="Requests per second",
+        caption="Requests that finished in each second, successful and failed.",
+        figure=_figure(traces, _layout("requests/s", time_range=_time_range(timeline))),
+        time_axis=True,
+        per_endpoint=True,
+    )
+
+
+def latency_chart(timeline: Timeline) -> Chart:
+    traces = []
+    for series in (timeline.total, *timeline.endpoints):
+        for name, values in (
+            ("p50", series.p50_ms),
+            ("p95", series.p95_ms),
+            ("p99", series.p99_ms),
+        ):
+            traces.append(
+                go.Scatter(
+                    x=timeline.offsets_s,
+                    y=values,
+                    name=name,
+                    meta=series.label,
+                    visible=series is timeline.total,
+                    mode="lines+markers",
+                    marker={"size": 4},
+                    line={"color": QUANTILE_COLORS[name], "width": 2},
+                    hovertemplate=f"{name} %{{y:.3f}} ms<extra></extra>",
+                )
+            )
+    return Chart(
+        chart_id="chart-latency",
+        title="Latency percentiles per second",
+        caption="From each second's HDR histogram; seconds without requests are gaps.",
+        figure=_figure(traces, _layout("ms", time_range=_time_range(timeline))),
+        time_axis=True,
+        per_endpoint=True,
+    )
+
+
+def status_chart(timeline: Timeline) -> Chart:
+    traces = []
+    for series in (timeline.total, *timeline.endpoints):
+        index_in_class: dict[str, int] = {}
+        for status, values in series.status_per_s.items():
+            index = index_in_class.get(status[:1], 0)
+            index_in_class[status[:1]] = index + 1
+            name = "no response" if status == NO_RESPONSE else plotly_text(status)
+            traces.append(
+                go.Bar(
+                    x=timeline.offsets_s,
+                    y=values,
+                    name=name,
+                    meta=series.label,
+                    visible=series is timeline.total,
+                    marker={"color": status_color(status, index), "line": {"width": 0}},
+                    hovertemplate=f"{name}: %{{y}}<extra></extra>",
+                )
+            )
+    layout = _layout("responses/s", time_range=_time_range(timeline)) | {
+        "barmode": "stack",
+        "bargap": 0.05,
+    }
+    return Chart(
+        chart_id="chart-status",
+        title="Responses by status",
+        caption="Responses per second by HTTP status, stacked; 'no response' is status 0.",
+        figure=_figure(traces, layout),
+        time_axis=True,
+        per_endpoint=True,
+    )
+
+
+def distribution_chart(summary: RunSummary) -> Chart:
+    traces = []
+    widest = 10.0
+    for endpoint in (summary.total, *summary.endpoints):
+        curve = percentile_curve(endpoint.histogram)
+        widest = max(widest, *curve.inverse_tail, 0.0)
+        label = f"{endpoint.method} {endpoint.name}".strip()
+        traces.append(
+            go.Scatter(
+                x=curve.inverse_tail,
+                y=curve.latency_ms,
+                customdata=curve.percentile,
+                name=plotly_text(label),
+                mode="lines",
+                line={"width": 3 if endpoint is summary.total else 1.5},
+                hovertemplate="p%{customdata:.4g}: %{y:.3f} ms",
+            )
+        )
+    tick_values, tick_labels = percentile_ticks(widest)
+    layout = _layout("ms")
+    layout["xaxis"] = {
+        "type": "log",
+        "title": {"text": "percentile"},
+        "tickvals": tick_values,
+        "ticktext": tick_labels,
+    }
+    layout["height"] = 380
+    return Chart(
+        chart_id="chart-distribution",
+        title="Latency distribution",
+        caption="Percentiles of the whole run from the merged HDR histograms; "
+        "the x axis stretches the tail (1/(1−q), log scale). Click a legend entry to hide it.",
+        figure=_figure(traces, layout),
+        time_axis=False,
+        per_endpoint=False,
+    )
+
+
+def plotly_text(text: str) -> str:
+    """`text` shown literally in a legend or hover label.
+
+    Plotly renders names and hover templates as a small HTML subset and expands
+    %{...} in templates: a name from the store must not become markup.
+    """
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("%{", "%&#123;")
+    )
+
+
+def report_charts(summary: RunSummary, timeline: Timeline) -> tuple[Chart, ...]:
+    """Every chart of the report, in page order."""
+    return (
+        users_chart(timeline),
+        throughput_chart(timeline),
+        latency_chart(timeline),
+        status_chart(timeline),
+        distribution_chart(summary),
+    )
