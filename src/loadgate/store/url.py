@@ -50,7 +50,7 @@ def mask_url(url: str) -> str:
     """The URL with any password replaced by ***, safe to print."""
     try:
         masked = make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         masked = _USERINFO_PASSWORD.sub(r"\1***@", url)
     return _QUERY_PASSWORD.sub(r"\1***", masked)
 
@@ -59,7 +59,7 @@ def parse_db_url(url: str) -> URL:
     """The SQLAlchemy URL for what the user typed; StoreError for anything we cannot use."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
         raise StoreError(
             f"invalid database URL {mask_url(url)!r}: expected {EXPECTED_FORMS}"
         ) from exc
