@@ -1,5 +1,42 @@
 """Judgements over stored data: status classes, thresholds, comparison, findings."""
 
 from loadgate.analysis.status_classes import StatusBreakdown, status_breakdown, status_class
+from loadgate.analysis.thresholds import (
+    DEFAULT_WINDOW_S,
+    Metric,
+    MetricKind,
+    Op,
+    Threshold,
+    mark_abortable,
+    parse_threshold,
+    parse_thresholds,
+    parse_window_s,
+)
+from loadgate.analysis.thresholds_eval import Verdict, abort_reason, all_passed, evaluate
+from loadgate.analysis.thresholds_window import (
+    AbortCheck,
+    LatencyBuckets,
+    abort_window_s,
+    evaluate_window,
+)
 
 __all__ = ["StatusBreakdown", "status_breakdown", "status_class"]
+__all__ += [
+    "DEFAULT_WINDOW_S",
+    "AbortCheck",
+    "LatencyBuckets",
+    "Metric",
+    "MetricKind",
+    "Op",
+    "Threshold",
+    "Verdict",
+    "abort_reason",
+    "abort_window_s",
+    "all_passed",
+    "evaluate",
+    "evaluate_window",
+    "mark_abortable",
+    "parse_threshold",
+    "parse_thresholds",
+    "parse_window_s",
+]
