@@ -1,5 +1,15 @@
 """Judgements over stored data: status classes, thresholds, comparison, findings."""
 
+from loadgate.analysis.compare import compare_runs
+from loadgate.analysis.compare_types import (
+    Change,
+    ComparedMetric,
+    CompareSettings,
+    Comparison,
+    EndpointComparison,
+    MetricComparison,
+    Presence,
+)
 from loadgate.analysis.status_classes import StatusBreakdown, status_breakdown, status_class
 from loadgate.analysis.thresholds import (
     DEFAULT_WINDOW_S,
@@ -39,4 +49,14 @@ __all__ += [
     "parse_threshold",
     "parse_thresholds",
     "parse_window_s",
+]
+__all__ += [
+    "Change",
+    "CompareSettings",
+    "ComparedMetric",
+    "Comparison",
+    "EndpointComparison",
+    "MetricComparison",
+    "Presence",
+    "compare_runs",
 ]
