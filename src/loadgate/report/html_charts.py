@@ -277,7 +277,7 @@ def distribution_chart(summary: RunSummary) -> Chart:
     layout["height"] = 380
     return Chart(
         chart_id="chart-distribution",
-        title="Latency distribution",
+        title="Percentile curve",
         caption="Percentiles of the whole run from the merged HDR histograms; "
         "the x axis stretches the tail (1/(1−q), log scale). Click a legend entry to hide it.",
         figure=_figure(traces, layout),
