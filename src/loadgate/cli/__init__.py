@@ -14,6 +14,8 @@ from loadgate import __version__
 
 # command name -> "module:attribute" of its click.Command
 COMMANDS: dict[str, str] = {
+    "runs": "loadgate.cli.runs:runs",
+    "show": "loadgate.cli.runs:show",
     "report": "loadgate.cli.report:report",
 }
 
