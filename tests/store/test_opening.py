@@ -158,3 +158,14 @@ def test_sqlite_stores_use_wal(tmp_path: Path) -> None:
 def test_run_not_found_is_bad_input() -> None:
     assert issubclass(RunNotFoundError, StoreError)
     assert RunNotFoundError.exit_code is ExitCode.BAD_INPUT
+
+
+def test_postgresql_urls_as_users_type_them_open(postgres_url: str) -> None:
+    for url in (
+        postgres_url,
+        postgres_url.replace("postgresql://", "postgres://"),
+        postgres_url.replace("postgresql://", "postgresql+psycopg://"),
+        postgres_url + "?connect_timeout=3&application_name=loadgate-tests",
+    ):
+        with RunStore.open(url) as store:
+            assert store.list_runs(limit=1) is not None

@@ -233,3 +233,8 @@ def test_empty_append_is_a_no_op(store: RunStore) -> None:
     store.append(run_id, [])
     assert store.endpoint_seconds(run_id) == []
     assert store.user_samples(run_id) == []
+
+
+def test_list_runs_needs_a_positive_limit(store: RunStore) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        store.list_runs(limit=0)

@@ -181,6 +181,8 @@ class RunStore:
 
     def list_runs(self, limit: int = 50) -> list[RunListing]:
         """The newest `limit` runs, newest first, with their request and failure totals."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
         query = sa.select(runs).order_by(runs.c.run_id.desc()).limit(limit)
         with self._transaction("listing runs") as conn:
             rows = conn.execute(query).all()
