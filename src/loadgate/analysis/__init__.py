@@ -23,12 +23,8 @@ from loadgate.analysis.thresholds import (
     parse_window_s,
 )
 from loadgate.analysis.thresholds_eval import Verdict, abort_reason, all_passed, evaluate
-from loadgate.analysis.thresholds_window import (
-    AbortCheck,
-    LatencyBuckets,
-    abort_window_s,
-    evaluate_window,
-)
+from loadgate.analysis.thresholds_latency import LatencyBuckets
+from loadgate.analysis.thresholds_window import AbortCheck, abort_window_s, evaluate_window
 
 __all__ = ["StatusBreakdown", "status_breakdown", "status_class"]
 __all__ += [

@@ -1,20 +1,17 @@
 """Abort-on-fail: judging abortable thresholds on the last seconds of a running test.
 
-The engine calls an AbortCheck once a second with the seconds collected so far
-(or the last few). It must not stall the load generator, so it judges only the
-abortable thresholds, decodes each stored second once (kept while it is inside
-a window) and reads latencies from sparse bucket counts instead of hdrh's
-per-bucket Python walks.
+The engine calls an AbortCheck once a second with the recent seconds it
+collected. It must not stall the load generator, so it judges only the
+abortable thresholds, keeps one sliding window per endpoint and window length
+(adding the seconds that arrive, taking out those that leave, rather than
+merging the whole window again), decodes each second's histogram once, and
+reads latencies from sparse bucket counts instead of hdrh's Python walks.
 """
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from itertools import compress
-
-from hdrh.histogram import HdrHistogram
+from collections.abc import Iterable, Mapping, Sequence
 
 from loadgate.analysis.thresholds import MetricKind, Threshold
 from loadgate.analysis.thresholds_eval import (
@@ -24,121 +21,89 @@ from loadgate.analysis.thresholds_eval import (
     endpoint_matches,
     judge,
 )
+from loadgate.analysis.thresholds_latency import LatencyBuckets
 from loadgate.model import EndpointSecond
 
+# A stored second as a window holds it. The request count is part of the key:
+# a second re-sent with more requests (a late worker report) replaces the old one.
+SecondKey = tuple[int, str, str, int]
 
-class LatencyBuckets:
-    """An HDR histogram as sparse bucket counts: cheap to merge and to read many times.
 
-    Its quantiles, mean, min and max equal LatencyHistogram's for the same
-    samples (tested): the same target count per quantile, the same bucket
-    edges and the same bucket midpoints for the mean. Bucket edges come from
-    the HDR layout's arithmetic, as hdrh's own per-value calls cost ~1 µs each.
-    """
+def _key(second: EndpointSecond) -> SecondKey:
+    return (second.second, second.method, second.name, second.requests)
 
-    __slots__ = ("_counts", "_half_magnitude", "_ordered", "_unit_magnitude")
 
-    def __init__(self, half_magnitude: int = 0, unit_magnitude: int = 0) -> None:
-        self._counts: Counter[int] = Counter()  # counts-array index -> samples
-        self._half_magnitude = half_magnitude  # log2 of half a bucket's sub-buckets
-        self._unit_magnitude = unit_magnitude  # log2 of the smallest unit
-        self._ordered: list[tuple[int, int]] | None = None  # (index, count), ascending
+def _add_counts(target: Counter[str], counts: Mapping[str, int], sign: int) -> None:
+    for status, count in counts.items():
+        left = target[status] + sign * count
+        if left:
+            target[status] = left
+        else:
+            del target[status]
 
-    def __repr__(self) -> str:
-        return f"LatencyBuckets(count={self.count}, buckets={len(self._counts)})"
 
-    @classmethod
-    def decode(cls, encoded: bytes) -> LatencyBuckets:
-        """From HdrHistogram's compressed encoding, as stored in EndpointSecond.histogram."""
-        hdr = HdrHistogram.decode(encoded)
-        buckets = cls(int(hdr.sub_bucket_half_count_magnitude), int(hdr.unit_magnitude))
-        # Reading a ctypes array item by item is slow; a copy into an array is not.
-        counts = array(hdr.counts._type_._type_, bytes(hdr.counts))
-        buckets._counts.update(
-            {index: counts[index] for index in compress(range(len(counts)), counts)}
-        )
-        return buckets
+class SlidingWindow:
+    """The last `window_s` seconds of one endpoint (or of all), kept merged."""
 
-    def _edges(self, index: int) -> tuple[int, int]:
-        """(lowest_us, highest_us) of the bucket at a counts-array index, as hdrh has them."""
-        half_count = 1 << self._half_magnitude
-        bucket = (index >> self._half_magnitude) - 1
-        sub_bucket = (index & (half_count - 1)) + half_count
-        if bucket < 0:
-            sub_bucket -= half_count
-            bucket = 0
-        shift = bucket + self._unit_magnitude
-        lowest = sub_bucket << shift
-        return lowest, lowest + (1 << shift) - 1
+    def __init__(self, endpoint: str | None, window_s: int, with_latency: bool) -> None:
+        self.endpoint = endpoint
+        self.window_s = window_s
+        self.with_latency = with_latency
+        self._held: dict[SecondKey, EndpointSecond] = {}
+        self._ok: Counter[str] = Counter()
+        self._failed: Counter[str] = Counter()
+        self._totals = [0, 0, 0, 0]  # requests, failures, bytes_received, out_of_range
+        self._latency = LatencyBuckets()
 
-    def merge(self, other: LatencyBuckets) -> None:
-        if not other._counts:
-            return
-        if not self._counts:
-            self._half_magnitude, self._unit_magnitude = (
-                other._half_magnitude,
-                other._unit_magnitude,
-            )
-        elif (self._half_magnitude, self._unit_magnitude) != (
-            other._half_magnitude,
-            other._unit_magnitude,
+    @property
+    def held(self) -> set[SecondKey]:
+        return set(self._held)
+
+    def _apply(self, second: EndpointSecond, sign: int, buckets: LatencyBuckets | None) -> None:
+        _add_counts(self._ok, second.ok_status_counts, sign)
+        _add_counts(self._failed, second.failed_status_counts, sign)
+        for i, value in enumerate(
+            (second.requests, second.failures, second.bytes_received, second.out_of_range)
         ):
-            raise ValueError("cannot merge histograms of different precision or unit")
-        self._counts.update(other._counts)
-        self._ordered = None
+            self._totals[i] += sign * value
+        if buckets is not None:
+            if sign > 0:
+                self._latency.merge(buckets)
+            else:
+                self._latency.remove(buckets)
 
-    def _sorted(self) -> list[tuple[int, int]]:
-        if self._ordered is None:
-            self._ordered = sorted(self._counts.items())
-        return self._ordered
-
-    @property
-    def count(self) -> int:
-        return sum(self._counts.values())
-
-    @property
-    def min_us(self) -> int:
-        ordered = self._sorted()
-        return self._edges(ordered[0][0])[0] if ordered else 0
-
-    @property
-    def max_us(self) -> int:
-        ordered = self._sorted()
-        return self._edges(ordered[-1][0])[1] if ordered else 0
-
-    @property
-    def mean_us(self) -> float:
-        total = self.count
-        if not total:
-            return 0.0
-        weighted = 0
-        for index, count in self._counts.items():
-            lowest, highest = self._edges(index)
-            weighted += count * (lowest + ((highest - lowest + 1) >> 1))
-        return weighted / total
-
-    def quantile_us(self, quantile: float) -> int:
-        """The value at `quantile` (0–1), as LatencyHistogram.quantile_us gives it."""
-        if not 0.0 <= quantile <= 1.0:
-            raise ValueError(f"quantile must be within 0..1, not {quantile}")
-        total = self.count
-        if not total:
-            return 0
-        if quantile == 1.0:
-            return self.max_us
-        percentile = quantile * 100.0
-        # hdrh's own rounding of the target count, so both agree on every quantile.
-        target = max(int(min(percentile, 100.0) * total / 100 + 0.5), 1)
-        seen = 0
-        for index, count in self._sorted():
-            seen += count
-            if seen >= target:
-                lowest, highest = self._edges(index)
-                return highest if percentile else lowest
-        return self.max_us
-
-    def quantiles_us(self, quantiles: Sequence[float]) -> dict[float, int]:
-        return {q: self.quantile_us(q) for q in quantiles}
+    def slide(
+        self,
+        seconds: Sequence[EndpointSecond],
+        newest: int,
+        decoded: Mapping[SecondKey, LatencyBuckets],
+    ) -> Observed:
+        """Move the window to end at `newest` and return what it holds."""
+        start = newest - self.window_s + 1
+        current = {
+            _key(s): s
+            for s in seconds
+            if start <= s.second <= newest
+            and (self.endpoint is None or endpoint_matches(self.endpoint, s.method, s.name))
+        }
+        for key in [k for k in self._held if k not in current]:
+            left = self._held.pop(key)
+            self._apply(left, -1, decoded[key] if self.with_latency else None)
+        for key, second in current.items():
+            if key not in self._held:
+                self._held[key] = second
+                self._apply(second, +1, decoded[key] if self.with_latency else None)
+        requests, failures, bytes_received, out_of_range = self._totals
+        return Observed(
+            requests=requests,
+            failures=failures,
+            bytes_received=bytes_received,
+            out_of_range=out_of_range,
+            duration_s=float(self.window_s),
+            ok_status_counts=self._ok,
+            failed_status_counts=self._failed,
+            latency=self._latency,
+        )
 
 
 def abort_window_s(thresholds: Iterable[Threshold]) -> int:
@@ -159,8 +124,17 @@ class AbortCheck:
         self.thresholds = tuple(t for t in thresholds if t.abort and t.can_abort)
         self.window_s = abort_window_s(self.thresholds)
         self._first_second = run_started_s
-        self._decoded: dict[tuple[int, str, str, int], LatencyBuckets] = {}
-        self._needs_latency = any(t.metric.kind is MetricKind.LATENCY for t in self.thresholds)
+        self._decoded: dict[SecondKey, LatencyBuckets] = {}
+        latency_groups = {
+            (t.endpoint, t.window_s) for t in self.thresholds if t.metric.kind is MetricKind.LATENCY
+        }
+        # Thresholds on the same endpoint and window share one window.
+        self._windows = {
+            (t.endpoint, t.window_s): SlidingWindow(
+                t.endpoint, t.window_s, (t.endpoint, t.window_s) in latency_groups
+            )
+            for t in self.thresholds
+        }
 
     def __bool__(self) -> bool:
         return bool(self.thresholds)
@@ -174,9 +148,10 @@ class AbortCheck:
     ) -> list[Verdict]:
         """Verdicts of the abortable thresholds whose window is full.
 
-        `now_s` is the last complete second; without it, the newest second in
-        the data. Passing it lets a target that stopped answering (no request
-        finishes) still fail `rps > N`.
+        `seconds` must hold at least the last `window_s` complete seconds (more
+        is fine). `now_s` is the last complete second; without it, the newest
+        second in the data. Passing it lets a target that stopped answering
+        (no request finishes) still fail `rps > N`.
         """
         if not self.thresholds or (not seconds and now_s is None):
             return []
@@ -184,59 +159,38 @@ class AbortCheck:
         oldest = min((s.second for s in seconds), default=newest)
         if self._first_second is None or oldest < self._first_second:
             self._first_second = oldest
+        self._decode(seconds, newest)
+        observed: dict[tuple[str | None, int], Observed] = {}
         verdicts: list[Verdict] = []
         for threshold in self.thresholds:
             if newest - self._first_second + 1 < threshold.window_s:
                 continue
-            start = newest - threshold.window_s + 1
-            window = [
-                s
-                for s in seconds
-                if start <= s.second <= newest
-                and (
-                    threshold.endpoint is None
-                    or endpoint_matches(threshold.endpoint, s.method, s.name)
-                )
-            ]
-            verdict = judge(threshold, self._observe(window, threshold), threshold.window_s)
+            key = (threshold.endpoint, threshold.window_s)
+            if key not in observed:
+                observed[key] = self._windows[key].slide(seconds, newest, self._decoded)
+            verdict = judge(threshold, observed[key], threshold.window_s)
             if verdict.measured_value is not None:  # a latency with no requests: wait
                 verdicts.append(verdict)
-        self._forget_before(newest - self.window_s + 1)
         return verdicts
 
-    def _observe(self, window: Sequence[EndpointSecond], threshold: Threshold) -> Observed:
-        ok: Counter[str] = Counter()
-        failed: Counter[str] = Counter()
-        latency = LatencyBuckets()
-        for second in window:
-            ok.update(second.ok_status_counts)
-            failed.update(second.failed_status_counts)
-            if threshold.metric.kind is MetricKind.LATENCY:
-                latency.merge(self._buckets(second))
-        return Observed(
-            requests=sum(s.requests for s in window),
-            failures=sum(s.failures for s in window),
-            bytes_received=sum(s.bytes_received for s in window),
-            out_of_range=sum(s.out_of_range for s in window),
-            duration_s=float(threshold.window_s),
-            ok_status_counts=ok,
-            failed_status_counts=failed,
-            latency=latency,
-        )
+    def _decode(self, seconds: Sequence[EndpointSecond], newest: int) -> None:
+        """Decode the histograms of the seconds in the longest window, and only once each.
 
-    def _buckets(self, second: EndpointSecond) -> LatencyBuckets:
-        # A second is re-sent while it is in the window; its request count tells
-        # a second that grew (late worker reports) from the one already decoded.
-        key = (second.second, second.method, second.name, second.requests)
-        buckets = self._decoded.get(key)
-        if buckets is None:
-            buckets = self._decoded[key] = LatencyBuckets.decode(second.histogram)
-        return buckets
-
-    def _forget_before(self, second: int) -> None:
-        if self._needs_latency:
-            for key in [k for k in self._decoded if k[0] < second]:
-                del self._decoded[key]
+        Decoded seconds are kept until every window has let them go, as a
+        window takes a second out by subtracting its buckets.
+        """
+        if not any(w.with_latency for w in self._windows.values()):
+            return
+        start = newest - self.window_s + 1
+        for second in seconds:
+            key = _key(second)
+            if start <= second.second <= newest and key not in self._decoded:
+                self._decoded[key] = LatencyBuckets.decode(second.histogram)
+        held: set[SecondKey] = set()
+        for window in self._windows.values():
+            held.update(window.held)
+        for key in [k for k in self._decoded if k[0] < start and k not in held]:
+            del self._decoded[key]
 
 
 def evaluate_window(
