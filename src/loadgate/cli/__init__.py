@@ -16,7 +16,10 @@ from loadgate import __version__
 COMMANDS: dict[str, str] = {
     "runs": "loadgate.cli.runs:runs",
     "show": "loadgate.cli.runs:show",
+    "compare": "loadgate.cli.compare:compare",
+    "baseline": "loadgate.cli.compare:baseline",
     "report": "loadgate.cli.report:report",
+    "run": "loadgate.cli.run:run",
 }
 
 
