@@ -339,7 +339,7 @@ def test_bad_expressions_name_the_expression_and_what_was_expected(text: str, me
 
 
 def test_an_endpoint_list_entry_names_no_endpoint_of_its_own() -> None:
-    with pytest.raises(ConfigError, match="names an endpoint inside the list of endpoint"):
+    with pytest.raises(ConfigError, match="names its own endpoint, but it is a check of 'GET /x'"):
         parse_threshold("GET /y: p95 < 3ms", endpoint="GET /x")
 
 

@@ -288,7 +288,7 @@ def parse_threshold(text: str, *, endpoint: str | None = None) -> Threshold:
         raise _fail(text, "expected METRIC OP VALUE, such as 'p95 < 300ms'")
     named, expression = _split_endpoint(stripped)
     if endpoint is not None and named is not None:
-        raise _fail(text, f"names an endpoint inside the list of endpoint {endpoint!r}")
+        raise _fail(text, f"names its own endpoint, but it is a check of {endpoint!r}")
     endpoint = endpoint.strip() if endpoint is not None else named
     if endpoint == "":
         raise _fail(text, "expected an endpoint name")

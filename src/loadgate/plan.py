@@ -1,0 +1,333 @@
+"""The plan file (`loadgate run --plan loadgate.toml`): run settings, thresholds and a baseline.
+
+    [run]
+    script = "locustfile.py"        # relative to the plan file
+    users = 50
+    spawn_rate = 10
+    run_time = "5m"                 # as -t: 30s, 5m, 1h30m, or whole seconds
+    host = "http://127.0.0.1:8080"
+    name = "checkout"
+    tags = ["browse"]
+    exclude_tags = ["slow"]
+
+    [thresholds]
+    abort_on_fail = false           # as --abort-on-fail
+    checks = [
+        "p95 < 300ms",
+        "error_rate < 1% abort@30s",
+        { expr = "status_5xx == 0", abort = true, window = "10s" },
+    ]
+
+    [thresholds.endpoints]
+    "GET /v1/products" = ["p99 < 500ms"]
+    "GET /v1/products/:id" = ["p99 < 500ms", { expr = "error_rate < 1%", abort = true }]
+
+    [compare]
+    baseline = "nightly"
+
+Every section and key is optional. Every problem of a file is reported at
+once, each naming its key and what was expected.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from loadgate.analysis.thresholds import (
+    DEFAULT_WINDOW_S,
+    Threshold,
+    mark_abortable,
+    parse_threshold,
+    parse_thresholds,
+    parse_window_s,
+)
+from loadgate.engine.duration import parse_duration
+from loadgate.errors import ConfigError
+
+SECTIONS = ("run", "thresholds", "compare")
+RUN_KEYS = ("script", "users", "spawn_rate", "run_time", "host", "name", "tags", "exclude_tags")
+THRESHOLD_KEYS = ("checks", "endpoints", "abort_on_fail")
+CHECK_KEYS = ("expr", "abort", "window")
+COMPARE_KEYS = ("baseline",)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSettings:
+    """What to run; None (or, for tags, None) means "not given here"."""
+
+    script: Path | None = None
+    users: int | None = None
+    spawn_rate: float | None = None
+    run_time: str | None = None
+    host: str | None = None
+    name: str | None = None
+    tags: tuple[str, ...] | None = None
+    exclude_tags: tuple[str, ...] | None = None
+
+    @property
+    def run_time_s(self) -> int | None:
+        return parse_duration(self.run_time) if self.run_time is not None else None
+
+    def overridden_by(self, flags: RunSettings) -> RunSettings:
+        """These settings with every value `flags` gives (not None, not an empty tag list)."""
+        given = {
+            f.name: getattr(flags, f.name)
+            for f in fields(flags)
+            if getattr(flags, f.name) is not None and getattr(flags, f.name) != ()
+        }
+        return replace(self, **given)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """A parsed plan file."""
+
+    path: Path
+    run: RunSettings
+    thresholds: tuple[Threshold, ...] = ()
+    abort_on_fail: bool = False
+    baseline: str | None = None
+
+
+class _Problems:
+    """Every problem of one plan, each as 'key: what was expected'."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, key: str, expected: str, value: object) -> None:
+        self.lines.append(f"{key}: expected {expected}, got {value!r}")
+
+    def table(self, key: str, value: object, known: Sequence[str]) -> Mapping[str, Any]:
+        """`value` as a table with only `known` keys; unknown ones are problems."""
+        if not isinstance(value, Mapping):
+            self.add(key, "a table", value)
+            return {}
+        for name in value:
+            if name not in known:
+                where = f"{key}.{name}" if key else name
+                self.lines.append(f"unknown key {where!r}: expected one of {', '.join(known)}")
+        return value
+
+
+def _whole(problems: _Problems, key: str, value: object) -> int | None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        problems.add(key, "a whole number, 0 or more", value)
+        return None
+    return value
+
+
+def _positive(problems: _Problems, key: str, value: object) -> float | None:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        problems.add(key, "a number above 0", value)
+        return None
+    return float(value)
+
+
+def _text(problems: _Problems, key: str, value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        problems.add(key, "a non-empty string", value)
+        return None
+    return value.strip()
+
+
+def _flag(problems: _Problems, key: str, value: object) -> bool | None:
+    if not isinstance(value, bool):
+        problems.add(key, "true or false", value)
+        return None
+    return value
+
+
+def _tags(problems: _Problems, key: str, value: object) -> tuple[str, ...] | None:
+    if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
+        problems.add(key, 'a list of tag names, such as ["browse", "checkout"]', value)
+        return None
+    return tuple(t.strip() for t in value)
+
+
+def _script(problems: _Problems, key: str, value: object, plan_dir: Path) -> Path | None:
+    text = _text(problems, key, value)
+    if text is None:
+        return None
+    script = (plan_dir / text).resolve()
+    if not script.exists():
+        problems.lines.append(
+            f"{key}: expected a locustfile relative to the plan file, got {value!r} "
+            f"(no such file: {script})"
+        )
+        return None
+    return script
+
+
+def _run_time(problems: _Problems, key: str, value: object) -> str | None:
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(text, str):
+        try:
+            parse_duration(text)
+            return text.strip()
+        except ConfigError:
+            pass
+    problems.add(key, "a run time such as 30s, 5m or 1h30m", value)
+    return None
+
+
+def _host(problems: _Problems, key: str, value: object) -> str | None:
+    text = _text(problems, key, value)
+    if text is None:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.add(key, "a base URL such as http://127.0.0.1:8080", value)
+        return None
+    return text.rstrip("/")
+
+
+def _run_settings(problems: _Problems, table: Mapping[str, Any], plan_dir: Path) -> RunSettings:
+    def given(name: str, check: Callable[[_Problems, str, object], T | None]) -> T | None:
+        return check(problems, f"run.{name}", table[name]) if name in table else None
+
+    def script(problems: _Problems, key: str, value: object) -> Path | None:
+        return _script(problems, key, value, plan_dir)
+
+    return RunSettings(
+        script=given("script", script),
+        users=given("users", _whole),
+        spawn_rate=given("spawn_rate", _positive),
+        run_time=given("run_time", _run_time),
+        host=given("host", _host),
+        name=given("name", _text),
+        tags=given("tags", _tags),
+        exclude_tags=given("exclude_tags", _tags),
+    )
+
+
+def _window_s(problems: _Problems, key: str, value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    window_s = parse_window_s(value) if isinstance(value, str) else None
+    if window_s is None:
+        problems.add(key, "a window such as 10s or 1m", value)
+    return window_s
+
+
+def _check(problems: _Problems, key: str, entry: object, endpoint: str | None) -> Threshold | None:
+    """One entry of a checks list: an expression, or {expr = "...", abort = ..., window = ...}."""
+    if isinstance(entry, str):
+        entry = {"expr": entry}
+    if not isinstance(entry, Mapping):
+        problems.add(key, 'an expression such as "p95 < 300ms" or a table {expr = "..."}', entry)
+        return None
+    table = problems.table(key, entry, CHECK_KEYS)
+    if "expr" not in table:
+        problems.lines.append(f'{key}: expected an expression in expr, such as "p95 < 300ms"')
+        return None
+    expr = _text(problems, f"{key}.expr", table["expr"])
+    abort = _flag(problems, f"{key}.abort", table["abort"]) if "abort" in table else None
+    window_s = _window_s(problems, f"{key}.window", table["window"]) if "window" in table else None
+    if expr is None:
+        return None
+    try:
+        threshold = parse_threshold(expr, endpoint=endpoint)
+    except ConfigError as exc:
+        problems.lines.append(f"{key}: {exc}")
+        return None
+    aborts = threshold.abort if abort is None else abort
+    if aborts and not threshold.can_abort:
+        problems.lines.append(
+            f"{key}.abort: {threshold.metric.name} {threshold.op.value} cannot abort a run: "
+            "it is only known at the end of the run"
+        )
+        return None
+    if "window" in table and not aborts:
+        problems.lines.append(f"{key}.window: a window applies only with abort = true")
+        return None
+    return replace(threshold, abort=aborts, window_s=window_s or threshold.window_s)
+
+
+def _checks(problems: _Problems, key: str, value: object, endpoint: str | None) -> list[Threshold]:
+    if not isinstance(value, list):
+        problems.add(key, 'a list of checks, such as ["p95 < 300ms"]', value)
+        return []
+    parsed = [_check(problems, f"{key}[{i}]", entry, endpoint) for i, entry in enumerate(value)]
+    return [t for t in parsed if t is not None]
+
+
+def _thresholds(problems: _Problems, table: Mapping[str, Any]) -> tuple[Threshold, ...]:
+    thresholds = _checks(problems, "thresholds.checks", table.get("checks", []), None)
+    endpoints = table.get("endpoints", {})
+    if not isinstance(endpoints, Mapping):
+        problems.add("thresholds.endpoints", 'a table such as {"GET /v1/x" = [...]}', endpoints)
+        return tuple(thresholds)
+    for endpoint, checks in endpoints.items():
+        # TOML's own spelling of the key, so it can be found in the file.
+        key = f'thresholds.endpoints."{endpoint}"' if endpoint.strip() else "thresholds.endpoints"
+        if not endpoint.strip():
+            problems.lines.append(f"{key}: expected an endpoint name, got {endpoint!r}")
+            continue
+        thresholds += _checks(problems, key, checks, endpoint.strip())
+    return tuple(thresholds)
+
+
+def parse_plan(data: Mapping[str, Any], *, path: Path) -> Plan:
+    """A plan from a parsed TOML document; one ConfigError listing every problem."""
+    problems = _Problems()
+    top = problems.table("", data, SECTIONS)
+    run_table = problems.table("run", top.get("run", {}), RUN_KEYS)
+    threshold_table = problems.table("thresholds", top.get("thresholds", {}), THRESHOLD_KEYS)
+    compare_table = problems.table("compare", top.get("compare", {}), COMPARE_KEYS)
+    run = _run_settings(problems, run_table, path.parent)
+    thresholds = _thresholds(problems, threshold_table)
+    abort_on_fail = (
+        _flag(problems, "thresholds.abort_on_fail", threshold_table["abort_on_fail"])
+        if "abort_on_fail" in threshold_table
+        else None
+    )
+    baseline = (
+        _text(problems, "compare.baseline", compare_table["baseline"])
+        if "baseline" in compare_table
+        else None
+    )
+    if problems.lines:
+        if len(problems.lines) == 1:
+            raise ConfigError(f"invalid plan {path}: {problems.lines[0]}")
+        raise ConfigError(f"invalid plan {path}:\n  " + "\n  ".join(problems.lines))
+    return Plan(
+        path=path,
+        run=run,
+        thresholds=thresholds,
+        abort_on_fail=bool(abort_on_fail),
+        baseline=baseline,
+    )
+
+
+def load_plan(path: Path | str) -> Plan:
+    """Read and check a plan file; ConfigError when it is missing, not TOML, or wrong."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"cannot read the plan {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the plan {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"the plan {path} is not valid TOML: {exc}") from exc
+    return parse_plan(data, path=path)
+
+
+def merge_thresholds(
+    plan: Plan | None, expressions: Iterable[str], *, abort_on_fail: bool = False
+) -> tuple[Threshold, ...]:
+    """The plan's thresholds, then those of --threshold; every abortable one aborts when
+    --abort-on-fail (or the plan's abort_on_fail) is on, over a window of DEFAULT_WINDOW_S
+    unless it names its own."""
+    thresholds = (plan.thresholds if plan else ()) + parse_thresholds(expressions)
+    if abort_on_fail or (plan is not None and plan.abort_on_fail):
+        return mark_abortable(thresholds, DEFAULT_WINDOW_S)
+    return thresholds
