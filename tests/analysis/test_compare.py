@@ -8,6 +8,13 @@ from collections.abc import Mapping
 import pytest
 
 from loadgate.analysis.compare import compare_runs
+from loadgate.analysis.compare_blocks import (
+    BlockLayout,
+    LatencyGrid,
+    build_series,
+    decode_second,
+    quantile_bucket,
+)
 from loadgate.analysis.compare_types import (
     Change,
     ComparedMetric,
@@ -298,3 +305,36 @@ def test_an_empty_run_compares_as_all_added() -> None:
 def test_bad_settings_are_refused(settings: dict[str, float], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         CompareSettings(**settings)  # type: ignore[arg-type]
+
+
+def test_decoded_seconds_hold_every_recorded_latency() -> None:
+    grid = LatencyGrid(resolution=0.01)
+    for stored in synthetic_run(151, seconds=2):
+        decoded, histogram = decode_second(stored, grid)
+        assert sum(count for _, count in decoded.buckets) == histogram.count == stored.requests
+        expected: dict[int, int] = {}
+        for value_us, count in histogram.recorded_values():
+            bucket = grid.bucket(value_us)
+            expected[bucket] = expected.get(bucket, 0) + count
+        # Lowest and highest equivalent values differ by 0.1 %: each latency lands in
+        # the same grid bucket as recorded_values' value, or the one below.
+        shift = sum(b * c for b, c in expected.items()) - sum(b * c for b, c in decoded.buckets)
+        assert 0 <= shift <= histogram.count
+
+
+def test_grid_quantile_of_the_whole_run_is_within_the_grid_resolution() -> None:
+    stored = synthetic_run(161, endpoints={"GET /users": 2.0})
+    grid = LatencyGrid(resolution=0.01)
+    decoded = [decode_second(s, grid) for s in stored]
+    merged = LatencyHistogram.merged(h for _, h in decoded)
+    buckets = [b for d, _ in decoded for b, _ in d.buckets]
+    layout = BlockLayout.covering((s.second for s in stored), max_blocks=60)
+    series = build_series(layout, (d for d, _ in decoded), min(buckets), max(buckets))
+    everything = [1] * layout.blocks
+    for quantile in (0.5, 0.95, 0.99):
+        exact_us = merged.quantile_us(quantile)
+        for start in (0, grid.bucket(exact_us), 10_000):  # the search finds it from anywhere
+            bucket = quantile_bucket(series, everything, quantile, start)
+            assert bucket is not None
+            assert grid.value_us(bucket) == pytest.approx(exact_us, rel=0.012)
+    assert quantile_bucket(series, [0] * layout.blocks, 0.5, 0) is None
