@@ -1,0 +1,193 @@
+"""The per-request listener: exact latency, statuses, bytes and errors per endpoint and second.
+
+Locust fires `events.request` once per request; `Collector.on_request` adds it
+to the tally of its (method, name) for the wall-clock second in which the event
+fired (the request's end: Locust fires right after the response, or when a
+`catch_response` block exits). Only the current second's tallies are live;
+when the second changes they become "finished" and wait, unencoded, for the
+writer (`take_finished`), which turns each into an `EndpointSecond` with its
+HDR histogram encoded. So memory stays flat however long the run, and the hot
+path is a dict lookup, a histogram record and a few integer updates.
+
+An `EndpointSecond` is a delta: the same (second, method, name) may be taken
+twice (a second taken while still current, then its rest), and the store adds
+the pieces. This is also what a Locust worker would ship to its master through
+`report_to_master` when runs scale out.
+
+Why Locust's own per-request statistics stay on. Locust's runner registers its
+own `request` listener (`RequestStats`, rounded latencies). Removing it would
+make loadgate cheaper than bare Locust, but scripts and plugins read
+`environment.stats` (the documented pattern of setting `process_exit_code`
+from `environment.stats.total.fail_ratio` in a `quitting` listener, shapes
+that look at current RPS), and they would silently read zeros. Measured on
+this project's 2-core machine (bench/overhead.py, FastHttpUser against nginx,
+the cheapest client, so the worst case): Locust's listener costs about 3.9 µs
+a request and this one about 3.9 µs, on about 110 µs of CPU a request for bare
+Locust, i.e. about +4% when both run. That is within the 10% budget, so both
+run: loadgate's numbers come from this collector, Locust's stay available to
+scripts, and the end-to-end tests check, on the same run, that the two agree on
+requests and failures per endpoint (a script's `quitting` listener writes
+Locust's counts next to our stored ones).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from loadgate.model import EndpointSecond
+from loadgate.stats import LatencyHistogram
+
+US_PER_MS = 1000
+# A script that puts ids in its failure messages would otherwise store one
+# message per request; beyond this many per endpoint-second, they are lumped.
+MAX_ERROR_MESSAGES = 50
+MAX_ERROR_LENGTH = 500
+OTHER_ERRORS = "(other errors: too many distinct messages in one second)"
+NO_RESPONSE = 0
+
+_MEMORY_ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+")
+
+EndpointKey = tuple[str, str]  # (method, name), as Locust's request_type and name
+
+
+def error_message(error: object) -> str:
+    """Locust's grouping of failures (StatsError.parse_error): repr, minus memory addresses."""
+    text = error if isinstance(error, str) else repr(error)
+    text = _MEMORY_ADDRESS.sub(" object", text)
+    return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+class EndpointTally:
+    """One endpoint's requests within one second, while they are being counted."""
+
+    __slots__ = (
+        "bytes_received",
+        "errors",
+        "failed_statuses",
+        "failures",
+        "histogram",
+        "ok_statuses",
+        "requests",
+    )
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.failures = 0
+        self.bytes_received = 0
+        self.histogram = LatencyHistogram()
+        # Keyed by the raw status (an int for Locust's clients): str() once per
+        # second in to_endpoint_second, not once per request.
+        self.ok_statuses: dict[object, int] = {}
+        self.failed_statuses: dict[object, int] = {}
+        self.errors: dict[str, int] = {}
+
+    def add_error(self, error: object) -> None:
+        message = error_message(error)
+        if message not in self.errors and len(self.errors) >= MAX_ERROR_MESSAGES:
+            message = OTHER_ERRORS
+        self.errors[message] = self.errors.get(message, 0) + 1
+
+    def to_endpoint_second(self, second: int, key: EndpointKey) -> EndpointSecond:
+        """The stored form: histogram encoded, statuses as strings ("0": no response)."""
+        return EndpointSecond(
+            second=second,
+            method=key[0],
+            name=key[1],
+            requests=self.requests,
+            failures=self.failures,
+            bytes_received=self.bytes_received,
+            histogram=self.histogram.encode(),
+            ok_status_counts=_by_status(self.ok_statuses),
+            failed_status_counts=_by_status(self.failed_statuses),
+            errors=dict(self.errors),
+            out_of_range=self.histogram.out_of_range,
+        )
+
+
+def _by_status(counts: dict[object, int]) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for status, count in counts.items():
+        key = str(status)
+        merged[key] = merged.get(key, 0) + count
+    return dict(sorted(merged.items()))
+
+
+@dataclass(frozen=True)
+class FinishedSecond:
+    """One wall-clock second's tallies, taken from the collector."""
+
+    second: int
+    tallies: dict[EndpointKey, EndpointTally]
+
+    def to_endpoint_seconds(self) -> list[EndpointSecond]:
+        return [tally.to_endpoint_second(self.second, key) for key, tally in self.tallies.items()]
+
+
+class Collector:
+    """The `events.request` listener. Not thread-safe: gevent runs it on one thread."""
+
+    def __init__(self, clock_s: Callable[[], float] = time.time) -> None:
+        self._clock_s = clock_s
+        self._second = -1
+        self._tallies: dict[EndpointKey, EndpointTally] = {}
+        self._finished: list[FinishedSecond] = []
+
+    def on_request(
+        self,
+        *,
+        request_type: str,
+        name: str,
+        response_time: float | None,
+        response_length: int | None,
+        response: Any = None,
+        exception: Any = None,
+        **_kwargs: Any,
+    ) -> None:
+        """Count one request. The hot path: keep it to lookups and integer updates."""
+        second = int(self._clock_s())
+        if second != self._second:
+            self._start_second(second)
+        key = (request_type, name)
+        tally = self._tallies.get(key)
+        if tally is None:
+            tally = self._tallies[key] = EndpointTally()
+        tally.requests += 1
+        if response_time is not None:
+            # Locust measures in float milliseconds; HDR records integer µs.
+            tally.histogram.record_us(round(response_time * US_PER_MS))
+        if response_length:
+            tally.bytes_received += response_length
+        # The status is on the response even when catch_response marked it a
+        # success (an expected 429); no response at all (refused, reset) is 0.
+        status = getattr(response, "status_code", NO_RESPONSE) or NO_RESPONSE
+        if exception:  # Locust's own test for a failure
+            tally.failures += 1
+            tally.add_error(exception)
+            counts = tally.failed_statuses
+        else:
+            counts = tally.ok_statuses
+        counts[status] = counts.get(status, 0) + 1
+
+    def _start_second(self, second: int) -> None:
+        if self._tallies:
+            self._finished.append(FinishedSecond(self._second, self._tallies))
+        self._second = second
+        self._tallies = {}
+
+    def take_finished(self, current_second: int) -> list[FinishedSecond]:
+        """Seconds before `current_second`, oldest first; they leave the collector."""
+        if self._tallies and self._second < current_second:
+            self._start_second(current_second)
+        taken, self._finished = self._finished, []
+        return taken
+
+    def take_all(self) -> list[FinishedSecond]:
+        """Everything counted so far, the current second too (at the end of a run)."""
+        if self._tallies:
+            self._start_second(self._second)
+        taken, self._finished = self._finished, []
+        return taken

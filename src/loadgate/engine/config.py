@@ -1,0 +1,36 @@
+"""What one `loadgate run` was asked to do: a frozen value the CLI builds and the engine reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# Locust's headless defaults, for the same flags.
+DEFAULT_USERS = 1
+DEFAULT_SPAWN_RATE_PER_S = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """One run's settings, as the user gave them (None: not given).
+
+    `host` None means: the script's own `host`, else the built-in gateway.
+    `run_time_s` None means: until the shape ends, or until Ctrl-C.
+    """
+
+    script_path: Path
+    name: str
+    users: int | None = None
+    spawn_rate_per_s: float | None = None
+    run_time_s: int | None = None
+    host: str | None = None
+    tags: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+
+    @property
+    def users_or_default(self) -> int:
+        return DEFAULT_USERS if self.users is None else self.users
+
+    @property
+    def spawn_rate_or_default(self) -> float:
+        return DEFAULT_SPAWN_RATE_PER_S if self.spawn_rate_per_s is None else self.spawn_rate_per_s
