@@ -118,3 +118,10 @@ def test_unwritable_path_is_a_config_error(
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match="cannot write the HTML report to"):
         write_html(tmp_path / "file" / "r.html", *run_data)
+
+
+def test_a_run_without_requests_still_renders() -> None:
+    run = synthetic_run.run_info()
+    html = render_html(summarize(run, [], []), build_timeline(run, [], []))
+    assert "no requests were made" in html
+    assert html.count('class="chart"') == 5

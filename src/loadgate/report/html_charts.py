@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import plotly.graph_objects as go
@@ -12,7 +13,7 @@ import plotly.graph_objects as go
 from loadgate.analysis.status_classes import NO_RESPONSE
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.summary import US_PER_MS, RunSummary
-from loadgate.stats.timeline import Timeline
+from loadgate.stats.timeline import Timeline, quantiles_us
 
 # Points per decade of 1/(1-q) on the percentile curve: smooth, yet small.
 CURVE_STEPS_PER_DECADE = 20
@@ -21,13 +22,18 @@ COLOR_OK = "#2e7d32"
 COLOR_FAILED = "#c62828"
 COLOR_USERS = "#455a64"
 USERS_FILL = "rgba(69, 90, 100, 0.15)"
-QUANTILE_COLORS = {"p50": "#1565c0", "p95": "#ef6c00", "p99": "#6a1b9a"}
-STATUS_CLASS_COLORS = {
-    "2": ("#2e7d32", "#66bb6a", "#a5d6a7", "#1b5e20"),
-    "3": ("#1565c0", "#64b5f6", "#0d47a1"),
-    "4": ("#ef6c00", "#ffa726", "#ffcc80", "#e65100"),
-    "5": ("#c62828", "#ef5350", "#b71c1c", "#e57373"),
-}
+QUANTILE_COLORS: Mapping[str, str] = MappingProxyType(
+    {"p50": "#1565c0", "p95": "#ef6c00", "p99": "#6a1b9a"}
+)
+# Shades per status class, so 200 and 201 differ but both read as success.
+STATUS_CLASS_COLORS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "2": ("#2e7d32", "#66bb6a", "#a5d6a7", "#1b5e20"),
+        "3": ("#1565c0", "#64b5f6", "#0d47a1"),
+        "4": ("#ef6c00", "#ffa726", "#ffcc80", "#e65100"),
+        "5": ("#c62828", "#ef5350", "#b71c1c", "#e57373"),
+    }
+)
 COLOR_NO_RESPONSE = "#616161"
 COLOR_OTHER = "#9e9e9e"
 
@@ -63,19 +69,15 @@ def percentile_curve(histogram: LatencyHistogram) -> PercentileCurve:
         return PercentileCurve(inverse_tail=(), percentile=(), latency_ms=())
     decades = math.log10(histogram.count)
     steps = math.ceil(decades * CURVE_STEPS_PER_DECADE)
-    inverse_tail: list[float] = []
-    latency_ms: list[float] = []
-    for step in range(steps):
-        x = 10 ** (step / CURVE_STEPS_PER_DECADE)
-        inverse_tail.append(x)
-        latency_ms.append(histogram.quantile_us(1.0 - 1.0 / x) / US_PER_MS)
+    inverse_tail = [10 ** (step / CURVE_STEPS_PER_DECADE) for step in range(steps)]
+    values_us = quantiles_us(histogram, [1.0 - 1.0 / x for x in inverse_tail])
     # Beyond 1/count there is no finer percentile to show: the last point is the max.
     inverse_tail.append(10**decades)
-    latency_ms.append(histogram.max_us / US_PER_MS)
+    values_us.append(histogram.max_us)
     return PercentileCurve(
         inverse_tail=tuple(inverse_tail),
         percentile=tuple(100.0 * (1.0 - 1.0 / x) for x in inverse_tail),
-        latency_ms=tuple(latency_ms),
+        latency_ms=tuple(value_us / US_PER_MS for value_us in values_us),
     )
 
 
