@@ -16,7 +16,6 @@ from playwright.sync_api import Page, Route
 from loadgate.errors import ExitCode
 from loadgate.model import RunStatus
 from loadgate.report.html import ENDPOINT_COLUMNS, format_number
-from loadgate.report.json_summary import summary_to_dict
 from loadgate.stats.timeline import Timeline, build_timeline
 from loadgate.store import RunStore
 from tests.report import synthetic_run
@@ -63,13 +62,17 @@ def stored_report(tmp_path_factory: pytest.TempPathFactory) -> StoredReport:
         run_id = store.create_run(synthetic_run.new_run())
         store.append(run_id, synthetic_run.endpoint_seconds(), synthetic_run.user_samples())
         store.finish_run(run_id, RunStatus.COMPLETED, synthetic_run.ENDED_AT)
-        summary = summary_to_dict(store.summary(run_id))
         timeline = build_timeline(
             store.get_run(run_id), store.endpoint_seconds(run_id), store.user_samples(run_id)
         )
     html_path = folder / "out" / "report.html"
     result = loadgate("report", str(run_id), "-o", str(html_path), "--db", db_url)
     assert result.returncode == 0, result.stderr
+    # The truth the table must equal: the JSON summary as `loadgate show` prints it.
+    shown = loadgate("show", str(run_id), "--json", "--db", db_url)
+    assert shown.returncode == 0, shown.stderr
+    summary = json.loads(shown.stdout)
+    assert summary["run_id"] == run_id
     return StoredReport(
         db_url=db_url, run_id=run_id, html_path=html_path, summary=summary, timeline=timeline
     )
