@@ -1,0 +1,255 @@
+"""Locust-compatible CSV files (`--csv PREFIX`), with exact percentiles from our histograms.
+
+PREFIX_stats.csv, PREFIX_stats_history.csv and PREFIX_failures.csv have
+Locust 2.47's columns, row order and "Aggregated" total row, so spreadsheets
+and scripts written for Locust keep working. What differs is on purpose:
+
+- latencies are exact milliseconds from the HDR histograms (three decimals,
+  whole microseconds), not Locust's two-significant-digit buckets;
+- the history has one row per second of the run, from the stored seconds:
+  Requests/s and Failures/s are what finished in that very second (Locust
+  shows a 10-second moving average); the percentile and "Total" columns are
+  cumulative since the start, as Locust's are.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from loadgate.analysis.thresholds_latency import LatencyBuckets
+from loadgate.errors import ConfigError
+from loadgate.model import EndpointSecond, UsersSample
+from loadgate.stats.summary import EndpointSummary, RunSummary
+
+AGGREGATED_NAME = "Aggregated"  # Locust's name for the total row
+PERCENTILES = (0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0)
+PERCENTILE_COLUMNS = (
+    "50%",
+    "66%",
+    "75%",
+    "80%",
+    "90%",
+    "95%",
+    "98%",
+    "99%",
+    "99.9%",
+    "99.99%",
+    "100%",
+)
+STATS_COLUMNS = (
+    "Type",
+    "Name",
+    "Request Count",
+    "Failure Count",
+    "Median Response Time",
+    "Average Response Time",
+    "Min Response Time",
+    "Max Response Time",
+    "Average Content Size",
+    "Requests/s",
+    "Failures/s",
+    *PERCENTILE_COLUMNS,
+)
+HISTORY_COLUMNS = (
+    "Timestamp",
+    "User Count",
+    "Type",
+    "Name",
+    "Requests/s",
+    "Failures/s",
+    *PERCENTILE_COLUMNS,
+    "Total Request Count",
+    "Total Failure Count",
+    "Total Median Response Time",
+    "Total Average Response Time",
+    "Total Min Response Time",
+    "Total Max Response Time",
+    "Total Average Content Size",
+)
+FAILURES_COLUMNS = ("Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen")
+NOT_AVAILABLE = "N/A"  # Locust's percentile cell for an entry without requests
+US_PER_MS = 1000.0
+
+
+def format_ms(value_us: float) -> str:
+    """Microseconds as milliseconds, exact to the microsecond: 1234 -> '1.234', 5000 -> '5'."""
+    return f"{value_us / US_PER_MS:.3f}".rstrip("0").rstrip(".")
+
+
+def _number(value: float) -> str:
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def _utc(second: int) -> str:
+    # Locust's own timestamp format (locust.util.date.format_utc_timestamp).
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def stats_row(endpoint: EndpointSummary, duration_s: float, *, total: bool = False) -> list[str]:
+    """One row of _stats.csv; `total` gives Locust's Aggregated row."""
+    requests = endpoint.requests
+    histogram = endpoint.histogram
+    if histogram.count:
+        quantiles = histogram.quantiles_us(PERCENTILES)
+        percentiles = [format_ms(quantiles[q]) for q in PERCENTILES]
+    else:
+        percentiles = [NOT_AVAILABLE] * len(PERCENTILES)
+    return [
+        "" if total else endpoint.method,
+        AGGREGATED_NAME if total else endpoint.name,
+        str(requests),
+        str(endpoint.failures),
+        format_ms(histogram.quantile_us(0.5)),
+        format_ms(endpoint.mean_ms * US_PER_MS),
+        format_ms(histogram.min_us),
+        format_ms(histogram.max_us),
+        _number(endpoint.bytes_received / requests if requests else 0.0),
+        _number(endpoint.rps),
+        _number(endpoint.failures / duration_s if duration_s > 0 else 0.0),
+        *percentiles,
+    ]
+
+
+@dataclass
+class _Running:
+    """One history entry's totals so far (mutable while the history is written)."""
+
+    method: str
+    name: str
+    requests: int = 0
+    failures: int = 0
+    bytes_received: int = 0
+    latency: LatencyBuckets = field(default_factory=LatencyBuckets)
+
+    def add(self, second: EndpointSecond, buckets: LatencyBuckets) -> None:
+        self.requests += second.requests
+        self.failures += second.failures
+        self.bytes_received += second.bytes_received
+        self.latency.merge(buckets)
+
+    def row(self, second: int, users: int, in_second: tuple[int, int]) -> list[str]:
+        latency = self.latency
+        if latency.count:
+            quantiles = latency.quantiles_us(PERCENTILES)
+            percentiles = [format_ms(quantiles[q]) for q in PERCENTILES]
+        else:
+            percentiles = [NOT_AVAILABLE] * len(PERCENTILES)
+        requests_now, failures_now = in_second
+        return [
+            str(second),
+            str(users),
+            self.method,
+            self.name,
+            f"{float(requests_now):2f}",  # Locust's own format for these two columns
+            f"{float(failures_now):2f}",
+            *percentiles,
+            str(self.requests),
+            str(self.failures),
+            format_ms(latency.quantile_us(0.5)),
+            format_ms(latency.mean_us),
+            format_ms(latency.min_us),
+            format_ms(latency.max_us),
+            _number(self.bytes_received / self.requests if self.requests else 0.0),
+        ]
+
+
+def _users_by_second(users: Sequence[UsersSample], axis: range) -> list[int]:
+    """Users at each second, carried forward between samples (0 before the first)."""
+    by_second = {u.second: u.users for u in users}
+    level, levels = 0, []
+    for second in axis:
+        level = by_second.get(second, level)
+        levels.append(level)
+    return levels
+
+
+def history_rows(
+    seconds: Sequence[EndpointSecond],
+    users: Sequence[UsersSample] = (),
+    *,
+    full_history: bool = False,
+) -> Iterable[list[str]]:
+    """The rows of _stats_history.csv: per second, each endpoint (if full) then Aggregated."""
+    marks = [s.second for s in seconds] + [u.second for u in users]
+    if not marks:
+        return
+    axis = range(min(marks), max(marks) + 1)
+    by_second: dict[int, list[EndpointSecond]] = defaultdict(list)
+    for stored in seconds:
+        by_second[stored.second].append(stored)
+    total = _Running(method="", name=AGGREGATED_NAME)
+    entries: dict[tuple[str, str], _Running] = {}
+    for second, user_count in zip(axis, _users_by_second(users, axis), strict=True):
+        now: Counter[tuple[str, str]] = Counter()
+        failed_now: Counter[tuple[str, str]] = Counter()
+        for part in by_second.get(second, []):
+            key = (part.name, part.method)  # Locust sorts its entries by (name, method)
+            buckets = LatencyBuckets.decode(part.histogram)
+            entries.setdefault(key, _Running(method=part.method, name=part.name)).add(part, buckets)
+            total.add(part, buckets)
+            now[key] += part.requests
+            failed_now[key] += part.failures
+        if full_history:
+            for key in sorted(entries):
+                yield entries[key].row(second, user_count, (now[key], failed_now[key]))
+        yield total.row(second, user_count, (sum(now.values()), sum(failed_now.values())))
+
+
+def failure_rows(seconds: Sequence[EndpointSecond]) -> list[list[str]]:
+    """The rows of _failures.csv: each distinct error of each endpoint, most frequent first."""
+    occurrences: Counter[tuple[str, str, str]] = Counter()
+    first_seen: dict[tuple[str, str, str], int] = {}
+    last_seen: dict[tuple[str, str, str], int] = {}
+    for second in seconds:
+        for message, count in second.errors.items():
+            key = (second.method, second.name, message)
+            occurrences[key] += count
+            first_seen[key] = min(first_seen.get(key, second.second), second.second)
+            last_seen[key] = max(last_seen.get(key, second.second), second.second)
+    return [
+        [method, name, message, str(count), _utc(first_seen[key]), _utc(last_seen[key])]
+        for key, count in sorted(occurrences.items(), key=lambda kv: (-kv[1], kv[0]))
+        for method, name, message in [key]
+    ]
+
+
+def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    try:
+        # newline="" with csv's default \r\n terminator: the same bytes as Locust's files.
+        with path.open("w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(header)
+            writer.writerows(rows)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the CSV file {path}: {exc.strerror}") from exc
+
+
+def write_csv(
+    prefix: Path | str,
+    summary: RunSummary,
+    seconds: Sequence[EndpointSecond],
+    users: Sequence[UsersSample] = (),
+    *,
+    full_history: bool = False,
+) -> list[Path]:
+    """Write PREFIX_stats.csv, PREFIX_stats_history.csv and PREFIX_failures.csv.
+
+    `seconds` and `users` are the run's stored data (the summary's source);
+    `full_history` adds every endpoint's rows to the history, like Locust's
+    --csv-full-history. Returns the paths written.
+    """
+    base = str(prefix)
+    stats = Path(f"{base}_stats.csv")
+    history = Path(f"{base}_stats_history.csv")
+    failures = Path(f"{base}_failures.csv")
+    rows = [stats_row(e, summary.duration_s) for e in summary.endpoints]
+    rows.append(stats_row(summary.total, summary.duration_s, total=True))
+    _write(stats, STATS_COLUMNS, rows)
+    _write(history, HISTORY_COLUMNS, history_rows(seconds, users, full_history=full_history))
+    _write(failures, FAILURES_COLUMNS, failure_rows(seconds))
+    return [stats, history, failures]
