@@ -268,6 +268,12 @@ def test_a_run_without_requests(tmp_path: Path) -> None:
     assert read(paths[2]) == [LOCUST_FAILURES]
 
 
+def test_missing_folders_are_created(tmp_path: Path) -> None:
+    paths = write_csv(tmp_path / "results" / "nightly" / "run", shop_summary(), shop_seconds())
+    assert all(path.is_file() for path in paths)
+
+
 def test_an_unwritable_prefix_is_bad_input(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"cannot write the CSV file .*missing/run_stats\.csv"):
-        write_csv(tmp_path / "missing" / "run", shop_summary(), shop_seconds())
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match=r"cannot write the CSV file .*file/run_stats\.csv"):
+        write_csv(tmp_path / "file" / "run", shop_summary(), shop_seconds())

@@ -171,6 +171,12 @@ def test_the_schema_is_not_vacuous(schema: xmlschema.XMLSchema, shop: RunSummary
         assert not schema.is_valid(broken)
 
 
+def test_missing_folders_are_created(tmp_path: Path, shop: RunSummary) -> None:
+    write_junit(tmp_path / "reports" / "junit.xml", shop.run, [])
+    assert (tmp_path / "reports" / "junit.xml").is_file()
+
+
 def test_an_unwritable_path_is_bad_input(tmp_path: Path, shop: RunSummary) -> None:
+    (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match="cannot write the JUnit report to"):
-        write_junit(tmp_path / "missing" / "junit.xml", shop.run, [])
+        write_junit(tmp_path / "file" / "junit.xml", shop.run, [])

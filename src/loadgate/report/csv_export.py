@@ -220,6 +220,7 @@ def failure_rows(seconds: Sequence[EndpointSecond]) -> list[list[str]]:
 
 def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         # newline="" with csv's default \r\n terminator: the same bytes as Locust's files.
         with path.open("w", newline="", encoding="utf-8") as file:
             writer = csv.writer(file)
@@ -241,7 +242,8 @@ def write_csv(
 
     `seconds` and `users` are the run's stored data (the summary's source);
     `full_history` adds every endpoint's rows to the history, like Locust's
-    --csv-full-history. Returns the paths written.
+    --csv-full-history. Missing folders of the prefix are created. Returns
+    the paths written.
     """
     base = str(prefix)
     stats = Path(f"{base}_stats.csv")

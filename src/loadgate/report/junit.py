@@ -120,8 +120,12 @@ def junit_xml(run: RunInfo, verdicts: Sequence[Verdict]) -> bytes:
 
 
 def write_junit(path: Path | str, run: RunInfo, verdicts: Sequence[Verdict]) -> None:
-    """Write the JUnit XML of a run's verdicts to `path`; an unwritable path is a ConfigError."""
+    """Write the JUnit XML of a run's verdicts to `path` (creating missing folders).
+
+    An unwritable path is a ConfigError.
+    """
     try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_bytes(junit_xml(run, verdicts))
     except OSError as exc:
         raise ConfigError(f"cannot write the JUnit report to {path}: {exc.strerror}") from exc
