@@ -277,23 +277,28 @@ def _split_endpoint(text: str) -> tuple[str | None, str]:
     return endpoint, text[last.end() :]
 
 
-def parse_threshold(text: str, *, endpoint: str | None = None) -> Threshold:
-    """Parse one threshold expression; ConfigError naming it and what was expected.
-
-    `endpoint` applies the expression to an endpoint (the plan file's
-    per-endpoint lists); the expression itself must then name none.
-    """
+def _locate(text: str, endpoint: str | None) -> tuple[str, str | None, str]:
+    """(the full text as shown, the endpoint, the expression after it), whitespace tidied."""
     stripped = " ".join(text.split())
     if not stripped:
         raise _fail(text, "expected METRIC OP VALUE, such as 'p95 < 300ms'")
     named, expression = _split_endpoint(stripped)
     if endpoint is not None and named is not None:
         raise _fail(text, f"names its own endpoint, but it is a check of {endpoint!r}")
-    endpoint = endpoint.strip() if endpoint is not None else named
-    if endpoint == "":
+    if endpoint is None:
+        return stripped, named, expression
+    if not endpoint.strip():
         raise _fail(text, "expected an endpoint name")
-    full = stripped if named is not None or endpoint is None else f"{endpoint}: {stripped}"
+    return f"{endpoint.strip()}: {stripped}", endpoint.strip(), expression
 
+
+def parse_threshold(text: str, *, endpoint: str | None = None) -> Threshold:
+    """Parse one threshold expression; ConfigError naming it and what was expected.
+
+    `endpoint` applies the expression to an endpoint (the plan file's
+    per-endpoint lists); the expression itself must then name none.
+    """
+    full, endpoint, expression = _locate(text, endpoint)
     metric_match = _METRIC.match(expression)
     if metric_match is None:
         raise _fail(full, f"expected {METRICS_EXPECTED} at the start")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from loadgate.analysis.status_classes import status_breakdown
@@ -85,7 +85,7 @@ class Verdict:
     measured: str
     bound: str
     measured_value: float | None
-    window_s: int | None = field(default=None)
+    window_s: int | None = None
 
     @property
     def label(self) -> str:
