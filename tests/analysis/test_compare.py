@@ -338,3 +338,13 @@ def test_grid_quantile_of_the_whole_run_is_within_the_grid_resolution() -> None:
             assert bucket is not None
             assert grid.value_us(bucket) == pytest.approx(exact_us, rel=0.012)
     assert quantile_bucket(series, [0] * layout.blocks, 0.5, 0) is None
+
+
+def test_labels_do_not_repeat_the_method() -> None:
+    endpoints = {"GET GET /named": 1.0, "GET /plain": 1.0}
+    comparison = compare_runs(
+        synthetic_run(171, seconds=6, endpoints=endpoints),
+        synthetic_run(172, seconds=6, endpoints=endpoints),
+    )
+    assert {e.label for e in comparison.endpoints} == {"GET /named", "GET /plain"}
+    assert comparison.total.label == "Total"

@@ -128,7 +128,10 @@ class EndpointComparison:
 
     @property
     def label(self) -> str:
-        return f"{self.method} {self.name}".strip()
+        """'GET /users'; a name that already starts with its method is shown as is."""
+        if not self.method or self.name.startswith(f"{self.method} "):
+            return self.name
+        return f"{self.method} {self.name}"
 
     def metric(self, metric: ComparedMetric) -> MetricComparison:
         for compared in self.metrics:
