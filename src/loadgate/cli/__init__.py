@@ -14,6 +14,7 @@ from loadgate import __version__
 
 # command name -> "module:attribute" of its click.Command
 COMMANDS: dict[str, str] = {
+    "gateway": "loadgate.cli.gateway:gateway",
     "runs": "loadgate.cli.runs:runs",
     "show": "loadgate.cli.runs:show",
     "compare": "loadgate.cli.compare:compare",

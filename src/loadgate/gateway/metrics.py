@@ -1,0 +1,147 @@
+"""The gateway's Prometheus metrics, with label children bound once rather than per request.
+
+Gateway processes write their metrics to files in PROMETHEUS_MULTIPROC_DIR
+(prometheus-client's multiprocess mode, chosen before prometheus_client is
+imported: see `worker.py`); the admin API merges them for /metrics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+PREFIX = "loadgate_gateway_"
+# Seconds; dense below 10 ms, where a gateway's own time lives.
+LATENCY_BUCKETS_S = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+    0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+)  # fmt: skip
+
+
+class RouteMetrics:
+    """Children bound to one route."""
+
+    def __init__(self, metrics: GatewayMetrics, route: str) -> None:
+        self.route = route
+        self.gateway_latency = metrics.gateway_latency.labels(route)
+        self.total_latency = metrics.request_duration.labels(route)
+        self.cache_hit = metrics.cache.labels(route, "hit")
+        self.cache_miss = metrics.cache.labels(route, "miss")
+        self.cache_bypass = metrics.cache.labels(route, "bypass")
+        self._requests = metrics.requests
+        self._by_status: dict[tuple[str, int], Any] = {}
+
+    def count(self, method: str, status: int) -> None:
+        child = self._by_status.get((method, status))
+        if child is None:
+            child = self._by_status[(method, status)] = self._requests.labels(
+                self.route, method, str(status)
+            )
+        child.inc()
+
+
+class UpstreamMetrics:
+    """Children bound to one upstream."""
+
+    def __init__(self, metrics: GatewayMetrics, upstream: str) -> None:
+        self.latency = metrics.upstream_latency.labels(upstream)
+        self.retries = metrics.retries.labels(upstream)
+        self.breaker_state = metrics.breaker_state.labels(upstream)
+        self.breaker_state.set(0)
+        self._errors = metrics.upstream_errors
+        self._upstream = upstream
+        self._by_kind: dict[str, Any] = {}
+
+    def error(self, kind: str) -> None:
+        child = self._by_kind.get(kind)
+        if child is None:
+            child = self._by_kind[kind] = self._errors.labels(self._upstream, kind)
+        child.inc()
+
+
+class GatewayMetrics:
+    """Every metric the gateway exports, registered in a private registry."""
+
+    def __init__(self) -> None:
+        registry = CollectorRegistry()
+        self.requests = Counter(
+            PREFIX + "requests_total",
+            "Requests answered by the gateway, by route, method and status.",
+            ["route", "method", "status"],
+            registry=registry,
+        )
+        self.request_duration = Histogram(
+            PREFIX + "request_duration_seconds",
+            "Time from request to response at the gateway, upstream included.",
+            ["route"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=registry,
+        )
+        self.gateway_latency = Histogram(
+            PREFIX + "latency_seconds",
+            "The gateway's own time per request (total minus upstream time).",
+            ["route"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=registry,
+        )
+        self.upstream_latency = Histogram(
+            PREFIX + "upstream_latency_seconds",
+            "Time from sending a request upstream to its last response byte, per attempt.",
+            ["upstream"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            PREFIX + "requests_in_flight",
+            "Requests the gateway is working on.",
+            multiprocess_mode="livesum",
+            registry=registry,
+        )
+        self.cache = Counter(
+            PREFIX + "cache_total",
+            "Response cache lookups by route and result (hit, miss, bypass).",
+            ["route", "result"],
+            registry=registry,
+        )
+        self.rate_limit = Counter(
+            PREFIX + "rate_limit_total",
+            "Rate limit decisions by consumer (configured name, jwt or anonymous).",
+            ["consumer", "decision"],
+            registry=registry,
+        )
+        self.rate_limit_backend_errors = Counter(
+            PREFIX + "rate_limit_backend_errors_total",
+            "Shared (Redis) rate limit checks that failed and fell back to local buckets.",
+            registry=registry,
+        )
+        self.retries = Counter(
+            PREFIX + "retries_total",
+            "Retried attempts to an upstream.",
+            ["upstream"],
+            registry=registry,
+        )
+        self.upstream_errors = Counter(
+            PREFIX + "upstream_errors_total",
+            "Attempts without a usable upstream response, by kind "
+            "(connect, reset, timeout, pool, protocol, breaker_open).",
+            ["upstream", "kind"],
+            registry=registry,
+        )
+        self.breaker_state = Gauge(
+            PREFIX + "circuit_breaker_state",
+            "Circuit breaker per upstream: 0 closed, 1 half-open, 2 open (worst process).",
+            ["upstream"],
+            multiprocess_mode="livemax",
+            registry=registry,
+        )
+        self._consumers: dict[tuple[str, bool], Any] = {}
+
+    def rate_limit_decision(self, consumer: str, allowed: bool) -> None:
+        child = self._consumers.get((consumer, allowed))
+        if child is None:
+            decision = "allowed" if allowed else "rejected"
+            child = self._consumers[(consumer, allowed)] = self.rate_limit.labels(
+                consumer, decision
+            )
+        child.inc()

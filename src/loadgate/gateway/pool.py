@@ -1,0 +1,289 @@
+"""Keep-alive connection pools to upstream instances: an HTTP/1.1 client over httptools.
+
+One `UpstreamPool` per upstream service, round robin over its instances, each
+instance with at most `max_connections` connections. A request that finds
+every connection busy waits in a bounded queue (`max_pending`) for at most
+`pool_timeout_s`; beyond either it fails with kind "pool" (the gateway's 503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from typing import cast
+
+import httptools
+
+from loadgate.gateway.config import UpstreamConfig
+from loadgate.gateway.messages import Headers
+
+# Idle connections older than this are dropped rather than reused, so the gateway
+# never writes to a connection the upstream (75 s keep-alive) is about to close.
+MAX_IDLE_S = 30.0
+
+
+class UpstreamError(Exception):
+    """An attempt that got no usable response. kind: connect, reset, timeout, pool, protocol."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class UpstreamResponse:
+    """Status, headers and the whole body of an upstream's answer."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Headers, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+class UpstreamConnection(asyncio.Protocol):
+    """One keep-alive connection; one request at a time."""
+
+    def __init__(self) -> None:
+        self._parser = httptools.HttpResponseParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._waiter: asyncio.Future[UpstreamResponse] | None = None
+        self._status = 0
+        self._headers: Headers = []
+        self._body: list[bytes] = []
+        self._headers_done = False
+        self._has_length = False
+        self.closed = False
+        self.reusable = True
+        self.last_used = time.monotonic()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        if self._headers_done and not self._has_length:
+            # A body delimited by the end of the connection is complete now.
+            self._finish()
+        else:
+            waiter.set_exception(UpstreamError("reset", "the upstream closed the connection"))
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError:
+            self._fail(UpstreamError("protocol", "the upstream sent invalid HTTP"))
+
+    # httptools callbacks
+
+    def on_message_begin(self) -> None:
+        self._headers = []
+        self._body = []
+        self._headers_done = False
+        self._has_length = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name, value))
+        if len(name) == 14 and name.lower() == b"content-length":
+            self._has_length = True
+
+    def on_headers_complete(self) -> None:
+        self._status = self._parser.get_status_code()
+        self._headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.reusable = self._parser.should_keep_alive()
+        self._finish()
+
+    def _finish(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+            waiter.set_result(UpstreamResponse(self._status, self._headers, body))
+
+    # used by the pool
+
+    def send(self, data: bytes) -> asyncio.Future[UpstreamResponse]:
+        assert self._transport is not None
+        waiter: asyncio.Future[UpstreamResponse] = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
+        self._transport.write(data)
+        return waiter
+
+    def time_out(self) -> None:
+        self._fail(UpstreamError("timeout", "the upstream did not answer in time"))
+
+    def _fail(self, error: UpstreamError) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
+        # A late answer would be read as the next request's, so this connection is done.
+        self.close()
+
+    def close(self) -> None:
+        self.closed = True
+        self.reusable = False
+        if self._transport is not None:
+            self._transport.abort()
+
+
+class Instance:
+    """One upstream instance (host:port) and its connections."""
+
+    def __init__(self, host: str, port: int, max_connections: int) -> None:
+        self.host = host
+        self.port = port
+        self.max_connections = max_connections
+        self.host_header = f"{host}:{port}".encode()
+        self.idle: list[UpstreamConnection] = []
+        self.open_count = 0
+
+    def take_idle(self) -> UpstreamConnection | None:
+        now = time.monotonic()
+        while self.idle:
+            connection = self.idle.pop()
+            if not connection.closed and now - connection.last_used < MAX_IDLE_S:
+                return connection
+            connection.close()
+            self.open_count -= 1
+        return None
+
+
+Lease = tuple[Instance, UpstreamConnection | None]
+
+
+class UpstreamPool:
+    """Connections to every instance of one upstream service."""
+
+    def __init__(self, config: UpstreamConfig, addresses: list[tuple[str, int]]) -> None:
+        self.name = config.name
+        self._config = config
+        self.instances = [Instance(h, p, config.max_connections) for h, p in addresses]
+        self._next = 0
+        self._waiters: deque[asyncio.Future[Lease]] = deque()
+
+    @property
+    def busy(self) -> int:
+        return sum(i.open_count - len(i.idle) for i in self.instances)
+
+    async def acquire(self, deadline: float) -> tuple[Instance, UpstreamConnection]:
+        """A connection to the next instance (round robin), opened if needed."""
+        lease = self._try_lease()
+        if lease is None:
+            lease = await self._wait_for_lease(deadline)
+        instance, connection = lease
+        if connection is None:
+            try:
+                connection = await self._connect(instance, deadline)
+            except BaseException:
+                self._give_back_slot(instance)
+                raise
+        return instance, connection
+
+    def _try_lease(self) -> Lease | None:
+        count = len(self.instances)
+        for offset in range(count):
+            instance = self.instances[(self._next + offset) % count]
+            connection = instance.take_idle()
+            if connection is not None or instance.open_count < instance.max_connections:
+                self._next = (self._next + offset + 1) % count
+                if connection is None:
+                    instance.open_count += 1
+                return instance, connection
+        return None
+
+    async def _wait_for_lease(self, deadline: float) -> Lease:
+        if len(self._waiters) >= self._config.max_pending:
+            raise UpstreamError("pool", f"all connections to {self.name} are busy")
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Lease] = loop.create_future()
+        self._waiters.append(waiter)
+        wait_s = min(self._config.pool_timeout_s, deadline - loop.time())
+        handle = loop.call_later(max(0.0, wait_s), _expire, waiter, self.name)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                # Handed a lease just as we were cancelled: pass it on, do not leak it.
+                instance, connection = waiter.result()
+                if connection is None:
+                    self._give_back_slot(instance)
+                else:
+                    self.release(instance, connection)
+            raise
+        finally:
+            handle.cancel()
+            if not waiter.done() or waiter.cancelled():
+                self._remove_waiter(waiter)
+
+    def _remove_waiter(self, waiter: asyncio.Future[Lease]) -> None:
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(waiter)
+
+    async def _connect(self, instance: Instance, deadline: float) -> UpstreamConnection:
+        loop = asyncio.get_running_loop()
+        timeout_s = min(self._config.connect_timeout_s, deadline - loop.time())
+        try:
+            async with asyncio.timeout(max(0.0, timeout_s)):
+                _, connection = await loop.create_connection(
+                    UpstreamConnection, instance.host, instance.port
+                )
+        except TimeoutError:
+            raise UpstreamError("connect", f"connecting to {self.name} timed out") from None
+        except OSError as exc:
+            raise UpstreamError("connect", f"cannot connect to {self.name}: {exc}") from None
+        return connection
+
+    def release(self, instance: Instance, connection: UpstreamConnection) -> None:
+        """Return a connection after an exchange; broken ones free their slot."""
+        if connection.closed or not connection.reusable:
+            connection.close()
+            self._give_back_slot(instance)
+            return
+        connection.last_used = time.monotonic()
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result((instance, connection))
+                return
+        instance.idle.append(connection)
+
+    def _give_back_slot(self, instance: Instance) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                # The waiter inherits the slot and opens its own connection.
+                waiter.set_result((instance, None))
+                return
+        instance.open_count -= 1
+
+    def close(self) -> None:
+        for instance in self.instances:
+            for connection in instance.idle:
+                connection.close()
+            instance.idle.clear()
+
+
+def _expire(waiter: asyncio.Future[Lease], name: str) -> None:
+    if not waiter.done():
+        waiter.set_exception(UpstreamError("pool", f"no connection to {name} became free in time"))
+
+
+async def exchange(
+    connection: UpstreamConnection, data: bytes, deadline: float
+) -> UpstreamResponse:
+    """Send one request and wait for its response until the loop time `deadline`."""
+    loop = asyncio.get_running_loop()
+    handle = loop.call_at(deadline, connection.time_out)
+    try:
+        return await connection.send(data)
+    finally:
+        handle.cancel()
