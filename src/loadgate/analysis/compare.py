@@ -93,14 +93,20 @@ class _Part:
     seconds: tuple[DecodedSecond, ...]
     histogram: LatencyHistogram
     duration_s: float
+    requests: int
+    failures: int
 
-    @property
-    def requests(self) -> int:
-        return sum(s.requests for s in self.seconds)
-
-    @property
-    def failures(self) -> int:
-        return sum(s.failures for s in self.seconds)
+    @classmethod
+    def of(
+        cls, seconds: Sequence[DecodedSecond], histogram: LatencyHistogram, duration_s: float
+    ) -> _Part:
+        return cls(
+            seconds=tuple(seconds),
+            histogram=histogram,
+            duration_s=duration_s,
+            requests=sum(s.requests for s in seconds),
+            failures=sum(s.failures for s in seconds),
+        )
 
     @property
     def buckets(self) -> Iterable[int]:
@@ -125,15 +131,15 @@ def _decode_run(
         decoded, histogram = decode_second(second, grid)
         grouped[(second.method, second.name)].append((decoded, histogram))
 
-    def part(items: Sequence[tuple[DecodedSecond, LatencyHistogram]]) -> _Part:
-        return _Part(
-            seconds=tuple(d for d, _ in items),
-            histogram=LatencyHistogram.merged(h for _, h in items),
-            duration_s=duration,
-        )
-
-    endpoints = {key: part(items) for key, items in grouped.items()}
-    total = part([item for items in grouped.values() for item in items])
+    endpoints = {
+        key: _Part.of([d for d, _ in items], LatencyHistogram.merged(h for _, h in items), duration)
+        for key, items in grouped.items()
+    }
+    total = _Part.of(
+        [second for part in endpoints.values() for second in part.seconds],
+        LatencyHistogram.merged(part.histogram for part in endpoints.values()),
+        duration,
+    )
     return layout, endpoints, total
 
 
@@ -182,7 +188,7 @@ def compare_runs(
 
 
 def _empty_part() -> _Part:
-    return _Part(seconds=(), histogram=LatencyHistogram(), duration_s=0.0)
+    return _Part.of((), LatencyHistogram(), 0.0)
 
 
 def _compare_endpoint(
