@@ -1,0 +1,70 @@
+"""Bad input: one line on stderr, no traceback, the exit code from errors.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loadgate.errors import ExitCode
+from tests.e2e.conftest import SCRIPTS, RunLoadgate, assert_one_line_error
+from tests.fixtures.ports import free_port
+
+BROKEN = '''"""Does not compile."""
+from locust import HttpUser, task
+
+
+class Broken(HttpUser):
+    @task
+    def go(self)
+        self.client.get("/")
+'''
+
+
+def test_a_missing_script(loadgate: RunLoadgate, db_url: str, tmp_path: Path) -> None:
+    result = loadgate("run", tmp_path / "nowhere.py", "--db", db_url)
+    line = assert_one_line_error(result, ExitCode.BAD_INPUT)
+    assert "nowhere.py does not exist" in line
+
+
+def test_a_syntax_error_names_its_line(loadgate: RunLoadgate, db_url: str, tmp_path: Path) -> None:
+    script = tmp_path / "broken.py"
+    script.write_text(BROKEN)
+    line = assert_one_line_error(loadgate("run", script, "--db", db_url), ExitCode.BAD_INPUT)
+    assert "broken.py, line 7: syntax error" in line
+
+
+def test_a_script_without_users(loadgate: RunLoadgate, db_url: str) -> None:
+    result = loadgate("run", SCRIPTS / "no_users.py", "--db", db_url)
+    line = assert_one_line_error(result, ExitCode.BAD_INPUT)
+    assert "defines no User class" in line
+
+
+@pytest.mark.parametrize("flag", ["-T", "-E"])
+def test_an_unknown_tag_names_the_known_ones(loadgate: RunLoadgate, db_url: str, flag: str) -> None:
+    result = loadgate("run", SCRIPTS / "features.py", flag, "fast", "--db", db_url)
+    line = assert_one_line_error(result, ExitCode.BAD_INPUT)
+    assert "unknown tag 'fast'" in line
+    assert "slow" in line
+
+
+@pytest.mark.parametrize("run_time", ["5x", "1m30", "0s", "-3s"])
+def test_a_bad_duration(loadgate: RunLoadgate, db_url: str, run_time: str) -> None:
+    result = loadgate("run", SCRIPTS / "plain.py", "-t", run_time, "--db", db_url)
+    line = assert_one_line_error(result, ExitCode.BAD_INPUT)
+    assert "the run time must be" in line
+
+
+def test_an_unreachable_database(loadgate: RunLoadgate) -> None:
+    url = f"postgresql://loadgate@127.0.0.1:{free_port()}/runs"
+    result = loadgate(
+        "run", SCRIPTS / "plain.py", "-t", "1s", "-H", "http://127.0.0.1:9", "--db", url
+    )
+    line = assert_one_line_error(result, ExitCode.STORE_ERROR)
+    assert "cannot open the run store" in line
+
+
+def test_a_host_that_is_not_a_url(loadgate: RunLoadgate, db_url: str) -> None:
+    result = loadgate("run", SCRIPTS / "plain.py", "-H", "localhost:8080", "--db", db_url)
+    line = assert_one_line_error(result, ExitCode.BAD_INPUT)
+    assert "the host must be a base URL" in line

@@ -1,0 +1,132 @@
+"""The request listener: per endpoint and second, exact, with statuses and grouped errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from loadgate.engine.collector import MAX_ERROR_MESSAGES, OTHER_ERRORS, Collector, error_message
+from loadgate.stats import LatencyHistogram
+
+
+class Clock:
+    def __init__(self, now_s: float = 1_000.0) -> None:
+        self.now_s = now_s
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+@dataclass
+class Response:
+    status_code: int | None
+
+
+class CatchResponseError(Exception):
+    pass
+
+
+def fire(collector: Collector, name: str = "/a", method: str = "GET", **kwargs: Any) -> None:
+    meta: dict[str, Any] = {
+        "request_type": method,
+        "name": name,
+        "response_time": 1.0,
+        "response_length": 10,
+        "response": Response(200),
+        "exception": None,
+        "context": {},
+        "start_time": 0.0,
+        "url": "http://127.0.0.1/a",
+    }
+    meta.update(kwargs)
+    collector.on_request(**meta)
+
+
+def test_requests_are_counted_per_endpoint_and_second() -> None:
+    clock = Clock(1000.2)
+    collector = Collector(clock)
+    fire(collector, "/a")
+    fire(collector, "/a")
+    fire(collector, "/b", method="POST")
+    clock.now_s = 1001.5
+    fire(collector, "/a")
+    finished = collector.take_finished(current_second=1001)
+    assert [f.second for f in finished] == [1000]
+    stored = {(s.method, s.name): s for s in finished[0].to_endpoint_seconds()}
+    assert stored["GET", "/a"].requests == 2
+    assert stored["POST", "/b"].requests == 1
+    assert stored["GET", "/a"].bytes_received == 20
+    # The current second stays until it is over, or until the end.
+    assert collector.take_finished(current_second=1001) == []
+    rest = collector.take_all()
+    assert [(f.second, f.to_endpoint_seconds()[0].requests) for f in rest] == [(1001, 1)]
+
+
+def test_latency_is_recorded_in_whole_microseconds() -> None:
+    collector = Collector(Clock())
+    for response_time_ms in (0.2994, 0.3006, 5.0, 49.9999):
+        fire(collector, response_time=response_time_ms)
+    (second,) = collector.take_all()
+    histogram = LatencyHistogram.decode(second.to_endpoint_seconds()[0].histogram)
+    recorded = [value for value, _ in histogram.recorded_values()]
+    # Up to 3 significant digits: HDR reports the top of each value's bucket.
+    assert recorded[:2] == [299, 301]
+    assert 5000 <= recorded[2] <= 5005
+    assert 50000 <= recorded[3] <= 50050
+
+
+def test_no_response_time_counts_the_request_but_not_a_latency() -> None:
+    collector = Collector(Clock())
+    fire(collector, response_time=None)
+    (stored,) = collector.take_all()[0].to_endpoint_seconds()
+    assert stored.requests == 1
+    assert LatencyHistogram.decode(stored.histogram).count == 0
+
+
+def test_statuses_split_by_outcome_even_when_the_script_decided() -> None:
+    collector = Collector(Clock())
+    fire(collector, response=Response(429))  # accepted with catch_response: a success
+    fire(collector, response=Response(200), exception=CatchResponseError("bad body"))
+    fire(collector, response=Response(0), exception=ConnectionRefusedError(111, "refused"))
+    fire(collector, response=None, exception=ConnectionResetError())
+    fire(collector, response=Response(None))
+    (stored,) = collector.take_all()[0].to_endpoint_seconds()
+    assert stored.ok_status_counts == {"0": 1, "429": 1}
+    assert stored.failed_status_counts == {"0": 2, "200": 1}
+    assert stored.failures == 3
+    assert stored.errors == {
+        "CatchResponseError('bad body')": 1,
+        "ConnectionRefusedError(111, 'refused')": 1,
+        "ConnectionResetError()": 1,
+    }
+
+
+def test_an_empty_exception_is_a_success_as_in_locust() -> None:
+    collector = Collector(Clock())
+    fire(collector, exception="")
+    (stored,) = collector.take_all()[0].to_endpoint_seconds()
+    assert stored.failures == 0
+
+
+def test_error_messages_lose_memory_addresses_and_are_bounded() -> None:
+    class Thing:
+        pass
+
+    assert "0x" not in error_message(Thing())
+    assert error_message("plain text") == "plain text"
+    collector = Collector(Clock())
+    for i in range(MAX_ERROR_MESSAGES + 10):
+        fire(collector, exception=f"order {i} failed")
+    (stored,) = collector.take_all()[0].to_endpoint_seconds()
+    assert len(stored.errors) == MAX_ERROR_MESSAGES + 1
+    assert stored.errors[OTHER_ERRORS] == 10
+    assert sum(stored.errors.values()) == stored.failures
+
+
+def test_a_clock_going_back_starts_a_new_piece_of_that_second() -> None:
+    clock = Clock(1001.0)
+    collector = Collector(clock)
+    fire(collector)
+    clock.now_s = 1000.5
+    fire(collector)
+    assert [f.second for f in collector.take_all()] == [1001, 1000]
