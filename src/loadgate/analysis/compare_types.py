@@ -59,7 +59,7 @@ class CompareSettings:
     max_blocks: int = 60
     grid_resolution: float = 0.01
     min_relative_change: float = 0.10
-    min_latency_delta_ms: float = 1.0
+    min_latency_delta_ms: float = 2.0
     min_error_rate_delta: float = 0.005
     min_rps_delta: float = 1.0
     judge_rps: bool = False

@@ -88,7 +88,7 @@ def _settings(min_change_pct: float, latency_floor_ms: float) -> CompareSettings
     "latency_floor_ms",
     metavar="MS",
     type=click.FloatRange(min=0.0),
-    default=1.0,
+    default=2.0,
     show_default=True,
     help="Smallest latency change (ms) called a regression or an improvement.",
 )

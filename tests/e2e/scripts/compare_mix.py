@@ -15,6 +15,7 @@ HEADERS = {"Authorization": "Bearer test-checkout-token", "X-Tenant-Id": "tenant
 # (path, name): one endpoint behind each upstream of the default config.
 ENDPOINTS = (
     ("/v1/products/1042", "GET /v1/products/:id"),  # upstream catalog
+    ("/v1/search?q=", "GET /v1/search"),  # upstream search (cached: see next_endpoint)
     ("/v1/users/profile", "GET /v1/users/profile"),  # upstream identity
     ("/v1/inventory/1042?warehouse=us-east", "GET /v1/inventory/:id"),  # upstream commerce
 )
@@ -31,4 +32,7 @@ class SteadyMix(FastHttpUser):
     @task
     def next_endpoint(self) -> None:
         path, name = next(self.rotation)
+        if path.endswith("q="):
+            # The gateway caches search responses by URL: a new query always reaches the upstream.
+            path += f"item-{random.getrandbits(48):x}"
         self.client.get(path, headers=HEADERS, name=name)
