@@ -39,11 +39,11 @@ class LatencyHistogram:
 
     # -- recording -----------------------------------------------------------
 
-    def record_us(self, value_us: int) -> bool:
-        """Record one latency; False (and counted) when it is out of range."""
-        if value_us <= HIGHEST_US and self._hdr.record_value(value_us):
+    def record_us(self, value_us: int, count: int = 1) -> bool:
+        """Record a latency (`count` times); False (and counted) when it is out of range."""
+        if value_us <= HIGHEST_US and self._hdr.record_value(value_us, count):
             return True
-        self.out_of_range += 1
+        self.out_of_range += count
         return False
 
     def merge(self, other: LatencyHistogram) -> None:
