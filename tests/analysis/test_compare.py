@@ -351,3 +351,14 @@ def test_labels_do_not_repeat_the_method() -> None:
     )
     assert {e.label for e in comparison.endpoints} == {"GET /named", "GET /plain"}
     assert comparison.total.label == "Total"
+
+
+def test_every_endpoint_moving_by_the_same_factor_is_pointed_out() -> None:
+    endpoints = {"GET /a": 10.0, "GET /b": 20.0, "GET /c": 40.0}
+    base = synthetic_run(181, endpoints=endpoints)
+    everything_slower = synthetic_run(182, endpoints=endpoints, scale=dict.fromkeys(endpoints, 1.5))
+    shared = compare_runs(base, everything_slower).common_p50_change
+    assert shared == pytest.approx(0.5, abs=0.1)
+    one_slower = synthetic_run(183, endpoints=endpoints, scale={"GET /b": 1.5})
+    assert compare_runs(base, one_slower).common_p50_change is None
+    assert compare_runs(base, synthetic_run(184, endpoints=endpoints)).common_p50_change is None

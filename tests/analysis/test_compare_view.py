@@ -141,3 +141,16 @@ def test_comparison_as_a_section_of_the_run_report(
     assert page.locator("#comparison div.chart").count() == 3
     assert page.locator("#comparison-conclusion").get_attribute("data-verdict") == "regression"
     assert page_errors == []
+
+
+def test_a_shared_change_gets_a_note() -> None:
+    endpoints = {"GET /a": 10.0, "GET /b": 20.0}
+    comparison = compare_runs(
+        synthetic_run(5, endpoints=endpoints),
+        synthetic_run(6, endpoints=endpoints, scale=dict.fromkeys(endpoints, 2.0)),
+    )
+    console = Console(record=True, width=200)
+    print_comparison(comparison, run_info(1), run_info(2), console)
+    assert "every endpoint's p50 moved by about +" in console.export_text()
+    document = comparison_to_dict(comparison, run_info(1), run_info(2))
+    assert document["common_p50_change"] == pytest.approx(1.0, abs=0.15)

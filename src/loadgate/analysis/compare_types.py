@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -170,3 +171,29 @@ class Comparison:
             if verdict in judged:
                 return verdict
         return Change.INSUFFICIENT
+
+    @property
+    def common_p50_change(self) -> float | None:
+        """The relative p50 change every endpoint shares, when they all moved together.
+
+        Two or more endpoints whose medians all moved the same way by more than
+        the minimum, and by nearly the same factor (within the minimum of each
+        other), look like one cause under all of them: the machine, or
+        something every request passes through. None otherwise.
+        """
+        factors = []
+        for endpoint in self.endpoints:
+            if endpoint.presence != Presence.BOTH:
+                continue
+            p50 = endpoint.metric(ComparedMetric.P50)
+            if p50.verdict == Change.INSUFFICIENT or p50.relative is None:
+                return None
+            factors.append(1.0 + p50.relative)
+        if len(factors) < 2:
+            return None
+        minimum = self.settings.min_relative_change
+        all_up = min(factors) >= 1.0 + minimum
+        all_down = max(factors) <= 1.0 - minimum
+        if not (all_up or all_down) or max(factors) / min(factors) > 1.0 + minimum:
+            return None
+        return math.prod(factors) ** (1.0 / len(factors)) - 1.0

@@ -91,8 +91,9 @@ def format_interval(metric: MetricComparison) -> str:
 
 def _run_line(role: str, run: RunInfo) -> str:
     return (
-        f"{role}: run {run.run_id} {run.name} · {run.started_at:%Y-%m-%d %H:%M:%S} UTC · "
-        f"{format_duration(run.duration_s)} · {run.status.value}"
+        f"{role}: run {run.run_id} {run.name} → {run.host} · "
+        f"{run.started_at:%Y-%m-%d %H:%M:%S} UTC · {format_duration(run.duration_s)} · "
+        f"{run.status.value}"
     )
 
 
@@ -126,6 +127,17 @@ def conclusion(comparison: Comparison) -> str:
     more = f" and {hidden} more" if hidden > 0 else ""
     tail = "; no regression" if verdict == Change.IMPROVEMENT else ""
     return f"{verdict.value}: {shown}{more}{tail}"
+
+
+def common_change_note(comparison: Comparison) -> str:
+    """A hint when every endpoint's median moved by the same factor; '' otherwise."""
+    shared = comparison.common_p50_change
+    if shared is None:
+        return ""
+    return (
+        f"every endpoint's p50 moved by about {format_relative(shared)}: one cause under all "
+        "of them, in the target or the machine that ran the test (repeat both runs to tell)"
+    )
 
 
 # -- terminal ------------------------------------------------------------------
@@ -189,6 +201,9 @@ def print_comparison(
     console.print(_run_line("candidate", candidate), highlight=False)
     console.print(comparison_table(comparison))
     console.print(f"[dim]{method_line(comparison)}[/]", highlight=False)
+    note = common_change_note(comparison)
+    if note:
+        console.print(Text(note, style="yellow"))
     style = CHANGE_STYLES[comparison.verdict] or "green"
     console.print(Text(conclusion(comparison), style=style))
 
@@ -253,6 +268,9 @@ def comparison_to_dict(comparison: Comparison, base: RunInfo, candidate: RunInfo
         "schema_version": SCHEMA_VERSION,
         "verdict": comparison.verdict.value,
         "conclusion": conclusion(comparison),
+        "common_p50_change": None
+        if comparison.common_p50_change is None
+        else round(comparison.common_p50_change, 6),
         "base": _run_to_dict(base),
         "candidate": _run_to_dict(candidate),
         "method": {"name": "per-second block bootstrap", **asdict(settings)},
@@ -350,6 +368,7 @@ def _body_context(comparison: Comparison, base: RunInfo, candidate: RunInfo) -> 
         "verdict": comparison.verdict.value,
         "verdict_class": comparison.verdict.name.lower(),
         "conclusion": conclusion(comparison),
+        "note": common_change_note(comparison),
         "method": method_line(comparison),
         "endpoints": [
             {
