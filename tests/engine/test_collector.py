@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Any
 
-from loadgate.engine.collector import MAX_ERROR_MESSAGES, OTHER_ERRORS, Collector, error_message
+from loadgate.engine.collector import (
+    MAX_ERROR_MESSAGES,
+    OTHER_ERRORS,
+    Collector,
+    error_message,
+    hdr_floor_us,
+)
 from loadgate.stats import LatencyHistogram
 
 
@@ -130,3 +137,28 @@ def test_a_clock_going_back_starts_a_new_piece_of_that_second() -> None:
     clock.now_s = 1000.5
     fire(collector)
     assert [f.second for f in collector.take_all()] == [1001, 1000]
+
+
+def test_counting_by_hdr_bucket_loses_nothing() -> None:
+    rng = random.Random(7)
+    values_us = [rng.randint(0, 5_000_000) for _ in range(5000)]
+    values_us += [rng.randint(0, 3000) for _ in range(2000)] + [2047, 2048, 2049, 4095, 4096]
+    direct = LatencyHistogram()
+    collector = Collector(Clock())
+    for value_us in values_us:
+        direct.record_us(value_us)
+        fire(collector, response_time=value_us / 1000)
+    (stored,) = collector.take_all()[0].to_endpoint_seconds()
+    counted = LatencyHistogram.decode(stored.histogram)
+    assert counted.recorded_values() == direct.recorded_values()
+    assert all(hdr_floor_us(v) <= v for v in values_us)
+
+
+def test_latencies_beyond_an_hour_are_counted_out_of_range() -> None:
+    collector = Collector(Clock())
+    fire(collector, response_time=3_600_001_000.0)
+    fire(collector, response_time=2.0)
+    (stored,) = collector.take_all()[0].to_endpoint_seconds()
+    assert stored.out_of_range == 1
+    assert stored.requests == 2
+    assert LatencyHistogram.decode(stored.histogram).count == 1

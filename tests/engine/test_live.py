@@ -44,10 +44,15 @@ def test_the_plain_line_has_time_users_rate_quantiles_and_errors() -> None:
 
 def test_plain_lines_come_every_few_seconds() -> None:
     out = io.StringIO()
-    view = PlainLineView(Console(file=out, width=200), every_s=5.0)
+    now_s = [0.0]
+    view = PlainLineView(Console(file=out, width=200), every_s=5.0, clock_s=lambda: now_s[0])
+    view.start()
+    asked = []
     for elapsed_s in range(12):
-        view.update(progress(float(elapsed_s)))
+        now_s[0] = float(elapsed_s)
+        view.update(lambda: asked.append(now_s[0]) or progress(now_s[0]))
     assert out.getvalue().count("run 7") == 2
+    assert asked == [5.0, 10.0], "the progress is only computed when it is shown"
 
 
 def test_the_rich_view_renders() -> None:

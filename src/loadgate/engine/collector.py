@@ -7,7 +7,8 @@ fired (the request's end: Locust fires right after the response, or when a
 when the second changes they become "finished" and wait, unencoded, for the
 writer (`take_finished`), which turns each into an `EndpointSecond` with its
 HDR histogram encoded. So memory stays flat however long the run, and the hot
-path is a dict lookup, a histogram record and a few integer updates.
+path is a few dict lookups and integer updates (latencies are counted by HDR
+bucket, and put into an HDR histogram once per second).
 
 An `EndpointSecond` is a delta: the same (second, method, name) may be taken
 twice (a second taken while still current, then its rest), and the store adds
@@ -19,19 +20,22 @@ own `request` listener (`RequestStats`, rounded latencies). Removing it would
 make loadgate cheaper than bare Locust, but scripts and plugins read
 `environment.stats` (the documented pattern of setting `process_exit_code`
 from `environment.stats.total.fail_ratio` in a `quitting` listener, shapes
-that look at current RPS), and they would silently read zeros. Measured on
-this project's 2-core machine (bench/overhead.py, FastHttpUser against nginx,
-the cheapest client, so the worst case): Locust's listener costs about 3.9 µs
-a request and this one about 3.9 µs, on about 110 µs of CPU a request for bare
-Locust, i.e. about +4% when both run. That is within the 10% budget, so both
-run: loadgate's numbers come from this collector, Locust's stay available to
-scripts, and the end-to-end tests check, on the same run, that the two agree on
-requests and failures per endpoint (a script's `quitting` listener writes
+that look at the current RPS), and they would silently read zeros. Both are
+cheap enough: in a micro-benchmark Locust's listener takes about 3 µs a
+request and this one about 2 µs, and bench/overhead.py (bare `locust
+--headless` and `loadgate run` side by side, FastHttpUser without waits
+against nginx: the cheapest client, so the worst case) measures about +2.5%
+CPU per request in the steady state and about +5% for the whole process, its
+start-up and final summary included; the budget is 10%. So both run:
+loadgate's numbers come from this collector, Locust's stay available to
+scripts, and the end-to-end tests check, on the same run, that the two agree
+on requests and failures per endpoint (a script's `quitting` listener writes
 Locust's counts next to our stored ones).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable
@@ -40,8 +44,16 @@ from typing import Any
 
 from loadgate.model import EndpointSecond
 from loadgate.stats import LatencyHistogram
+from loadgate.stats.histogram import SIGNIFICANT_DIGITS
 
 US_PER_MS = 1000
+# HdrHistogram keeps values below 2**SUB_BUCKET_BITS exactly and, above, in
+# 2**(SUB_BUCKET_BITS - 1) equal steps per power of two (3 significant digits).
+# Counting each request under its step's lowest value in a dict costs a
+# fraction of hdrh's record_value (pure Python, three calls deep), and the
+# counts land in the very same HDR buckets when the second's histogram is
+# built: nothing is lost, and the dict never has more keys than HDR buckets.
+SUB_BUCKET_BITS = math.ceil(math.log2(2 * 10**SIGNIFICANT_DIGITS))
 # A script that puts ids in its failure messages would otherwise store one
 # message per request; beyond this many per endpoint-second, they are lumped.
 MAX_ERROR_MESSAGES = 50
@@ -52,6 +64,12 @@ NO_RESPONSE = 0
 _MEMORY_ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+")
 
 EndpointKey = tuple[str, str]  # (method, name), as Locust's request_type and name
+
+
+def hdr_floor_us(value_us: int) -> int:
+    """The lowest value of `value_us`'s HDR bucket (the hot path inlines this)."""
+    shift = value_us.bit_length() - SUB_BUCKET_BITS
+    return value_us >> shift << shift if shift > 0 else value_us
 
 
 def error_message(error: object) -> str:
@@ -65,11 +83,12 @@ class EndpointTally:
     """One endpoint's requests within one second, while they are being counted."""
 
     __slots__ = (
+        "_histogram",
         "bytes_received",
         "errors",
         "failed_statuses",
         "failures",
-        "histogram",
+        "latency_counts",
         "ok_statuses",
         "requests",
     )
@@ -78,12 +97,23 @@ class EndpointTally:
         self.requests = 0
         self.failures = 0
         self.bytes_received = 0
-        self.histogram = LatencyHistogram()
+        # µs value (the floor of its HDR bucket) -> requests
+        self.latency_counts: dict[int, int] = {}
+        self._histogram: LatencyHistogram | None = None
         # Keyed by the raw status (an int for Locust's clients): str() once per
         # second in to_endpoint_second, not once per request.
         self.ok_statuses: dict[object, int] = {}
         self.failed_statuses: dict[object, int] = {}
         self.errors: dict[str, int] = {}
+
+    @property
+    def histogram(self) -> LatencyHistogram:
+        """The latencies as an HDR histogram; read it once the second is finished."""
+        if self._histogram is None:
+            self._histogram = LatencyHistogram()
+            for value_us, count in self.latency_counts.items():
+                self._histogram.record_us(value_us, count)
+        return self._histogram
 
     def add_error(self, error: object) -> None:
         message = error_message(error)
@@ -158,7 +188,12 @@ class Collector:
         tally.requests += 1
         if response_time is not None:
             # Locust measures in float milliseconds; HDR records integer µs.
-            tally.histogram.record_us(round(response_time * US_PER_MS))
+            value_us = round(response_time * US_PER_MS)
+            shift = value_us.bit_length() - SUB_BUCKET_BITS  # hdr_floor_us, inlined
+            if shift > 0:
+                value_us = value_us >> shift << shift
+            latencies = tally.latency_counts
+            latencies[value_us] = latencies.get(value_us, 0) + 1
         if response_length:
             tally.bytes_received += response_length
         # The status is on the response even when catch_response marked it a

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -36,9 +38,14 @@ class Progress:
         return max(0.0, self.run_time_s - self.elapsed_s)
 
 
+ProgressSource = Callable[[], Progress]
+
+
 class LiveView(Protocol):
+    """Shows progress; `update` gets a function, called only when there is something to show."""
+
     def start(self) -> None: ...
-    def update(self, progress: Progress) -> None: ...
+    def update(self, progress: ProgressSource) -> None: ...
     def stop(self) -> None: ...
 
 
@@ -104,8 +111,8 @@ class RichLiveView:
     def start(self) -> None:
         self._live.start()
 
-    def update(self, progress: Progress) -> None:
-        self._live.update(render(progress), refresh=True)
+    def update(self, progress: ProgressSource) -> None:
+        self._live.update(render(progress()), refresh=True)
 
     def stop(self) -> None:
         self._live.stop()
@@ -114,18 +121,25 @@ class RichLiveView:
 class PlainLineView:
     """One line every few seconds, for logs and pipes."""
 
-    def __init__(self, console: Console, every_s: float = PLAIN_EVERY_S) -> None:
+    def __init__(
+        self,
+        console: Console,
+        every_s: float = PLAIN_EVERY_S,
+        clock_s: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._console = console
         self._every_s = every_s
-        self._next_s = every_s
+        self._clock_s = clock_s
+        self._next_s = clock_s() + every_s
 
     def start(self) -> None:
-        pass
+        self._next_s = self._clock_s() + self._every_s
 
-    def update(self, progress: Progress) -> None:
-        if progress.elapsed_s >= self._next_s:
-            self._next_s = progress.elapsed_s + self._every_s
-            self._console.print(plain_line(progress), highlight=False, soft_wrap=True)
+    def update(self, progress: ProgressSource) -> None:
+        now_s = self._clock_s()
+        if now_s >= self._next_s:
+            self._next_s = now_s + self._every_s
+            self._console.print(plain_line(progress()), highlight=False, soft_wrap=True)
 
     def stop(self) -> None:
         pass
@@ -137,7 +151,7 @@ class NoView:
     def start(self) -> None:
         pass
 
-    def update(self, progress: Progress) -> None:
+    def update(self, progress: ProgressSource) -> None:
         pass
 
     def stop(self) -> None:

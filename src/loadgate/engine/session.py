@@ -264,7 +264,7 @@ class _Drive:
             if self._writer.consecutive_failures >= MAX_STORE_FAILURES:
                 self._store_error = exc
                 self._finish(RunStatus.FAILED, f"the run store failed: {exc}")
-        self._live.update(self._progress(locust_run, now_s))
+        self._live.update(lambda: self._progress(locust_run, now_s))
 
     def _progress(self, locust_run: LocustRun, now_s: float) -> Progress:
         plan = self._plan
