@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -37,6 +38,9 @@ EVERY_ENDPOINT = {
     "GET /v1/inventory/:id",
 }
 JUDGED = ("p50", "p95", "p99", "error_rate")
+RUN_NAME = "compare-e2e"
+INJECTED_MS = 20.0
+ATTEMPTS = 2
 PRIORITY_BOOST = 5
 
 
@@ -91,49 +95,91 @@ def own_gateway(
     return gateway_factory()
 
 
-def test_same_build_is_unchanged_and_20ms_on_one_upstream_regresses_only_its_endpoints(
-    loadgate: RunLoadgate, db_url: str, own_gateway: RunningGateway
-) -> None:
-    def run_load(name: str, run_time: str = RUN_TIME) -> int:
-        result = loadgate(
-            "run", SCRIPT, "-H", own_gateway.api_url, "--db", db_url,
+@dataclass(frozen=True)
+class Runs:
+    """Runs of compare_mix.py against one gateway, stored in one database."""
+
+    loadgate: RunLoadgate
+    db_url: str
+    gateway: RunningGateway
+
+    def run(self, name: str = RUN_NAME, run_time: str = RUN_TIME) -> int:
+        result = self.loadgate(
+            "run", SCRIPT, "-H", self.gateway.api_url, "--db", self.db_url,
             "-u", USERS, "-r", USERS, "-t", run_time, "--name", name, "-q",
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
-        with RunStore.open(db_url) as store:
+        with RunStore.open(self.db_url) as store:
             return store.resolve("last").run_id
 
-    def compare(base: int, candidate: int) -> tuple[int, dict[str, Any]]:
-        result = loadgate("compare", base, candidate, "--db", db_url, "--json")
+    def compare(self, base: int, candidate: int) -> tuple[int, dict[str, Any]]:
+        result = self.loadgate("compare", base, candidate, "--db", self.db_url, "--json")
         assert result.returncode in (ExitCode.OK, ExitCode.REGRESSION), result.stderr
         document: dict[str, Any] = json.loads(result.stdout)
+        assert {label(e) for e in document["endpoints"]} == EVERY_ENDPOINT
         return result.returncode, document
 
-    # Connection pools, upstream processes and caches warm up outside the measured runs.
-    run_load("warm-up", run_time="3s")
-    base = run_load("compare-e2e")
-    same = run_load("compare-e2e")
-    code, document = compare(base, same)
-    assert {label(e) for e in document["endpoints"]} == EVERY_ENDPOINT
-    expected = {metric: "unchanged" for metric in JUDGED}
-    assert verdicts(document) == dict.fromkeys([*EVERY_ENDPOINT, "Total"], expected), summary_of(
-        document
-    )
-    assert code == ExitCode.OK
 
-    own_gateway.set_fault(INJECTED_UPSTREAM, latency_ms=20)
-    try:
-        slower = run_load("compare-e2e")
-    finally:
-        own_gateway.clear_faults()
-    code, document = compare(base, slower)
-    assert code == ExitCode.REGRESSION, summary_of(document)
-    regressed = {label(f) for f in document["regressions"]} - {"Total"}
-    assert regressed == BEHIND_INJECTED, summary_of(document)
+def same_build_problem(code: int, document: dict[str, Any]) -> str:
+    """'' when every judged metric is unchanged and the exit code is 0, else the numbers."""
+    expected = dict.fromkeys([*EVERY_ENDPOINT, "Total"], dict.fromkeys(JUDGED, "unchanged"))
+    if verdicts(document) == expected and code == ExitCode.OK:
+        return ""
+    return summary_of(document)
+
+
+def injected_problem(code: int, document: dict[str, Any]) -> str:
+    """'' when exactly the endpoints behind the slowed upstream regressed, else the numbers."""
     found = verdicts(document)
-    for endpoint in BEHIND_INJECTED:
-        assert found[endpoint]["p50"] == "regression"
-        inventory = next(e for e in document["endpoints"] if label(e) == endpoint)
-        assert inventory["metrics"]["p50"]["delta"] == pytest.approx(20.0, abs=5.0)
-    for endpoint in EVERY_ENDPOINT - BEHIND_INJECTED:
-        assert set(found[endpoint].values()) == {"unchanged"}, summary_of(document)
+    regressed = {label(f) for f in document["regressions"]} - {"Total"}
+    p50_deltas_ms = [
+        e["metrics"]["p50"]["delta"] for e in document["endpoints"] if label(e) in BEHIND_INJECTED
+    ]
+    if (
+        code == ExitCode.REGRESSION
+        and regressed == BEHIND_INJECTED
+        and all(found[e]["p50"] == "regression" for e in BEHIND_INJECTED)
+        and all(set(found[e].values()) == {"unchanged"} for e in EVERY_ENDPOINT - BEHIND_INJECTED)
+        and all(abs(delta_ms - INJECTED_MS) < 5.0 for delta_ms in p50_deltas_ms)
+    ):
+        return ""
+    return summary_of(document)
+
+
+def test_same_build_is_unchanged_and_20ms_on_one_upstream_regresses_only_its_endpoints(
+    loadgate: RunLoadgate,
+    db_url: str,
+    own_gateway: RunningGateway,
+) -> None:
+    runs = Runs(loadgate, db_url, own_gateway)
+    # Connection pools, upstream processes and caches warm up outside the measured runs.
+    runs.run("warm-up", run_time="3s")
+    # A shared machine can change between two runs (another job starts): a pair
+    # disturbed that way is measured again once, and both outcomes are reported.
+    disturbed: list[str] = []
+    for _ in range(ATTEMPTS):
+        base = runs.run()
+        problem = same_build_problem(*runs.compare(base, runs.run()))
+        if not problem:
+            break
+        disturbed.append(problem)
+    else:
+        pytest.fail("same build not unchanged:\n\n" + "\n\n".join(disturbed))
+    if disturbed:
+        print("same build measured again; the disturbed pair:\n" + disturbed[0])
+
+    disturbed = []
+    for _ in range(ATTEMPTS):
+        own_gateway.set_fault(INJECTED_UPSTREAM, latency_ms=INJECTED_MS)
+        try:
+            slower = runs.run()
+        finally:
+            own_gateway.clear_faults()
+        problem = injected_problem(*runs.compare(base, slower))
+        if not problem:
+            break
+        disturbed.append(problem)
+    else:
+        pytest.fail("not exactly the endpoints behind it:\n\n" + "\n\n".join(disturbed))
+    if disturbed:
+        print("slowed run measured again; the disturbed one:\n" + disturbed[0])
