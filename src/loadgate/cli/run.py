@@ -17,7 +17,11 @@ from loadgate.engine.duration import parse_duration
 from loadgate.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from loadgate.engine.interrupt import Interrupts
+
+SUMMARY_WIDTH = 160
 
 
 def _tag_list(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -50,6 +54,14 @@ def _exit_now(interrupts: Interrupts) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(int(ExitCode.INTERRUPTED))
+
+
+def _summary_console() -> Console:
+    from rich.console import Console
+
+    console = Console()
+    # Not a terminal (a log, a pipe, CI): rich would assume 80 columns and cut numbers.
+    return console if console.is_terminal else Console(width=max(console.width, SUMMARY_WIDTH))
 
 
 def _setup_logging(console: object) -> None:
@@ -160,7 +172,7 @@ def _run(config: RunConfig, db_url: str | None, json_path: Path | None, quiet: b
         with RunStore.open(db_url) as store:
             outcome = session.execute(plan, store, None if quiet else stderr, interrupts)
             summary = store.summary(outcome.run_id)
-        print_summary(summary, Console())
+        print_summary(summary, _summary_console())
         if json_path is not None:
             write_json(summary, json_path)
     if outcome.interrupted:

@@ -138,8 +138,9 @@ def execute(
     gateway: BuiltinGateway | None = None
     try:
         if plan.needs_builtin_target:
-            gateway = BuiltinGateway.start()
+            gateway = BuiltinGateway.launch()
             interrupts.before_exit(gateway.terminate_now)
+            gateway.wait_until_ready()
         host = plan.config.host or _script_hosts(plan)
         if gateway is not None:
             for user_class in plan.script.user_classes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -22,6 +23,14 @@ READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.1
 HEALTH_TIMEOUT_S = 1.0
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM it if loadgate dies (even by SIGKILL). Linux only."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -50,8 +59,9 @@ class BuiltinGateway:
         return f"http://{LOOPBACK}:{self.admin_port}/health"
 
     @classmethod
-    def start(cls, timeout_s: float = READY_TIMEOUT_S) -> BuiltinGateway:
-        """Start it and wait until /health answers 200; RunError if it does not."""
+    def launch(cls) -> BuiltinGateway:
+        """Start the process; then `wait_until_ready` (separate, so a caller can register
+        `terminate_now` for a hurried exit before waiting)."""
         port, admin_port = free_port(), free_port()
         log_fd, log_name = tempfile.mkstemp(prefix="loadgate-gateway-", suffix=".log")
         command = [sys.executable, "-m", "loadgate", "gateway"]
@@ -65,18 +75,29 @@ class BuiltinGateway:
                 # Its own session: a Ctrl-C in the terminal reaches only us, and
                 # the target keeps answering while we stop users and flush.
                 start_new_session=True,
+                # Only a prctl() between fork and exec; no lock a thread could hold.
+                preexec_fn=_die_with_parent,  # noqa: PLW1509
             )
         except OSError as exc:
-            os.close(log_fd)
             raise RunError(f"cannot start the built-in gateway: {exc.strerror}") from exc
-        os.close(log_fd)
-        gateway = cls(process, port, admin_port, Path(log_name))
-        try:
-            gateway._wait_until_ready(timeout_s)
-        except BaseException:
-            gateway.stop()
-            raise
+        finally:
+            os.close(log_fd)
+        return cls(process, port, admin_port, Path(log_name))
+
+    @classmethod
+    def start(cls, timeout_s: float = READY_TIMEOUT_S) -> BuiltinGateway:
+        """Start it and wait until /health answers 200; RunError if it does not."""
+        gateway = cls.launch()
+        gateway.wait_until_ready(timeout_s)
         return gateway
+
+    def wait_until_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Block until /health answers 200; RunError (and the process stopped) if it does not."""
+        try:
+            self._wait_until_ready(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
 
     def _wait_until_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
