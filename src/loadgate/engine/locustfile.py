@@ -43,6 +43,8 @@ def load_script(path: Path) -> LoadedScript:
             f"{path} defines no User class: it needs a subclass of locust's HttpUser, "
             "FastHttpUser or User"
         )
+    if not any(c.weight > 0 or c.fixed_count > 0 for c in user_classes.values()):
+        raise ScriptError(f"{path}: every User class has weight 0 and no fixed_count")
     return LoadedScript(
         path=path,
         text=text,
