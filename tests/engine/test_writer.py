@@ -99,3 +99,18 @@ def test_the_recent_window_covers_the_last_whole_seconds() -> None:
     assert window.rate_per_s == 10.0
     assert 8000 <= window.histogram.quantile_us(0.99) <= 8008  # HDR: 3 significant digits
     assert writer.recent_window(101.5, started_s=100.0).seconds == 1
+
+
+def test_trailing_seconds_keep_the_window_before_the_current_second() -> None:
+    from loadgate.engine.abort import TrailingSeconds
+
+    clock = Clock(100.0)
+    collector = Collector(clock)
+    trailing = TrailingSeconds(window_s=2)
+    writer = SecondsWriter(Sink(), 1, collector, on_seconds=trailing.add)
+    for second in range(100, 105):
+        clock.now_s = second + 0.5
+        fire(collector, 1.0)
+        writer.tick(second + 1.01, users=1)
+    assert [s.second for s in trailing.last(105)] == [103, 104]
+    assert [s.second for s in trailing.last(104)] == [103]

@@ -22,6 +22,7 @@ from gevent.event import AsyncResult
 from rich.console import Console
 
 from loadgate import __version__
+from loadgate.engine.abort import AbortCheck, TrailingSeconds
 from loadgate.engine.collector import Collector
 from loadgate.engine.config import RunConfig
 from loadgate.engine.duration import format_duration_s
@@ -76,10 +77,7 @@ class RunOutcome:
     run_id: int
     status: RunStatus
     reason: str
-
-    @property
-    def interrupted(self) -> bool:
-        return self.status is RunStatus.ABORTED
+    interrupted: bool = False  # stopped by Ctrl-C or SIGTERM (not by an abort check)
 
 
 def prepare(config: RunConfig) -> RunPlan:
@@ -124,13 +122,19 @@ def _script_hosts(plan: RunPlan) -> str:
 
 
 def execute(
-    plan: RunPlan, store: RunStoreLike, live_console: Console | None, interrupts: Interrupts
+    plan: RunPlan,
+    store: RunStoreLike,
+    live_console: Console | None,
+    interrupts: Interrupts,
+    abort_check: AbortCheck | None = None,
 ) -> RunOutcome:
     """Run the plan to its end and store it; returns how it ended.
 
     `interrupts` (entered by the caller) decides what Ctrl-C does: while users
     run, the first one stops the run, marked aborted; any other ends the
     process after the built-in target is stopped and the live view closed.
+    `abort_check`, if given, is called once a second with the run's last
+    `window_s` seconds; a reason it returns stops the run, marked aborted.
     """
     raise_open_files_limit()
     live = make_live_view(live_console)
@@ -157,7 +161,15 @@ def execute(
             )
         )
         interrupts.run_id = run_id
-        return _Drive(plan, store, run_id, live, interrupts).run()
+        drive = _Drive(
+            plan,
+            store=store,
+            run_id=run_id,
+            live=live,
+            interrupts=interrupts,
+            abort_check=abort_check,
+        )
+        return drive.run()
     finally:
         if gateway is not None:
             gateway.stop()
@@ -169,31 +181,37 @@ class _Drive:
     def __init__(
         self,
         plan: RunPlan,
+        *,
         store: RunStoreLike,
         run_id: int,
         live: LiveView,
         interrupts: Interrupts,
+        abort_check: AbortCheck | None,
     ) -> None:
         self._plan = plan
         self._store = store
         self._run_id = run_id
         self._live = live
         self._interrupts = interrupts
+        self._abort_check = abort_check
+        self._trailing = TrailingSeconds(abort_check.window_s if abort_check else 0)
         self._collector = Collector()
-        self._writer = SecondsWriter(store, run_id, self._collector)
+        self._writer = SecondsWriter(
+            store, run_id, self._collector, self._trailing.add if abort_check else None
+        )
         self._end: AsyncResult = AsyncResult()
         self._store_error: StoreError | None = None
         self._started_s = time.time()
 
-    def _finish(self, status: RunStatus, reason: str) -> None:
+    def _finish(self, status: RunStatus, reason: str, interrupted: bool = False) -> None:
         if not self._end.ready():
-            self._end.set((status, reason))
+            self._end.set((status, reason, interrupted))
 
     def run(self) -> RunOutcome:
         plan = self._plan
         locust_run = LocustRun(plan.script, plan.options, plan.config.host, self._collector)
         self._interrupts.stop_run_with(
-            lambda name: self._finish(RunStatus.ABORTED, f"interrupted by {name}")
+            lambda name: self._finish(RunStatus.ABORTED, f"interrupted by {name}", True)
         )
         locust_run.when_stopped_by_itself(
             lambda: self._finish(RunStatus.COMPLETED, self._self_stop_reason(locust_run))
@@ -209,10 +227,10 @@ class _Drive:
         self._live.start()
         try:
             locust_run.start()
-            status, reason = self._end.get()
+            status, reason, interrupted = self._end.get()
             # The ticker must not flush while _stop closes the writer.
             gevent.killall(greenlets)
-            return self._stop(locust_run, status, reason)
+            return self._stop(locust_run, status, reason, interrupted)
         except BaseException as exc:
             self._record_failure(exc)
             raise
@@ -225,7 +243,9 @@ class _Drive:
     def _self_stop_reason(self, locust_run: LocustRun) -> str:
         return "the load shape ended" if locust_run.has_shape else "the script stopped the test"
 
-    def _stop(self, locust_run: LocustRun, status: RunStatus, reason: str) -> RunOutcome:
+    def _stop(
+        self, locust_run: LocustRun, status: RunStatus, reason: str, interrupted: bool
+    ) -> RunOutcome:
         ended_at = datetime.now(UTC)
         if status is RunStatus.ABORTED:
             # Recorded first: a second Ctrl-C from here on leaves the run marked aborted.
@@ -238,8 +258,10 @@ class _Drive:
             raise self._store_error
         self._store.finish_run(self._run_id, status, ended_at, reason)
         locust_run.fire_quitting()
-        locust_run.fire_quit(EXIT_INTERRUPTED if status is RunStatus.ABORTED else 0)
-        return RunOutcome(run_id=self._run_id, status=status, reason=reason)
+        locust_run.fire_quit(EXIT_INTERRUPTED if interrupted else 0)
+        return RunOutcome(
+            run_id=self._run_id, status=status, reason=reason, interrupted=interrupted
+        )
 
     def _record_failure(self, exc: BaseException) -> None:
         """Best effort: mark the run failed, so it does not stay 'running' forever."""
@@ -265,6 +287,10 @@ class _Drive:
             if self._writer.consecutive_failures >= MAX_STORE_FAILURES:
                 self._store_error = exc
                 self._finish(RunStatus.FAILED, f"the run store failed: {exc}")
+        if self._abort_check is not None:
+            reason = self._abort_check(self._trailing.last(int(now_s)), int(now_s) - 1)
+            if reason:
+                self._finish(RunStatus.ABORTED, reason)
         self._live.update(lambda: self._progress(locust_run, now_s))
 
     def _progress(self, locust_run: LocustRun, now_s: float) -> Progress:

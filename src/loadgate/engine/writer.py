@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,8 +52,15 @@ class SecondsWriter:
     StoreError still propagates so the caller can decide when to give up.
     """
 
-    def __init__(self, sink: RunSink, run_id: int, collector: Collector) -> None:
+    def __init__(
+        self,
+        sink: RunSink,
+        run_id: int,
+        collector: Collector,
+        on_seconds: Callable[[Sequence[EndpointSecond]], None] | None = None,
+    ) -> None:
         self._sink = sink
+        self._on_seconds = on_seconds
         self._run_id = run_id
         self._collector = collector
         self._pending_seconds: list[EndpointSecond] = []
@@ -82,8 +89,11 @@ class SecondsWriter:
 
     def _take(self, finished: list[FinishedSecond]) -> None:
         for second in finished:
-            self._pending_seconds.extend(second.to_endpoint_seconds())
+            stored = second.to_endpoint_seconds()
+            self._pending_seconds.extend(stored)
             self._remember(second)
+            if self._on_seconds is not None:
+                self._on_seconds(stored)
 
     def _remember(self, second: FinishedSecond) -> None:
         requests = sum(t.requests for t in second.tallies.values())
