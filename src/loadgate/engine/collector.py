@@ -24,7 +24,7 @@ that look at the current RPS), and they would silently read zeros. Both are
 cheap enough: in a micro-benchmark Locust's listener takes about 3 µs a
 request and this one about 2 µs, and bench/overhead.py (bare `locust
 --headless` and `loadgate run` side by side, FastHttpUser without waits
-against nginx: the cheapest client, so the worst case) measures about +2.5%
+against nginx: the cheapest client, so the worst case) measures +2.5% to +4%
 CPU per request in the steady state and about +5% for the whole process, its
 start-up and final summary included; the budget is 10%. So both run:
 loadgate's numbers come from this collector, Locust's stay available to
