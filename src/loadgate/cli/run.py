@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import click
@@ -16,12 +17,11 @@ from loadgate.engine.config import RunConfig
 from loadgate.engine.duration import parse_duration
 from loadgate.errors import ConfigError, ExitCode
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 if TYPE_CHECKING:
-    from rich.console import Console
-
+    from loadgate.cli.run_outputs import RunOutputs
     from loadgate.engine.interrupt import Interrupts
-
-SUMMARY_WIDTH = 160
 
 
 def _tag_list(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -41,12 +41,6 @@ def _checked_host(host: str | None) -> str | None:
     return host.strip().rstrip("/")
 
 
-def _checked_json_path(path: Path | None) -> None:
-    """Fail before the run, not after it, when the summary could not be written."""
-    if path is not None and not path.absolute().parent.is_dir():
-        raise ConfigError(f"cannot write the JSON summary to {path}: its folder does not exist")
-
-
 def _exit_now(interrupts: Interrupts) -> None:
     """A second Ctrl-C: leave at once, without Python's clean-up (the store stays consistent)."""
     where = "" if interrupts.run_id is None else f"; run {interrupts.run_id} is in the store"
@@ -54,14 +48,6 @@ def _exit_now(interrupts: Interrupts) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(int(ExitCode.INTERRUPTED))
-
-
-def _summary_console() -> Console:
-    from rich.console import Console
-
-    console = Console()
-    # Not a terminal (a log, a pipe, CI): rich would assume 80 columns and cut numbers.
-    return console if console.is_terminal else Console(width=max(console.width, SUMMARY_WIDTH))
 
 
 def _setup_logging(console: object) -> None:
@@ -73,8 +59,18 @@ def _setup_logging(console: object) -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler], format="%(message)s")
 
 
+def _path_option(flag: str, dest: str, metavar: str, help_text: str) -> Callable[[F], F]:
+    return click.option(
+        flag,
+        dest,
+        metavar=metavar,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=help_text,
+    )
+
+
 @click.command()
-@click.argument("locustfile", type=click.Path(path_type=Path, dir_okay=True))
+@click.argument("locustfile", required=False, type=click.Path(path_type=Path, dir_okay=True))
 @click.option("-u", "--users", type=click.IntRange(min=0), help="Peak number of users [1].")
 @click.option(
     "-r",
@@ -111,16 +107,45 @@ def _setup_logging(console: object) -> None:
     "in the user's data folder].",
 )
 @click.option(
-    "--json",
-    "json_path",
+    "--plan",
+    "plan_path",
+    metavar="FILE.toml",
     type=click.Path(path_type=Path, dir_okay=False),
-    metavar="FILE",
-    help="Also write the summary as JSON to FILE.",
+    help="Run settings, thresholds and baseline from a plan file (flags override it).",
+)
+@click.option(
+    "--threshold",
+    "threshold_exprs",
+    multiple=True,
+    metavar="EXPR",
+    help="Pass/fail criterion, e.g. 'p95 < 300ms' or 'GET /v1/products: p99 < 500ms' "
+    "(repeatable; exit 99 when one fails).",
+)
+@click.option(
+    "--abort-on-fail",
+    is_flag=True,
+    help="Stop the run as soon as a threshold fails over its window (10 s by default).",
+)
+@click.option(
+    "--baseline",
+    "baseline_name",
+    metavar="NAME",
+    help="Compare with the baseline run of NAME (exit 98 on a regression).",
+)
+@_path_option("--json", "json_path", "FILE", "Also write the summary as JSON to FILE.")
+@_path_option("--report", "report_path", "FILE.html", "Also write the HTML report to FILE.html.")
+@_path_option("--junit", "junit_path", "FILE.xml", "Also write threshold verdicts as JUnit XML.")
+@click.option(
+    "--csv",
+    "csv_prefix",
+    metavar="PREFIX",
+    type=click.Path(path_type=Path),
+    help="Also write Locust-style PREFIX_stats.csv, _stats_history.csv, _failures.csv.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No live view while running.")
 @handles_errors
 def run(
-    locustfile: Path,
+    locustfile: Path | None,
     *,
     users: int | None,
     spawn_rate: float | None,
@@ -130,33 +155,76 @@ def run(
     exclude_tags: tuple[str, ...],
     name: str | None,
     db_url: str | None,
+    plan_path: Path | None,
+    threshold_exprs: tuple[str, ...],
+    abort_on_fail: bool,
+    baseline_name: str | None,
     json_path: Path | None,
+    report_path: Path | None,
+    junit_path: Path | None,
+    csv_prefix: Path | None,
     quiet: bool,
 ) -> None:
-    """Run the Locust script LOCUSTFILE headless, store every second of it, print the summary."""
-    config = RunConfig(
-        script_path=locustfile,
-        name=(name or locustfile.stem).strip() or locustfile.stem,
+    """Run the Locust script LOCUSTFILE headless, store every second of it, print the summary.
+
+    LOCUSTFILE may be left out when --plan names the script.
+    """
+    from loadgate.cli.run_outputs import RunOutputs
+    from loadgate.plan import RunSettings, load_plan, merge_thresholds
+
+    plan = load_plan(plan_path) if plan_path is not None else None
+    flags = RunSettings(
+        script=locustfile,
         users=users,
-        spawn_rate_per_s=spawn_rate,
-        run_time_s=parse_duration(run_time) if run_time is not None else None,
-        host=_checked_host(host),
-        tags=_tag_list(tags),
-        exclude_tags=_tag_list(exclude_tags),
+        spawn_rate=spawn_rate,
+        run_time=run_time,
+        host=host,
+        name=name,
+        tags=_tag_list(tags) or None,
+        exclude_tags=_tag_list(exclude_tags) or None,
     )
-    _checked_json_path(json_path)
+    settings = plan.run.overridden_by(flags) if plan is not None else flags
+    if settings.script is None:
+        raise ConfigError("give a LOCUSTFILE, or a --plan whose [run] section names a script")
+    script = settings.script
+    config = RunConfig(
+        script_path=script,
+        name=(settings.name or script.stem).strip() or script.stem,
+        users=settings.users,
+        spawn_rate_per_s=settings.spawn_rate,
+        run_time_s=parse_duration(settings.run_time) if settings.run_time is not None else None,
+        host=_checked_host(settings.host),
+        tags=settings.tags or (),
+        exclude_tags=settings.exclude_tags or (),
+    )
+    outputs = RunOutputs(
+        json_path=json_path,
+        report_path=report_path,
+        junit_path=junit_path,
+        csv_prefix=csv_prefix,
+        thresholds=merge_thresholds(plan, threshold_exprs, abort_on_fail=abort_on_fail),
+        baseline_name=baseline_name or (plan.baseline if plan is not None else None),
+    )
+    outputs.check_writable()
     try:
-        _run(config, db_url, json_path, quiet)
+        code = _run(config, db_url, outputs, quiet)
     except KeyboardInterrupt:
         click.echo("loadgate: interrupted before the run started", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
+    if code is not ExitCode.OK:
+        sys.exit(int(code))
 
 
-def _run(config: RunConfig, db_url: str | None, json_path: Path | None, quiet: bool) -> None:
+def _run(config: RunConfig, db_url: str | None, outputs: RunOutputs, quiet: bool) -> ExitCode:
     # Locust (and gevent's monkey-patching) only now, and before anything else heavy.
     from loadgate.engine import session  # isort: skip
     from loadgate.engine.interrupt import Interrupts
     from rich.console import Console  # isort: skip
+
+    from loadgate.analysis.thresholds_window import AbortCheck
+    from loadgate.cli.run_outputs import finish
+    from loadgate.report.terminal import summary_console
+    from loadgate.store import RunStore
 
     stderr = Console(stderr=True)
     _setup_logging(stderr)
@@ -164,16 +232,20 @@ def _run(config: RunConfig, db_url: str | None, json_path: Path | None, quiet: b
         plan = session.prepare(config)
         for warning in plan.warnings:
             click.echo(f"loadgate: warning: {warning}", err=True)
-
-        from loadgate.report.json_summary import write_json
-        from loadgate.report.terminal import print_summary
-        from loadgate.store import RunStore
-
+        abort_check = AbortCheck(outputs.thresholds)
         with RunStore.open(db_url) as store:
-            outcome = session.execute(plan, store, None if quiet else stderr, interrupts)
-            summary = store.summary(outcome.run_id)
-        print_summary(summary, _summary_console())
-        if json_path is not None:
-            write_json(summary, json_path)
-    if outcome.interrupted:
-        sys.exit(int(ExitCode.INTERRUPTED))
+            outcome = session.execute(
+                plan,
+                store,
+                None if quiet else stderr,
+                interrupts,
+                abort_check=abort_check if abort_check else None,
+            )
+            return finish(
+                store,
+                outcome.run_id,
+                outputs,
+                summary_console(),
+                stderr,
+                interrupted=outcome.interrupted,
+            )

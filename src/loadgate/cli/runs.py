@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from loadgate.cli.edge import handles_errors
 from loadgate.report.json_summary import summary_to_json
-from loadgate.report.terminal import STATUS_STYLES, format_duration, print_summary
+from loadgate.report.terminal import (
+    STATUS_STYLES,
+    format_duration,
+    print_summary,
+    summary_console,
+)
 from loadgate.store import RunStore
 
 db_option = click.option(
@@ -29,7 +33,7 @@ def runs(db_url: str | None, limit: int) -> None:
     """List stored runs, newest first."""
     with RunStore.open(db_url) as store:
         listings = store.list_runs(limit=limit)
-        console = Console()
+        console = summary_console()
         table = Table(caption=f"store: {store.url}", caption_justify="left")
         for heading in ("ID", "Name", "Script", "Started (UTC)", "Duration"):
             table.add_column(heading, no_wrap=heading != "Script")
@@ -64,4 +68,4 @@ def show(run_ref: str, db_url: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(summary_to_json(summary), nl=False)
     else:
-        print_summary(summary, Console())
+        print_summary(summary, summary_console())

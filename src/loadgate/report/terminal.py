@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from loadgate.analysis.status_classes import StatusBreakdown, status_breakdown
+from loadgate.analysis.thresholds_eval import Verdict
 from loadgate.model import RunStatus
 from loadgate.stats.summary import EndpointSummary, RunSummary
 
 MAX_ERRORS_SHOWN = 10
+WIDE_COLUMNS = 160
 STATUS_STYLES = {
     RunStatus.COMPLETED: "green",
     RunStatus.ABORTED: "yellow",
     RunStatus.FAILED: "red",
     RunStatus.RUNNING: "cyan",
 }
+
+
+def summary_console() -> Console:
+    """stdout, wide enough for the tables even when it is not a terminal.
+
+    Not a terminal (a log, a pipe, CI): rich would assume 80 columns and cut numbers.
+    """
+    console = Console()
+    return console if console.is_terminal else Console(width=max(console.width, WIDE_COLUMNS))
 
 
 def format_ms(value_ms: float) -> str:
@@ -138,3 +149,21 @@ def print_summary(summary: RunSummary, console: Console) -> None:
             f"[yellow]{summary.total.out_of_range} latencies were outside the histogram's "
             "range (1 µs to 1 h) and are counted but not in the percentiles[/]"
         )
+
+
+def verdict_table(verdicts: Sequence[Verdict]) -> Table:
+    passed = sum(v.passed for v in verdicts)
+    table = Table(title=f"Thresholds: {passed} of {len(verdicts)} passed", title_justify="left")
+    table.add_column("", no_wrap=True)
+    table.add_column("Threshold")
+    table.add_column("Measured", justify="right")
+    table.add_column("Bound", justify="right")
+    for verdict in verdicts:
+        mark = "[green]✓ pass[/]" if verdict.passed else "[red]✗ FAIL[/]"
+        table.add_row(mark, verdict.label, verdict.measured, verdict.bound)
+    return table
+
+
+def print_verdicts(verdicts: Sequence[Verdict], console: Console) -> None:
+    if verdicts:
+        console.print(verdict_table(verdicts))

@@ -1,0 +1,134 @@
+"""After a run: its summary, threshold verdicts, files and baseline comparison, and the exit code.
+
+Everything here reads the stored run (DESIGN.md: the store is the seam), so what
+`loadgate run` prints and writes is what `show`, `report` and `compare` give later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from loadgate.analysis.thresholds import Threshold
+from loadgate.analysis.thresholds_eval import Verdict, all_passed, evaluate
+from loadgate.cli.compare import compare_stored, find_baseline
+from loadgate.errors import ConfigError, ExitCode
+from loadgate.model import RunStatus
+from loadgate.report.compare_view import comparison_section, print_comparison
+from loadgate.report.csv_export import write_csv
+from loadgate.report.html import ExtraSection, write_html
+from loadgate.report.json_summary import write_json
+from loadgate.report.junit import write_junit
+from loadgate.report.terminal import print_summary, print_verdicts
+from loadgate.stats.summary import RunSummary
+from loadgate.stats.timeline import build_timeline
+from loadgate.store import RunStore
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOutputs:
+    """What to write and judge once the run has ended; None means: not asked for."""
+
+    json_path: Path | None = None
+    report_path: Path | None = None
+    junit_path: Path | None = None
+    csv_prefix: Path | None = None
+    thresholds: tuple[Threshold, ...] = ()
+    baseline_name: str | None = None
+
+    def files(self) -> list[tuple[str, Path]]:
+        named = (
+            ("JSON summary", self.json_path),
+            ("HTML report", self.report_path),
+            ("JUnit file", self.junit_path),
+            ("CSV files", self.csv_prefix),
+        )
+        return [(what, path) for what, path in named if path is not None]
+
+    def check_writable(self) -> None:
+        """Create the output folders now: a bad path fails before the load, not after it."""
+        for what, path in self.files():
+            folder = path.absolute().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot write the {what} to {path}: {exc.strerror or exc}"
+                ) from exc
+            if path.is_dir():
+                raise ConfigError(f"cannot write the {what} to {path}: it is a folder")
+
+
+def finish(
+    store: RunStore,
+    run_id: int,
+    outputs: RunOutputs,
+    console: Console,
+    notes: Console,
+    *,
+    interrupted: bool,
+) -> ExitCode:
+    """Print, write and judge the stored run; the exit code its end and verdicts call for.
+
+    `interrupted`: stopped by Ctrl-C or SIGTERM, as opposed to an abort-on-fail check.
+    """
+    summary = store.summary(run_id)
+    print_summary(summary, console)
+    verdicts: Sequence[Verdict] = (
+        evaluate(outputs.thresholds, summary) if outputs.thresholds else ()
+    )
+    print_verdicts(verdicts, console)
+    sections: list[ExtraSection] = []
+    regression = False
+    if outputs.baseline_name is not None:
+        base = find_baseline(store, outputs.baseline_name, run_id)
+        if base is None:
+            notes.print(
+                f"no baseline of {outputs.baseline_name!r} to compare with yet "
+                f"(mark one with `loadgate baseline RUN`)"
+            )
+        else:
+            comparison = compare_stored(store, base, summary.run)
+            print_comparison(comparison, base, summary.run, console)
+            sections.append(comparison_section(comparison, base, summary.run))
+            regression = comparison.has_regression
+    _write_files(store, run_id, outputs, verdicts=verdicts, sections=sections, summary=summary)
+    for what, path in outputs.files():
+        notes.print(f"{what}: {path}")
+    if interrupted:
+        return ExitCode.INTERRUPTED
+    if not all_passed(verdicts) or summary.run.status is RunStatus.ABORTED:
+        # Not interrupted yet aborted: an abort-on-fail threshold stopped the run.
+        return ExitCode.THRESHOLDS_FAILED
+    if regression:
+        return ExitCode.REGRESSION
+    return ExitCode.OK
+
+
+def _write_files(
+    store: RunStore,
+    run_id: int,
+    outputs: RunOutputs,
+    *,
+    verdicts: Sequence[Verdict],
+    sections: Sequence[ExtraSection],
+    summary: RunSummary,
+) -> None:
+    if outputs.json_path is not None:
+        write_json(summary, outputs.json_path)
+    if outputs.junit_path is not None:
+        write_junit(outputs.junit_path, summary.run, verdicts)
+    if outputs.report_path is None and outputs.csv_prefix is None:
+        return
+    seconds = store.endpoint_seconds(run_id)
+    users = store.user_samples(run_id)
+    if outputs.report_path is not None:
+        timeline = build_timeline(summary.run, seconds, users)
+        write_html(
+            outputs.report_path, summary, timeline, verdicts=verdicts, extra_sections=sections
+        )
+    if outputs.csv_prefix is not None:
+        write_csv(outputs.csv_prefix, summary, seconds, users)
