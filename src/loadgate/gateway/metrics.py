@@ -12,6 +12,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 PREFIX = "loadgate_gateway_"
+ERROR_KINDS = ("connect", "reset", "timeout", "pool", "protocol", "breaker_open")
 # Seconds; dense below 10 ms, where a gateway's own time lives.
 LATENCY_BUCKETS_S = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -51,7 +52,10 @@ class UpstreamMetrics:
         self.breaker_state.set(0)
         self._errors = metrics.upstream_errors
         self._upstream = upstream
-        self._by_kind: dict[str, Any] = {}
+        # Bound up front so every kind is exported (as 0) before the first error.
+        self._by_kind: dict[str, Any] = {
+            kind: metrics.upstream_errors.labels(upstream, kind) for kind in ERROR_KINDS
+        }
 
     def error(self, kind: str) -> None:
         child = self._by_kind.get(kind)

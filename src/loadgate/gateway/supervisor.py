@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -193,7 +193,8 @@ class Supervisor:
         if child.conn.poll():
             message: tuple[str, Any] = child.conn.recv()
             return message
-        if not child.process.is_alive():
+        if wait([child.process.sentinel], timeout=0):
+            child.process.join(timeout=1.0)
             code = child.process.exitcode
             raise GatewayStartError(f"the {child.role} exited with code {code} while starting")
         raise GatewayStartError(f"the {child.role} did not start in {START_TIMEOUT_S:g} s")
@@ -217,7 +218,11 @@ class Supervisor:
             stop.cancel()
             death.cancel()
         if not self._stop.is_set():
-            dead = [c for c in self._children if not c.process.is_alive()]
+            ended = set(wait([c.process.sentinel for c in self._children], timeout=0))
+            dead = [c for c in self._children if c.process.sentinel in ended]
+            for child in dead:
+                # The sentinel closes a moment before the exit code can be collected.
+                child.process.join(timeout=1.0)
             names = ", ".join(f"{c.role} (exit code {c.process.exitcode})" for c in dead)
             raise GatewayStartError(f"stopping: {names or 'a process'} died")
 
