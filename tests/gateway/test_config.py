@@ -1,0 +1,71 @@
+"""The built-in config and how a user's TOML is laid over it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loadgate.gateway import GatewayConfigError, load_config
+from loadgate.gateway.config_load import default_document, overlay, parse_config
+
+
+def test_defaults_carry_the_seed_credentials() -> None:
+    config = load_config()
+    assert config.server.port == 8080
+    assert config.server.admin_port == 8081
+    by_name = {c.name: c for c in config.consumers}
+    assert by_name["checkout-tester"].static_token == "test-checkout-token"
+    assert by_name["rate-limit-tester"].api_key == "lf_test_key_8f3a92_gateway"
+    limit = by_name["rate-limit-tester"].limit
+    assert limit is not None
+    assert limit.rate_per_s < 100
+    assert config.clients[0].client_id == "web-frontend"
+    assert config.jwt.audiences == ("commerce-api",)
+    routes = {r.name: (r.prefix, r.upstream, r.auth) for r in config.routes}
+    assert routes["products"] == ("/v1/products", "catalog", "public")
+    assert routes["search"] == ("/v1/search", "search", "public")
+    assert routes["orders"] == ("/v1/orders", "commerce", "required")
+
+
+def test_a_user_file_overlays_key_by_key(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text("[upstreams.catalog.fault]\nlatency_ms = 20\n[routes.orders]\ntimeout_s = 1\n")
+    config = load_config(path, {"gateway": {"processes": 3}})
+    assert config.upstream("catalog").fault.latency is not None
+    assert config.upstream("catalog").instances == 2
+    orders = next(r for r in config.routes if r.name == "orders")
+    assert orders.timeout_s == 1.0
+    assert orders.methods == ("GET", "POST")
+    assert config.server.processes == 3
+
+
+def test_overlay_replaces_lists_and_merges_tables() -> None:
+    merged = overlay({"a": {"b": 1, "c": [1, 2]}}, {"a": {"c": [3]}, "d": 4})
+    assert merged == {"a": {"b": 1, "c": [3]}, "d": 4}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"gateway": {"admin_port": 8080}}, "gateway.admin_port: expected a port other than"),
+        ({"jwt": {"secret": "short"}}, "jwt.secret: expected a string of at least 16"),
+        ({"jwt": {"algorithm": "RS256"}}, "jwt.public_key_file: expected a PEM file path"),
+        ({"consumers": {"x": {"api_key": "a", "static_token": "b"}}}, "consumers.x.api_key"),
+        ({"consumers": {"x": {"api_key": "test-checkout-token"}}}, "expected a different"),
+        ({"routes": {"extra": {"prefix": "/v1/products", "upstream": "catalog"}}}, "also routes."),
+        ({"routes": {"products": {"methods": ["FETCH"]}}}, "routes.products.methods"),
+        ({"routes": {"products": {"validate": "nope"}}}, "routes.products.validate"),
+        ({"routes": {"products": {"retry_on": [404]}}}, "routes.products.retry_on"),
+        ({"upstreams": {"catalog": {"ports": [1]}}}, "catalog.ports: expected a list of 2"),
+        ({"upstreams": {"catalog": {"breaker": {"window": 0}}}}, "catalog.breaker.window"),
+        ({"clients": {"web-frontend": {"users": 5}}}, "clients.web-frontend.users"),
+        ({"rate_limit": {"jwt": {"burst": 0}}}, "rate_limit.jwt.burst"),
+        ({"surprise": 1}, "surprise: unknown key"),
+    ],
+)  # fmt: skip
+def test_bad_values_name_their_key(change: dict[str, object], message: str) -> None:
+    with pytest.raises(GatewayConfigError, match=r"^config: ") as raised:
+        parse_config(overlay(default_document(), change))
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
