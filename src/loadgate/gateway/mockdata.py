@@ -170,8 +170,13 @@ def order(order_id: int, customer: str) -> dict[str, Any]:
         "totals": {"subtotal": subtotal, "tax": tax, "shipping": 4.99,
                    "total": round(subtotal + tax + 4.99, 2), "currency": "USD"},
         "shipping_address": _address(rng),
+        "billing_address": _address(rng),
+        "payment": {"type": "card", "brand": rng.choice(("visa", "mastercard", "amex")),
+                    "last4": f"{rng.randrange(10000):04d}", "status": "captured"},
         "tracking": {"carrier": "UPS", "number": f"1Z{rng.randrange(10**9, 10**10)}"}
         if status in ("shipped", "delivered") else None,
+        "timeline": [{"status": s, "at": _timestamp(rng, 120)}
+                     for s in ORDER_STATUSES[: ORDER_STATUSES.index(status) + 1]],
         "created_at": _timestamp(rng, 120),
     }  # fmt: skip
 
@@ -241,6 +246,8 @@ def pricing(product_id: int, currency: str, tier: str) -> dict[str, Any]:
         "list_price": list_price,
         "discounts": [{"type": "tier", "percent": discount * 100,
                        "amount": round(list_price - final, 2)}],
+        "volume_breaks": [{"min_quantity": q, "unit_price": round(final * (1 - d), 2)}
+                          for q, d in ((1, 0.0), (10, 0.03), (50, 0.07), (100, 0.12))],
         "final_price": final,
         "tax_estimate": round(final * 0.0875, 2),
         "valid_until": (EPOCH + timedelta(days=1)).isoformat().replace("+00:00", "Z"),
