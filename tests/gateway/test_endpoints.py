@@ -18,14 +18,15 @@ LOGIN = {
     "username": "loadtest_user_42@example.com",
     "password": "P@ssw0rd123!",
 }
+ADDRESS = {
+    "first_name": "Alex", "last_name": "Morgan", "line1": "100 Market St",
+    "city": "San Francisco", "state": "CA", "postal_code": "94105", "country": "US",
+}  # fmt: skip
 ORDER = {
     "cart_id": "cart-12345",
     "payment_method": {"type": "card", "token": "tok_visa_4242"},
-    "shipping_address": {
-        "first_name": "Alex", "last_name": "Morgan", "line1": "100 Market St",
-        "city": "San Francisco", "state": "CA", "postal_code": "94105", "country": "US",
-    },
-}  # fmt: skip
+    "shipping_address": ADDRESS,
+}
 SERVER_TIMING = re.compile(r"gateway;dur=\d+\.\d+, upstream;dur=\d+\.\d+, total;dur=\d+\.\d+")
 
 
@@ -177,3 +178,33 @@ def test_upstream_errors_never_leak_internals(gateway: RunningGateway) -> None:
     assert response.status_code == 400
     assert "Traceback" not in response.text
     assert response.json()["field"] == "q"
+
+
+def test_post_bodies_are_validated_naming_the_field(gateway: RunningGateway) -> None:
+    address = {**ADDRESS, "country": "USA"}
+    response = httpx.post(
+        gateway.url("/v1/orders"), headers=CHECKOUT, json={**ORDER, "shipping_address": address}
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == "shipping_address.country"
+    assert "two-letter country code" in response.json()["message"]
+    not_json = httpx.post(gateway.url("/v1/cart/items"), headers=CHECKOUT, content=b"{oops")
+    assert not_json.status_code == 400
+    assert not_json.json()["field"] == "body"
+    login_without_secret = httpx.post(
+        gateway.url("/v1/auth/token"), json={k: v for k, v in LOGIN.items() if k != "client_secret"}
+    )
+    assert login_without_secret.json()["field"] == "client_secret"
+
+
+def test_oversized_bodies_are_413_and_the_connection_survives(gateway: RunningGateway) -> None:
+    with httpx.Client() as client:
+        too_large = client.post(
+            gateway.url("/v1/cart/items"), headers=CHECKOUT, content=b"x" * 100_000
+        )
+        assert too_large.status_code == 413
+        assert too_large.json()["error"] == "payload_too_large"
+        after = client.post(
+            gateway.url("/v1/cart/items"), headers=CHECKOUT, json={"product_id": 1, "quantity": 1}
+        )
+        assert after.status_code == 201

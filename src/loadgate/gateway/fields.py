@@ -36,10 +36,6 @@ class Table:
         self._source = source
         self._read: set[str] = set()
 
-    @property
-    def path(self) -> str:
-        return self._path
-
     def names(self) -> list[str]:
         return list(self._data)
 

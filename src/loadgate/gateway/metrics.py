@@ -69,32 +69,34 @@ class GatewayMetrics:
 
     def __init__(self) -> None:
         registry = CollectorRegistry()
-        self.requests = Counter(
-            PREFIX + "requests_total",
+
+        def counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
+            return Counter(PREFIX + name, doc, labels, registry=registry)
+
+        def histogram(name: str, doc: str, label: str) -> Histogram:
+            return Histogram(
+                PREFIX + name, doc, [label], buckets=LATENCY_BUCKETS_S, registry=registry
+            )
+
+        self.requests = counter(
+            "requests_total",
             "Requests answered by the gateway, by route, method and status.",
-            ["route", "method", "status"],
-            registry=registry,
+            ("route", "method", "status"),
         )
-        self.request_duration = Histogram(
-            PREFIX + "request_duration_seconds",
+        self.request_duration = histogram(
+            "request_duration_seconds",
             "Time from request to response at the gateway, upstream included.",
-            ["route"],
-            buckets=LATENCY_BUCKETS_S,
-            registry=registry,
+            "route",
         )
-        self.gateway_latency = Histogram(
-            PREFIX + "latency_seconds",
+        self.gateway_latency = histogram(
+            "latency_seconds",
             "The gateway's own time per request (total minus upstream time).",
-            ["route"],
-            buckets=LATENCY_BUCKETS_S,
-            registry=registry,
+            "route",
         )
-        self.upstream_latency = Histogram(
-            PREFIX + "upstream_latency_seconds",
+        self.upstream_latency = histogram(
+            "upstream_latency_seconds",
             "Time from sending a request upstream to its last response byte, per attempt.",
-            ["upstream"],
-            buckets=LATENCY_BUCKETS_S,
-            registry=registry,
+            "upstream",
         )
         self.in_flight = Gauge(
             PREFIX + "requests_in_flight",
@@ -102,35 +104,27 @@ class GatewayMetrics:
             multiprocess_mode="livesum",
             registry=registry,
         )
-        self.cache = Counter(
-            PREFIX + "cache_total",
+        self.cache = counter(
+            "cache_total",
             "Response cache lookups by route and result (hit, miss, bypass).",
-            ["route", "result"],
-            registry=registry,
+            ("route", "result"),
         )
-        self.rate_limit = Counter(
-            PREFIX + "rate_limit_total",
+        self.rate_limit = counter(
+            "rate_limit_total",
             "Rate limit decisions by consumer (configured name, jwt or anonymous).",
-            ["consumer", "decision"],
-            registry=registry,
+            ("consumer", "decision"),
         )
-        self.rate_limit_backend_errors = Counter(
-            PREFIX + "rate_limit_backend_errors_total",
+        self.rate_limit_backend_errors = counter(
+            "rate_limit_backend_errors_total",
             "Shared (Redis) rate limit checks that failed and fell back to local buckets.",
-            registry=registry,
         )
-        self.retries = Counter(
-            PREFIX + "retries_total",
-            "Retried attempts to an upstream.",
-            ["upstream"],
-            registry=registry,
-        )
-        self.upstream_errors = Counter(
-            PREFIX + "upstream_errors_total",
-            "Attempts without a usable upstream response, by kind "
-            "(connect, reset, timeout, pool, protocol, breaker_open).",
-            ["upstream", "kind"],
-            registry=registry,
+        self.retries = counter("retries_total", "Retried attempts to an upstream.", ("upstream",))
+        self.upstream_errors = counter(
+            "upstream_errors_total",
+            "Attempts without a usable upstream response, by kind ("
+            + ", ".join(ERROR_KINDS)
+            + ").",
+            ("upstream", "kind"),
         )
         self.breaker_state = Gauge(
             PREFIX + "circuit_breaker_state",

@@ -170,10 +170,6 @@ class UpstreamPool:
         self._next = 0
         self._waiters: deque[asyncio.Future[Lease]] = deque()
 
-    @property
-    def busy(self) -> int:
-        return sum(i.open_count - len(i.idle) for i in self.instances)
-
     async def acquire(self, deadline: float) -> tuple[Instance, UpstreamConnection]:
         """A connection to the next instance (round robin), opened if needed."""
         lease = self._try_lease()
