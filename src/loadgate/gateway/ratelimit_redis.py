@@ -47,6 +47,7 @@ class RedisLimiter:
     """Shared buckets; when Redis fails, falls back to this process's buckets (and says so)."""
 
     def __init__(self, url: str) -> None:
+        self._url = url
         self._client: aioredis.Redis = aioredis.Redis.from_url(
             url, socket_timeout=0.5, socket_connect_timeout=1.0
         )
@@ -60,7 +61,9 @@ class RedisLimiter:
         try:
             await self._client.ping()
         except (RedisError, OSError) as exc:
-            raise GatewayStartError(f"cannot reach Redis for rate limits: {exc}") from None
+            raise GatewayStartError(
+                f"cannot reach Redis at {self._url} (rate_limit.redis_url): {exc}"
+            ) from None
 
     async def take(self, key: str, limit: Limit) -> Decision:
         try:
