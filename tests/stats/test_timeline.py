@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
 from loadgate.stats.histogram import LatencyHistogram
-from loadgate.stats.timeline import build_timeline, epoch_second, quantiles_us
+from loadgate.stats.timeline import build_timeline, epoch_second
 
 START_S = 1_700_000_000
 STARTED_AT = datetime.fromtimestamp(START_S, tz=UTC) + timedelta(milliseconds=250)
@@ -142,18 +139,3 @@ def test_a_run_ending_on_a_second_boundary_does_not_cover_the_next_second() -> N
     started = datetime.fromtimestamp(START_S, tz=UTC)
     timeline = build_timeline(run_info(ended_after_s=3.0, started_at=started), SECONDS, USERS)
     assert timeline.offsets_s == (0, 1, 2)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_quantiles_in_one_pass_equal_the_histograms_own(seed: int) -> None:
-    rng = random.Random(seed)
-    histogram = LatencyHistogram()
-    for _ in range(rng.choice((1, 2, 7, 100, 5000))):
-        histogram.record_us(int(rng.lognormvariate(8, 1.5)) + 1)
-    quantiles = [0.0, 0.999, 0.5, 0.1, 0.9, 0.95, 0.99, 1.0, 0.25, 1 - 1 / 3, 0.9999]
-    expected = [histogram.quantile_us(q) for q in quantiles]
-    assert quantiles_us(histogram, quantiles) == expected
-
-
-def test_quantiles_of_an_empty_histogram_are_zero() -> None:
-    assert quantiles_us(LatencyHistogram(), [0.0, 0.5, 1.0]) == [0, 0, 0]

@@ -11,9 +11,10 @@ from typing import Any
 import plotly.graph_objects as go
 
 from loadgate.analysis.status_classes import NO_RESPONSE
+from loadgate.stats.buckets import quantiles_us
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.summary import US_PER_MS, RunSummary
-from loadgate.stats.timeline import Timeline, quantiles_us
+from loadgate.stats.timeline import Timeline
 
 # Points per decade of 1/(1-q) on the percentile curve: smooth, yet small.
 CURVE_STEPS_PER_DECADE = 20
@@ -70,7 +71,7 @@ def percentile_curve(histogram: LatencyHistogram) -> PercentileCurve:
     decades = math.log10(histogram.count)
     steps = math.ceil(decades * CURVE_STEPS_PER_DECADE)
     inverse_tail = [10 ** (step / CURVE_STEPS_PER_DECADE) for step in range(steps)]
-    values_us = quantiles_us(histogram, [1.0 - 1.0 / x for x in inverse_tail])
+    values_us = quantiles_us(histogram.recorded_buckets(), [1.0 - 1.0 / x for x in inverse_tail])
     # Beyond 1/count there is no finer percentile to show: the last point is the max.
     inverse_tail.append(10**decades)
     values_us.append(histogram.max_us)

@@ -1,5 +1,6 @@
 """Latency histograms and the maths of summaries, from stored data."""
 
+from loadgate.stats.buckets import RecordedBuckets, quantile_values_us, quantiles_us
 from loadgate.stats.histogram import HIGHEST_US, LOWEST_US, LatencyHistogram
 from loadgate.stats.summary import (
     TOTAL_NAME,
@@ -17,7 +18,10 @@ __all__ = [
     "EndpointSummary",
     "ErrorGroup",
     "LatencyHistogram",
+    "RecordedBuckets",
     "RunSummary",
+    "quantile_values_us",
+    "quantiles_us",
     "summarize",
     "summarize_endpoint",
 ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from loadgate.model import EndpointSecond, RunInfo, UsersSample
+from loadgate.stats.buckets import quantiles_us
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.summary import TOTAL_NAME, US_PER_MS
 
@@ -47,35 +48,6 @@ class Timeline:
     users: tuple[int | None, ...]
     endpoints: tuple[EndpointTimeline, ...]
     total: EndpointTimeline
-
-
-def quantiles_us(histogram: LatencyHistogram, quantiles: Sequence[float]) -> list[int]:
-    """`histogram.quantile_us(q)` for every q, exactly, in one pass over its buckets.
-
-    hdrh's percentile lookup walks every sub-bucket in Python for each
-    quantile, which made a 10-minute run's timeline take seconds per endpoint;
-    the recorded buckets give the same values (hdrh's target count, highest
-    equivalent value) in one pass.
-    """
-    values = [0] * len(quantiles)
-    total = histogram.count
-    targets: list[tuple[int, int]] = []
-    for index, quantile in enumerate(quantiles):
-        if not 0.0 < quantile < 1.0:
-            values[index] = histogram.quantile_us(quantile)  # min, max, errors: its own rules
-        elif total:
-            # hdrh's target count, with its float arithmetic, so ties round alike.
-            targets.append((max(int(quantile * 100.0 * total / 100 + 0.5), 1), index))
-    targets.sort()
-    position = seen = 0
-    for value_us, count in histogram.recorded_values() if targets else ():
-        seen += count
-        while position < len(targets) and seen >= targets[position][0]:
-            values[targets[position][1]] = value_us
-            position += 1
-        if position == len(targets):
-            break
-    return values
 
 
 def epoch_seconds(moment: datetime) -> float:
@@ -120,7 +92,7 @@ def _endpoint_series(
         # An endpoint has one stored histogram per second: merge only for the total.
         histogram = parts[0] if len(parts) == 1 else LatencyHistogram.merged(parts)
         if histogram.count:
-            values_us = quantiles_us(histogram, list(quantiles))
+            values_us = quantiles_us(histogram.recorded_buckets(), list(quantiles))
             for series, value_us in zip(quantiles.values(), values_us, strict=True):
                 series[index] = value_us / US_PER_MS
     return EndpointTimeline(
