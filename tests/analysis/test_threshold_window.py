@@ -44,6 +44,32 @@ def test_latency_buckets_read_exactly_like_the_histogram(seed: int) -> None:
     assert buckets.mean_us == merged.mean_us
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_latency_buckets_after_removals_read_like_what_is_left(seed: int) -> None:
+    rng = random.Random(100 + seed)
+    histograms = []
+    for _ in range(6):
+        histogram = LatencyHistogram()
+        for _ in range(rng.randint(1, 500)):
+            histogram.record_us(int(rng.lognormvariate(rng.uniform(4.0, 12.0), 1.0)))
+        histograms.append(histogram)
+    parts = [LatencyBuckets.decode(h.encode()) for h in histograms]
+    window = LatencyBuckets()
+    for part in parts:
+        window.merge(part)
+        window.quantiles_us(QUANTILES)  # a reading between changes must not go stale
+    for part in parts[:3]:
+        window.remove(part)
+    left = LatencyHistogram.merged(histograms[3:])
+    assert window.quantiles_us(QUANTILES) == left.quantiles_us(QUANTILES)
+    assert (window.count, window.min_us, window.max_us, window.mean_us) == (
+        left.count,
+        left.min_us,
+        left.max_us,
+        left.mean_us,
+    )
+
+
 def test_empty_latency_buckets() -> None:
     empty = LatencyBuckets.decode(LatencyHistogram().encode())
     assert (empty.count, empty.min_us, empty.max_us, empty.mean_us) == (0, 0, 0, 0.0)
