@@ -1,68 +1,10 @@
-"""Stored seconds and summaries built from real histograms, for threshold, JUnit and CSV tests."""
+"""The shop: ten stored seconds and their summary, for threshold, JUnit, terminal and CSV tests."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-
-from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
-from loadgate.stats import LatencyHistogram, RunSummary, summarize
-
-START_S = 1_700_000_000
-STARTED_AT = datetime.fromtimestamp(START_S, tz=UTC)
-
-
-def run_info(
-    duration_s: float | None = 10.0,
-    *,
-    status: RunStatus = RunStatus.COMPLETED,
-    reason: str = "",
-    name: str = "checkout",
-) -> RunInfo:
-    return RunInfo(
-        run_id=7,
-        name=name,
-        script_path="examples/seed/browse.py",
-        script_text="",
-        host="http://127.0.0.1:8080",
-        started_at=STARTED_AT,
-        ended_at=None if duration_s is None else STARTED_AT + timedelta(seconds=duration_s),
-        status=status,
-        status_reason=reason,
-        settings={"users": 10},
-    )
-
-
-def endpoint_second(
-    offset_s: int,
-    method: str,
-    name: str,
-    latencies_us: Sequence[int],
-    *,
-    ok: Mapping[str, int] | None = None,
-    failed: Mapping[str, int] | None = None,
-    errors: Mapping[str, int] | None = None,
-    bytes_received: int = 0,
-) -> EndpointSecond:
-    """One endpoint's second; statuses default to one 200 per latency."""
-    histogram = LatencyHistogram()
-    for value_us in latencies_us:
-        assert histogram.record_us(value_us)
-    failed = dict(failed or {})
-    ok = dict(ok) if ok is not None else {"200": len(latencies_us) - sum(failed.values())}
-    assert sum(ok.values()) + sum(failed.values()) == len(latencies_us)
-    return EndpointSecond(
-        second=START_S + offset_s,
-        method=method,
-        name=name,
-        requests=len(latencies_us),
-        failures=sum(failed.values()),
-        bytes_received=bytes_received,
-        histogram=histogram.encode(),
-        ok_status_counts=ok,
-        failed_status_counts=failed,
-        errors=dict(errors or {}),
-    )
+from loadgate.model import EndpointSecond, UsersSample
+from loadgate.stats import RunSummary, summarize
+from tests.builders import START_S, endpoint_second, new_run, run_info
 
 
 def users(*counts: int) -> list[UsersSample]:
@@ -81,7 +23,7 @@ def shop_seconds() -> list[EndpointSecond]:
     """
     seconds = [
         endpoint_second(
-            s,
+            START_S + s,
             "GET",
             "/v1/products",
             [(s * 10 + i + 1) * 10 for i in range(10)],
@@ -91,7 +33,7 @@ def shop_seconds() -> list[EndpointSecond]:
     ]
     seconds.append(
         endpoint_second(
-            0,
+            START_S,
             "GET",
             "/v1/products/:id",
             [2000] * 10,
@@ -100,10 +42,12 @@ def shop_seconds() -> list[EndpointSecond]:
             errors={"HTTPError('503 Server Error')": 2},
         )
     )
-    seconds.append(endpoint_second(1, "POST", "/v1/products", [1500] * 10, ok={"201": 10}))
+    seconds.append(
+        endpoint_second(START_S + 1, "POST", "/v1/products", [1500] * 10, ok={"201": 10})
+    )
     seconds.append(
         endpoint_second(
-            9,
+            START_S + 9,
             "GET",
             "/v1/search",
             [1_500_000] * 5,
@@ -116,4 +60,10 @@ def shop_seconds() -> list[EndpointSecond]:
 
 
 def shop_summary() -> RunSummary:
-    return summarize(run_info(10.0), shop_seconds(), users(2, 4, 6, 8, 10, 10, 10, 10, 10, 10))
+    """The shop as run 7, "checkout", ten seconds from START_S."""
+    run = new_run(script_path="examples/seed/browse.py", script_text="", settings={"users": 10})
+    return summarize(
+        run_info(run, run_id=7, duration_s=10.0),
+        shop_seconds(),
+        users(2, 4, 6, 8, 10, 10, 10, 10, 10, 10),
+    )

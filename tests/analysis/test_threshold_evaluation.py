@@ -14,7 +14,8 @@ from loadgate.analysis import (
 )
 from loadgate.model import RunStatus
 from loadgate.stats import RunSummary, summarize
-from tests.analysis.builders import endpoint_second, run_info, shop_summary
+from tests.analysis.builders import shop_summary
+from tests.builders import START_S, endpoint_second, run_info
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +174,7 @@ def test_an_endpoint_missing_from_the_run_fails(shop: RunSummary, expression: st
 
 
 def test_a_run_without_requests_fails_its_latency_thresholds() -> None:
-    empty = summarize(run_info(5.0), [], [])
+    empty = summarize(run_info(duration_s=5.0), [], [])
     latency, errors, rps = evaluate(
         parse_thresholds(["p95 < 300ms", "error_rate < 1%", "rps > 0"]), empty
     )
@@ -205,9 +206,9 @@ def test_abort_reason_names_the_first_broken_threshold(shop: RunSummary) -> None
 def test_percentiles_come_from_the_histogram_not_the_rounded_summary() -> None:
     # 1,000 values 1..1000 µs: p99.5 and p66 are nowhere in the summary's fields.
     seconds = [
-        endpoint_second(0, "GET", "/x", list(range(1, 1001))),
+        endpoint_second(START_S, "GET", "/x", list(range(1, 1001))),
     ]
-    summary = summarize(run_info(1.0, status=RunStatus.COMPLETED), seconds, [])
+    summary = summarize(run_info(duration_s=1.0, status=RunStatus.COMPLETED), seconds, [])
     p995, p66 = evaluate(parse_thresholds(["p99.5 == 0.995", "p66 == 660us"]), summary)
     assert (p995.passed, p995.measured) == (True, "0.995 ms")
     assert (p66.passed, p66.measured) == (True, "0.66 ms")

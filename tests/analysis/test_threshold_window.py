@@ -16,7 +16,7 @@ from loadgate.analysis import (
 )
 from loadgate.model import EndpointSecond
 from loadgate.stats import LatencyHistogram
-from tests.analysis.builders import START_S, endpoint_second
+from tests.builders import START_S, endpoint_second
 
 QUANTILES = (0.0, 0.001, 0.25, 0.5, 0.66, 0.9, 0.95, 0.99, 0.999, 0.9999, 1.0)
 
@@ -86,12 +86,14 @@ def degrading_run(seconds_s: int = 20) -> list[EndpointSecond]:
     seconds = []
     for s in range(seconds_s):
         if s < 10:
-            seconds.append(endpoint_second(s, "GET", "/a", [500] * 10))
+            seconds.append(endpoint_second(START_S + s, "GET", "/a", [500] * 10))
         else:
             seconds.append(
-                endpoint_second(s, "GET", "/a", [1500] * 10, ok={"200": 5}, failed={"503": 5})
+                endpoint_second(
+                    START_S + s, "GET", "/a", [1500] * 10, ok={"200": 5}, failed={"503": 5}
+                )
             )
-        seconds.append(endpoint_second(s, "GET", "/b", [1000] * 4))
+        seconds.append(endpoint_second(START_S + s, "GET", "/b", [1000] * 4))
     return seconds
 
 
@@ -215,13 +217,16 @@ def test_a_second_sent_again_with_more_requests_replaces_the_first() -> None:
     check = AbortCheck(
         parse_thresholds(["max < 1ms abort@2s", "requests < 25 abort@2s"]), run_started_s=START_S
     )
-    first = [endpoint_second(0, "GET", "/a", [500] * 10), endpoint_second(1, "GET", "/a", [500])]
+    first = [
+        endpoint_second(START_S, "GET", "/a", [500] * 10),
+        endpoint_second(START_S + 1, "GET", "/a", [500]),
+    ]
     assert labels(check.verdicts(first)) == {
         "max < 1ms abort@2s": (True, "0.5 ms"),
         "requests < 25 abort@2s": (True, "11"),
     }
     # a late worker report: second 1 now has 15 requests, one of them slow
-    again = [first[0], endpoint_second(1, "GET", "/a", [500] * 14 + [1500])]
+    again = [first[0], endpoint_second(START_S + 1, "GET", "/a", [500] * 14 + [1500])]
     assert labels(check.verdicts(again)) == {
         "max < 1ms abort@2s": (False, "1.5 ms"),
         "requests < 25 abort@2s": (False, "25"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from loadgate.model import EndpointSecond, NewRun, RunInfo, RunStatus, UsersSample
-from loadgate.stats.histogram import LatencyHistogram
+from loadgate.model import EndpointSecond, NewRun, RunInfo, UsersSample
+from tests import builders
+from tests.builders import endpoint_second
 
 START_S = 1_760_000_000
 DURATION_S = 20
@@ -31,52 +32,25 @@ class Shopper(HttpUser):
 
 
 def new_run(name: str = "synthetic") -> NewRun:
-    return NewRun(
-        name=name,
+    return builders.new_run(
+        name,
         script_path="examples/shop.py",
         script_text=SCRIPT_TEXT,
-        host="http://127.0.0.1:8080",
         started_at=STARTED_AT,
         settings={"users": 12, "spawn_rate": 4, "run_time_s": DURATION_S, "tags": ["shop"]},
     )
 
 
 def run_info(run_id: int = 1) -> RunInfo:
-    run = new_run()
-    return RunInfo(
-        run_id=run_id,
-        name=run.name,
-        script_path=run.script_path,
-        script_text=run.script_text,
-        host=run.host,
-        started_at=run.started_at,
-        ended_at=ENDED_AT,
-        status=RunStatus.COMPLETED,
-        status_reason="",
-        settings=run.settings,
-    )
-
-
-def _histogram(latencies_us: list[int]) -> bytes:
-    histogram = LatencyHistogram()
-    for value in latencies_us:
-        histogram.record_us(value)
-    return histogram.encode()
+    return builders.run_info(new_run(), run_id=run_id, duration_s=DURATION_S)
 
 
 def _products(offset_s: int) -> EndpointSecond:
     # 20 to 40 requests a second, 2-30 ms, slower in the second half.
     count = 20 + offset_s
     latencies = [2_000 + 137 * i + (8_000 if offset_s >= 10 else 0) for i in range(count)]
-    return EndpointSecond(
-        second=START_S + offset_s,
-        method="GET",
-        name="/v1/products",
-        requests=count,
-        failures=0,
-        bytes_received=512 * count,
-        histogram=_histogram(latencies),
-        ok_status_counts={"200": count},
+    return endpoint_second(
+        START_S + offset_s, "GET", "/v1/products", latencies, bytes_received=512 * count
     )
 
 
@@ -90,17 +64,15 @@ def _checkout(offset_s: int) -> EndpointSecond:
     if accepted_429:
         ok["429"] = accepted_429
     errors = {"HTTPError('503 Server Error: Service Unavailable <upstream>')": 1} if failed else {}
-    return EndpointSecond(
-        second=START_S + offset_s,
-        method="POST",
-        name="/v1/checkout",
-        requests=len(latencies),
-        failures=sum(failed.values()),
-        bytes_received=128 * len(latencies),
-        histogram=_histogram(latencies),
-        ok_status_counts=ok,
-        failed_status_counts=failed,
+    return endpoint_second(
+        START_S + offset_s,
+        "POST",
+        "/v1/checkout",
+        latencies,
+        ok=ok,
+        failed=failed,
         errors=errors,
+        bytes_received=128 * len(latencies),
     )
 
 
@@ -108,17 +80,15 @@ def _health(offset_s: int) -> EndpointSecond:
     # One request every 5th second: the other seconds are gaps in its percentiles;
     # once the connection is refused (status 0).
     refused = offset_s == 15
-    return EndpointSecond(
-        second=START_S + offset_s,
-        method="GET",
-        name="/health?probe=<x>&y=1",
-        requests=1,
-        failures=1 if refused else 0,
-        bytes_received=0 if refused else 2,
-        histogram=_histogram([350 + offset_s]),
-        ok_status_counts={} if refused else {"200": 1},
-        failed_status_counts={"0": 1} if refused else {},
+    return endpoint_second(
+        START_S + offset_s,
+        "GET",
+        "/health?probe=<x>&y=1",
+        [350 + offset_s],
+        ok={} if refused else {"200": 1},
+        failed={"0": 1} if refused else {},
         errors={"ConnectionRefusedError(111, 'Connection refused')": 1} if refused else {},
+        bytes_received=0 if refused else 2,
     )
 
 

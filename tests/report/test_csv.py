@@ -18,14 +18,8 @@ from loadgate.report.csv_export import (
     write_csv,
 )
 from loadgate.stats import summarize
-from tests.analysis.builders import (
-    START_S,
-    endpoint_second,
-    run_info,
-    shop_seconds,
-    shop_summary,
-    users,
-)
+from tests.analysis.builders import shop_seconds, shop_summary, users
+from tests.builders import START_S, endpoint_second, run_info
 
 # Checked by hand against locust 2.47.0's locust/stats.py: StatsCSV.requests_csv_columns,
 # StatsCSV.failures_columns and StatsCSVFileWriter.stats_history_csv_columns, with
@@ -245,10 +239,12 @@ def test_failures_rows(written: dict[str, Path]) -> None:
 
 def test_an_error_seen_over_several_seconds(tmp_path: Path) -> None:
     seconds = [
-        endpoint_second(s, "GET", "/a", [1000], ok={}, failed={"500": 1}, errors={"boom": 1})
+        endpoint_second(
+            START_S + s, "GET", "/a", [1000], ok={}, failed={"500": 1}, errors={"boom": 1}
+        )
         for s in (3, 7, 5)
     ]
-    paths = write_csv(tmp_path / "x", summarize(run_info(10.0), seconds, []), seconds)
+    paths = write_csv(tmp_path / "x", summarize(run_info(duration_s=10.0), seconds, []), seconds)
     assert read(paths[2])[1:] == [
         ["GET", "/a", "boom", "3", "2023-11-14T22:13:23Z", "2023-11-14T22:13:27Z"]
     ]
@@ -260,7 +256,7 @@ def test_an_error_seen_over_several_seconds(tmp_path: Path) -> None:
 
 
 def test_a_run_without_requests(tmp_path: Path) -> None:
-    paths = write_csv(tmp_path / "empty", summarize(run_info(5.0), [], []), [])
+    paths = write_csv(tmp_path / "empty", summarize(run_info(duration_s=5.0), [], []), [])
     assert read(paths[0])[1:] == [
         ["", "Aggregated", "0", "0", "0", "0", "0", "0", "0", "0", "0"] + ["N/A"] * 11
     ]

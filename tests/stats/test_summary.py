@@ -2,66 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
-from loadgate.stats import TOTAL_NAME, LatencyHistogram, summarize, summarize_endpoint
+from loadgate.model import UsersSample
+from loadgate.stats import TOTAL_NAME, summarize, summarize_endpoint
 from loadgate.stats.summary import measured_duration_s
-
-STARTED_AT = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def run_info(duration_s: float | None = 10.0) -> RunInfo:
-    return RunInfo(
-        run_id=7,
-        name="t",
-        script_path="s.py",
-        script_text="",
-        host="http://h",
-        started_at=STARTED_AT,
-        ended_at=None if duration_s is None else STARTED_AT + timedelta(seconds=duration_s),
-        status=RunStatus.COMPLETED,
-        status_reason="",
-        settings={},
-    )
-
-
-def second(
-    at: int,
-    method: str,
-    name: str,
-    latencies_us: Sequence[int],
-    *,
-    ok: Mapping[str, int] | None = None,
-    failed: Mapping[str, int] | None = None,
-    errors: Mapping[str, int] | None = None,
-    out_of_range: int = 0,
-) -> EndpointSecond:
-    histogram = LatencyHistogram()
-    for latency_us in latencies_us:
-        histogram.record_us(latency_us)
-    failed = failed or {}
-    return EndpointSecond(
-        second=at,
-        method=method,
-        name=name,
-        requests=len(latencies_us) + out_of_range,
-        failures=sum(failed.values()),
-        bytes_received=10 * len(latencies_us),
-        histogram=histogram.encode(),
-        ok_status_counts=ok if ok is not None else {"200": len(latencies_us) - len(failed)},
-        failed_status_counts=failed,
-        errors=errors or {},
-        out_of_range=out_of_range,
-    )
-
+from tests.builders import endpoint_second, run_info
 
 SECONDS = [
-    second(100, "GET", "/items", [400] * 50 + [600] * 50, ok={"200": 100}),
-    second(
+    endpoint_second(
+        100, "GET", "/items", [400] * 50 + [600] * 50, ok={"200": 100}, bytes_received=1000
+    ),
+    endpoint_second(
         101,
         "GET",
         "/items",
@@ -69,9 +21,10 @@ SECONDS = [
         ok={"200": 97, "429": 1},
         failed={"500": 1, "0": 1},
         errors={"HTTPError('500')": 1, "ConnectionResetError(104)": 1},
+        bytes_received=1000,
     ),
-    second(100, "POST", "/cart", [2_000] * 10, ok={"201": 10}),
-    second(
+    endpoint_second(100, "POST", "/cart", [2_000] * 10, ok={"201": 10}, bytes_received=100),
+    endpoint_second(
         101,
         "POST",
         "/cart",
@@ -79,6 +32,7 @@ SECONDS = [
         ok={"201": 8},
         failed={"503": 2},
         errors={"HTTPError('500')": 5},
+        bytes_received=100,
         out_of_range=1,
     ),
 ]
@@ -143,7 +97,8 @@ def test_errors_are_grouped_per_endpoint_most_frequent_first() -> None:
 
 def test_errors_of_one_endpoint_add_up_across_seconds() -> None:
     seconds = [
-        second(at, "GET", "/x", [100], failed={"500": 1}, errors={"boom": 1}) for at in range(5)
+        endpoint_second(at, "GET", "/x", [100], failed={"500": 1}, errors={"boom": 1})
+        for at in range(5)
     ]
     [group] = summarize(run_info(), seconds, []).errors
     assert group.count == 5

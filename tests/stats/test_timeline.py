@@ -2,93 +2,55 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
-from loadgate.stats.histogram import LatencyHistogram
+from loadgate.model import RunInfo, UsersSample
 from loadgate.stats.timeline import build_timeline, epoch_second
+from tests.builders import START_S, endpoint_second, new_run, run_info
 
-START_S = 1_700_000_000
+# A run that started a quarter of a second into START_S and lasted 5.5 s.
 STARTED_AT = datetime.fromtimestamp(START_S, tz=UTC) + timedelta(milliseconds=250)
 
 
-def run_info(ended_after_s: float | None = 5.5, started_at: datetime = STARTED_AT) -> RunInfo:
-    return RunInfo(
-        run_id=1,
-        name="t",
-        script_path="s.py",
-        script_text="",
-        host="http://h",
-        started_at=started_at,
-        ended_at=None if ended_after_s is None else started_at + timedelta(seconds=ended_after_s),
-        status=RunStatus.COMPLETED,
-        status_reason="",
-        settings={},
-    )
-
-
-def second(
-    offset_s: int,
-    method: str,
-    name: str,
-    latencies_us: Sequence[int],
-    *,
-    ok: Mapping[str, int],
-    failed: Mapping[str, int] | None = None,
-) -> EndpointSecond:
-    histogram = LatencyHistogram()
-    for value in latencies_us:
-        histogram.record_us(value)
-    failed = failed or {}
-    return EndpointSecond(
-        second=START_S + offset_s,
-        method=method,
-        name=name,
-        requests=len(latencies_us),
-        failures=sum(failed.values()),
-        bytes_received=0,
-        histogram=histogram.encode(),
-        ok_status_counts=ok,
-        failed_status_counts=failed,
-    )
+def timeline_run(duration_s: float | None = 5.5, started_at: datetime = STARTED_AT) -> RunInfo:
+    return run_info(new_run(started_at=started_at), duration_s=duration_s)
 
 
 SECONDS = [
-    second(0, "GET", "/a", [100, 200, 300, 400], ok={"200": 4}),
-    second(0, "POST", "/b", [500], ok={"201": 1}),
-    second(2, "GET", "/a", [1000, 1500], ok={"429": 1}, failed={"503": 1}),
+    endpoint_second(START_S, "GET", "/a", [100, 200, 300, 400], ok={"200": 4}),
+    endpoint_second(START_S, "POST", "/b", [500], ok={"201": 1}),
+    endpoint_second(START_S + 2, "GET", "/a", [1000, 1500], ok={"429": 1}, failed={"503": 1}),
 ]
 USERS = [UsersSample(second=START_S, users=2), UsersSample(second=START_S + 2, users=4)]
 
 
 def test_axis_spans_the_run_in_seconds_since_start() -> None:
-    timeline = build_timeline(run_info(), SECONDS, USERS)
+    timeline = build_timeline(timeline_run(), SECONDS, USERS)
     assert timeline.start_second == START_S
     assert timeline.offsets_s == (0, 1, 2, 3, 4, 5)
 
 
 def test_users_are_carried_between_samples_and_unknown_outside() -> None:
-    timeline = build_timeline(run_info(), SECONDS, USERS)
+    timeline = build_timeline(timeline_run(), SECONDS, USERS)
     assert timeline.users == (2, 2, 4, None, None, None)
 
 
 def test_counts_per_second_are_zero_when_idle() -> None:
-    total = build_timeline(run_info(), SECONDS, USERS).total
+    total = build_timeline(timeline_run(), SECONDS, USERS).total
     assert total.label == "Total"
     assert total.ok_per_s == (5, 0, 1, 0, 0, 0)
     assert total.failed_per_s == (0, 0, 1, 0, 0, 0)
 
 
 def test_percentiles_per_second_with_gaps_not_zeros() -> None:
-    total = build_timeline(run_info(), SECONDS, USERS).total
+    total = build_timeline(timeline_run(), SECONDS, USERS).total
     assert total.p50_ms == (0.3, None, 1.0, None, None, None)
     assert total.p95_ms == (0.5, None, 1.5, None, None, None)
     assert total.p99_ms == (0.5, None, 1.5, None, None, None)
 
 
 def test_endpoints_have_their_own_series_in_summary_order() -> None:
-    timeline = build_timeline(run_info(), SECONDS, USERS)
+    timeline = build_timeline(timeline_run(), SECONDS, USERS)
     assert [e.label for e in timeline.endpoints] == ["GET /a", "POST /b"]
     get_a, post_b = timeline.endpoints
     assert get_a.p50_ms == (0.2, None, 1.0, None, None, None)
@@ -98,7 +60,7 @@ def test_endpoints_have_their_own_series_in_summary_order() -> None:
 
 
 def test_status_counts_per_second_join_ok_and_failed() -> None:
-    timeline = build_timeline(run_info(), SECONDS, USERS)
+    timeline = build_timeline(timeline_run(), SECONDS, USERS)
     assert dict(timeline.total.status_per_s) == {
         "200": (4, 0, 0, 0, 0, 0),
         "201": (1, 0, 0, 0, 0, 0),
@@ -109,12 +71,12 @@ def test_status_counts_per_second_join_ok_and_failed() -> None:
 
 
 def test_unfinished_run_ends_with_its_data() -> None:
-    timeline = build_timeline(run_info(ended_after_s=None), SECONDS, USERS)
+    timeline = build_timeline(timeline_run(duration_s=None), SECONDS, USERS)
     assert timeline.offsets_s == (0, 1, 2)
 
 
 def test_empty_run_has_one_second_and_no_endpoints() -> None:
-    timeline = build_timeline(run_info(ended_after_s=None), [], [])
+    timeline = build_timeline(timeline_run(duration_s=None), [], [])
     assert timeline.offsets_s == (0,)
     assert timeline.users == (None,)
     assert timeline.endpoints == ()
@@ -125,17 +87,17 @@ def test_empty_run_has_one_second_and_no_endpoints() -> None:
 def test_naive_datetimes_are_utc() -> None:
     naive = STARTED_AT.replace(tzinfo=None)
     assert epoch_second(naive) == START_S
-    assert build_timeline(run_info(started_at=naive), SECONDS, USERS).start_second == START_S
+    assert build_timeline(timeline_run(started_at=naive), SECONDS, USERS).start_second == START_S
 
 
 def test_data_before_the_recorded_start_gets_negative_offsets() -> None:
-    early = [second(-1, "GET", "/a", [100], ok={"200": 1}), *SECONDS]
-    timeline = build_timeline(run_info(), early, USERS)
+    early = [endpoint_second(START_S - 1, "GET", "/a", [100], ok={"200": 1}), *SECONDS]
+    timeline = build_timeline(timeline_run(), early, USERS)
     assert timeline.offsets_s[:2] == (-1, 0)
     assert timeline.total.ok_per_s[:2] == (1, 5)
 
 
 def test_a_run_ending_on_a_second_boundary_does_not_cover_the_next_second() -> None:
     started = datetime.fromtimestamp(START_S, tz=UTC)
-    timeline = build_timeline(run_info(ended_after_s=3.0, started_at=started), SECONDS, USERS)
+    timeline = build_timeline(timeline_run(3.0, started_at=started), SECONDS, USERS)
     assert timeline.offsets_s == (0, 1, 2)

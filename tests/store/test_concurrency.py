@@ -12,7 +12,7 @@ import pytest
 from loadgate.errors import StoreError
 from loadgate.model import EndpointSecond, RunStatus, UsersSample
 from loadgate.store import RunStore
-from tests.store.builders import STARTED_AT, endpoint_second, new_run
+from tests.builders import STARTED_AT, endpoint_second, new_run
 
 SECONDS = 60
 

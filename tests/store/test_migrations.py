@@ -12,7 +12,7 @@ from loadgate.store import RunStore
 from loadgate.store.migrations import MIGRATIONS, migrate
 from loadgate.store.schema import metadata
 from loadgate.store.url import parse_db_url
-from tests.store.builders import endpoint_second, new_run
+from tests.builders import endpoint_second, new_run
 
 
 def _engine(url: str) -> sa.Engine:

@@ -10,11 +10,14 @@ from loadgate.errors import RunNotFoundError
 from loadgate.model import RunStatus, UsersSample
 from loadgate.stats import LatencyHistogram
 from loadgate.store import RunStore
-from tests.store.builders import STARTED_AT, endpoint_second, histogram_of, new_run
+from tests.builders import STARTED_AT, endpoint_second, histogram_of, new_run
+
+# A start with microseconds: the store must keep them, and the time zone.
+STARTED_WITH_MICROSECONDS = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 
 def test_a_new_run_is_running_with_its_script_and_settings(store: RunStore) -> None:
-    new = new_run()
+    new = new_run(started_at=STARTED_WITH_MICROSECONDS)
     run = store.get_run(store.create_run(new))
     assert run.status is RunStatus.RUNNING
     assert (run.name, run.script_path, run.script_text, run.host) == (
@@ -23,7 +26,7 @@ def test_a_new_run_is_running_with_its_script_and_settings(store: RunStore) -> N
         new.script_text,
         new.host,
     )
-    assert run.started_at == STARTED_AT
+    assert run.started_at == STARTED_WITH_MICROSECONDS
     assert run.started_at.tzinfo is not None
     assert run.started_at.utcoffset() == timedelta(0)
     assert run.ended_at is None
@@ -37,11 +40,10 @@ def test_round_trip_keeps_histograms_and_counts_exactly(store: RunStore) -> None
     histogram = histogram_of(values_us)
     written = endpoint_second(
         1_700_000_000,
-        values_us=values_us,
-        failures=2,
+        latencies_us=values_us,
         bytes_received=123_456_789_012,
-        ok_status_counts={"200": 6, "429": 1},
-        failed_status_counts={"500": 1, "0": 1},
+        ok={"200": 6, "429": 1},
+        failed={"500": 1, "0": 1},
         errors={"ConnectionRefusedError(111, 'refused')": 1, "HTTPError('500 Server Error')": 1},
         out_of_range=3,
     )
@@ -58,7 +60,7 @@ def test_round_trip_keeps_histograms_and_counts_exactly(store: RunStore) -> None
 
 
 def test_finish_run_records_status_time_and_reason(store: RunStore) -> None:
-    run_id = store.create_run(new_run())
+    run_id = store.create_run(new_run(started_at=STARTED_WITH_MICROSECONDS))
     ended_at = datetime(2026, 3, 1, 13, 30, 0, 654321, tzinfo=timezone(timedelta(hours=-2)))
     store.finish_run(run_id, RunStatus.ABORTED, ended_at, reason="interrupted (SIGINT)")
     run = store.get_run(run_id)
@@ -66,7 +68,7 @@ def test_finish_run_records_status_time_and_reason(store: RunStore) -> None:
     assert run.status_reason == "interrupted (SIGINT)"
     assert run.ended_at == ended_at
     assert run.ended_at is not None and run.ended_at.tzinfo == UTC
-    assert run.duration_s == pytest.approx((ended_at - STARTED_AT).total_seconds())
+    assert run.duration_s == pytest.approx((ended_at - STARTED_WITH_MICROSECONDS).total_seconds())
 
 
 def test_naive_datetimes_are_refused(store: RunStore) -> None:
@@ -77,14 +79,23 @@ def test_naive_datetimes_are_refused(store: RunStore) -> None:
 def test_duplicate_seconds_are_merged_for_readers(store: RunStore) -> None:
     run_id = store.create_run(new_run())
     early = endpoint_second(
-        100, values_us=[100, 200], failed_status_counts={"503": 1}, failures=1, errors={"e": 1}
+        100,
+        latencies_us=[100, 200],
+        ok={"200": 1},
+        failed={"503": 1},
+        errors={"e": 1},
+        bytes_received=200,
     )
-    other = endpoint_second(100, name="/cart", values_us=[5000])
+    other = endpoint_second(100, name="/cart", latencies_us=[5000])
     late = endpoint_second(
-        100, values_us=[300, 40_000], out_of_range=2, errors={"e": 2, "f": 1}, failures=0
+        100,
+        latencies_us=[300, 40_000],
+        out_of_range=2,
+        errors={"e": 2, "f": 1},
+        bytes_received=400,
     )
     store.append(run_id, [early, other])
-    store.append(run_id, [endpoint_second(101, values_us=[1])])
+    store.append(run_id, [endpoint_second(101, latencies_us=[1])])
     store.append(run_id, [late])
 
     merged = store.endpoint_seconds(run_id)
@@ -94,10 +105,10 @@ def test_duplicate_seconds_are_merged_for_readers(store: RunStore) -> None:
         (101, "/items"),
     ]
     items = merged[1]
-    assert items.requests == 4
+    assert items.requests == 6  # 2 + 2 measured + 2 out of range
     assert items.failures == 1
-    assert items.bytes_received == early.bytes_received + late.bytes_received
-    assert items.ok_status_counts == {"200": 4}
+    assert items.bytes_received == 600
+    assert items.ok_status_counts == {"200": 3}
     assert items.failed_status_counts == {"503": 1}
     assert items.errors == {"e": 3, "f": 1}
     assert items.out_of_range == 2
@@ -174,8 +185,8 @@ def test_resolve_by_id_last_and_name(store: RunStore) -> None:
 def test_list_runs_newest_first_with_totals(store: RunStore) -> None:
     quiet = store.create_run(new_run("quiet"))
     busy = store.create_run(new_run("busy"))
-    store.append(busy, [endpoint_second(1, values_us=[1, 2, 3], failures=1)])
-    store.append(busy, [endpoint_second(1, values_us=[4]), endpoint_second(2, name="/x")])
+    store.append(busy, [endpoint_second(1, latencies_us=[1, 2, 3], failed={"500": 1})])
+    store.append(busy, [endpoint_second(1, latencies_us=[4]), endpoint_second(2, name="/x")])
     listings = store.list_runs()
     assert [listing.run.run_id for listing in listings] == [busy, quiet]
     assert (listings[0].requests, listings[0].failures) == (7, 1)
@@ -209,9 +220,9 @@ def test_summary_reads_the_stored_run(store: RunStore) -> None:
     store.append(
         run_id,
         [
-            endpoint_second(10, values_us=[1000] * 9 + [9000], failures=1),
-            endpoint_second(11, name="/cart", method="POST", values_us=[500]),
-            endpoint_second(11, values_us=[1000] * 10),
+            endpoint_second(10, latencies_us=[1000] * 9 + [9000], failed={"500": 1}),
+            endpoint_second(11, name="/cart", method="POST", latencies_us=[500]),
+            endpoint_second(11, latencies_us=[1000] * 10),
         ],
         [UsersSample(second=10, users=3), UsersSample(second=11, users=5)],
     )
