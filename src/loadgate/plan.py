@@ -46,7 +46,7 @@ from loadgate.analysis.thresholds import (
     parse_thresholds,
     parse_window_s,
 )
-from loadgate.engine.duration import parse_duration
+from loadgate.duration import parse_duration
 from loadgate.errors import ConfigError
 
 SECTIONS = ("run", "thresholds", "compare")

@@ -6,9 +6,10 @@ import subprocess
 import sys
 
 PURE = [
+    "loadgate.duration",
+    "loadgate.plan",
     "loadgate.engine.collector",
     "loadgate.engine.config",
-    "loadgate.engine.duration",
     "loadgate.engine.live",
     "loadgate.engine.tags",
     "loadgate.engine.writer",
@@ -34,3 +35,14 @@ def test_help_does_not_import_locust() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_plan_and_run_times_do_not_import_the_engine() -> None:
+    # The CLI reads plans before deciding to run load: no engine module may come with them.
+    code = (
+        "import sys; import loadgate.plan, loadgate.duration; "
+        "bad = sorted(m for m in sys.modules if m.startswith('loadgate.engine')); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import click
 
 from loadgate.cli.edge import handles_errors
+from loadgate.duration import parse_duration
 from loadgate.engine.config import RunConfig
-from loadgate.engine.duration import parse_duration
 from loadgate.errors import ConfigError, ExitCode
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -22,10 +22,10 @@ from gevent.event import AsyncResult
 from rich.console import Console
 
 from loadgate import __version__
+from loadgate.duration import format_duration_s
 from loadgate.engine.abort import AbortCheck, TrailingSeconds
 from loadgate.engine.collector import Collector
 from loadgate.engine.config import RunConfig
-from loadgate.engine.duration import format_duration_s
 from loadgate.engine.interrupt import Interrupts
 from loadgate.engine.live import LiveView, Progress, make_live_view
 from loadgate.engine.locustfile import LoadedScript, load_script

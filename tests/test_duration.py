@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadgate.engine.duration import format_duration_s, parse_duration
+from loadgate.duration import format_duration_s, parse_duration
 from loadgate.errors import ConfigError
 
 
