@@ -10,7 +10,7 @@ from rich.console import Console
 from loadgate.analysis.compare import compare_runs
 from loadgate.analysis.compare_types import CompareSettings, Comparison
 from loadgate.cli.edge import handles_errors
-from loadgate.cli.runs import db_option
+from loadgate.cli.options import db_option
 from loadgate.errors import ExitCode, InputError
 from loadgate.model import RunInfo, RunStatus
 from loadgate.report.compare_view import (

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from loadgate.cli.edge import handles_errors
-from loadgate.cli.runs import db_option
+from loadgate.cli.options import db_option
 from loadgate.report.html import write_html
 from loadgate.stats.summary import summarize
 from loadgate.stats.timeline import build_timeline

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import click
 
 from loadgate.cli.edge import handles_errors
+from loadgate.cli.options import db_option
 from loadgate.duration import parse_duration
 from loadgate.engine.config import RunConfig
 from loadgate.errors import ConfigError, ExitCode
@@ -98,14 +99,7 @@ def _path_option(flag: str, dest: str, metavar: str, help_text: str) -> Callable
     "-E", "--exclude-tags", multiple=True, metavar="TAG", help="Skip tasks with these tags."
 )
 @click.option("--name", help="Name of the run [the script's file name without .py].")
-@click.option(
-    "--db",
-    "db_url",
-    metavar="URL",
-    envvar="LOADGATE_DB",
-    help="Run store: sqlite:///path or postgresql://... [LOADGATE_DB, else a SQLite file "
-    "in the user's data folder].",
-)
+@db_option
 @click.option(
     "--plan",
     "plan_path",

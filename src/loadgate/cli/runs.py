@@ -6,6 +6,7 @@ import click
 from rich.table import Table
 
 from loadgate.cli.edge import handles_errors
+from loadgate.cli.options import db_option
 from loadgate.report.json_summary import summary_to_json
 from loadgate.report.terminal import (
     STATUS_STYLES,
@@ -14,15 +15,6 @@ from loadgate.report.terminal import (
     summary_console,
 )
 from loadgate.store import RunStore
-
-db_option = click.option(
-    "--db",
-    "db_url",
-    metavar="URL",
-    envvar="LOADGATE_DB",
-    help="Run store: sqlite:///path or postgresql://... (default: LOADGATE_DB, "
-    "else a SQLite file in the user's data folder).",
-)
 
 
 @click.command()
