@@ -6,8 +6,10 @@ import math
 import random
 
 import pytest
+from hdrh.histogram import HdrHistogram
 
 from loadgate.stats import HIGHEST_US, LOWEST_US, LatencyHistogram
+from loadgate.stats.histogram import SIGNIFICANT_DIGITS, bucket_floor_us
 
 
 def histogram_of(values_us: list[int]) -> LatencyHistogram:
@@ -149,3 +151,11 @@ def test_fast_readings_agree_with_hdrh_own_iterators() -> None:
             for item in hdr.get_recorded_iterator()
         ]
         assert histogram.mean_us == hdr.get_mean_value()
+
+
+def test_bucket_floor_is_the_lowest_equivalent_value_of_hdr() -> None:
+    hdr = HdrHistogram(1, HIGHEST_US, SIGNIFICANT_DIGITS)
+    rng = random.Random(11)
+    values_us = [*range(4200), *(rng.randint(0, HIGHEST_US) for _ in range(20_000))]
+    for value_us in values_us:
+        assert bucket_floor_us(value_us) == hdr.get_lowest_equivalent_value(value_us), value_us

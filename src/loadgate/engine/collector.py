@@ -35,7 +35,6 @@ Locust's counts next to our stored ones).
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Callable
@@ -44,16 +43,9 @@ from typing import Any
 
 from loadgate.model import EndpointSecond
 from loadgate.stats import LatencyHistogram
-from loadgate.stats.histogram import SIGNIFICANT_DIGITS
+from loadgate.stats.histogram import SUB_BUCKET_BITS
 
 US_PER_MS = 1000
-# HdrHistogram keeps values below 2**SUB_BUCKET_BITS exactly and, above, in
-# 2**(SUB_BUCKET_BITS - 1) equal steps per power of two (3 significant digits).
-# Counting each request under its step's lowest value in a dict costs a
-# fraction of hdrh's record_value (pure Python, three calls deep), and the
-# counts land in the very same HDR buckets when the second's histogram is
-# built: nothing is lost, and the dict never has more keys than HDR buckets.
-SUB_BUCKET_BITS = math.ceil(math.log2(2 * 10**SIGNIFICANT_DIGITS))
 # A script that puts ids in its failure messages would otherwise store one
 # message per request; beyond this many per endpoint-second, they are lumped.
 MAX_ERROR_MESSAGES = 50
@@ -64,12 +56,6 @@ NO_RESPONSE = 0
 _MEMORY_ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+")
 
 EndpointKey = tuple[str, str]  # (method, name), as Locust's request_type and name
-
-
-def hdr_floor_us(value_us: int) -> int:
-    """The lowest value of `value_us`'s HDR bucket (the hot path inlines this)."""
-    shift = value_us.bit_length() - SUB_BUCKET_BITS
-    return value_us >> shift << shift if shift > 0 else value_us
 
 
 def error_message(error: object) -> str:
@@ -188,8 +174,11 @@ class Collector:
         tally.requests += 1
         if response_time is not None:
             # Locust measures in float milliseconds; HDR records integer µs.
+            # Counted under its HDR bucket's floor (stats.histogram.bucket_floor_us,
+            # inlined): a dict update instead of hdrh's pure-Python record_value,
+            # and the second's histogram is built from these counts once.
             value_us = round(response_time * US_PER_MS)
-            shift = value_us.bit_length() - SUB_BUCKET_BITS  # hdr_floor_us, inlined
+            shift = value_us.bit_length() - SUB_BUCKET_BITS
             if shift > 0:
                 value_us = value_us >> shift << shift
             latencies = tally.latency_counts
