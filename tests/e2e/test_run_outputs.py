@@ -40,6 +40,13 @@ def test_thresholds_pass_and_fail_with_exit_codes_and_every_file(
     assert "ping: p99 &lt; 0.001ms" in junit or "ping: p99 < 0.001ms" in junit
     assert (out / "plain_stats.csv").read_text().startswith("Type,Name,Request Count")
 
+    # The thresholds are stored with the run: it is judged again from the store alone.
+    shown = loadgate("show", "last", "--db", db_url)
+    assert "Thresholds: 1 of 2 passed" in shown.stdout, shown.stderr
+    again = loadgate("report", "last", "-o", out / "again.html", "--db", db_url)
+    assert again.returncode == ExitCode.OK, again.stderr
+    assert "1 of 2 thresholds failed" in (out / "again.html").read_text()
+
     passing = loadgate(
         "run", PLAIN, "-H", shared_target.url, "-u", "1", "-t", "2s", "--db", db_url, "-q",
         "--threshold", "error_rate < 1%", "--threshold", "requests > 0",

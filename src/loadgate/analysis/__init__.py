@@ -22,7 +22,13 @@ from loadgate.analysis.thresholds import (
     parse_thresholds,
     parse_window_s,
 )
-from loadgate.analysis.thresholds_eval import Verdict, abort_reason, all_passed, evaluate
+from loadgate.analysis.thresholds_eval import (
+    Verdict,
+    abort_reason,
+    all_passed,
+    evaluate,
+    judge_stored,
+)
 from loadgate.analysis.thresholds_latency import LatencyBuckets
 from loadgate.analysis.thresholds_window import AbortCheck, abort_window_s, evaluate_window
 
@@ -41,6 +47,7 @@ __all__ += [
     "all_passed",
     "evaluate",
     "evaluate_window",
+    "judge_stored",
     "mark_abortable",
     "parse_threshold",
     "parse_thresholds",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from loadgate.analysis.status_classes import status_breakdown
-from loadgate.analysis.thresholds import Metric, MetricKind, Threshold
+from loadgate.analysis.thresholds import Metric, MetricKind, Threshold, parse_thresholds
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.summary import EndpointSummary, RunSummary
 
@@ -289,6 +289,15 @@ def evaluate(thresholds: Iterable[Threshold], summary: RunSummary) -> list[Verdi
             continue
         verdicts.append(judge(threshold, _observed_endpoints(matched, summary)))
     return verdicts
+
+
+def judge_stored(summary: RunSummary) -> list[Verdict]:
+    """The run judged by the thresholds stored with it; none stored, no verdicts.
+
+    So `show` and `report` give an old run the verdicts `run` gave it.
+    """
+    texts: Sequence[str] = summary.run.settings.get("thresholds") or ()
+    return evaluate(parse_thresholds(texts), summary) if texts else []
 
 
 def all_passed(verdicts: Iterable[Verdict]) -> bool:

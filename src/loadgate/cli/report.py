@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option
 from loadgate.report.html import write_html
@@ -40,5 +41,10 @@ def report(run_ref: str, output_path: Path, db_url: str | None) -> None:
     # Summary and timeline from the same read, so a run still being written
     # shows the same numbers in its table and its charts.
     summary = summarize(run, seconds, users)
-    write_html(output_path, summary, build_timeline(run, seconds, users))
+    write_html(
+        output_path,
+        summary,
+        build_timeline(run, seconds, users),
+        verdicts=judge_stored(summary),
+    )
     click.echo(f"report of run {run.run_id} written to {output_path}")

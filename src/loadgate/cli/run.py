@@ -181,6 +181,7 @@ def run(
     if settings.script is None:
         raise ConfigError("give a LOCUSTFILE, or a --plan whose [run] section names a script")
     script = settings.script
+    thresholds = merge_thresholds(plan, threshold_exprs, abort_on_fail=abort_on_fail)
     config = RunConfig(
         script_path=script,
         name=(settings.name or script.stem).strip() or script.stem,
@@ -190,13 +191,14 @@ def run(
         host=_checked_host(settings.host),
         tags=settings.tags or (),
         exclude_tags=settings.exclude_tags or (),
+        thresholds=tuple(threshold.text for threshold in thresholds),
     )
     outputs = RunOutputs(
         json_path=json_path,
         report_path=report_path,
         junit_path=junit_path,
         csv_prefix=csv_prefix,
-        thresholds=merge_thresholds(plan, threshold_exprs, abort_on_fail=abort_on_fail),
+        thresholds=thresholds,
         baseline_name=baseline_name or (plan.baseline if plan is not None else None),
     )
     outputs.check_writable()

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 from loadgate.analysis.thresholds import Threshold
-from loadgate.analysis.thresholds_eval import Verdict, all_passed, evaluate
+from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
 from loadgate.cli.compare import compare_stored, find_baseline
 from loadgate.errors import ConfigError, ExitCode
 from loadgate.model import RunStatus
@@ -36,6 +36,7 @@ class RunOutputs:
     report_path: Path | None = None
     junit_path: Path | None = None
     csv_prefix: Path | None = None
+    # Judged after the run from the stored run; here for the abort check during it.
     thresholds: tuple[Threshold, ...] = ()
     baseline_name: str | None = None
 
@@ -77,9 +78,7 @@ def finish(
     """
     summary = store.summary(run_id)
     print_summary(summary, console)
-    verdicts: Sequence[Verdict] = (
-        evaluate(outputs.thresholds, summary) if outputs.thresholds else ()
-    )
+    verdicts = judge_stored(summary)
     print_verdicts(verdicts, console)
     sections: list[ExtraSection] = []
     regression = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
+from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option
 from loadgate.report.json_summary import summary_to_json
@@ -12,6 +13,7 @@ from loadgate.report.terminal import (
     STATUS_STYLES,
     format_duration,
     print_summary,
+    print_verdicts,
     summary_console,
 )
 from loadgate.store import RunStore
@@ -60,4 +62,6 @@ def show(run_ref: str, db_url: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(summary_to_json(summary), nl=False)
     else:
-        print_summary(summary, summary_console())
+        console = summary_console()
+        print_summary(summary, console)
+        print_verdicts(judge_stored(summary), console)

@@ -26,6 +26,8 @@ class RunConfig:
     host: str | None = None
     tags: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
+    # Threshold expressions, stored with the run so that it can be judged again later.
+    thresholds: tuple[str, ...] = ()
 
     @property
     def users_or_default(self) -> int:

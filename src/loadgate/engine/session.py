@@ -109,6 +109,7 @@ def settings_of(plan: RunPlan, host: str, builtin_target: bool) -> dict[str, Any
         "builtin_target": builtin_target,
         "tags": list(config.tags),
         "exclude_tags": list(config.exclude_tags),
+        "thresholds": list(config.thresholds),
         "user_classes": [c.__name__ for c in plan.script.user_classes],
         "shape": plan.script.shape_name,
         "loadgate_version": __version__,
