@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -14,7 +14,7 @@ from loadgate.analysis.status_classes import NO_RESPONSE
 from loadgate.stats.buckets import quantiles_us
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.summary import US_PER_MS, RunSummary
-from loadgate.stats.timeline import Timeline
+from loadgate.stats.timeline import EndpointTimeline, Timeline
 
 # Points per decade of 1/(1-q) on the percentile curve: smooth, yet small.
 CURVE_STEPS_PER_DECADE = 20
@@ -158,25 +158,44 @@ def users_chart(timeline: Timeline) -> Chart:
     )
 
 
+def _per_endpoint_lines(
+    timeline: Timeline,
+    lines_of: Callable[[EndpointTimeline], Sequence[tuple[str, Sequence[float | None], str]]],
+    *,
+    markers: bool,
+    hover: str,
+) -> list[go.Scatter]:
+    """Lines (name, values, colour) for the total and every endpoint; the total's shown.
+
+    `hover` is a hovertemplate with `{name}` for the line's name.
+    """
+    return [
+        go.Scatter(
+            x=timeline.offsets_s,
+            y=values,
+            name=name,
+            meta=series.label,
+            visible=series is timeline.total,
+            mode="lines+markers" if markers else "lines",
+            marker={"size": 4},
+            line={"color": color, "width": 2},
+            hovertemplate=hover.format(name=name),
+        )
+        for series in (timeline.total, *timeline.endpoints)
+        for name, values, color in lines_of(series)
+    ]
+
+
 def throughput_chart(timeline: Timeline) -> Chart:
-    traces = []
-    for series in (timeline.total, *timeline.endpoints):
-        for name, values, color in (
+    traces = _per_endpoint_lines(
+        timeline,
+        lambda series: (
             ("ok", series.ok_per_s, COLOR_OK),
             ("failed", series.failed_per_s, COLOR_FAILED),
-        ):
-            traces.append(
-                go.Scatter(
-                    x=timeline.offsets_s,
-                    y=values,
-                    name=name,
-                    meta=series.label,
-                    visible=series is timeline.total,
-                    mode="lines",
-                    line={"color": color, "width": 2},
-                    hovertemplate=f"%{{y}} {name}<extra></extra>",
-                )
-            )
+        ),
+        markers=False,
+        hover="%{{y}} {name}<extra></extra>",
+    )
     return Chart(
         chart_id="chart-throughput",
         title="Requests per second",
@@ -188,26 +207,19 @@ def throughput_chart(timeline: Timeline) -> Chart:
 
 
 def latency_chart(timeline: Timeline) -> Chart:
-    traces = []
-    for series in (timeline.total, *timeline.endpoints):
-        for name, values in (
-            ("p50", series.p50_ms),
-            ("p95", series.p95_ms),
-            ("p99", series.p99_ms),
-        ):
-            traces.append(
-                go.Scatter(
-                    x=timeline.offsets_s,
-                    y=values,
-                    name=name,
-                    meta=series.label,
-                    visible=series is timeline.total,
-                    mode="lines+markers",
-                    marker={"size": 4},
-                    line={"color": QUANTILE_COLORS[name], "width": 2},
-                    hovertemplate=f"{name} %{{y:.3f}} ms<extra></extra>",
-                )
+    traces = _per_endpoint_lines(
+        timeline,
+        lambda series: tuple(
+            (name, values, QUANTILE_COLORS[name])
+            for name, values in (
+                ("p50", series.p50_ms),
+                ("p95", series.p95_ms),
+                ("p99", series.p99_ms),
             )
+        ),
+        markers=True,
+        hover="{name} %{{y:.3f}} ms<extra></extra>",
+    )
     return Chart(
         chart_id="chart-latency",
         title="Latency percentiles per second",
