@@ -16,14 +16,14 @@ from loadgate.analysis.thresholds import Threshold
 from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
 from loadgate.cli.compare import compare_stored, find_baseline
 from loadgate.errors import ConfigError, ExitCode
-from loadgate.model import RunStatus
+from loadgate.model import EndpointSecond, RunStatus, UsersSample
 from loadgate.report.compare_view import comparison_section, print_comparison
 from loadgate.report.csv_export import write_csv
 from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import write_json
 from loadgate.report.junit import write_junit
 from loadgate.report.terminal import print_summary, print_verdicts
-from loadgate.stats.summary import RunSummary
+from loadgate.stats.summary import RunSummary, summarize
 from loadgate.stats.timeline import build_timeline
 from loadgate.store import RunStore
 
@@ -76,7 +76,10 @@ def finish(
 
     `interrupted`: stopped by Ctrl-C or SIGTERM, as opposed to an abort-on-fail check.
     """
-    summary = store.summary(run_id)
+    # One read of the stored run serves the summary, the timeline and the CSV.
+    seconds = store.endpoint_seconds(run_id)
+    users = store.user_samples(run_id)
+    summary = summarize(store.get_run(run_id), seconds, users)
     print_summary(summary, console)
     verdicts = judge_stored(summary)
     print_verdicts(verdicts, console)
@@ -94,7 +97,7 @@ def finish(
             print_comparison(comparison, base, summary.run, console)
             sections.append(comparison_section(comparison, base, summary.run))
             regression = comparison.has_regression
-    _write_files(store, run_id, outputs, verdicts=verdicts, sections=sections, summary=summary)
+    _write_files(outputs, summary, seconds, users, verdicts=verdicts, sections=sections)
     for what, path in outputs.files():
         notes.print(f"{what}: {path}")
     if interrupted:
@@ -108,22 +111,18 @@ def finish(
 
 
 def _write_files(
-    store: RunStore,
-    run_id: int,
     outputs: RunOutputs,
+    summary: RunSummary,
+    seconds: Sequence[EndpointSecond],
+    users: Sequence[UsersSample],
     *,
     verdicts: Sequence[Verdict],
     sections: Sequence[ExtraSection],
-    summary: RunSummary,
 ) -> None:
     if outputs.json_path is not None:
         write_json(summary, outputs.json_path)
     if outputs.junit_path is not None:
         write_junit(outputs.junit_path, summary.run, verdicts)
-    if outputs.report_path is None and outputs.csv_prefix is None:
-        return
-    seconds = store.endpoint_seconds(run_id)
-    users = store.user_samples(run_id)
     if outputs.report_path is not None:
         timeline = build_timeline(summary.run, seconds, users)
         write_html(
