@@ -7,6 +7,7 @@ process that decides, request by request, what the fault does.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import time
@@ -157,6 +158,20 @@ class FaultState:
             if phase_s >= stall_start_s:
                 delay_s += fault.stall_every_s - phase_s
         return delay_s
+
+    async def delay(self) -> None:
+        """Hold one request for `delay_s`: never less, so an injected 30 ms is at least 30 ms.
+
+        uvloop's timers count from the loop's cached clock, which can lag the
+        real one, so a sleep alone may end a fraction of a millisecond early.
+        """
+        delay_s = self.delay_s()
+        if delay_s <= 0:
+            return
+        deadline_s = time.monotonic() + delay_s
+        await asyncio.sleep(delay_s)
+        while (remaining_s := deadline_s - time.monotonic()) > 0:
+            await asyncio.sleep(remaining_s)
 
     def error_status(self) -> int | None:
         """The status to fail this request with, or None to serve it."""

@@ -7,7 +7,6 @@ returned in X-Served-By, so round robin and fault targeting are visible.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 from collections.abc import Callable
@@ -91,9 +90,7 @@ class MockUpstream:
         if request.path == "/health":
             return json_response(200, {"status": "ok", "instance": self.instance_name})
         faults = self._faults
-        delay_s = faults.delay_s()
-        if delay_s > 0:
-            await asyncio.sleep(delay_s)
+        await faults.delay()
         status = faults.error_status()
         if status is not None:
             response = error_response(status, "injected_fault", "fault injected by loadgate")
