@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -43,11 +44,18 @@ def _checked_host(host: str | None) -> str | None:
 
 
 def _exit_now(interrupts: Interrupts) -> None:
-    """A second Ctrl-C: leave at once, without Python's clean-up (the store stays consistent)."""
-    where = "" if interrupts.run_id is None else f"; run {interrupts.run_id} is in the store"
-    click.echo(f"\nloadgate: interrupted: stopped at once{where}", err=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    """A second Ctrl-C: leave at once, without Python's clean-up (the store stays consistent).
+
+    Called on the interrupt thread while the main thread may be anywhere (in a
+    database call, printing): os.write, not click.echo, whose stream lock the
+    main thread may hold.
+    """
+    where = interrupts.exit_note
+    if not where and interrupts.run_id is not None:
+        where = f"run {interrupts.run_id} is in the store"
+    line = "loadgate: interrupted: stopped at once" + (f"; {where}" if where else "")
+    with contextlib.suppress(OSError):
+        os.write(2, f"\n{line}\n".encode())
     os._exit(int(ExitCode.INTERRUPTED))
 
 
@@ -163,6 +171,7 @@ def run(
 
     LOCUSTFILE may be left out when --plan names the script.
     """
+    _import_engine_first()
     from loadgate.cli.run_outputs import RunOutputs
     from loadgate.plan import RunSettings, load_plan, merge_thresholds
 
@@ -211,9 +220,18 @@ def run(
         sys.exit(int(code))
 
 
+def _import_engine_first() -> None:
+    """Locust (gevent's monkey-patching) before SQLAlchemy and psycopg, which the outputs import.
+
+    Imported before the patching, psycopg would wait for PostgreSQL in C
+    (wait_c), blocking the whole hub instead of one greenlet, and SQLAlchemy's
+    pool would hold unpatched locks; tests/engine/test_imports.py checks the order.
+    """
+    from loadgate.engine import session  # noqa: F401
+
+
 def _run(config: RunConfig, db_url: str | None, outputs: RunOutputs, quiet: bool) -> ExitCode:
-    # Locust (and gevent's monkey-patching) only now, and before anything else heavy.
-    from loadgate.engine import session  # isort: skip
+    from loadgate.engine import session  # isort: skip  (imported first: _import_engine_first)
     from loadgate.engine.interrupt import Interrupts
     from rich.console import Console  # isort: skip
 

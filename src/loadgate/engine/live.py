@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from rich.text import Text
 from loadgate.engine.writer import RecentWindow
 
 PLAIN_EVERY_S = 5.0
+SHOW_CURSOR = b"\x1b[?25h"
 US_PER_MS = 1000.0
 
 
@@ -47,6 +50,9 @@ class LiveView(Protocol):
     def start(self) -> None: ...
     def update(self, progress: ProgressSource) -> None: ...
     def stop(self) -> None: ...
+    def stop_now(self) -> None:
+        """From another thread, as the process exits at once: take no lock."""
+        ...
 
 
 def format_ms(value_us: float) -> str:
@@ -68,14 +74,14 @@ def _time_text(progress: Progress) -> str:
 
 
 def _numbers(progress: Progress) -> list[tuple[str, str]]:
-    histogram = progress.recent.histogram
+    recent = progress.recent
     error_rate = progress.failures_total / progress.requests_total if progress.requests_total else 0
     return [
         ("users", f"{progress.users:,}"),
         ("req/s", f"{progress.recent.rate_per_s:,.1f}"),
-        ("p50 ms", format_ms(histogram.quantile_us(0.5))),
-        ("p95 ms", format_ms(histogram.quantile_us(0.95))),
-        ("p99 ms", format_ms(histogram.quantile_us(0.99))),
+        ("p50 ms", format_ms(recent.quantile_us(0.5))),
+        ("p95 ms", format_ms(recent.quantile_us(0.95))),
+        ("p99 ms", format_ms(recent.quantile_us(0.99))),
         ("requests", f"{progress.requests_total:,}"),
         ("errors", f"{progress.failures_total:,} ({error_rate:.2%})"),
     ]
@@ -106,6 +112,7 @@ class RichLiveView:
     """One rich Live region, redrawn on each update (no refresh thread of its own)."""
 
     def __init__(self, console: Console) -> None:
+        self._console = console
         self._live = Live(console=console, auto_refresh=False, transient=True)
 
     def start(self) -> None:
@@ -116,6 +123,12 @@ class RichLiveView:
 
     def stop(self) -> None:
         self._live.stop()
+
+    def stop_now(self) -> None:
+        # Live.stop takes the console's lock, which the main thread may hold:
+        # only give the cursor back (Live hides it), straight to the terminal.
+        with contextlib.suppress(OSError, ValueError):
+            os.write(self._console.file.fileno(), SHOW_CURSOR)
 
 
 class PlainLineView:
@@ -144,6 +157,9 @@ class PlainLineView:
     def stop(self) -> None:
         pass
 
+    def stop_now(self) -> None:
+        pass
+
 
 class NoView:
     """--quiet."""
@@ -155,6 +171,9 @@ class NoView:
         pass
 
     def stop(self) -> None:
+        pass
+
+    def stop_now(self) -> None:
         pass
 
 

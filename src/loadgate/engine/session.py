@@ -9,8 +9,9 @@ from __future__ import annotations
 # Locust first: it monkey-patches the process when imported.
 from loadgate.engine.runner import LocustRun, raise_open_files_limit  # isort: skip
 
-import contextlib
+import gc
 import platform
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,19 +31,29 @@ from loadgate.engine.interrupt import Interrupts
 from loadgate.engine.live import LiveView, Progress, make_live_view
 from loadgate.engine.locustfile import LoadedScript, load_script
 from loadgate.engine.options import parse_locust_options
+from loadgate.engine.stall import hub_stall_meter
 from loadgate.engine.tags import validate_tags
 from loadgate.engine.target import BuiltinGateway
-from loadgate.engine.writer import RunSink, SecondsWriter
+from loadgate.engine.writer import Batch, RunSink, SecondsWriter
+from loadgate.engine.writer_thread import WriterThread
 from loadgate.errors import StoreError
 from loadgate.model import NewRun, RunStatus
+from loadgate.store.spill import RunEnd, Spill, spill_path, write_spill
 
 TICK_OFFSET_S = 0.02  # tick just after each second starts, so the previous one is complete
-MAX_STORE_FAILURES = 5  # consecutive failed flushes (about 5 s) before the run is stopped
 EXIT_INTERRUPTED = 130
+# Waits on the store at the end of a run. The first is short: recording an
+# abort must not hold up stopping the users; the last writes get longer.
+FIRST_END_TIMEOUT_S = 3.0
+CLOSE_TIMEOUT_S = 30.0
+SPILL_WAIT_S = 3.0
+GIL_SWITCH_INTERVAL_S = 0.0005  # for a write in flight, once the store is known to fail
 
 
 class RunStoreLike(RunSink, Protocol):
     """The part of loadgate.store.RunStore a run needs."""
+
+    url: str
 
     def create_run(self, new: NewRun) -> int: ...
 
@@ -68,6 +79,15 @@ class RunPlan:
     def enforces_run_time(self) -> bool:
         # Locust leaves the run time to a shape (which may read it with use_common_options).
         return self.config.run_time_s is not None and self.script.shape is None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredRun:
+    """The run as created in the store: what a spill file needs to name it."""
+
+    run_id: int
+    new: NewRun
+    store_url: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,7 +159,7 @@ def execute(
     """
     raise_open_files_limit()
     live = make_live_view(live_console)
-    interrupts.before_exit(live.stop)
+    interrupts.before_exit(live.stop_now)
     gateway: BuiltinGateway | None = None
     try:
         if plan.needs_builtin_target:
@@ -151,21 +171,20 @@ def execute(
             for user_class in plan.script.user_classes:
                 user_class.host = user_class.host or gateway.url
             host = gateway.url if not host else f"{host}, {gateway.url}"
-        run_id = store.create_run(
-            NewRun(
-                name=plan.config.name,
-                script_path=str(plan.script.path),
-                script_text=plan.script.text,
-                host=host,
-                started_at=datetime.now(UTC),
-                settings=settings_of(plan, host, gateway is not None),
-            )
+        new = NewRun(
+            name=plan.config.name,
+            script_path=str(plan.script.path),
+            script_text=plan.script.text,
+            host=host,
+            started_at=datetime.now(UTC),
+            settings=settings_of(plan, host, gateway is not None),
         )
+        run_id = store.create_run(new)
         interrupts.run_id = run_id
         drive = _Drive(
             plan,
             store=store,
-            run_id=run_id,
+            run=StoredRun(run_id=run_id, new=new, store_url=store.url),
             live=live,
             interrupts=interrupts,
             abort_check=abort_check,
@@ -177,32 +196,43 @@ def execute(
 
 
 class _Drive:
-    """The running phase: start users, tick the writer and the view, stop, store the end."""
+    """The running phase: start users, tick the writer and the view, stop, store the end.
+
+    Store calls go through the writer thread (loadgate.engine.writer_thread):
+    the hub only takes the collector's tallies and hands them over, so neither
+    encoding nor a slow store stalls the requests in flight.
+    """
 
     def __init__(
         self,
         plan: RunPlan,
         *,
         store: RunStoreLike,
-        run_id: int,
+        run: StoredRun,
         live: LiveView,
         interrupts: Interrupts,
         abort_check: AbortCheck | None,
     ) -> None:
         self._plan = plan
         self._store = store
-        self._run_id = run_id
+        self._run = run
+        self._run_id = run.run_id
         self._live = live
         self._interrupts = interrupts
         self._abort_check = abort_check
         self._trailing = TrailingSeconds(abort_check.window_s if abort_check else 0)
         self._collector = Collector()
+        self._started_s = time.time()
         self._writer = SecondsWriter(
-            store, run_id, self._collector, self._trailing.add if abort_check else None
+            store, run.run_id, self._collector, self._trailing.add if abort_check else None
         )
+        self._thread = WriterThread(
+            self._writer, self._started_s, self._abort_reason if abort_check else None
+        )
+        self._meter = hub_stall_meter()
         self._end: AsyncResult = AsyncResult()
         self._store_error: StoreError | None = None
-        self._started_s = time.time()
+        self._end_stored = False
 
     def _finish(self, status: RunStatus, reason: str, interrupted: bool = False) -> None:
         if not self._end.ready():
@@ -214,6 +244,7 @@ class _Drive:
         self._interrupts.stop_run_with(
             lambda name: self._finish(RunStatus.ABORTED, f"interrupted by {name}", True)
         )
+        self._interrupts.before_exit(self._spill_at_exit)
         locust_run.when_stopped_by_itself(
             lambda: self._finish(RunStatus.COMPLETED, self._self_stop_reason(locust_run))
         )
@@ -225,11 +256,17 @@ class _Drive:
             greenlets.append(
                 gevent.spawn_later(plan.config.run_time_s, self._finish, RunStatus.COMPLETED, "")
             )
+        # The writer thread runs Python too: without this, the hub may wait up
+        # to 5 ms (CPython's default switch interval) for the GIL each time.
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+        gc.collect()
+        gc.freeze()
+        self._meter.start()
         self._live.start()
         try:
             locust_run.start()
             status, reason, interrupted = self._end.get()
-            # The ticker must not flush while _stop closes the writer.
+            # The ticker must not hand over batches while _stop closes the writer.
             gevent.killall(greenlets)
             return self._stop(locust_run, status, reason, interrupted)
         except BaseException as exc:
@@ -239,7 +276,9 @@ class _Drive:
             # From here on, Ctrl-C ends the process at once.
             self._interrupts.stop_run_with(None)
             gevent.killall(greenlets)
+            self._meter.stop()
             self._live.stop()
+            self._thread.shutdown()
 
     def _self_stop_reason(self, locust_run: LocustRun) -> str:
         return "the load shape ended" if locust_run.has_shape else "the script stopped the test"
@@ -248,27 +287,107 @@ class _Drive:
         self, locust_run: LocustRun, status: RunStatus, reason: str, interrupted: bool
     ) -> RunOutcome:
         ended_at = datetime.now(UTC)
-        if status is RunStatus.ABORTED:
+        if status is RunStatus.ABORTED and self._store_error is None:
             # Recorded first: a second Ctrl-C from here on leaves the run marked aborted.
-            self._store.finish_run(self._run_id, status, ended_at, reason)
+            self._store_end(status, ended_at, reason, FIRST_END_TIMEOUT_S)
         users = locust_run.user_count
+        # Read before the users stop: stopping them keeps the hub busy for tens of ms.
+        stall_ms = self._meter.take_longest_ms()
         locust_run.stop()
         # Stored before the script's `quitting` listeners run, which may take their time.
-        self._writer.close(time.time(), users)
+        last = self._writer.take_all(time.time(), users, stall_ms)
         if self._store_error is not None:
-            raise self._store_error
-        self._store.finish_run(self._run_id, status, ended_at, reason)
+            raise self._spilled(self._store_error, last, status, ended_at, reason)
+        try:
+            self._thread.close(last, CLOSE_TIMEOUT_S)
+        except StoreError as exc:
+            raise self._spilled(exc, None, RunStatus.FAILED, ended_at, reason) from exc
+        if not self._store_end(status, ended_at, reason, CLOSE_TIMEOUT_S):
+            raise StoreError(f"recording the end of run {self._run_id} did not finish in time")
         locust_run.fire_quitting()
         locust_run.fire_quit(EXIT_INTERRUPTED if interrupted else 0)
         return RunOutcome(
             run_id=self._run_id, status=status, reason=reason, interrupted=interrupted
         )
 
+    def _store_end(
+        self, status: RunStatus, ended_at: datetime, reason: str, timeout_s: float
+    ) -> bool:
+        """finish_run on the writer thread, waiting at most timeout_s; False if not done."""
+        try:
+            self._thread.call(
+                self._store.finish_run, self._run_id, status, ended_at, reason, timeout_s=timeout_s
+            )
+        except (StoreError, gevent.Timeout):
+            return False
+        self._end_stored = True
+        return True
+
+    def _spilled(
+        self,
+        error: StoreError,
+        last: Batch | None,
+        status: RunStatus,
+        ended_at: datetime,
+        reason: str,
+    ) -> StoreError:
+        """Keep what the store lacks in a spill file; the error to end the run with names it."""
+        # A write in flight may still fail or land; none starts after it.
+        self._thread.stop_writing(last)
+        self._thread.wait_idle(SPILL_WAIT_S)
+        failed_reason = f"the run store failed: {error}"
+        self._store_end(RunStatus.FAILED, ended_at, failed_reason, SPILL_WAIT_S)
+        end = RunEnd(status=RunStatus.FAILED, reason=reason or failed_reason, ended_at=ended_at)
+        if status is RunStatus.ABORTED:
+            end = RunEnd(status=status, reason=reason, ended_at=ended_at)
+        try:
+            path = write_spill(self._spill(end), spill_path(self._run_id))
+        except OSError as exc:
+            return StoreError(f"{error}; and the measurements could not be kept: {exc}")
+        return StoreError(
+            f"{error}; run {self._run_id}'s unsaved measurements are kept in {path} "
+            f"(add them later with `loadgate import {path}`)"
+        )
+
+    def _spill(self, end: RunEnd) -> Spill:
+        unstored = self._thread.unstored()
+        return Spill(
+            run_id=self._run_id,
+            store_url=self._run.store_url,
+            run=self._run.new,
+            seconds=unstored.seconds,
+            users=unstored.users,
+            generator=unstored.generator,
+            end=end,
+        )
+
+    def _spill_at_exit(self) -> None:
+        """A second Ctrl-C (on the interrupt thread): keep what the store has not got yet."""
+        unstored = self._thread.unstored()
+        if self._end_stored and not unstored:
+            self._interrupts.exit_note = f"run {self._run_id} is in the store"
+            return
+        received = self._interrupts.received or "a signal"
+        reason = f"interrupted by {received}"
+        if self._end.ready() and self._end.successful():
+            reason = self._end.value[1] or reason
+        end = RunEnd(status=RunStatus.ABORTED, reason=reason, ended_at=datetime.now(UTC))
+        path = write_spill(self._spill(end), spill_path(self._run_id))
+        self._interrupts.exit_note = (
+            f"run {self._run_id}'s unsaved measurements are kept in {path} "
+            f"(`loadgate import {path}`)"
+        )
+
     def _record_failure(self, exc: BaseException) -> None:
         """Best effort: mark the run failed, so it does not stay 'running' forever."""
         reason = f"{type(exc).__name__}: {exc}"
-        with contextlib.suppress(StoreError):
-            self._store.finish_run(self._run_id, RunStatus.FAILED, datetime.now(UTC), reason)
+        if not self._end_stored:
+            self._store_end(RunStatus.FAILED, datetime.now(UTC), reason, SPILL_WAIT_S)
+
+    def _abort_reason(self, current_second: int) -> str | None:
+        # On the writer thread: the check decodes histograms (milliseconds).
+        assert self._abort_check is not None
+        return self._abort_check(self._trailing.last(current_second), current_second - 1)
 
     def _tick_forever(self, locust_run: LocustRun) -> None:
         try:
@@ -282,26 +401,26 @@ class _Drive:
 
     def _tick(self, locust_run: LocustRun) -> None:
         now_s = time.time()
-        try:
-            self._writer.tick(now_s, locust_run.user_count)
-        except StoreError as exc:
-            if self._writer.consecutive_failures >= MAX_STORE_FAILURES:
-                self._store_error = exc
-                self._finish(RunStatus.FAILED, f"the run store failed: {exc}")
-        if self._abort_check is not None:
-            reason = self._abort_check(self._trailing.last(int(now_s)), int(now_s) - 1)
-            if reason:
-                self._finish(RunStatus.ABORTED, reason)
+        stall_ms = self._meter.take_longest_ms()
+        self._thread.hand_off(self._writer.take(now_s, locust_run.user_count, stall_ms))
+        error = self._thread.store_error()
+        if error is not None and self._store_error is None:
+            self._store_error = error
+            self._finish(RunStatus.FAILED, f"the run store failed: {error}")
+        reason = self._thread.state.abort_reason
+        if reason:
+            self._finish(RunStatus.ABORTED, reason)
         self._live.update(lambda: self._progress(locust_run, now_s))
 
     def _progress(self, locust_run: LocustRun, now_s: float) -> Progress:
         plan = self._plan
+        state = self._thread.state
         return Progress(
             label=f"run {self._run_id} · {plan.config.name}",
             elapsed_s=now_s - self._started_s,
             run_time_s=plan.config.run_time_s if plan.enforces_run_time else None,
             users=locust_run.user_count,
-            requests_total=self._writer.requests_total,
-            failures_total=self._writer.failures_total,
-            recent=self._writer.recent_window(now_s, self._started_s),
+            requests_total=state.requests_total,
+            failures_total=state.failures_total,
+            recent=state.recent,
         )

@@ -12,13 +12,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from loadgate.errors import RunNotFoundError
-from loadgate.model import EndpointSecond, NewRun, RunInfo, RunListing, RunStatus, UsersSample
+from loadgate.model import (
+    EndpointSecond,
+    GeneratorSecond,
+    NewRun,
+    RunInfo,
+    RunListing,
+    RunStatus,
+    UsersSample,
+)
 from loadgate.stats import RunSummary, summarize
 from loadgate.store import codec
 from loadgate.store.connection import create_store_engine, translated_errors
 from loadgate.store.merging import latest_user_samples, merge_endpoint_seconds
 from loadgate.store.migrations import migrate
-from loadgate.store.schema import endpoint_seconds, runs, users_samples
+from loadgate.store.schema import endpoint_seconds, generator_seconds, runs, users_samples
 from loadgate.store.url import default_db_url, mask_url, parse_db_url
 
 LAST_REF = "last"
@@ -95,14 +103,18 @@ class RunStore:
             return int(result.scalar_one())
 
     def append(
-        self, run_id: int, seconds: Sequence[EndpointSecond], users: Sequence[UsersSample] = ()
+        self,
+        run_id: int,
+        seconds: Sequence[EndpointSecond],
+        users: Sequence[UsersSample] = (),
+        generator: Sequence[GeneratorSecond] = (),
     ) -> None:
-        """Add measured seconds and user counts to a run, in one transaction.
+        """Add measured seconds, user counts and generator health to a run, in one transaction.
 
         The same (second, method, name) may be appended more than once; readers
         see the pieces merged.
         """
-        if not seconds and not users:
+        if not seconds and not users and not generator:
             return
         with self._transaction(f"appending to run {run_id}") as conn:
             # The totals first: it also tells whether the run exists, and on
@@ -123,6 +135,10 @@ class RunStore:
             if users:
                 samples = [codec.users_sample_row(run_id, u) for u in users]
                 conn.execute(sa.insert(users_samples), samples)
+            if generator:
+                rows = [{"run_id": run_id, "second": g.second, "stall_ms": g.stall_ms}
+                        for g in generator]  # fmt: skip
+                conn.execute(sa.insert(generator_seconds), rows)
 
     def finish_run(
         self, run_id: int, status: RunStatus, ended_at: datetime, reason: str = ""
@@ -219,6 +235,18 @@ class RunStore:
         with self._transaction(f"reading run {run_id}") as conn:
             self._get_run(conn, run_id)
             return self._user_samples(conn, run_id, since_second)
+
+    def generator_seconds(self, run_id: int) -> list[GeneratorSecond]:
+        """The generator's health per second, ordered by second (none for older runs)."""
+        query = (
+            sa.select(generator_seconds.c.second, generator_seconds.c.stall_ms)
+            .where(generator_seconds.c.run_id == run_id)
+            .order_by(generator_seconds.c.second, generator_seconds.c.id)
+        )
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            rows = conn.execute(query).all()
+        return [GeneratorSecond(second=r.second, stall_ms=r.stall_ms) for r in rows]
 
     def summary(self, run_id: int) -> RunSummary:
         """loadgate.stats.summarize over the run's stored data, read in one transaction."""

@@ -16,6 +16,9 @@ Layout and why:
   mapping that was written on both backends. `histogram` holds
   LatencyHistogram.encode() bytes (HDR's compressed encoding).
 - `users_samples`: append-only; the last written sample of a second wins.
+- `generator_seconds`: append-only, the load generator's own health per second
+  (`stall_ms`: the longest gevent hub stall, loadgate.engine.stall); a table of
+  its own so that readers of measurements never see it unless they ask.
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -88,4 +91,16 @@ users_samples = sa.Table(
     sa.Column("second", sa.BigInteger, nullable=False),
     sa.Column("users", sa.Integer, nullable=False),
     sa.Index("ix_users_samples_run_id_second", "run_id", "second"),
+)
+
+generator_seconds = sa.Table(
+    "generator_seconds",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("second", sa.BigInteger, nullable=False),
+    sa.Column("stall_ms", sa.Float, nullable=False),
+    sa.Index("ix_generator_seconds_run_id_second", "run_id", "second"),
 )
