@@ -71,8 +71,10 @@ class Interrupts:
     def _watch(self, read_fd: int) -> None:
         try:
             while data := os.read(read_fd, 16):  # b"": the `with` block ended
+                # The pipe gets every signal with a Python handler, not only ours.
                 for signum in data:
-                    self._on_signal(signum)
+                    if signum in SIGNALS:
+                        self._on_signal(signum)
         except OSError:
             pass
         finally:

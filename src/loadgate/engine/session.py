@@ -227,7 +227,10 @@ class _Drive:
             store, run.run_id, self._collector, self._trailing.add if abort_check else None
         )
         self._thread = WriterThread(
-            self._writer, self._started_s, self._abort_reason if abort_check else None
+            self._writer,
+            self._started_s,
+            abort_reason=self._abort_reason if abort_check else None,
+            store_url=run.store_url,
         )
         self._meter = hub_stall_meter()
         self._end: AsyncResult = AsyncResult()
@@ -334,10 +337,11 @@ class _Drive:
         """Keep what the store lacks in a spill file; the error to end the run with names it."""
         # A write in flight may still fail or land; none starts after it.
         self._thread.stop_writing(last)
-        self._thread.wait_idle(SPILL_WAIT_S)
-        failed_reason = f"the run store failed: {error}"
-        self._store_end(RunStatus.FAILED, ended_at, failed_reason, SPILL_WAIT_S)
-        end = RunEnd(status=RunStatus.FAILED, reason=reason or failed_reason, ended_at=ended_at)
+        failed_reason = str(error)
+        if self._thread.wait_idle(SPILL_WAIT_S):
+            # Marked failed where the store still takes it (a failing write, not a hung one).
+            self._store_end(RunStatus.FAILED, ended_at, failed_reason, SPILL_WAIT_S)
+        end = RunEnd(status=RunStatus.FAILED, reason=failed_reason, ended_at=ended_at)
         if status is RunStatus.ABORTED:
             end = RunEnd(status=status, reason=reason, ended_at=ended_at)
         try:
@@ -345,8 +349,8 @@ class _Drive:
         except OSError as exc:
             return StoreError(f"{error}; and the measurements could not be kept: {exc}")
         return StoreError(
-            f"{error}; run {self._run_id}'s unsaved measurements are kept in {path} "
-            f"(add them later with `loadgate import {path}`)"
+            f"{error}; run {self._run_id} stopped, its unsaved measurements are kept in {path} "
+            f"(add them with `loadgate import {path}`)"
         )
 
     def _spill(self, end: RunEnd) -> Spill:
@@ -381,7 +385,7 @@ class _Drive:
     def _record_failure(self, exc: BaseException) -> None:
         """Best effort: mark the run failed, so it does not stay 'running' forever."""
         reason = f"{type(exc).__name__}: {exc}"
-        if not self._end_stored:
+        if not self._end_stored and self._store_error is None:
             self._store_end(RunStatus.FAILED, datetime.now(UTC), reason, SPILL_WAIT_S)
 
     def _abort_reason(self, current_second: int) -> str | None:
@@ -406,7 +410,7 @@ class _Drive:
         error = self._thread.store_error()
         if error is not None and self._store_error is None:
             self._store_error = error
-            self._finish(RunStatus.FAILED, f"the run store failed: {error}")
+            self._finish(RunStatus.FAILED, str(error))
         reason = self._thread.state.abort_reason
         if reason:
             self._finish(RunStatus.ABORTED, reason)

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from gevent import Timeout
 from gevent.threadpool import ThreadPool
 
 from loadgate.engine.writer import EMPTY_WINDOW, Batch, Pending, RecentWindow, SecondsWriter
@@ -36,7 +37,7 @@ from loadgate.errors import StoreError
 from loadgate.model import EndpointSecond
 
 MAX_QUEUED_BATCHES = 30  # seconds of measurements waiting behind a slow write
-STORE_STALL_LIMIT_S = 20.0  # one write in flight this long: the store is stuck
+STORE_STALL_LIMIT_S = 10.0  # one write in flight this long: the store is stuck
 MAX_STORE_FAILURES = 5  # consecutive failed writes (about 5 s) before the run is stopped
 
 T = TypeVar("T")
@@ -62,10 +63,13 @@ class WriterThread:
         self,
         writer: SecondsWriter,
         started_s: float,
+        *,
         abort_reason: AbortReason | None = None,
+        store_url: str = "",
         clock_s: Callable[[], float] = time.monotonic,
     ) -> None:
         self._writer = writer
+        self._store = f"the run store {store_url}" if store_url else "the run store"
         self._started_s = started_s
         self._abort_reason = abort_reason
         self._clock_s = clock_s
@@ -74,6 +78,7 @@ class WriterThread:
         self._in_flight: Any = None  # the AsyncResult of the running task
         self._in_flight_since_s = 0.0
         self._stopped = False
+        self._left_running = False  # a call that timed out still runs on the thread
         self.state = WriterState()
 
     # -- on the hub -------------------------------------------------------------
@@ -88,9 +93,11 @@ class WriterThread:
         if self._in_flight is not None:
             stuck_s = self._clock_s() - self._in_flight_since_s
             if stuck_s > STORE_STALL_LIMIT_S:
-                return StoreError(f"a write to the run store has not returned for {stuck_s:.0f} s")
+                return StoreError(f"{self._store} has not answered a write for {stuck_s:.0f} s")
         if len(self._queue) > MAX_QUEUED_BATCHES:
-            return StoreError(f"{len(self._queue)} seconds of measurements are waiting for it")
+            return StoreError(
+                f"{self._store} is too slow: {len(self._queue)} seconds of measurements wait"
+            )
         state = self.state
         if state.consecutive_failures >= MAX_STORE_FAILURES and state.last_error is not None:
             return state.last_error
@@ -103,9 +110,13 @@ class WriterThread:
         still completes (or fails) on the thread.
         """
         if not self.wait_idle(timeout_s):
-            raise StoreError("the run store has not finished the writes before this one")
+            raise StoreError(f"{self._store} has not finished the writes before this one")
         result = self._pool.spawn(function, *args)
-        value: T = result.get(timeout=timeout_s)
+        try:
+            value: T = result.get(timeout=timeout_s)
+        except Timeout:
+            self._left_running = True
+            raise
         return value
 
     def wait_idle(self, timeout_s: float | None = None) -> bool:
@@ -124,7 +135,7 @@ class WriterThread:
         """Write the last batch and everything before it; StoreError if that failed."""
         self.hand_off(batch)
         if not self.wait_idle(timeout_s):
-            raise StoreError(f"the run store did not finish the last writes in {timeout_s:.0f} s")
+            raise StoreError(f"{self._store} did not finish the last writes in {timeout_s:.0f} s")
         if self.state.last_error is not None and self._writer.pending:
             raise self.state.last_error
 
@@ -149,7 +160,13 @@ class WriterThread:
         return spilled
 
     def shutdown(self) -> None:
-        self._pool.kill()
+        """Let the thread go; one stuck in a store call is left behind, not waited for.
+
+        ThreadPool.kill waits for its threads to finish their task, which a
+        hung server never lets happen; the process exits without it.
+        """
+        if self._in_flight is None and not self._left_running:
+            self._pool.kill()
 
     def _start_next(self) -> None:
         if self._in_flight is not None or not self._queue or self._stopped:
