@@ -19,6 +19,7 @@ from loadgate.engine.writer import RecentWindow
 
 PLAIN_EVERY_S = 5.0
 SHOW_CURSOR = b"\x1b[?25h"
+TICK_S = 1.0  # the run updates its view once a second
 US_PER_MS = 1000.0
 
 
@@ -50,6 +51,10 @@ class LiveView(Protocol):
     def start(self) -> None: ...
     def update(self, progress: ProgressSource) -> None: ...
     def stop(self) -> None: ...
+    def shows_soon(self) -> bool:
+        """Whether an update within the next second or so will show progress."""
+        ...
+
     def stop_now(self) -> None:
         """From another thread, as the process exits at once: take no lock."""
         ...
@@ -121,6 +126,9 @@ class RichLiveView:
     def update(self, progress: ProgressSource) -> None:
         self._live.update(render(progress()), refresh=True)
 
+    def shows_soon(self) -> bool:
+        return True
+
     def stop(self) -> None:
         self._live.stop()
 
@@ -148,6 +156,10 @@ class PlainLineView:
     def start(self) -> None:
         self._next_s = self._clock_s() + self._every_s
 
+    def shows_soon(self) -> bool:
+        # The window is computed with the next write and shown a tick later.
+        return self._clock_s() + 2 * TICK_S >= self._next_s
+
     def update(self, progress: ProgressSource) -> None:
         now_s = self._clock_s()
         if now_s >= self._next_s:
@@ -166,6 +178,9 @@ class NoView:
 
     def start(self) -> None:
         pass
+
+    def shows_soon(self) -> bool:
+        return False
 
     def update(self, progress: ProgressSource) -> None:
         pass

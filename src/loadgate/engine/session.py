@@ -13,7 +13,7 @@ import gc
 import platform
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -406,7 +406,8 @@ class _Drive:
     def _tick(self, locust_run: LocustRun) -> None:
         now_s = time.time()
         stall_ms = self._meter.take_longest_ms()
-        self._thread.hand_off(self._writer.take(now_s, locust_run.user_count, stall_ms))
+        batch = self._writer.take(now_s, locust_run.user_count, stall_ms)
+        self._thread.hand_off(replace(batch, want_window=self._live.shows_soon()))
         error = self._thread.store_error()
         if error is not None and self._store_error is None:
             self._store_error = error

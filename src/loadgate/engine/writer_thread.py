@@ -203,10 +203,13 @@ class WriterThread:
         except StoreError as exc:
             error = exc
         current_second = batches[-1].current_second
+        recent = self.state.recent
+        if any(batch.want_window for batch in batches):
+            recent = writer.recent_window(current_second, self._started_s)
         return WriterState(
             requests_total=writer.requests_total,
             failures_total=writer.failures_total,
-            recent=writer.recent_window(current_second, self._started_s),
+            recent=recent,
             abort_reason=self._abort_reason(current_second) if self._abort_reason else None,
             consecutive_failures=writer.consecutive_failures,
             last_error=error if error is not None else None,
