@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from loadgate.store import RunStore
-from tests.e2e.conftest import HERE, REPO, SCRIPTS, Target
+from tests.e2e.conftest import HERE, REPO, SCRIPTS, RunLoadgate, Target, read_json
 
 pytestmark = pytest.mark.slow
 
@@ -59,3 +59,21 @@ def test_twenty_busy_endpoints_leave_the_hub_under_5_ms_a_second(
     assert len({s.second for s in stored}) >= RUN_TIME_S - 1, "one stall sample a second"
     stored_steady = sorted(s.stall_ms for s in stored[SKIP_FIRST:-SKIP_LAST])
     assert stored_steady[len(stored_steady) // 2] < STALL_LIMIT_MS, stored
+
+
+def test_the_json_summary_carries_the_generator_stalls(
+    loadgate: RunLoadgate, shared_target: Target, db_url: str, tmp_path: Path
+) -> None:
+    json_file = tmp_path / "summary.json"
+    result = loadgate(
+        "run", SCRIPTS / "plain.py", "-H", shared_target.url, "-t", "3s", "-q",
+        "--db", db_url, "--json", json_file,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    generator = read_json(json_file)["generator"]
+    assert 0 < generator["stall_ms_max"] < 1000
+    assert generator["stall_notice_ms"] <= 5.0
+    with RunStore.open(db_url) as store:
+        stored = store.generator_seconds(store.resolve("last").run_id)
+    assert len(stored) >= 3
+    assert max(s.stall_ms for s in stored) == pytest.approx(generator["stall_ms_max"], abs=0.001)
