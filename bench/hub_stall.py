@@ -3,11 +3,13 @@
 Runs tests/e2e/stall_harness.py (session.execute with libev watchers of its
 own, so any engine version can be measured the same way, under SCHED_FIFO
 when run as root so that other programs do not preempt it) against one nginx
-on 127.0.0.1, and prints the per-second stalls and their median, 90th
-percentile and maximum over the steady seconds (the first 3 and the last 2
-left out: loading, spawning, stopping).
+on 127.0.0.1, or `--host` (e.g. tests/e2e/delay_server.py: a slower target,
+which leaves the hub idle part of the time, as most targets do), and prints
+the per-second stalls and their median, 90th percentile and maximum over the
+steady seconds (the first 3 and the last 2 left out: loading, spawning,
+stopping).
 
-    .venv/bin/python bench/hub_stall.py [--seconds 20] [--users 10]
+    .venv/bin/python bench/hub_stall.py [--seconds 20] [--users 10] [--host URL]
     PYTHONPATH=/tmp/main-src/src .venv/bin/python bench/hub_stall.py   # another checkout
 """
 
@@ -49,17 +51,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--host", help="an HTTP target on 127.0.0.1 [a new nginx]")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="loadgate-stall-"))
-    nginx, url = start_nginx(root / "nginx", cpu=None)
+    nginx, url = start_nginx(root / "nginx", cpu=None) if args.host is None else (None, args.host)
     try:
         stalls = measure(url, f"sqlite:///{root / 'runs.db'}", args)
     finally:
-        nginx.send_signal(signal.SIGQUIT)
-        nginx.wait(timeout=10)
+        if nginx is not None:
+            nginx.send_signal(signal.SIGQUIT)
+            nginx.wait(timeout=10)
         shutil.rmtree(root, ignore_errors=True)
     steady = sorted(stalls[SKIP_FIRST:-SKIP_LAST])
-    print(f"hub stall per second, ms ({args.users} users, 20 endpoints, {args.seconds}s):")
+    target = "nginx" if args.host is None else args.host
+    print(f"hub stall per second, ms ({args.users} users, 20 endpoints, {args.seconds}s, {target})")
     print("  " + " ".join(f"{ms:.1f}" for ms in stalls))
     print(
         f"steady: median {statistics.median(steady):.2f}  "

@@ -9,7 +9,6 @@ from __future__ import annotations
 # Locust first: it monkey-patches the process when imported.
 from loadgate.engine.runner import LocustRun, raise_open_files_limit  # isort: skip
 
-import gc
 import platform
 import sys
 import time
@@ -45,7 +44,7 @@ EXIT_INTERRUPTED = 130
 # Waits on the store at the end of a run. The first is short: recording an
 # abort must not hold up stopping the users; the last writes get longer.
 FIRST_END_TIMEOUT_S = 3.0
-CLOSE_TIMEOUT_S = 30.0
+CLOSE_TIMEOUT_S = 15.0
 SPILL_WAIT_S = 3.0
 GIL_SWITCH_INTERVAL_S = 0.0005  # for a write in flight, once the store is known to fail
 
@@ -262,8 +261,6 @@ class _Drive:
         # The writer thread runs Python too: without this, the hub may wait up
         # to 5 ms (CPython's default switch interval) for the GIL each time.
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-        gc.collect()
-        gc.freeze()
         self._meter.start()
         self._live.start()
         try:
