@@ -14,10 +14,12 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import gevent
 import locust
+from gevent import monkey
 from gevent.event import AsyncResult
 from rich.console import Console
 
@@ -235,6 +237,8 @@ class _Drive:
         self._end: AsyncResult = AsyncResult()
         self._store_error: StoreError | None = None
         self._end_stored = False
+        self._spilled_to: Path | None = None
+        self._spill_lock = monkey.get_original("threading", "Lock")()
 
     def _finish(self, status: RunStatus, reason: str, interrupted: bool = False) -> None:
         if not self._end.ready():
@@ -301,7 +305,7 @@ class _Drive:
         try:
             self._thread.close(last, CLOSE_TIMEOUT_S)
         except StoreError as exc:
-            raise self._spilled(exc, None, RunStatus.FAILED, ended_at, reason) from exc
+            raise self._spilled(exc, None, status, ended_at, reason) from exc
         if not self._store_end(status, ended_at, reason, CLOSE_TIMEOUT_S):
             raise StoreError(f"recording the end of run {self._run_id} did not finish in time")
         locust_run.fire_quitting()
@@ -331,24 +335,36 @@ class _Drive:
         ended_at: datetime,
         reason: str,
     ) -> StoreError:
-        """Keep what the store lacks in a spill file; the error to end the run with names it."""
+        """Keep what the store lacks in a spill file; the error to end the run with names it.
+
+        The run ends `failed` because of the store, unless Ctrl-C had already
+        aborted it; that end is recorded where the store still takes it.
+        """
+        self._store_error = error
         # A write in flight may still fail or land; none starts after it.
         self._thread.stop_writing(last)
-        failed_reason = str(error)
-        if self._thread.wait_idle(SPILL_WAIT_S):
-            # Marked failed where the store still takes it (a failing write, not a hung one).
-            self._store_end(RunStatus.FAILED, ended_at, failed_reason, SPILL_WAIT_S)
-        end = RunEnd(status=RunStatus.FAILED, reason=failed_reason, ended_at=ended_at)
+        end = RunEnd(status=RunStatus.FAILED, reason=str(error), ended_at=ended_at)
         if status is RunStatus.ABORTED:
             end = RunEnd(status=status, reason=reason, ended_at=ended_at)
+        if self._thread.wait_idle(SPILL_WAIT_S):  # a failing store, not a hung one
+            self._store_end(end.status, ended_at, end.reason, SPILL_WAIT_S)
         try:
-            path = write_spill(self._spill(end), spill_path(self._run_id))
+            path = self._write_spill(end)
         except OSError as exc:
             return StoreError(f"{error}; and the measurements could not be kept: {exc}")
         return StoreError(
             f"{error}; run {self._run_id} stopped, its unsaved measurements are kept in {path} "
             f"(add them with `loadgate import {path}`)"
         )
+
+    def _write_spill(self, end: RunEnd) -> Path:
+        # Once, even when the main and the interrupt thread both get here: two
+        # files of the same seconds would be imported twice. A native lock: the
+        # two are OS threads, and the one holding it only writes a file.
+        with self._spill_lock:
+            if self._spilled_to is None:
+                self._spilled_to = write_spill(self._spill(end), spill_path(self._run_id))
+            return self._spilled_to
 
     def _spill(self, end: RunEnd) -> Spill:
         unstored = self._thread.unstored()
@@ -364,16 +380,14 @@ class _Drive:
 
     def _spill_at_exit(self) -> None:
         """A second Ctrl-C (on the interrupt thread): keep what the store has not got yet."""
-        unstored = self._thread.unstored()
-        if self._end_stored and not unstored:
+        if self._spilled_to is None and self._end_stored and not self._thread.unstored():
             self._interrupts.exit_note = f"run {self._run_id} is in the store"
             return
-        received = self._interrupts.received or "a signal"
-        reason = f"interrupted by {received}"
-        if self._end.ready() and self._end.successful():
-            reason = self._end.value[1] or reason
+        reason = f"interrupted by {self._interrupts.received or 'a signal'}"
+        if self._end.ready() and self._end.successful() and self._end.value[0] is RunStatus.ABORTED:
+            reason = self._end.value[1]
         end = RunEnd(status=RunStatus.ABORTED, reason=reason, ended_at=datetime.now(UTC))
-        path = write_spill(self._spill(end), spill_path(self._run_id))
+        path = self._write_spill(end)
         self._interrupts.exit_note = (
             f"run {self._run_id}'s unsaved measurements are kept in {path} "
             f"(`loadgate import {path}`)"
