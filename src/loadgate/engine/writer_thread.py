@@ -3,13 +3,21 @@
 Why a real OS thread. Building and encoding 20 endpoints' HDR histograms takes
 about 14 ms a second, and a store write can block for seconds (a SQLite lock,
 a PostgreSQL server that stopped answering); on the hub, every request in
-flight would have absorbed that time (bench/hub_stall.py: 15–30 ms stalls a
-second before, under 2 ms after). gevent's ThreadPool runs its tasks on
-native threads (not greenlets, even under monkey-patching); hdrh's zlib and
-the database drivers release the GIL while they work, so the hub keeps
-running. The store's driver calls block only this thread: sqlite3 is C; a
-psycopg imported after the patching waits through gevent's `select.poll`,
-which, outside the hub's thread, is a private hub of this thread's own.
+flight absorbed that time. gevent's ThreadPool runs its tasks on native
+threads (not greenlets, even under monkey-patching); zlib and the database
+drivers release the GIL while they work, and the Python parts share it in
+0.5 ms slices (session.GIL_SWITCH_INTERVAL_S), so the hub keeps running. The
+store's driver calls block only this thread: sqlite3 is C; a psycopg
+imported after the patching waits through gevent's `select.poll`, which,
+outside the hub's thread, runs a private hub of this thread's own.
+
+Measured with bench/hub_stall.py (20 endpoints, 10 users, SCHED_FIFO, the
+longest hub stall per second over the steady seconds): against a target that
+leaves the hub idle part of the time (tests/e2e/delay_server.py), median
+7.0–8.1 ms, p90 10.2–10.7 ms before; median 3.1–3.9 ms, p90 5.3–5.6 ms after.
+Against nginx with the hub busy all the time, no gain (median 10.6 ms before,
+12–13 ms after): the thread's Python work then takes its GIL slices out of
+the hub's loop iterations; only a writer process would avoid that.
 
 The hand-off is bounded: one batch in flight at most. Batches the hub takes
 while the thread is busy wait in a queue of at most MAX_QUEUED_BATCHES (they
