@@ -118,6 +118,8 @@ class SecondsWriter:
         self.requests_total = 0
         self.failures_total = 0
         self.consecutive_failures = 0
+        # Called between two endpoints' encodings (the writer thread pauses there).
+        self.between_endpoints: Callable[[], None] = _nothing
 
     # -- the hub's half: cheap ------------------------------------------------
 
@@ -155,7 +157,10 @@ class SecondsWriter:
     def add(self, batch: Batch) -> None:
         """Encode the batch into `pending`, without touching the store."""
         for second in batch.finished:
-            stored = second.to_endpoint_seconds()
+            stored = []
+            for key, tally in second.tallies.items():
+                stored.append(tally.to_endpoint_second(second.second, key))
+                self.between_endpoints()
             self.pending.seconds.extend(stored)
             self._remember(second)
             if self._on_seconds is not None:
@@ -213,3 +218,7 @@ class SecondsWriter:
 
 def _generator_second(second: int, stall_ms: float | None) -> GeneratorSecond | None:
     return None if stall_ms is None else GeneratorSecond(second=second, stall_ms=stall_ms)
+
+
+def _nothing() -> None:
+    pass

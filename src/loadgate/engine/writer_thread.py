@@ -14,10 +14,11 @@ outside the hub's thread, runs a private hub of this thread's own.
 Measured with bench/hub_stall.py (20 endpoints, 10 users, SCHED_FIFO, the
 longest hub stall per second over the steady seconds): against a target that
 leaves the hub idle part of the time (tests/e2e/delay_server.py), median
-7.0–8.1 ms, p90 10.2–10.7 ms before; median 3.1–3.9 ms, p90 5.3–5.6 ms after.
-Against nginx with the hub busy all the time, no gain (median 10.6 ms before,
-12–13 ms after): the thread's Python work then takes its GIL slices out of
-the hub's loop iterations; only a writer process would avoid that.
+6.8–8.1 ms and p90 7.8–10.7 ms with the work on the hub; median 1.5 ms and
+p90 1.8 ms on this thread, with ENCODE_PAUSE_S. Against nginx, with the hub
+busy all the time: median 10.6–12.3 ms before, 4.7 ms after. What is left
+is the hub's own loop iterations, and this thread's Python sharing the GIL
+with them (in 0.5 ms slices); only a writer process would avoid the latter.
 
 The hand-off is bounded: one batch in flight at most. Batches the hub takes
 while the thread is busy wait in a queue of at most MAX_QUEUED_BATCHES (they
@@ -37,7 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from gevent import Timeout
+from gevent import Timeout, monkey
 from gevent.threadpool import ThreadPool
 
 from loadgate.engine.writer import EMPTY_WINDOW, Batch, Pending, RecentWindow, SecondsWriter
@@ -47,6 +48,13 @@ from loadgate.model import EndpointSecond
 MAX_QUEUED_BATCHES = 30  # seconds of measurements waiting behind a slow write
 STORE_STALL_LIMIT_S = 10.0  # one write in flight this long: the store is stuck
 MAX_STORE_FAILURES = 5  # consecutive failed writes (about 5 s) before the run is stopped
+# A pause between two endpoints' encodings, GIL released: the hub then runs
+# alone instead of sharing the GIL in alternating slices with this thread,
+# which doubled the wall time of any loop iteration that overlapped a write.
+# 20 endpoints take 10 ms longer to write; the hub's median stall per second
+# fell from 3.3 to 1.5 ms (p90 4.9 to 1.8 ms), and from 15 to 4.7 ms with the
+# hub saturated (bench/hub_stall.py, same machine, back to back).
+ENCODE_PAUSE_S = 0.0005
 
 T = TypeVar("T")
 AbortReason = Callable[[int], str | None]
@@ -77,6 +85,8 @@ class WriterThread:
         clock_s: Callable[[], float] = time.monotonic,
     ) -> None:
         self._writer = writer
+        native_sleep = monkey.get_original("time", "sleep")  # patched, it would need a hub
+        writer.between_endpoints = lambda: native_sleep(ENCODE_PAUSE_S)
         self._store = f"the run store {store_url}" if store_url else "the run store"
         self._started_s = started_s
         self._abort_reason = abort_reason
