@@ -14,12 +14,10 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 import gevent
 import locust
-from gevent import monkey
 from gevent.event import AsyncResult
 from rich.console import Console
 
@@ -28,6 +26,7 @@ from loadgate.duration import format_duration_s
 from loadgate.engine.abort import AbortCheck, TrailingSeconds
 from loadgate.engine.collector import Collector
 from loadgate.engine.config import RunConfig
+from loadgate.engine.ending import SPILL_WAIT_S, RunEnding, StoredRun
 from loadgate.engine.interrupt import Interrupts
 from loadgate.engine.live import LiveView, Progress, make_live_view
 from loadgate.engine.locustfile import LoadedScript, load_script
@@ -35,11 +34,11 @@ from loadgate.engine.options import parse_locust_options
 from loadgate.engine.stall import hub_stall_meter
 from loadgate.engine.tags import validate_tags
 from loadgate.engine.target import BuiltinGateway
-from loadgate.engine.writer import Batch, RunSink, SecondsWriter
+from loadgate.engine.writer import RunSink, SecondsWriter
 from loadgate.engine.writer_thread import WriterThread
 from loadgate.errors import StoreError
 from loadgate.model import NewRun, RunStatus
-from loadgate.store.spill import RunEnd, Spill, spill_path, write_spill
+from loadgate.store.spill import RunEnd
 
 TICK_OFFSET_S = 0.02  # tick just after each second starts, so the previous one is complete
 EXIT_INTERRUPTED = 130
@@ -47,8 +46,9 @@ EXIT_INTERRUPTED = 130
 # abort must not hold up stopping the users; the last writes get longer.
 FIRST_END_TIMEOUT_S = 3.0
 CLOSE_TIMEOUT_S = 15.0
-SPILL_WAIT_S = 3.0
-GIL_SWITCH_INTERVAL_S = 0.0005  # for a write in flight, once the store is known to fail
+# The writer thread shares the GIL with the hub in slices this long (CPython's
+# default, 5 ms, would be a 5 ms stall each time the hub waits for it).
+GIL_SWITCH_INTERVAL_S = 0.0005
 
 
 class RunStoreLike(RunSink, Protocol):
@@ -80,15 +80,6 @@ class RunPlan:
     def enforces_run_time(self) -> bool:
         # Locust leaves the run time to a shape (which may read it with use_common_options).
         return self.config.run_time_s is not None and self.script.shape is None
-
-
-@dataclass(frozen=True, kw_only=True)
-class StoredRun:
-    """The run as created in the store: what a spill file needs to name it."""
-
-    run_id: int
-    new: NewRun
-    store_url: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -235,10 +226,7 @@ class _Drive:
         )
         self._meter = hub_stall_meter()
         self._end: AsyncResult = AsyncResult()
-        self._store_error: StoreError | None = None
-        self._end_stored = False
-        self._spilled_to: Path | None = None
-        self._spill_lock = monkey.get_original("threading", "Lock")()
+        self._ending = RunEnding(store, run, self._thread)
 
     def _finish(self, status: RunStatus, reason: str, interrupted: bool = False) -> None:
         if not self._end.ready():
@@ -250,7 +238,7 @@ class _Drive:
         self._interrupts.stop_run_with(
             lambda name: self._finish(RunStatus.ABORTED, f"interrupted by {name}", True)
         )
-        self._interrupts.before_exit(self._spill_at_exit)
+        self._interrupts.before_exit(self._note_at_exit)
         locust_run.when_stopped_by_itself(
             lambda: self._finish(RunStatus.COMPLETED, self._self_stop_reason(locust_run))
         )
@@ -262,8 +250,6 @@ class _Drive:
             greenlets.append(
                 gevent.spawn_later(plan.config.run_time_s, self._finish, RunStatus.COMPLETED, "")
             )
-        # The writer thread runs Python too: without this, the hub may wait up
-        # to 5 ms (CPython's default switch interval) for the GIL each time.
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         self._meter.start()
         self._live.start()
@@ -291,22 +277,27 @@ class _Drive:
         self, locust_run: LocustRun, status: RunStatus, reason: str, interrupted: bool
     ) -> RunOutcome:
         ended_at = datetime.now(UTC)
-        if status is RunStatus.ABORTED and self._store_error is None:
+        ending = self._ending
+        if status is RunStatus.ABORTED and ending.store_error is None:
             # Recorded first: a second Ctrl-C from here on leaves the run marked aborted.
-            self._store_end(status, ended_at, reason, FIRST_END_TIMEOUT_S)
+            ending.record(status, ended_at, reason, FIRST_END_TIMEOUT_S)
         users = locust_run.user_count
         # Read before the users stop: stopping them keeps the hub busy for tens of ms.
         stall_ms = self._meter.take_longest_ms()
         locust_run.stop()
         # Stored before the script's `quitting` listeners run, which may take their time.
         last = self._writer.take_all(time.time(), users, stall_ms)
-        if self._store_error is not None:
-            raise self._spilled(self._store_error, last, status, ended_at, reason)
+        # Ended by the store: `failed`, unless Ctrl-C had already aborted the run.
+        end = RunEnd(status=status, reason=reason, ended_at=ended_at)
+        if ending.store_error is not None:
+            raise ending.spilled(ending.store_error, last, end)
         try:
             self._thread.close(last, CLOSE_TIMEOUT_S)
         except StoreError as exc:
-            raise self._spilled(exc, None, status, ended_at, reason) from exc
-        if not self._store_end(status, ended_at, reason, CLOSE_TIMEOUT_S):
+            if status is not RunStatus.ABORTED:
+                end = RunEnd(status=RunStatus.FAILED, reason=str(exc), ended_at=ended_at)
+            raise ending.spilled(exc, None, end) from exc
+        if not ending.record(status, ended_at, reason, CLOSE_TIMEOUT_S):
             raise StoreError(f"recording the end of run {self._run_id} did not finish in time")
         locust_run.fire_quitting()
         locust_run.fire_quit(EXIT_INTERRUPTED if interrupted else 0)
@@ -314,90 +305,21 @@ class _Drive:
             run_id=self._run_id, status=status, reason=reason, interrupted=interrupted
         )
 
-    def _store_end(
-        self, status: RunStatus, ended_at: datetime, reason: str, timeout_s: float
-    ) -> bool:
-        """finish_run on the writer thread, waiting at most timeout_s; False if not done."""
-        try:
-            self._thread.call(
-                self._store.finish_run, self._run_id, status, ended_at, reason, timeout_s=timeout_s
-            )
-        except (StoreError, gevent.Timeout):
-            return False
-        self._end_stored = True
-        return True
-
-    def _spilled(
-        self,
-        error: StoreError,
-        last: Batch | None,
-        status: RunStatus,
-        ended_at: datetime,
-        reason: str,
-    ) -> StoreError:
-        """Keep what the store lacks in a spill file; the error to end the run with names it.
-
-        The run ends `failed` because of the store, unless Ctrl-C had already
-        aborted it; that end is recorded where the store still takes it.
-        """
-        self._store_error = error
-        # A write in flight may still fail or land; none starts after it.
-        self._thread.stop_writing(last)
-        end = RunEnd(status=RunStatus.FAILED, reason=str(error), ended_at=ended_at)
-        if status is RunStatus.ABORTED:
-            end = RunEnd(status=status, reason=reason, ended_at=ended_at)
-        if self._thread.wait_idle(SPILL_WAIT_S):  # a failing store, not a hung one
-            self._store_end(end.status, ended_at, end.reason, SPILL_WAIT_S)
-        try:
-            path = self._write_spill(end)
-        except OSError as exc:
-            return StoreError(f"{error}; and the measurements could not be kept: {exc}")
-        return StoreError(
-            f"{error}; run {self._run_id} stopped, its unsaved measurements are kept in {path} "
-            f"(add them with `loadgate import {path}`)"
-        )
-
-    def _write_spill(self, end: RunEnd) -> Path:
-        # Once, even when the main and the interrupt thread both get here: two
-        # files of the same seconds would be imported twice. A native lock: the
-        # two are OS threads, and the one holding it only writes a file.
-        with self._spill_lock:
-            if self._spilled_to is None:
-                self._spilled_to = write_spill(self._spill(end), spill_path(self._run_id))
-            return self._spilled_to
-
-    def _spill(self, end: RunEnd) -> Spill:
-        unstored = self._thread.unstored()
-        return Spill(
-            run_id=self._run_id,
-            store_url=self._run.store_url,
-            run=self._run.new,
-            seconds=unstored.seconds,
-            users=unstored.users,
-            generator=unstored.generator,
-            end=end,
-        )
-
-    def _spill_at_exit(self) -> None:
-        """A second Ctrl-C (on the interrupt thread): keep what the store has not got yet."""
-        if self._spilled_to is None and self._end_stored and not self._thread.unstored():
-            self._interrupts.exit_note = f"run {self._run_id} is in the store"
-            return
-        reason = f"interrupted by {self._interrupts.received or 'a signal'}"
-        if self._end.ready() and self._end.successful() and self._end.value[0] is RunStatus.ABORTED:
-            reason = self._end.value[1]
-        end = RunEnd(status=RunStatus.ABORTED, reason=reason, ended_at=datetime.now(UTC))
-        path = self._write_spill(end)
-        self._interrupts.exit_note = (
-            f"run {self._run_id}'s unsaved measurements are kept in {path} "
-            f"(`loadgate import {path}`)"
-        )
-
     def _record_failure(self, exc: BaseException) -> None:
         """Best effort: mark the run failed, so it does not stay 'running' forever."""
         reason = f"{type(exc).__name__}: {exc}"
-        if not self._end_stored and self._store_error is None:
-            self._store_end(RunStatus.FAILED, datetime.now(UTC), reason, SPILL_WAIT_S)
+        if not self._ending.stored and self._ending.store_error is None:
+            self._ending.record(RunStatus.FAILED, datetime.now(UTC), reason, SPILL_WAIT_S)
+
+    def _note_at_exit(self) -> None:
+        """A second Ctrl-C (on the interrupt thread): keep what the store has not got yet."""
+        self._interrupts.exit_note = self._ending.at_exit(self._interrupted_reason)
+
+    def _interrupted_reason(self) -> str:
+        end = self._end
+        if end.ready() and end.successful() and end.value[0] is RunStatus.ABORTED:
+            return str(end.value[1])
+        return f"interrupted by {self._interrupts.received or 'a signal'}"
 
     def _abort_reason(self, current_second: int) -> str | None:
         # On the writer thread: the check decodes histograms (milliseconds).
@@ -420,8 +342,8 @@ class _Drive:
         batch = self._writer.take(now_s, locust_run.user_count, stall_ms)
         self._thread.hand_off(replace(batch, want_window=self._live.shows_soon()))
         error = self._thread.store_error()
-        if error is not None and self._store_error is None:
-            self._store_error = error
+        if error is not None and self._ending.store_error is None:
+            self._ending.store_error = error
             self._finish(RunStatus.FAILED, str(error))
         reason = self._thread.state.abort_reason
         if reason:
