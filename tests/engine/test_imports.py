@@ -13,7 +13,11 @@ PURE = [
     "loadgate.engine.live",
     "loadgate.engine.tags",
     "loadgate.engine.writer",
+    "loadgate.engine.stall",
     "loadgate.cli.run",
+    "loadgate.cli.import_spill",
+    "loadgate.store.spill",
+    "loadgate.report.generator_view",
 ]
 
 
