@@ -114,3 +114,46 @@ def test_a_second_ctrl_c_exits_at_once_while_the_store_is_locked(
     again = loadgate("import", spill, "--db", db_url)
     assert again.returncode == ExitCode.BAD_INPUT
     assert "already imported" in again.stderr
+
+
+def test_a_second_ctrl_c_exits_at_once_while_the_main_thread_is_busy(
+    shared_target: Target, db_url: str
+) -> None:
+    # After the first Ctrl-C the run is stored and the script's `quitting`
+    # listener spins in Python, as a long report rendering would: the hub
+    # never runs, so only a handler off the main thread can exit.
+    run = subprocess.Popen(
+        [str(loadgate_command()), "run", str(SCRIPTS / "busy_quitting.py"), "-H",
+         shared_target.url, "-u", "2", "-r", "2", "--db", db_url],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+    try:
+        _wait_for_stored_requests(db_url)
+        run.send_signal(signal.SIGINT)
+        _wait_for_status(db_url, RunStatus.ABORTED)
+        time.sleep(1.0)  # the listener is spinning by now
+        run.send_signal(signal.SIGINT)
+        second_sent_s = time.monotonic()
+        _stdout, stderr = run.communicate(timeout=30)
+        exit_took_s = time.monotonic() - second_sent_s
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == ExitCode.INTERRUPTED, stderr
+    assert exit_took_s < EXIT_WITHIN_S, f"exited {exit_took_s:.1f} s after the second Ctrl-C"
+    assert "stopped at once; run 1 is in the store" in stderr
+    with RunStore.open(db_url) as store:
+        listing = store.list_runs()[0]
+    assert listing.run.status is RunStatus.ABORTED
+    assert listing.requests > 0
+
+
+def _wait_for_status(db_url: str, status: RunStatus, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with RunStore.open(db_url) as store:
+            if store.list_runs()[0].run.status is status:
+                return
+        assert time.monotonic() < deadline, f"the run never became {status.value}"
+        time.sleep(0.1)
