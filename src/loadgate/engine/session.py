@@ -322,7 +322,8 @@ class _Drive:
         return f"interrupted by {self._interrupts.received or 'a signal'}"
 
     def _abort_reason(self, current_second: int) -> str | None:
-        # On the writer thread: the check decodes histograms (milliseconds).
+        # On the writer thread: the check decodes the window's histograms, about
+        # 10 ms a second for 20 endpoints and one p95 threshold over 10 s.
         assert self._abort_check is not None
         return self._abort_check(self._trailing.last(current_second), current_second - 1)
 
