@@ -4,6 +4,14 @@ Why not an ASGI server: the gateway's budget is a few hundred microseconds per
 proxied request on one core, and the ASGI layer (scope dicts, receive/send
 coroutines) costs a large share of it. The gateway, the mock upstreams and the
 admin API all use this server, each with its own handler.
+
+Each connection answers its requests strictly in order (pipelining included):
+a request the server refuses (malformed, too large, too slow) is queued behind
+the responses still due and is the last thing written before the close. Why
+every close after a refusal is a lingering one (FIN first, then what the
+client still sends is read and dropped for up to `linger_s`): closing a socket
+with unread input makes the kernel send a reset, and a reset can destroy the
+refusal in the client's receive buffer before the client reads it.
 """
 
 from __future__ import annotations
@@ -20,7 +28,19 @@ from typing import cast
 
 import httptools
 
-from loadgate.gateway.messages import Request, Response, error_response, status_line
+from loadgate.gateway.framing import (
+    CONTINUE,
+    END_CLOSE,
+    END_KEEP,
+    END_KEEP_HTTP10,
+    bodiless_head,
+    has_no_content,
+    head_refusal,
+    head_request_head,
+    payload_too_large,
+    response_head,
+)
+from loadgate.gateway.messages import Request, Response, error_response
 
 Handler = Callable[[Request], Awaitable[Response]]
 log = logging.getLogger("loadgate.gateway")
@@ -29,13 +49,29 @@ log = logging.getLogger("loadgate.gateway")
 MAX_PIPELINED = 16
 PACE_INTERVAL_S = 0.05
 
+# What the parser is reading.
+_BETWEEN, _HEAD, _BODY = 0, 1, 2
+# What the connection's one timer is for.
+_IDLE, _HEAD_TIMEOUT, _BODY_TIMEOUT, _LINGER = 0, 1, 2, 3
+
 
 @dataclass(frozen=True, kw_only=True)
 class ServerLimits:
-    """What one server accepts from a client connection."""
+    """What one server accepts from a client connection (README: "HTTP/1.1 and limits").
+
+    Defaults follow nginx (8 KiB request line, 32 KiB of headers in 4 × 8 KiB
+    buffers) and Envoy (100 headers); the timeouts are shorter than nginx's
+    60 s because a load test's clients are either fast or broken.
+    """
 
     max_body_bytes: int = 1 << 20
     keep_alive_s: float = 75.0
+    max_url_bytes: int = 8192
+    max_header_bytes: int = 32768
+    max_headers: int = 100
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
+    linger_s: float = 2.0
 
 
 def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
@@ -105,24 +141,46 @@ class HttpServer:
         self.abort_connections()
 
 
+class _RefusedError(Exception):
+    """Raised from a parser callback to stop parsing; the refusal is already queued."""
+
+
 class HttpProtocol(asyncio.Protocol):
     """One client connection: parses requests and answers them in order."""
 
     def __init__(self, server: HttpServer) -> None:
         self._server = server
         self._handler = server.handler
-        self._max_body_bytes = server.limits.max_body_bytes
+        self._limits = limits = server.limits
+        self._max_body_bytes = limits.max_body_bytes
+        self._max_url_bytes = limits.max_url_bytes
+        self._loop = asyncio.get_running_loop()
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._client_ip = ""
+        # The request being read.
+        self._reading = _BETWEEN
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
+        self._header_map: dict[bytes, bytes] = {}
+        self._version = "1.1"
         self._body: list[bytes] = []
         self._body_size = 0
-        self._pending: deque[Request] = deque()
+        # Bytes of the head in earlier reads; -1 while the head began in the current read.
+        self._head_bytes = 0
+        self._read_bytes = 0
+        self._last_request: Request | None = None
+        self._continue_owed = False
+        # Answering: requests (or the final refusal, a Response) waiting their turn.
+        self._pending: deque[Request | Response] = deque()
         self._busy = False
-        self._closing = False
-        self._idle_timer: asyncio.TimerHandle | None = None
+        self._paused = False
+        self._stopped = False  # no further request will be read
+        self._closing = False  # close once the requests already read are answered
+        self._client_eof = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_kind = _IDLE
+        self._body_read_at = 0.0
         self._task: asyncio.Task[None] | None = None
 
     # asyncio.Protocol
@@ -138,117 +196,297 @@ class HttpProtocol(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._server.connections.add(self)
-        self._arm_idle_timer()
+        # A new connection gets the header timeout to send its first byte, not keep_alive_s.
+        self._arm(self._limits.header_timeout_s, _IDLE)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._server.connections.discard(self)
-        self._closing = True
-        self._cancel_idle_timer()
+        self._closing = self._stopped = True
+        self._cancel_timer()
         self._pending.clear()
 
+    def eof_received(self) -> bool:
+        # A client may half-close after its last request: answer what was read, then close.
+        self._stopped = self._client_eof = True
+        if self._busy:
+            self._closing = True
+            return True
+        return False
+
     def data_received(self, data: bytes) -> None:
+        if self._stopped:
+            return  # after the last request or a refusal: read only to drain, see the docstring
+        reading_before = self._reading
+        self._read_bytes = len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._reject(400, "upgrade_not_supported", "protocol upgrades are not supported")
+            self._refuse_upgrade()
         except httptools.HttpParserError:
-            self._reject(400, "bad_request", "the request is not valid HTTP/1.1")
+            if not self._stopped:  # else a callback refused, or the last request was read
+                self._refuse(error_response(400, "bad_request", "the request is not HTTP/1.1"))
+        if not self._stopped:
+            self._after_read(reading_before)
 
     # httptools callbacks
 
     def on_message_begin(self) -> None:
-        self._cancel_idle_timer()
+        self._reading = _HEAD
+        self._head_bytes = -1
         self._url = b""
         self._headers = []
+        self._header_map = {}
         self._body = []
         self._body_size = 0
 
     def on_url(self, url: bytes) -> None:
         self._url += url
+        if len(self._url) > self._max_url_bytes:
+            # RFC 9112 §3: a request-target longer than the server will parse is a 414.
+            self._refuse(error_response(414, "uri_too_long", "the request target is too long"))
+            raise _RefusedError
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._reading == _BODY:
+            self._on_trailer(name, value)
+            return
         self._headers.append((name, value))
+        self._header_map[name.lower()] = value
+
+    def on_headers_complete(self) -> None:
+        self._reading = _BODY
+        parser = self._parser
+        self._version = parser.get_http_version()
+        refusal = self._head_limits() or head_refusal(
+            self._version, self._header_map, self._headers, self._max_body_bytes
+        )
+        if refusal is not None:
+            self._refuse(refusal)
+            raise _RefusedError
+        if b"expect" in self._header_map:
+            self._expect_continue()
 
     def on_body(self, body: bytes) -> None:
         self._body_size += len(body)
-        # Beyond the limit the body is read and dropped, so the 413 can still be sent
-        # on a connection the client is not in the middle of writing to.
-        if self._body_size <= self._max_body_bytes:
-            self._body.append(body)
+        if self._body_size > self._max_body_bytes:
+            # Only a chunked body gets here: a Content-Length above the cap was refused
+            # with the head, before any of its body was read.
+            self._refuse(payload_too_large())
+            raise _RefusedError
+        self._body.append(body)
 
     def on_message_complete(self) -> None:
         parser = self._parser
+        self._reading = _BETWEEN
+        self._continue_owed = False  # the client sent its body without waiting for the 100
+        keep_alive = parser.should_keep_alive()
         request = Request(
             method=parser.get_method().decode("latin-1"),
             target=self._url,
             headers=self._headers,
             body=b"".join(self._body) if len(self._body) != 1 else self._body[0],
             client_ip=self._client_ip,
-            keep_alive=parser.should_keep_alive(),
-            body_too_large=self._body_size > self._max_body_bytes,
+            keep_alive=keep_alive,
+            version=self._version,
+            header_map=self._header_map,
         )
-        if self._busy:
-            self._pending.append(request)
-            if len(self._pending) >= MAX_PIPELINED and self._transport is not None:
-                self._transport.pause_reading()
+        self._last_request = request
+        self._dispatch(request)
+        if not keep_alive:
+            # Whatever follows will never be answered: stop parsing it.
+            self._stopped = True
+            raise _RefusedError
+
+    # reading: limits, timeouts and refusals
+
+    def _head_limits(self) -> Response | None:
+        """431 for too many header lines or too many header bytes (RFC 6585 §5)."""
+        headers = self._headers
+        if len(headers) > self._limits.max_headers:
+            return error_response(431, "header_fields_too_large", "too many header fields")
+        max_bytes = self._limits.max_header_bytes
+        # An upper bound of the head's size from the reads it spans; the exact sum
+        # is taken only when the bound is over the limit, so small heads cost nothing.
+        if self._read_bytes + max(self._head_bytes, 0) > max_bytes:
+            size = sum(len(name) + len(value) + 4 for name, value in headers)
+            if size > max_bytes:
+                return error_response(
+                    431, "header_fields_too_large", "the header fields are too large"
+                )
+        return None
+
+    def _on_trailer(self, name: bytes, value: bytes) -> None:
+        # Trailer fields are not merged into the headers (RFC 9110 §6.5.1); they count
+        # against the body's cap so that a client cannot send them without end.
+        self._body_size += len(name) + len(value)
+        if self._body_size > self._max_body_bytes:
+            self._refuse(payload_too_large())
+            raise _RefusedError
+
+    def _expect_continue(self) -> None:
+        """Send 100 Continue for a body we will read (the Expect field is not the handler's)."""
+        headers = self._headers
+        self._headers = [h for h in headers if h[0].lower() != b"expect"]
+        del self._header_map[b"expect"]
+        has_body = (b"transfer-encoding" in self._header_map
+                    or self._header_map.get(b"content-length", b"0") != b"0")  # fmt: skip
+        if not has_body:
             return
-        self._busy = True
-        # Held so the task is not garbage-collected while it runs.
-        self._task = asyncio.get_running_loop().create_task(self._serve(request))
+        if self._busy:
+            # The 100 must not overtake the final response to an earlier request.
+            self._continue_owed = True
+        elif self._transport is not None:
+            self._transport.write(CONTINUE)
+
+    def _after_read(self, reading_before: int) -> None:
+        """Arm the timer that fits what the connection now waits for."""
+        reading = self._reading
+        if reading == _HEAD:
+            if self._head_bytes < 0:  # a head began in this read
+                self._head_bytes = 0
+                self._arm(self._limits.header_timeout_s, _HEAD_TIMEOUT)
+            else:
+                # httptools holds a header line until it ends: bound what it holds.
+                self._head_bytes += self._read_bytes
+                if self._head_bytes > self._max_url_bytes + self._limits.max_header_bytes:
+                    self._refuse(error_response(
+                        431, "header_fields_too_large", "the header fields are too large"
+                    ))  # fmt: skip
+        elif reading == _BODY:
+            if reading_before == _BODY and self._timer_kind == _BODY_TIMEOUT:
+                # The body timeout counts from the last read: note the time, keep the timer.
+                self._body_read_at = self._loop.time()
+            else:
+                self._body_read_at = self._loop.time()
+                self._arm(self._limits.body_timeout_s, _BODY_TIMEOUT)
+        elif not self._busy:
+            self._arm(self._limits.keep_alive_s, _IDLE)
+        else:
+            self._cancel_timer()
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        kind = self._timer_kind
+        if kind in (_IDLE, _LINGER):
+            self._close()
+            return
+        limit_s = self._limits.header_timeout_s
+        if kind == _BODY_TIMEOUT:
+            limit_s = self._limits.body_timeout_s
+            left_s = self._body_read_at + limit_s - self._loop.time()
+            if left_s > 0:
+                self._arm(left_s, kind)
+                return
+        if self._paused:
+            # We stopped reading (too many requests queued), not the client: wait again.
+            self._arm(limit_s, kind)
+            return
+        # RFC 9110 §15.5.9: a 408, then the connection is closed.
+        self._refuse(error_response(408, "request_timeout", "the request was not received in time"))
+
+    def _refuse(self, response: Response) -> None:
+        """Answer with `response` once the requests before it are answered, then close."""
+        self._stopped = True
+        self._reading = _BETWEEN
+        self._cancel_timer()
+        self._dispatch(response)
+
+    def _refuse_upgrade(self) -> None:
+        # We never switch protocols (RFC 9110 §7.8 lets a server ignore Upgrade), but the
+        # parser has stopped after the request: answer it, then close.
+        self._stopped = True
+        self._reading = _BETWEEN
+        if self._last_request is not None:
+            self._last_request.keep_alive = False
 
     # answering
 
+    def _dispatch(self, item: Request | Response) -> None:
+        if self._busy:
+            self._pending.append(item)
+            if len(self._pending) >= MAX_PIPELINED and self._transport is not None:
+                self._paused = True
+                self._transport.pause_reading()
+        elif isinstance(item, Response):
+            self._write(item, False, END_CLOSE)
+            self._finish()
+        else:
+            self._busy = True
+            self._cancel_timer()
+            # Held so the task is not garbage-collected while it runs.
+            self._task = self._loop.create_task(self._serve(item))
+
     async def _serve(self, request: Request) -> None:
         while True:
-            try:
-                response = await self._handler(request)
-            except Exception:
-                log.exception("%s: unhandled error for %s %s", self._server.name, request.method,
-                              request.path)  # fmt: skip
-                response = error_response(500, "internal_error", "the server failed")
-            keep_alive = request.keep_alive and not self._closing
+            response = await self._respond(request)
+            keep_alive = request.keep_alive and not (self._closing and not self._pending)
+            end = END_KEEP if keep_alive else END_CLOSE
+            if keep_alive and request.version == "1.0":
+                end = END_KEEP_HTTP10
             if response.pace_bytes_per_s > 0:
-                await self._write_paced(response, keep_alive)
+                await self._write_paced(response, request.method == "HEAD", end)
             else:
-                self._write(response, keep_alive)
+                self._write(response, request.method == "HEAD", end)
             if not keep_alive:
-                self._close()
+                self._finish()
                 return
             if not self._pending:
                 break
-            request = self._pending.popleft()
-            if self._transport is not None and len(self._pending) < MAX_PIPELINED // 2:
-                self._transport.resume_reading()
+            item = self._pending.popleft()
+            if self._paused and len(self._pending) < MAX_PIPELINED // 2:
+                self._resume_reading()
+            if isinstance(item, Response):
+                self._write(item, False, END_CLOSE)
+                self._finish()
+                return
+            request = item
         self._busy = False
         if self._closing:
             self._close()
-        else:
-            self._arm_idle_timer()
+        elif self._continue_owed:
+            self._continue_owed = False
+            if self._transport is not None:
+                self._transport.write(CONTINUE)
+        elif self._reading == _BETWEEN:
+            self._arm(self._limits.keep_alive_s, _IDLE)
 
-    def _head(self, response: Response, keep_alive: bool) -> bytes:
-        parts = [status_line(response.status)]
-        for name, value in response.headers:
-            parts += (name, b": ", value, b"\r\n")
-        parts += (
-            b"Content-Length: %d\r\nDate: " % len(response.body),
-            self._server.date.value(),
-            b"\r\n\r\n" if keep_alive else b"\r\nConnection: close\r\n\r\n",
-        )
-        return b"".join(parts)
+    async def _respond(self, request: Request) -> Response:
+        try:
+            response = await self._handler(request)
+        except Exception:
+            log.exception("%s: unhandled error for %s %s", self._server.name, request.method,
+                          request.path)  # fmt: skip
+            return error_response(500, "internal_error", "the server failed")
+        if response.status < 200:
+            # An interim status cannot end an exchange: the client would wait on.
+            log.error("%s: the handler answered %s %s with %d", self._server.name,
+                      request.method, request.path, response.status)  # fmt: skip
+            return error_response(500, "internal_error", "the server failed")
+        return response
 
-    def _write(self, response: Response, keep_alive: bool) -> None:
+    def _head(self, response: Response, head_request: bool, end: bytes) -> tuple[bytes, bytes]:
+        """The head to write and the body that follows it (none for HEAD, 204, 304)."""
+        date = self._server.date.value()
+        if has_no_content(response.status):
+            return bodiless_head(response, date, end), b""
+        if head_request:
+            return head_request_head(response, date, end), b""
+        return response_head(response, len(response.body), date, end), response.body
+
+    def _write(self, response: Response, head_request: bool, end: bytes) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        transport.write(self._head(response, keep_alive) + response.body)
+        head, body = self._head(response, head_request, end)
+        transport.write(head + body)
 
-    async def _write_paced(self, response: Response, keep_alive: bool) -> None:
+    async def _write_paced(self, response: Response, head_request: bool, end: bytes) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        transport.write(self._head(response, keep_alive))
+        head, body = self._head(response, head_request, end)
+        transport.write(head)
         chunk_size = max(1, int(response.pace_bytes_per_s * PACE_INTERVAL_S))
-        body = response.body
         for start in range(0, len(body), chunk_size):
             if transport.is_closing():
                 return
@@ -256,28 +494,44 @@ class HttpProtocol(asyncio.Protocol):
                 await asyncio.sleep(PACE_INTERVAL_S)
             transport.write(body[start : start + chunk_size])
 
-    def _reject(self, status: int, error: str, message: str) -> None:
-        self._write(error_response(status, error, message), keep_alive=False)
-        self._close()
-
     # lifetime
 
-    def _arm_idle_timer(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._idle_timer = loop.call_later(self._server.limits.keep_alive_s, self._close)
+    def _arm(self, delay_s: float, kind: int) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_kind = kind
+        self._timer = self._loop.call_later(delay_s, self._on_timer)
 
-    def _cancel_idle_timer(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-            self._idle_timer = None
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def close_when_idle(self) -> None:
-        self._closing = True
+        self._closing = self._stopped = True
         if not self._busy:
             self._close()
 
+    def _finish(self) -> None:
+        """Close after the last response, lingering (see the module docstring)."""
+        transport = self._transport
+        self._stopped = True
+        if transport is None or transport.is_closing():
+            return
+        if self._client_eof or not transport.can_write_eof():
+            self._close()
+            return
+        self._resume_reading()
+        transport.write_eof()
+        self._arm(self._limits.linger_s, _LINGER)
+
+    def _resume_reading(self) -> None:
+        if self._paused and self._transport is not None:
+            self._paused = False
+            self._transport.resume_reading()
+
     def _close(self) -> None:
-        self._cancel_idle_timer()
+        self._cancel_timer()
         if self._transport is not None and not self._transport.is_closing():
             self._transport.close()
 
