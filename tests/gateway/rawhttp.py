@@ -81,7 +81,7 @@ class Reader:
             return False
         left_s = self.deadline - time.monotonic()
         if left_s <= 0:
-            raise TimeoutError(f"no complete response before the deadline; have {self.buffer!r}")
+            raise TimeoutError(f"nothing more before the deadline; have {self.buffer[:200]!r}")
         self.sock.settimeout(left_s)
         try:
             data = self.sock.recv(65536)
@@ -97,7 +97,7 @@ class Reader:
         """The next response; its body framed by Content-Length, as the server frames it."""
         while b"\r\n\r\n" not in self.buffer:
             if not self._fill():
-                raise EOFError(f"the connection closed before a response head: {self.buffer!r}")
+                raise EOFError(f"closed before a response head: {self.buffer[:200]!r}")
         head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         version, status, *_ = lines[0].split(" ", 2)
@@ -109,7 +109,7 @@ class Reader:
             return response
         while len(self.buffer) < int(length):
             if not self._fill():
-                raise EOFError(f"the connection closed inside a body: {self.buffer!r}")
+                raise EOFError(f"the connection closed inside a body, {len(self.buffer)} bytes in")
         response.body, self.buffer = self.buffer[: int(length)], self.buffer[int(length) :]
         return response
 
@@ -128,11 +128,14 @@ def get(path: str = "/", *headers: str, method: str = "GET") -> bytes:
 
 
 async def echo(request: Request) -> Response:
-    """A handler that describes the request; `?ms=N` answers after N ms, `?status=N` with N."""
+    """A handler that describes the request: `?ms=N` answers after N ms, `?status=N` with N,
+    `?size=N` pads the body to N bytes."""
     params = dict(parse_qsl(request.query))
     if "ms" in params:
         await asyncio.sleep(int(params["ms"]) / 1000)
     body = b"%s %s body=%d" % (request.method.encode(), request.target, len(request.body))
+    if "size" in params:
+        body = body.ljust(int(params["size"]), b".")
     headers = [
         (b"Content-Type", b"text/plain"),
         (b"X-Header-Names", b",".join(name.lower() for name, _ in request.headers)),
