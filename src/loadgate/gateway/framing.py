@@ -20,11 +20,6 @@ END_KEEP_HTTP10 = b"\r\nConnection: keep-alive\r\n\r\n"
 _LENGTH_NAMES = frozenset({b"content-length", b"transfer-encoding"})
 
 
-def has_no_content(status: int) -> bool:
-    """1xx, 204 and 304 responses end with their head (RFC 9110 §6.4.1, RFC 9112 §6.3)."""
-    return status < 200 or status in (204, 304)
-
-
 def response_head(response: Response, content_length: int, date: bytes, end: bytes) -> bytes:
     """Status line, the handler's headers, Content-Length and Date."""
     parts = [status_line(response.status)]
