@@ -119,6 +119,34 @@ def test_an_idle_keep_alive_connection_is_not_cut_by_the_header_timeout(port: in
         assert reader.response().body.startswith(b"GET /2")
 
 
+def test_a_head_finished_while_an_answer_is_due_is_not_timed_out(port: int) -> None:
+    with connect(port) as sock:
+        # The second head is in two pieces, while the first answer takes twice the timeout.
+        sock.sendall(get("/1?ms=1000") + b"GET /2 HTTP/1.1\r\nHo")
+        time.sleep(0.1)
+        sock.sendall(b"st: test\r\n\r\n")
+        reader = Reader(sock)
+        first, second = reader.response(), reader.response()
+        sock.sendall(get("/3"))
+        third = reader.response()
+    assert (first.status, second.status, third.status) == (200, 200, 200)
+    assert second.body.startswith(b"GET /2")
+    assert third.body.startswith(b"GET /3")
+
+
+def test_waiting_for_a_100_continue_we_owe_is_not_a_body_timeout(port: int) -> None:
+    with connect(port) as sock:
+        # The 100 for the POST waits for the GET's answer, which takes twice the body timeout.
+        sock.sendall(
+            get("/1?ms=1000") + get("/", "Content-Length: 2", "Expect: 100-continue", method="POST")
+        )
+        reader = Reader(sock)
+        first, interim = reader.response(), reader.response()
+        sock.sendall(b"ok")
+        final = reader.response()
+    assert [first.status, interim.status, final.status] == [200, 100, 200]
+
+
 def test_a_body_over_the_cap_is_413_at_once_without_reading_the_rest(port: int) -> None:
     # 10 MB announced, 100 bytes sent: the answer comes before the rest is sent.
     head = get("/", "Content-Length: 10000000", method="POST")

@@ -290,8 +290,9 @@ class HttpProtocol(asyncio.Protocol):
             if left_s > 0:
                 self._arm(left_s, kind)
                 return
-        if self._paused:
-            # We stopped reading (too many requests queued), not the client: wait again.
+        if self._paused or self._continue_owed:
+            # We stopped reading (too many requests queued) or owe the client its 100
+            # Continue: the wait is ours, not the client's, so wait again.
             self._arm(limit_s, kind)
             return
         # RFC 9110 §15.5.9: a 408, then the connection is closed.
@@ -364,6 +365,7 @@ class HttpProtocol(asyncio.Protocol):
             self._close()
         elif self._continue_owed:
             self._continue_owed = False
+            self._body_read_at = self._loop.time()  # the body's wait starts now
             if self._transport is not None:
                 self._transport.write(CONTINUE)
         elif self._reading == _BETWEEN:
