@@ -42,6 +42,9 @@ log = logging.getLogger("loadgate.gateway")
 MAX_PIPELINED = 16
 PACE_INTERVAL_S = 0.05
 
+# Bytes of a head beyond its target and header fields: method, version, line ends.
+HEAD_SLACK = 1024
+
 # What the parser is reading.
 _BETWEEN, _HEAD, _BODY = 0, 1, 2
 # What the connection's one timer is for.
@@ -134,6 +137,7 @@ class HttpProtocol(asyncio.Protocol):
         except httptools.HttpParserError:
             if not self._stopped:  # else a callback refused, or the last request was read
                 self._refuse(error_response(400, "bad_request", "the request is not HTTP/1.1"))
+        self._last_request = None  # not to hold its body while the connection waits
         if self._stopped:
             return
         if self._reading == _BETWEEN and self._busy:
@@ -261,7 +265,7 @@ class HttpProtocol(asyncio.Protocol):
             else:
                 # httptools holds a header line until it ends: bound what it holds.
                 self._head_bytes += self._read_bytes
-                if self._head_bytes > self._max_url_bytes + self._limits.max_header_bytes:
+                if self._head_bytes > self._max_url_bytes + self._max_header_bytes + HEAD_SLACK:
                     self._refuse(error_response(
                         431, "header_fields_too_large", "the header fields are too large"
                     ))  # fmt: skip
