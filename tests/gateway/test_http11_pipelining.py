@@ -89,3 +89,19 @@ def test_an_upgrade_is_ignored_the_request_answered_and_the_connection_closed(po
     assert before.status == 200
     assert (upgraded.status, upgraded.header("connection")) == (200, "close")
     assert upgraded.body.startswith(b"GET /ws")
+
+
+def test_a_long_pipeline_is_answered_whole_across_the_read_pauses(port: int) -> None:
+    # Three times MAX_PIPELINED: the server stops reading and resumes on the way.
+    count = 48
+    with connect(port) as sock:
+        sock.sendall(
+            b"".join(get(f"/{i}?ms=1") for i in range(count)) + get("/end", "Connection: close")
+        )
+        reader = Reader(sock)
+        bodies = [reader.response().body for _ in range(count + 1)]
+        assert reader.rest() == b""
+    assert [body.split()[1] for body in bodies] == [
+        *(f"/{i}?ms=1".encode() for i in range(count)),
+        b"/end",
+    ]
