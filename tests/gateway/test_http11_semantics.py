@@ -111,6 +111,19 @@ def test_expect_100_continue_with_a_body_over_the_cap_is_413_without_100(port: i
     assert (response.status, response.header("connection"), rest) == (413, "close", b"")
 
 
+def test_expect_100_continue_in_http10_is_ignored(port: int) -> None:
+    head = b"POST /old HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+    with connect(port) as sock:
+        sock.sendall(head)
+        reader = Reader(sock, timeout_s=0.5)
+        with pytest.raises(TimeoutError):
+            reader.response()  # no 100: the server waits for the body
+        reader.deadline += 5.0
+        sock.sendall(b"hi")
+        response = reader.response()
+    assert (response.status, response.body) == (200, b"POST /old body=2")
+
+
 def test_an_unknown_expectation_is_417(port: int) -> None:
     response, rest = exchange(port, get("/", "Expect: teapot", "Content-Length: 0"))
     assert (response.status, rest) == (417, b"")

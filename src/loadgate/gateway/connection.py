@@ -247,7 +247,7 @@ class HttpProtocol(asyncio.Protocol):
         del self._header_map[b"expect"]
         has_body = (b"transfer-encoding" in self._header_map
                     or self._header_map.get(b"content-length", b"0") != b"0")  # fmt: skip
-        if not has_body:
+        if not has_body or self._version == "1.0":  # RFC 9110 §10.1.1: ignored in HTTP/1.0
             return
         if self._busy:
             # The 100 must not overtake the final response to an earlier request.
