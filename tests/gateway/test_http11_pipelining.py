@@ -105,3 +105,13 @@ def test_a_long_pipeline_is_answered_whole_across_the_read_pauses(port: int) -> 
         *(f"/{i}?ms=1".encode() for i in range(count)),
         b"/end",
     ]
+
+
+def test_an_upgrade_with_a_body_is_refused_not_answered_without_it(port: int) -> None:
+    upgrade = get("/h2c", "Connection: Upgrade", "Upgrade: h2c", "Content-Length: 5", method="POST")
+    with connect(port) as sock:
+        sock.sendall(upgrade + b"hello")
+        reader = Reader(sock)
+        response = reader.response()
+        assert reader.rest() == b""
+    assert (response.status, response.header("connection")) == (501, "close")

@@ -51,8 +51,8 @@ _BETWEEN, _HEAD, _BODY = 0, 1, 2
 _IDLE, _HEAD_TIMEOUT, _BODY_TIMEOUT, _LINGER = 0, 1, 2, 3
 
 
-class _RefusedError(Exception):
-    """Raised from a parser callback to stop parsing; the refusal is already queued."""
+class _StopParsingError(Exception):
+    """Raised from a parser callback to stop parsing: nothing after this point is answered."""
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -163,7 +163,7 @@ class HttpProtocol(asyncio.Protocol):
         if len(self._url) > self._max_url_bytes:
             # RFC 9112 §3: a request-target longer than the server will parse is a 414.
             self._refuse(error_response(414, "uri_too_long", "the request target is too long"))
-            raise _RefusedError
+            raise _StopParsingError
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._reading == _BODY:
@@ -184,9 +184,11 @@ class HttpProtocol(asyncio.Protocol):
             or self._read_bytes + max(self._head_bytes, 0) > self._max_header_bytes
         ):
             refusal = self._head_limits() or refusal
+        if refusal is None and b"upgrade" in self._header_map and parser.should_upgrade():
+            refusal = _upgrade_refusal(self._header_map)
         if refusal is not None:
             self._refuse(refusal)
-            raise _RefusedError
+            raise _StopParsingError
         if b"expect" in self._header_map:
             self._expect_continue()
 
@@ -196,7 +198,7 @@ class HttpProtocol(asyncio.Protocol):
             # Only a chunked body gets here: a Content-Length above the cap was refused
             # with the head, before any of its body was read.
             self._refuse(payload_too_large())
-            raise _RefusedError
+            raise _StopParsingError
         self._body.append(body)
 
     def on_message_complete(self) -> None:
@@ -219,7 +221,7 @@ class HttpProtocol(asyncio.Protocol):
         if not keep_alive:
             # Whatever follows will never be answered: stop parsing it.
             self._stopped = True
-            raise _RefusedError
+            raise _StopParsingError
 
     # reading: limits, timeouts and refusals
 
@@ -238,7 +240,7 @@ class HttpProtocol(asyncio.Protocol):
         self._body_size += len(name) + len(value)
         if self._body_size > self._max_body_bytes:
             self._refuse(payload_too_large())
-            raise _RefusedError
+            raise _StopParsingError
 
     def _expect_continue(self) -> None:
         """Send 100 Continue for a body we will read (the Expect field is not the handler's)."""
@@ -459,3 +461,10 @@ class HttpProtocol(asyncio.Protocol):
     def abort(self) -> None:
         if self._transport is not None:
             self._transport.abort()
+
+
+def _upgrade_refusal(header_map: dict[bytes, bytes]) -> Response | None:
+    """A body on an Upgrade request is refused: llhttp leaves such a body unread."""
+    if b"transfer-encoding" in header_map or header_map.get(b"content-length", b"0") != b"0":
+        return error_response(501, "not_implemented", "an Upgrade request with a body")
+    return None
