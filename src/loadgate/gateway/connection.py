@@ -30,6 +30,7 @@ from loadgate.gateway.framing import (
     head_request_head,
     payload_too_large,
     response_head,
+    upgrade_refusal,
 )
 from loadgate.gateway.messages import Request, Response, error_response
 
@@ -185,7 +186,7 @@ class HttpProtocol(asyncio.Protocol):
         ):
             refusal = self._head_limits() or refusal
         if refusal is None and b"upgrade" in self._header_map and parser.should_upgrade():
-            refusal = _upgrade_refusal(self._header_map)
+            refusal = upgrade_refusal(self._header_map)
         if refusal is not None:
             self._refuse(refusal)
             raise _StopParsingError
@@ -461,10 +462,3 @@ class HttpProtocol(asyncio.Protocol):
     def abort(self) -> None:
         if self._transport is not None:
             self._transport.abort()
-
-
-def _upgrade_refusal(header_map: dict[bytes, bytes]) -> Response | None:
-    """A body on an Upgrade request is refused: llhttp leaves such a body unread."""
-    if b"transfer-encoding" in header_map or header_map.get(b"content-length", b"0") != b"0":
-        return error_response(501, "not_implemented", "an Upgrade request with a body")
-    return None

@@ -90,6 +90,17 @@ def head_refusal(
     return None
 
 
+def upgrade_refusal(header_map: dict[bytes, bytes]) -> Response | None:
+    """A body on an Upgrade request is refused: llhttp would leave it unread.
+
+    The server never switches protocols (RFC 9110 §7.8 lets it ignore Upgrade),
+    but llhttp stops after such a request's head, so its body would be lost.
+    """
+    if b"transfer-encoding" in header_map or header_map.get(b"content-length", b"0") != b"0":
+        return error_response(501, "not_implemented", "an Upgrade request with a body")
+    return None
+
+
 def payload_too_large() -> Response:
     return error_response(413, "payload_too_large", "the request body is too large")
 
