@@ -1,6 +1,6 @@
 """HTTP/1.1 framing rules of the server: which request heads it refuses, how it writes heads.
 
-Pure functions, kept apart from the connection state machine in server.py so
+Pure functions, kept apart from the connection state machine in connection.py so
 that each rule can be read next to the RFC section it implements. The hot path
 (an HTTP/1.1 request with Host and no body rules to apply, a response with a
 body) does a few dict lookups here and nothing else.
