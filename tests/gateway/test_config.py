@@ -49,7 +49,8 @@ def test_overlay_replaces_lists_and_merges_tables() -> None:
     ("change", "message"),
     [
         ({"gateway": {"admin_port": 8080}}, "gateway.admin_port: expected a port other than"),
-        ({"jwt": {"secret": "short"}}, "jwt.secret: expected a string of at least 16"),
+        ({"jwt": {"secret": "short"}}, "jwt.secret: expected a secret of at least 32 bytes"),
+        ({"jwt": {"secret": "x" * 31}}, "for HS256, got 31"),
         ({"jwt": {"algorithm": "RS256"}}, "jwt.public_key_file: expected a PEM file path"),
         ({"consumers": {"x": {"api_key": "a", "static_token": "b"}}}, "consumers.x.api_key"),
         ({"consumers": {"x": {"api_key": "test-checkout-token"}}}, "expected a different"),

@@ -101,6 +101,9 @@ class MockUpstream:
         if tenant is not None:
             response.headers.append((b"X-Tenant-Id", tenant))
         response.pace_bytes_per_s = faults.fault.slow_body_bytes_per_s
+        if request.method == "HEAD":
+            # The head a GET would get, and no body (the server never frames one).
+            response.body = b""
         return response
 
     def _answer(self, request: Request) -> Response:
@@ -108,7 +111,7 @@ class MockUpstream:
         if len(segments) < 2 or segments[0] != "v1":
             return error_response(404, "not_found", f"no such resource: {request.path}")
         try:
-            if request.method == "GET":
+            if request.method in ("GET", "HEAD"):
                 return self._get(request, segments)
             if request.method == "POST":
                 return self._post(request, segments)
