@@ -99,7 +99,9 @@ class RawClient:
     def request(
         self, method: str, target: str, headers: tuple[str, ...] = (), body: bytes = b""
     ) -> RawResponse:
-        lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1", *headers]
+        has_host = any(h.lower().startswith("host:") for h in headers)
+        lines = [f"{method} {target} HTTP/1.1", *(() if has_host else ("Host: 127.0.0.1",))]
+        lines += headers
         if body:
             lines.append(f"Content-Length: {len(body)}")
         self.sock.sendall("\r\n".join(lines).encode() + b"\r\n\r\n" + body)
