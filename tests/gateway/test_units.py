@@ -10,7 +10,7 @@ import pytest
 from loadgate.gateway.cache import ResponseCache
 from loadgate.gateway.errors import GatewayConfigError
 from loadgate.gateway.faults import Fault, FaultState, Latency, fault_from_json
-from loadgate.gateway.routing import PrefixRouter
+from loadgate.gateway.routing import PathNormalizer, PrefixRouter, normalize_path
 from loadgate.gateway.validation import SCHEMAS, validate_body
 
 
@@ -21,6 +21,38 @@ def test_longest_prefix_on_segment_boundaries() -> None:
     assert router.match("/v1/productsX") == "v1"
     assert router.match("/v1/auth/token") == "token"
     assert router.match("/v2/products") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "normal"),
+    [
+        ("/v1/products/1042", "/v1/products/1042"),
+        ("/v1/products/../users/profile", "/v1/users/profile"),
+        ("/v1/./products//1042/", "/v1/products/1042/"),
+        ("/v1/products/%2e%2E/users", "/v1/users"),
+        ("/v1/%7euser/%41%2f%3a", "/v1/~user/A%2F%3A"),
+        ("/v1/a/b/..", "/v1/a/"),
+        ("/v1/..", "/"),
+        ("/", "/"),
+        ("*", "*"),
+        ("/..", None),
+        ("/v1/../../etc", None),
+        ("/v1/%2", None),
+        ("/v1/%zz", None),
+    ],
+)
+def test_path_normalisation(path: str, normal: str | None) -> None:
+    assert normalize_path(path) == normal
+    assert PathNormalizer()(path) == normal
+
+
+def test_the_normaliser_returns_ordinary_paths_as_they_are_and_bounds_its_memo() -> None:
+    normalizer = PathNormalizer(max_entries=2)
+    path = "/v1/products/file.json"
+    assert normalizer(path) is path
+    for i in range(5):
+        assert normalizer(f"/v1//{i}") == f"/v1/{i}"
+    assert len(normalizer._memo) <= 2
 
 
 @pytest.mark.parametrize(
