@@ -147,9 +147,9 @@ SCRIPTS: dict[str, Answer] = {
         ),
         False,
     ),
-    # A HEAD response announces the length of a body it does not send.
+    # A HEAD response announces the length of a body it does not send (over the cap here).
     "head": lambda method: (
-        b"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nX-Head: yes\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Head: yes\r\n\r\n" % (BODY_CAP * 10)
         if method == "HEAD"
         else _ok(b"after-head"),
         False,
@@ -161,7 +161,7 @@ SCRIPTS: dict[str, Answer] = {
     ),
     "no-content": lambda _: (b"HTTP/1.1 204 No Content\r\nX-Done: yes\r\n\r\n", False),
     "not-modified": lambda _: (
-        b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 1234\r\n\r\n',
+        b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: %d\r\n\r\n' % (BODY_CAP * 10),
         False,
     ),
     "chunked": lambda _: (_chunked([b"hello ", b"world"]), False),

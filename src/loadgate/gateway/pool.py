@@ -72,7 +72,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_size = 0
         self._headers_done = False
-        self._has_length = False
+        self._length = -1  # Content-Length, -1 when absent
         self._chunked = False
         self._head_only = False
         # Set while an abandoned parser (after a HEAD response) finishes its last feed.
@@ -91,7 +91,7 @@ class UpstreamConnection(asyncio.Protocol):
             return
         if not self._headers_done:
             waiter.set_exception(UpstreamError("reset", "the upstream closed the connection"))
-        elif self._has_length or self._chunked:
+        elif self._length >= 0 or self._chunked:
             # The body announced a length (or chunks) and the close came first.
             waiter.set_exception(
                 UpstreamError("truncated", "the upstream closed the connection mid-body")
@@ -120,7 +120,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._body = []
         self._body_size = 0
         self._headers_done = False
-        self._has_length = False
+        self._length = -1  # Content-Length, -1 when absent
         self._chunked = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -129,9 +129,8 @@ class UpstreamConnection(asyncio.Protocol):
         self._headers.append((name, value))
         size = len(name)
         if size == 14 and name.lower() == b"content-length":
-            self._has_length = True
-            if value.isdigit() and int(value) > self._max_body_bytes:
-                self._too_large()
+            # httptools has already refused a value that is not a number.
+            self._length = int(value) if value.isdigit() else 0
         elif size == 17 and name.lower() == b"transfer-encoding":
             self._chunked = b"chunked" in value.lower()
         elif size == 10 and name.lower() == b"connection":
@@ -148,6 +147,9 @@ class UpstreamConnection(asyncio.Protocol):
         self._headers_done = True
         if self._head_only:
             self._finish_head()
+        elif self._length > self._max_body_bytes and self._status not in (204, 304):
+            # Refused on the announcement, before a byte of the body is buffered.
+            self._too_large()
 
     def on_body(self, body: bytes) -> None:
         if self._ignoring:

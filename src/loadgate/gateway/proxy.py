@@ -47,6 +47,8 @@ DROP_REQUEST_HEADERS = HOP_BY_HOP | {
 DROP_RESPONSE_HEADERS = HOP_BY_HOP | {
     b"content-length", b"date", b"server", b"x-request-id", b"x-correlation-id",
 }  # fmt: skip
+# Connection values that name no other header (what most clients send).
+PLAIN_CONNECTION = frozenset({b"keep-alive", b"close"})
 REQUEST_ID = re.compile(rb"[!-~]{1,128}")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 VIA = (b"Via", b"1.1 loadgate-gateway")
@@ -431,20 +433,10 @@ def connection_tokens(values: list[bytes]) -> frozenset[bytes]:
 
 def forwarded_head(request: Request, consumer: Consumer, ex: Exchange) -> bytes:
     """The request's headers as sent upstream (after the request line and Host)."""
-    parts: list[bytes] = []
-    drop = DROP_REQUEST_HEADERS
-    if b"connection" in request.header_map:
-        values = [v for n, v in request.headers if n.lower() == b"connection"]
-        drop = drop | connection_tokens(values)
-    forwarded_for = b""
-    for name, value in request.headers:
-        lower = name.lower()
-        if lower in drop:
-            if lower == b"x-forwarded-for":
-                # Several headers are one list, in order (RFC 9110 §5.3).
-                forwarded_for += value + b", "
-            continue
-        parts += (name, b": ", value, b"\r\n")
+    parts, forwarded_for, named = _end_to_end(request.headers, DROP_REQUEST_HEADERS)
+    if named:
+        # Rare: the client named headers in Connection, perhaps before they came.
+        parts, forwarded_for, _ = _end_to_end(request.headers, DROP_REQUEST_HEADERS | named)
     parts += (
         b"X-Request-Id: ", ex.headers[0][1],
         b"\r\nX-Forwarded-For: ", forwarded_for + request.client_ip.encode(),
@@ -453,3 +445,23 @@ def forwarded_head(request: Request, consumer: Consumer, ex: Exchange) -> bytes:
         b"\r\nContent-Length: %d\r\n\r\n" % len(request.body),
     )  # fmt: skip
     return b"".join(parts)
+
+
+def _end_to_end(
+    headers: Headers, drop: frozenset[bytes]
+) -> tuple[list[bytes], bytes, frozenset[bytes]]:
+    """Header lines not in `drop`, the X-Forwarded-For list so far, and names in Connection."""
+    parts: list[bytes] = []
+    forwarded_for = b""
+    named: frozenset[bytes] = frozenset()
+    for name, value in headers:
+        lower = name.lower()
+        if lower in drop:
+            if lower == b"x-forwarded-for":
+                # Several headers are one list, in order (RFC 9110 §5.3).
+                forwarded_for += value + b", "
+            elif lower == b"connection" and value.lower() not in PLAIN_CONNECTION:
+                named |= connection_tokens([value])
+            continue
+        parts += (name, b": ", value, b"\r\n")
+    return parts, forwarded_for, named
