@@ -110,6 +110,23 @@ def test_a_cached_authenticated_route_answers_each_consumer_its_own(
     assert profile(bob) == ("HIT", "bob@example.com")
 
 
+def test_a_cached_response_serves_only_the_tenant_it_was_made_for(
+    gateway_factory: Callable[..., RunningGateway],
+) -> None:
+    running = gateway_factory("[routes.users]\ncache_ttl_s = 60\n")
+    port = api_port(running)
+
+    def profile(tenant: str) -> tuple[str | None, object]:
+        response = raw_request(port, "GET", "/v1/users/profile", CHECKOUT, f"X-Tenant-Id: {tenant}")
+        assert response.status == 200, response.body
+        return response.header("x-cache-status"), document(response.body)["tenant_id"]
+
+    # The upstream says "Vary: X-Tenant-Id"; one variant is kept per consumer and path.
+    assert profile("tenant-a") == ("MISS", "tenant-a")
+    assert profile("tenant-b") == ("MISS", "tenant-b")
+    assert profile("tenant-b") == ("HIT", "tenant-b")
+
+
 @pytest.mark.parametrize(
     ("host", "status"),
     [

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from loadgate.gateway.auth import MISSING, Authenticator, AuthFailure, Consumer
 from loadgate.gateway.breaker import BreakerState, CircuitBreaker
-from loadgate.gateway.cache import ResponseCache
+from loadgate.gateway.cache import ResponseCache, variant
 from loadgate.gateway.config import GatewayConfig, RouteConfig, UpstreamConfig
 from loadgate.gateway.messages import Headers, Request, Response, error_response
 from loadgate.gateway.metrics import GatewayMetrics, RouteMetrics, UpstreamMetrics
@@ -261,7 +261,7 @@ class Gateway:
             ex.headers.append((b"X-Cache-Status", b"BYPASS"))
             return await self._proxy(route, request, consumer, ex)
         key = cache_key(ex.target, consumer)
-        entry = self._cache.get(key)
+        entry = self._cache.get(key, request)
         if entry is not None:
             route.metrics.cache_hit.inc()
             headers = entry.headers + ex.headers
@@ -272,7 +272,9 @@ class Gateway:
         response = await self._proxy(route, request, consumer, ex)
         if response.status == 200:
             upstream_headers = response.headers[: -len(ex.headers)]
-            self._cache.put(key, 200, upstream_headers, response.body, ttl_s)
+            chosen_by = variant(upstream_headers, request)
+            if chosen_by is not None:
+                self._cache.put(key, 200, upstream_headers, response.body, ttl_s, variant=chosen_by)
         return response
 
     async def _proxy(

@@ -27,6 +27,7 @@ from loadgate.gateway.messages import (
 from loadgate.gateway.tokens import TokenError, TokenIssuer
 
 MAX_CACHED_BODIES = 4096
+VARY_TENANT = (b"Vary", b"X-Tenant-Id")
 MAX_ID = 999_999_999
 
 
@@ -100,6 +101,8 @@ class MockUpstream:
         tenant = request.header(b"x-tenant-id")
         if tenant is not None:
             response.headers.append((b"X-Tenant-Id", tenant))
+        # Every answer may echo the tenant (the profile carries it): caches must key on it.
+        response.headers.append(VARY_TENANT)
         response.pace_bytes_per_s = faults.fault.slow_body_bytes_per_s
         if request.method == "HEAD":
             # The head a GET would get, and no body (the server never frames one).
