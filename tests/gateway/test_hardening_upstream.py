@@ -291,7 +291,7 @@ def test_hop_by_hop_request_headers_stay_at_the_gateway(fronted: Fronted) -> Non
         "Connection: keep-alive, X-Drop-Me", "X-Drop-Me: 1", "Keep-Alive: timeout=300",
         "TE: trailers", "Proxy-Authorization: Basic Zm9vOmJhcg==", "Expect: 100-continue",
         "X-Forwarded-For: 203.0.113.7", "X-Forwarded-For: 198.51.100.1, 192.0.2.9",
-        "X-End-To-End: kept",
+        "X-Forwarded-Proto: https", "X-End-To-End: kept",
     )  # fmt: skip
     assert response.status == 200
     _, _, fields = fronted.upstream.received(tag)
@@ -300,6 +300,8 @@ def test_hop_by_hop_request_headers_stay_at_the_gateway(fronted: Fronted) -> Non
         assert hop not in names, (hop, fields)
     forwarded_for = [value for name, value in fields if name.lower() == "x-forwarded-for"]
     assert forwarded_for == ["203.0.113.7, 198.51.100.1, 192.0.2.9, 127.0.0.1"]
+    # The gateway is the edge: it says which scheme the client used, not the client.
+    assert [value for name, value in fields if name.lower() == "x-forwarded-proto"] == ["http"]
     assert ("X-End-To-End", "kept") in fields
 
 

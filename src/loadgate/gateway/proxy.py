@@ -42,7 +42,8 @@ HOP_BY_HOP = frozenset(
 # rewrites, and identity headers a client must not be able to forge.
 DROP_REQUEST_HEADERS = HOP_BY_HOP | {
     b"expect", b"host", b"content-length",
-    b"x-request-id", b"x-forwarded-for", b"x-consumer-id", b"x-consumer-kind",
+    b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-consumer-id",
+    b"x-consumer-kind",
 }  # fmt: skip
 DROP_RESPONSE_HEADERS = HOP_BY_HOP | {
     b"content-length", b"date", b"server", b"x-request-id", b"x-correlation-id",
