@@ -60,6 +60,8 @@ def test_overlay_replaces_lists_and_merges_tables() -> None:
         ({"routes": {"products": {"retry_on": [404]}}}, "routes.products.retry_on"),
         ({"upstreams": {"catalog": {"ports": [1]}}}, "catalog.ports: expected a list of 2"),
         ({"upstreams": {"catalog": {"breaker": {"window": 0}}}}, "catalog.breaker.window"),
+        ({"upstreams": {"catalog": {"external": True}}}, "catalog.ports: expected the ports"),
+        ({"gateway": {"max_upstream_body_bytes": 10}}, "gateway.max_upstream_body_bytes"),
         ({"clients": {"web-frontend": {"users": 5}}}, "clients.web-frontend.users"),
         ({"rate_limit": {"jwt": {"burst": 0}}}, "rate_limit.jwt.burst"),
         ({"surprise": 1}, "surprise: unknown key"),
