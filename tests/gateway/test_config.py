@@ -61,6 +61,8 @@ def test_overlay_replaces_lists_and_merges_tables() -> None:
         ({"upstreams": {"catalog": {"ports": [1]}}}, "catalog.ports: expected a list of 2"),
         ({"upstreams": {"catalog": {"breaker": {"window": 0}}}}, "catalog.breaker.window"),
         ({"upstreams": {"catalog": {"external": True}}}, "catalog.ports: expected the ports"),
+        ({"upstreams": {"search": {"external": True, "ports": [1], "fault": {"down": True}}}},
+         "search.fault: expected no fault on an external upstream"),
         ({"gateway": {"max_upstream_body_bytes": 10}}, "gateway.max_upstream_body_bytes"),
         ({"clients": {"web-frontend": {"users": 5}}}, "clients.web-frontend.users"),
         ({"rate_limit": {"jwt": {"burst": 0}}}, "rate_limit.jwt.burst"),

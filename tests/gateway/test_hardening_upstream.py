@@ -284,6 +284,13 @@ def marker() -> str:
     return uuid.uuid4().hex
 
 
+def test_faults_are_refused_for_an_external_upstream(fronted: Fronted) -> None:
+    refused = fronted.gateway.admin("PUT", "/faults/fake", json={"down": True})
+    assert refused.status_code == 400
+    assert "external" in refused.json()["message"]
+    assert raw_request(fronted.port, "GET", f"/fake/echo/{marker()}").status == 200
+
+
 def test_hop_by_hop_request_headers_stay_at_the_gateway(fronted: Fronted) -> None:
     tag = marker()
     response = raw_request(

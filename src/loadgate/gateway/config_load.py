@@ -231,6 +231,8 @@ def _upstream(name: str, table: Table) -> UpstreamConfig:
         fault=parse_fault(table.table("fault")),
     )
     table.finish()
+    if external and config.fault.active:
+        raise table.fail("fault", "no fault on an external upstream (faults act in the mocks)")
     return config
 
 

@@ -140,6 +140,9 @@ class UpstreamProcess:
         return json_response(200, {service.name: service.faults.fault.to_dict()})
 
     async def _put_fault(self, service: UpstreamService, body: bytes) -> Response:
+        if service.external_ports:
+            message = f"{service.name} is an external upstream; faults act in the mocks only"
+            return error_response(400, "invalid_fault", message)
         try:
             document = json.loads(body or b"{}")
         except ValueError:
