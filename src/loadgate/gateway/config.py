@@ -109,10 +109,10 @@ class RetryPolicy:
 
 @dataclass(frozen=True, kw_only=True)
 class UpstreamConfig:
-    """A mock upstream service: its instances, the gateway's pool to it, and its fault.
+    """An upstream service: its instances, the gateway's pool to it, and its fault.
 
-    `external`: the instances are servers of someone else's already listening on
-    `ports` of 127.0.0.1; no mock is started for them and faults do not apply.
+    A mock started by loadgate, or `external`: servers of the user's already
+    listening on `ports` of 127.0.0.1, for which no mock starts and no fault applies.
     """
 
     name: str

@@ -105,7 +105,8 @@ class MockUpstream:
         response.headers.append(VARY_TENANT)
         response.pace_bytes_per_s = faults.fault.slow_body_bytes_per_s
         if request.method == "HEAD":
-            # The head a GET would get, and no body (the server never frames one).
+            # The head a GET would get, without its body: so no body can follow a HEAD
+            # answer, whether or not the server suppresses bodies for HEAD.
             response.body = b""
         return response
 
