@@ -169,6 +169,8 @@ SCRIPTS: dict[str, Answer] = {
     "cut-length": lambda _: (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789", True),
     "big-length": lambda _: (_ok(b"x" * (BODY_CAP + 1000)), False),
     "big-chunked": lambda _: (_chunked([b"y" * 16_384] * 5), False),
+    # A head that never ends: one header line growing past any sane size.
+    "big-head": lambda _: (b"HTTP/1.1 200 OK\r\nX-Pad: " + b"z" * (1 << 20), False),
 }
 
 
@@ -360,6 +362,16 @@ def test_a_body_cut_short_is_a_502(fronted: Fronted, script: str) -> None:
     assert fronted.errors("truncated") == before + 1
 
 
+def test_an_endless_upstream_head_is_a_502(fronted: Fronted) -> None:
+    tag = marker()
+    before = fronted.errors("protocol")
+    response = raw_request(fronted.port, "GET", f"/fake/big-head/{tag}")
+    assert response.status == 502
+    assert fronted.errors("protocol") == before + 1
+    connection, _, _ = fronted.upstream.received(tag)
+    wait_until_closed(fronted.upstream, connection)
+
+
 @pytest.mark.parametrize("script", ["big-length", "big-chunked"])
 def test_an_upstream_body_over_the_cap_is_a_502(fronted: Fronted, script: str) -> None:
     tag = marker()
@@ -370,7 +382,11 @@ def test_an_upstream_body_over_the_cap_is_a_502(fronted: Fronted, script: str) -
     assert fronted.errors("body_too_large") == before + 1
     # The gateway drops that upstream connection rather than reading the rest.
     connection, _, _ = fronted.upstream.received(tag)
+    wait_until_closed(fronted.upstream, connection)
+
+
+def wait_until_closed(upstream: FakeUpstream, connection: int) -> None:
     deadline = time.monotonic() + IO_TIMEOUT_S
-    while connection not in fronted.upstream.closed_by_peer and time.monotonic() < deadline:
+    while connection not in upstream.closed_by_peer and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert connection in fronted.upstream.closed_by_peer
+    assert connection in upstream.closed_by_peer

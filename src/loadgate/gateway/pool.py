@@ -23,6 +23,9 @@ from loadgate.gateway.messages import Headers
 # never writes to a connection the upstream (75 s keep-alive) is about to close.
 MAX_IDLE_S = 30.0
 DEFAULT_MAX_BODY_BYTES = 8 << 20
+# httptools buffers a head however long it grows; past this the answer is a 502
+# (nginx's default proxy_buffer_size is 4-8 KiB: real heads are far below).
+MAX_HEAD_BYTES = 64 * 1024
 
 
 class UpstreamError(Exception):
@@ -72,6 +75,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_size = 0
         self._headers_done = False
+        self._head_bytes = 0  # read so far of a head not yet complete
         self._length = -1  # Content-Length, -1 when absent
         self._chunked = False
         self._head_only = False
@@ -101,6 +105,11 @@ class UpstreamConnection(asyncio.Protocol):
             self._finish()
 
     def data_received(self, data: bytes) -> None:
+        if not self._headers_done:
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._fail(UpstreamError("protocol", "the upstream's response head is too large"))
+                return
+            self._head_bytes += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -142,6 +151,7 @@ class UpstreamConnection(asyncio.Protocol):
         if self._ignoring:
             return
         self._status = self._parser.get_status_code()
+        self._head_bytes = 0
         if self._status < 200:
             return  # an interim response (100, 102, 103): the real one follows
         self._headers_done = True
@@ -199,6 +209,8 @@ class UpstreamConnection(asyncio.Protocol):
         waiter: asyncio.Future[UpstreamResponse] = asyncio.get_running_loop().create_future()
         self._waiter = waiter
         self._head_only = head_only
+        self._headers_done = False
+        self._head_bytes = 0
         self._transport.write(data)
         return waiter
 
