@@ -21,6 +21,7 @@ from loadgate.gateway.auth import MISSING, Authenticator, AuthFailure, Consumer
 from loadgate.gateway.breaker import BreakerState, CircuitBreaker
 from loadgate.gateway.cache import ResponseCache, variant
 from loadgate.gateway.config import GatewayConfig, RouteConfig, UpstreamConfig
+from loadgate.gateway.forwarding import forwarded_head, normalized_target, returned_headers
 from loadgate.gateway.messages import Headers, Request, Response, error_response
 from loadgate.gateway.metrics import GatewayMetrics, RouteMetrics, UpstreamMetrics
 from loadgate.gateway.pool import UpstreamError, UpstreamPool, UpstreamResponse, exchange
@@ -30,29 +31,8 @@ from loadgate.gateway.retry import IDEMPOTENT_METHODS, RetryBudget
 from loadgate.gateway.routing import PathNormalizer, PrefixRouter
 from loadgate.gateway.validation import SCHEMAS, Object, validate_body
 
-# Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, not the message.
-HOP_BY_HOP = frozenset(
-    {
-        b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer",
-        b"transfer-encoding", b"upgrade", b"proxy-authenticate", b"proxy-authorization",
-    }
-)  # fmt: skip
-# Request headers not forwarded upstream: hop-by-hop ones, Expect (the gateway
-# answers it; the upstream gets the whole body at once), those the gateway
-# rewrites, and identity headers a client must not be able to forge.
-DROP_REQUEST_HEADERS = HOP_BY_HOP | {
-    b"expect", b"host", b"content-length",
-    b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-consumer-id",
-    b"x-consumer-kind",
-}  # fmt: skip
-DROP_RESPONSE_HEADERS = HOP_BY_HOP | {
-    b"content-length", b"date", b"server", b"x-request-id", b"x-correlation-id",
-}  # fmt: skip
-# Connection values that name no other header (what most clients send).
-PLAIN_CONNECTION = frozenset({b"keep-alive", b"close"})
 REQUEST_ID = re.compile(rb"[!-~]{1,128}")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-VIA = (b"Via", b"1.1 loadgate-gateway")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -281,15 +261,10 @@ class Gateway:
     async def _proxy(
         self, route: RouteRuntime, request: Request, consumer: Consumer, ex: Exchange
     ) -> Response:
-        outcome = await self._attempts(route, request, forwarded_head(request, consumer, ex), ex)
+        head = forwarded_head(request, consumer.kind, consumer.subject, ex.headers[0][1])
+        outcome = await self._attempts(route, request, head, ex)
         if isinstance(outcome, UpstreamResponse):
-            drop = DROP_RESPONSE_HEADERS
-            if outcome.connection is not None:
-                drop = drop | connection_tokens(outcome.connection)
-            headers = [VIA]
-            for name, value in outcome.headers:
-                if name.lower() not in drop:
-                    headers.append((name, value))
+            headers = returned_headers(outcome.headers, outcome.connection)
             headers += ex.headers
             return Response(outcome.status, headers, outcome.body)
         return self._failure(route.upstream, outcome, ex)
@@ -410,12 +385,6 @@ def _retryable(outcome: UpstreamResponse | UpstreamError, config: RouteConfig) -
     return outcome.kind in ("connect", "reset", "timeout", "protocol", "truncated")
 
 
-def normalized_target(path: str, target: bytes) -> bytes:
-    """The target with its path replaced by the normalised one; the query is kept."""
-    _, question, query = target.partition(b"?")
-    return path.encode("latin-1") + question + query
-
-
 def cache_key(target: bytes, consumer: Consumer) -> bytes:
     """Anonymous callers share entries; an identified consumer only ever sees its own.
 
@@ -425,46 +394,3 @@ def cache_key(target: bytes, consumer: Consumer) -> bytes:
     if consumer.kind == "anonymous":
         return target
     return b"%s\n%s" % (target, consumer.bucket.encode())
-
-
-def connection_tokens(values: list[bytes]) -> frozenset[bytes]:
-    """The header names listed in Connection headers (lower case)."""
-    return frozenset(
-        token.strip().lower() for value in values for token in value.split(b",") if token.strip()
-    )
-
-
-def forwarded_head(request: Request, consumer: Consumer, ex: Exchange) -> bytes:
-    """The request's headers as sent upstream (after the request line and Host)."""
-    parts, forwarded_for, named = _end_to_end(request.headers, DROP_REQUEST_HEADERS)
-    if named:
-        # Rare: the client named headers in Connection, perhaps before they came.
-        parts, forwarded_for, _ = _end_to_end(request.headers, DROP_REQUEST_HEADERS | named)
-    parts += (
-        b"X-Request-Id: ", ex.headers[0][1],
-        b"\r\nX-Forwarded-For: ", forwarded_for + request.client_ip.encode(),
-        b"\r\nX-Forwarded-Proto: http\r\nX-Consumer-Kind: ", consumer.kind.encode(),
-        b"\r\nX-Consumer-Id: ", consumer.subject.encode(),
-        b"\r\nContent-Length: %d\r\n\r\n" % len(request.body),
-    )  # fmt: skip
-    return b"".join(parts)
-
-
-def _end_to_end(
-    headers: Headers, drop: frozenset[bytes]
-) -> tuple[list[bytes], bytes, frozenset[bytes]]:
-    """Header lines not in `drop`, the X-Forwarded-For list so far, and names in Connection."""
-    parts: list[bytes] = []
-    forwarded_for = b""
-    named: frozenset[bytes] = frozenset()
-    for name, value in headers:
-        lower = name.lower()
-        if lower in drop:
-            if lower == b"x-forwarded-for":
-                # Several headers are one list, in order (RFC 9110 §5.3).
-                forwarded_for += value + b", "
-            elif lower == b"connection" and value.lower() not in PLAIN_CONNECTION:
-                named |= connection_tokens([value])
-            continue
-        parts += (name, b": ", value, b"\r\n")
-    return parts, forwarded_for, named
