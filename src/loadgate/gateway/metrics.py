@@ -12,7 +12,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 PREFIX = "loadgate_gateway_"
-ERROR_KINDS = ("connect", "reset", "timeout", "pool", "protocol", "breaker_open")
+ERROR_KINDS = (
+    "connect", "reset", "timeout", "pool", "protocol", "truncated", "body_too_large",
+    "breaker_open",
+)  # fmt: skip
 # Seconds; dense below 10 ms, where a gateway's own time lives.
 LATENCY_BUCKETS_S = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -117,6 +120,12 @@ class GatewayMetrics:
         self.rate_limit_backend_errors = counter(
             "rate_limit_backend_errors_total",
             "Shared (Redis) rate limit checks that failed and fell back to local buckets.",
+        )
+        self.rate_limit_fallback = Gauge(
+            PREFIX + "rate_limit_fallback",
+            "Gateway processes limiting with their own buckets because Redis failed (1 each).",
+            multiprocess_mode="livesum",
+            registry=registry,
         )
         self.retries = counter("retries_total", "Retried attempts to an upstream.", ("upstream",))
         self.upstream_errors = counter(

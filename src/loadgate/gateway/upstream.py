@@ -27,6 +27,7 @@ from loadgate.gateway.messages import (
 from loadgate.gateway.tokens import TokenError, TokenIssuer
 
 MAX_CACHED_BODIES = 4096
+VARY_TENANT = (b"Vary", b"X-Tenant-Id")
 MAX_ID = 999_999_999
 
 
@@ -100,7 +101,13 @@ class MockUpstream:
         tenant = request.header(b"x-tenant-id")
         if tenant is not None:
             response.headers.append((b"X-Tenant-Id", tenant))
+        # Every answer may echo the tenant (the profile carries it): caches must key on it.
+        response.headers.append(VARY_TENANT)
         response.pace_bytes_per_s = faults.fault.slow_body_bytes_per_s
+        if request.method == "HEAD":
+            # The head a GET would get, without its body: so no body can follow a HEAD
+            # answer, whether or not the server suppresses bodies for HEAD.
+            response.body = b""
         return response
 
     def _answer(self, request: Request) -> Response:
@@ -108,7 +115,7 @@ class MockUpstream:
         if len(segments) < 2 or segments[0] != "v1":
             return error_response(404, "not_found", f"no such resource: {request.path}")
         try:
-            if request.method == "GET":
+            if request.method in ("GET", "HEAD"):
                 return self._get(request, segments)
             if request.method == "POST":
                 return self._post(request, segments)
