@@ -79,3 +79,30 @@ def test_head_at_the_gateway_writes_no_body(gateway: RunningGateway) -> None:
     assert head.status == after.status == 404
     assert int(head.header("content-length") or 0) > 0
     assert json.loads(after.body)["error"] == "not_found"
+
+
+def test_a_proxied_head_has_the_get_length_and_no_body(gateway: RunningGateway) -> None:
+    path = "/v1/products/1"
+    with connect(port_of(gateway)) as sock:
+        # Pipelined: a body written after the HEAD's head would be read as the GET's answer.
+        sock.sendall(get(path, CHECKOUT, method="HEAD") + get(path, CHECKOUT))
+        reader = Reader(sock)
+        head = reader.response(head_request=True)
+        after = reader.response()
+    assert (head.status, after.status) == (200, 200)
+    assert head.count("content-length") == 1
+    assert int(head.header("content-length") or 0) == len(after.body) > 0
+    assert json.loads(after.body)["id"] == 1
+    assert head.header("x-served-by") is not None  # the answer came from the upstream
+
+
+def test_a_mock_upstream_answers_head_with_the_get_length(gateway: RunningGateway) -> None:
+    upstream_port = urlsplit(gateway.health()["upstreams"]["catalog"][0]).port
+    assert upstream_port is not None
+    with connect(upstream_port) as sock:
+        sock.sendall(get("/v1/products/7", method="HEAD") + get("/v1/products/7"))
+        reader = Reader(sock)
+        head = reader.response(head_request=True)
+        after = reader.response()
+    assert (head.status, after.status) == (200, 200)
+    assert int(head.header("content-length") or 0) == len(after.body) > 0

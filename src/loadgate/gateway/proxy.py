@@ -264,7 +264,9 @@ class Gateway:
         head = forwarded_head(request, consumer.kind, consumer.subject, ex.headers[0][1])
         outcome = await self._attempts(route, request, head, ex)
         if isinstance(outcome, UpstreamResponse):
-            headers = returned_headers(outcome.headers, outcome.connection)
+            headers = returned_headers(
+                outcome.headers, outcome.connection, head_request=request.method == "HEAD"
+            )
             headers += ex.headers
             return Response(outcome.status, headers, outcome.body)
         return self._failure(route.upstream, outcome, ex)
