@@ -106,3 +106,15 @@ def test_a_mock_upstream_answers_head_with_the_get_length(gateway: RunningGatewa
         after = reader.response()
     assert (head.status, after.status) == (200, 200)
     assert int(head.header("content-length") or 0) == len(after.body) > 0
+
+
+def test_a_body_over_the_cap_is_413_before_routing(gateway: RunningGateway) -> None:
+    # No route, no credentials: the pipeline would answer 404, but it is never reached.
+    head = get("/nowhere", "Content-Length: 100000", method="POST")
+    with connect(port_of(gateway)) as sock:
+        sock.sendall(head)
+        reader = Reader(sock)
+        response = reader.response()
+        assert reader.rest() == b""
+    assert response.status == 413
+    assert response.header("x-request-id") is None  # the gateway's handler never saw it
