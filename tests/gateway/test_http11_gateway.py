@@ -3,18 +3,44 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from urllib.parse import urlsplit
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fixtures.gateway import RunningGateway
 from tests.gateway.rawhttp import Reader, connect, get
 
 CHECKOUT = "Authorization: Bearer test-checkout-token"
+# Every client limit below its default; the timeouts well under the reader's 5 s deadline.
+TIGHT_LIMITS = """
+[gateway]
+max_url_bytes = 512
+max_headers = 8
+max_header_bytes = 1024
+header_timeout_s = 0.5
+body_timeout_s = 0.5
+"""
 
 
-def port_of(gateway: RunningGateway) -> int:
-    port = urlsplit(gateway.api_url).port
+def port_of(gateway: RunningGateway, url: str = "") -> int:
+    port = urlsplit(url or gateway.api_url).port
     assert port is not None
     return port
+
+
+def refused_counts(gateway: RunningGateway) -> dict[int, float]:
+    """loadgate_gateway_http_refused_total by status, read from the admin port's /metrics."""
+    with connect(port_of(gateway, gateway.admin_url)) as sock:
+        sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        response = Reader(sock).response()
+    assert response.status == 200
+    counts: dict[int, float] = {}
+    for family in text_string_to_metric_families(response.body.decode()):
+        for sample in family.samples:
+            if sample.name == "loadgate_gateway_http_refused_total":
+                counts[int(sample.labels["status"])] = sample.value
+    return counts
 
 
 def test_pipelined_requests_through_the_gateway_are_answered_in_order(
@@ -118,3 +144,30 @@ def test_a_body_over_the_cap_is_413_before_routing(gateway: RunningGateway) -> N
         assert reader.rest() == b""
     assert response.status == 413
     assert response.header("x-request-id") is None  # the gateway's handler never saw it
+
+
+def test_configured_limits_refuse_and_each_refusal_is_counted(
+    gateway_factory: Callable[..., RunningGateway],
+) -> None:
+    running = gateway_factory(TIGHT_LIMITS)
+    product = "/v1/products/1"
+    refusals = [
+        (get(product + "?q=" + "q" * 600), 414),  # within the default 8 KiB
+        (get(product, *(f"X-H{i}: 1" for i in range(8))), 431),  # 9 fields with Host
+        (get(product, "X-Big: " + "v" * 1100), 431),
+        # Neither timeout is the default 10 s: the reader's deadline would pass first.
+        (b"GET /v1/products/1 HTTP/1.1\r\nHost: test\r\n", 408),
+        (get("/v1/cart/items", CHECKOUT, "Content-Length: 10", method="POST") + b"{}", 408),
+    ]
+    # Exported before the first refusal, so a rate over them starts at 0.
+    assert refused_counts(running) == dict.fromkeys((400, 408, 413, 414, 417, 431, 501, 505), 0)
+    for data, status in refusals:
+        with connect(port_of(running)) as sock:
+            sock.sendall(data)
+            response = Reader(sock).response()
+        assert response.status == status, data[:60]
+    with connect(port_of(running)) as sock:  # within every limit: served, not counted
+        sock.sendall(get(product, CHECKOUT))
+        assert Reader(sock).response().status == 200
+    counts = refused_counts(running)
+    assert {s: n for s, n in counts.items() if n} == {408: 2, 414: 1, 431: 2}

@@ -51,7 +51,7 @@ async def _serve(config: GatewayConfig, conn: Connection, port: int, parent_pid:
         header_timeout_s=config.server.header_timeout_s,
         body_timeout_s=config.server.body_timeout_s,
     )
-    server = HttpServer(gateway.handle, limits, "gateway")
+    server = HttpServer(gateway.handle, limits, "gateway", on_refusal=metrics.refusal)
     await server.start(sock)
     conn.send(("ready", {"pid": os.getpid()}))
     try:
