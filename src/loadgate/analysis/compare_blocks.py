@@ -76,18 +76,25 @@ class DecodedSecond:
 
 
 def decode_second(
-    second: EndpointSecond, grid: LatencyGrid
+    second: EndpointSecond, grid: LatencyGrid, grid_of_id: dict[int, int] | None = None
 ) -> tuple[DecodedSecond, LatencyHistogram]:
     """Decode a stored second once: its grid buckets for the bootstrap, its histogram for merging.
 
     Bucket values are HDR's lowest equivalent values (0.1 % below the
-    highest), far finer than the grid.
+    highest), far finer than the grid. `grid_of_id` remembers the grid bucket
+    of each HDR bucket id across calls (ids are the same in every histogram):
+    a logarithm per recorded bucket was most of the cost of reading a long run.
     """
     histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
     recorded = histogram.recorded_buckets()
+    known = grid_of_id if grid_of_id is not None else {}
     buckets: dict[int, int] = {}
-    for value_us, count in zip(recorded.lowest_us, recorded.counts, strict=True):
-        bucket = grid.bucket(value_us)
+    for bucket_id, value_us, count in zip(
+        recorded.ids, recorded.lowest_us, recorded.counts, strict=True
+    ):
+        bucket = known.get(bucket_id)
+        if bucket is None:
+            bucket = known[bucket_id] = grid.bucket(value_us)
         buckets[bucket] = buckets.get(bucket, 0) + count
     decoded = DecodedSecond(
         second=second.second,
@@ -118,29 +125,69 @@ class BlockSeries:
         return sum(1 for count in self.requests if count)
 
 
+class BlockCounts:
+    """One endpoint's (or the total's) seconds of one run, summed per block as they are read.
+
+    What the bootstrap needs of a run, in memory bounded by the number of
+    blocks (at most `max_blocks`), not by the run's length.
+    """
+
+    __slots__ = ("buckets", "failures", "requests", "seconds")
+
+    def __init__(self, blocks: int) -> None:
+        self.requests = [0] * blocks
+        self.failures = [0] * blocks
+        self.buckets: list[dict[int, int]] = [{} for _ in range(blocks)]
+        self.seconds = 0  # seconds (or pieces) added
+
+    def add(self, block: int, second: DecodedSecond) -> None:
+        self.requests[block] += second.requests
+        self.failures[block] += second.failures
+        counts = self.buckets[block]
+        for bucket, count in second.buckets:
+            counts[bucket] = counts.get(bucket, 0) + count
+        self.seconds += 1
+
+    def add_blocks(self, other: BlockCounts) -> None:
+        """Add another endpoint's blocks (of the same layout): how the total is made."""
+        for block, counts in enumerate(other.buckets):
+            self.requests[block] += other.requests[block]
+            self.failures[block] += other.failures[block]
+            mine = self.buckets[block]
+            for bucket, count in counts.items():
+                mine[bucket] = mine.get(bucket, 0) + count
+        self.seconds += other.seconds
+
+    def bucket_range(self) -> tuple[int, int] | None:
+        present = [bucket for counts in self.buckets for bucket in counts]
+        return (min(present), max(present)) if present else None
+
+    def series(self, layout: BlockLayout, first_bucket: int, last_bucket: int) -> BlockSeries:
+        """The blocks as the bootstrap reads them, over grid buckets first..last."""
+        width = last_bucket - first_bucket + 1
+        rows = []
+        for counts in self.buckets:
+            row = [0] * width
+            for bucket, count in counts.items():
+                row[bucket - first_bucket] += count
+            rows.append(tuple(accumulate(row)))
+        return BlockSeries(
+            lengths_s=layout.lengths_s(),
+            requests=tuple(self.requests),
+            failures=tuple(self.failures),
+            first_bucket=first_bucket,
+            cumulative=tuple(zip(*rows, strict=True)) if rows else (),
+        )
+
+
 def build_series(
     layout: BlockLayout, seconds: Iterable[DecodedSecond], first_bucket: int, last_bucket: int
 ) -> BlockSeries:
     """Sum an endpoint's seconds into the layout's blocks over buckets first..last."""
-    width = last_bucket - first_bucket + 1
-    per_block = [[0] * width for _ in range(layout.blocks)]
-    requests = [0] * layout.blocks
-    failures = [0] * layout.blocks
+    counts = BlockCounts(layout.blocks)
     for second in seconds:
-        block = layout.block_of(second.second)
-        requests[block] += second.requests
-        failures[block] += second.failures
-        row = per_block[block]
-        for bucket, count in second.buckets:
-            row[bucket - first_bucket] += count
-    rows = [tuple(accumulate(row)) for row in per_block]
-    return BlockSeries(
-        lengths_s=layout.lengths_s(),
-        requests=tuple(requests),
-        failures=tuple(failures),
-        first_bucket=first_bucket,
-        cumulative=tuple(zip(*rows, strict=True)) if rows else (),
-    )
+        counts.add(layout.block_of(second.second), second)
+    return counts.series(layout, first_bucket, last_bucket)
 
 
 def resample_weights(rng: random.Random, blocks: int, resamples: int) -> list[Weights]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from loadgate.analysis.compare import compare_runs
+from loadgate.analysis.compare import RunSpan, compare_runs
 from loadgate.analysis.compare_types import CompareSettings, Comparison
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option
@@ -30,13 +30,22 @@ def compare_stored(
     candidate: RunInfo,
     settings: CompareSettings | None = None,
 ) -> Comparison:
-    """Compare two stored runs; req/s over each run's recorded duration."""
+    """Compare two stored runs; req/s over each run's recorded duration.
+
+    Each run's seconds are folded as they are read (one second in memory).
+    """
+    spans = [store.second_span(run.run_id, with_users=False) for run in (base, candidate)]
+    base_span, candidate_span = (
+        RunSpan(first_second=span[0], last_second=span[1]) if span else None for span in spans
+    )
     return compare_runs(
-        store.endpoint_seconds(base.run_id),
-        store.endpoint_seconds(candidate.run_id),
+        store.iter_endpoint_seconds(base.run_id) if base_span else (),
+        store.iter_endpoint_seconds(candidate.run_id) if candidate_span else (),
         base_duration_s=base.duration_s or None,
         candidate_duration_s=candidate.duration_s or None,
         settings=settings,
+        base_span=base_span,
+        candidate_span=candidate_span,
     )
 
 

@@ -53,10 +53,10 @@ def stream_seconds(
         yield from merge_endpoint_seconds(group)
 
 
-def second_span(conn: Connection, run_id: int) -> tuple[int, int] | None:
-    """The first and last second with measurements or user samples; None for neither."""
+def second_span(conn: Connection, run_id: int, with_users: bool) -> tuple[int, int] | None:
+    """The first and last second with measurements (or user samples); None for none."""
     bounds: list[int] = []
-    for table in (endpoint_seconds, users_samples):
+    for table in (endpoint_seconds, users_samples) if with_users else (endpoint_seconds,):
         low, high = conn.execute(
             sa.select(sa.func.min(table.c.second), sa.func.max(table.c.second)).where(
                 table.c.run_id == run_id

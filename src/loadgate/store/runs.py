@@ -253,11 +253,15 @@ class RunStore:
             self._get_run(conn, run_id)
             yield from reading.stream_seconds(conn, run_id, from_second, to_second)
 
-    def second_span(self, run_id: int) -> tuple[int, int] | None:
-        """The first and last second with measurements or user counts; None for neither."""
+    def second_span(self, run_id: int, *, with_users: bool = True) -> tuple[int, int] | None:
+        """The first and last second with measurements (or user counts); None for none.
+
+        Cheap (the index's ends): readers that fold seconds as they come size
+        their buckets or blocks with it before reading.
+        """
         with self._transaction(f"reading run {run_id}") as conn:
             self._get_run(conn, run_id)
-            return reading.second_span(conn, run_id)
+            return reading.second_span(conn, run_id, with_users)
 
     def users_max(
         self, run_id: int, *, from_second: int | None = None, to_second: int | None = None
