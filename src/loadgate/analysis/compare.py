@@ -65,7 +65,7 @@ below any change we call.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from loadgate.analysis.compare_blocks import (
@@ -120,21 +120,23 @@ class _Run:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RunSpan:
-    """The seconds a run's measurements cover, known before they are read.
+class RunOutline:
+    """What is known of a run before its seconds are read.
 
-    With it, `compare_runs` folds seconds as they come, into at most
+    With its span, `compare_runs` folds seconds as they come, into at most
     `max_blocks` blocks, and never holds the run; without it, it reads them
-    into a list first to find the span.
+    into a list first to find the span. With each endpoint's merged histogram
+    (a finished run's stored totals), it does not merge them again.
     """
 
     first_second: int
     last_second: int
+    histograms: Mapping[tuple[str, str], LatencyHistogram] | None = None
 
 
 def _fold_run(
     seconds: Iterable[EndpointSecond],
-    span: RunSpan | None,
+    span: RunOutline | None,
     duration_s: float | None,
     grid: LatencyGrid,
     settings: CompareSettings,
@@ -145,16 +147,19 @@ def _fold_run(
     else:
         layout = BlockLayout.covering((span.first_second, span.last_second), settings.max_blocks)
     duration = duration_s if duration_s else float(layout.seconds)
-    histograms: dict[tuple[str, str], LatencyHistogram] = {}
+    known = span.histograms if span is not None and span.histograms is not None else None
+    histograms: dict[tuple[str, str], LatencyHistogram] = dict(known or {})
     blocks: dict[tuple[str, str], BlockCounts] = {}
     grid_of_id: dict[int, int] = {}
     for second in seconds:
         decoded, histogram = decode_second(second, grid, grid_of_id)
         key = (second.method, second.name)
         if key not in blocks:
-            histograms[key] = LatencyHistogram()
             blocks[key] = BlockCounts(layout.blocks)
-        histograms[key].merge(histogram)
+            if known is None:
+                histograms[key] = LatencyHistogram()
+        if known is None:
+            histograms[key].merge(histogram)
         blocks[key].add(layout.block_of(second.second), decoded)
     endpoints = {
         key: _Part(histogram=histograms[key], blocks=blocks[key], duration_s=duration)
@@ -178,20 +183,20 @@ def compare_runs(
     base_duration_s: float | None = None,
     candidate_duration_s: float | None = None,
     settings: CompareSettings | None = None,
-    base_span: RunSpan | None = None,
-    candidate_span: RunSpan | None = None,
+    base_outline: RunOutline | None = None,
+    candidate_outline: RunOutline | None = None,
 ) -> Comparison:
     """Compare two runs' stored seconds; durations (if given) set the shown req/s.
 
-    Given each run's span, seconds are folded as they are read (see RunSpan).
+    Given each run's outline, seconds are folded as they are read (RunOutline).
     """
     settings = settings or CompareSettings()
     grid = LatencyGrid(resolution=settings.grid_resolution)
     rng = random.Random(settings.seed)
     runs = []
     for seconds, duration_s, span in (
-        (base_seconds, base_duration_s, base_span),
-        (candidate_seconds, candidate_duration_s, candidate_span),
+        (base_seconds, base_duration_s, base_outline),
+        (candidate_seconds, candidate_duration_s, candidate_outline),
     ):
         layout, endpoints, total = _fold_run(seconds, span, duration_s, grid, settings)
         draws = resample_weights(rng, layout.blocks, settings.resamples) if layout.blocks else []

@@ -86,15 +86,16 @@ def decode_second(
     a logarithm per recorded bucket was most of the cost of reading a long run.
     """
     histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
-    recorded = histogram.recorded_buckets()
+    ids, counts = histogram.recorded_counts()
     known = grid_of_id if grid_of_id is not None else {}
+    unknown = [bucket_id for bucket_id in ids if bucket_id not in known]
+    if unknown:
+        lowest_us, _highest_us = histogram.bucket_edges_us(unknown)
+        for bucket_id, value_us in zip(unknown, lowest_us, strict=True):
+            known[bucket_id] = grid.bucket(value_us)
     buckets: dict[int, int] = {}
-    for bucket_id, value_us, count in zip(
-        recorded.ids, recorded.lowest_us, recorded.counts, strict=True
-    ):
-        bucket = known.get(bucket_id)
-        if bucket is None:
-            bucket = known[bucket_id] = grid.bucket(value_us)
+    for bucket_id, count in zip(ids, counts, strict=True):
+        bucket = known[bucket_id]
         buckets[bucket] = buckets.get(bucket, 0) + count
     decoded = DecodedSecond(
         second=second.second,

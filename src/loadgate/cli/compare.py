@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from loadgate.analysis.compare import RunSpan, compare_runs
+from loadgate.analysis.compare import RunOutline, compare_runs
 from loadgate.analysis.compare_types import CompareSettings, Comparison
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option
@@ -34,19 +34,30 @@ def compare_stored(
 
     Each run's seconds are folded as they are read (one second in memory).
     """
-    spans = [store.second_span(run.run_id, with_users=False) for run in (base, candidate)]
-    base_span, candidate_span = (
-        RunSpan(first_second=span[0], last_second=span[1]) if span else None for span in spans
-    )
+    base_outline, candidate_outline = (_outline(store, run) for run in (base, candidate))
     return compare_runs(
-        store.iter_endpoint_seconds(base.run_id) if base_span else (),
-        store.iter_endpoint_seconds(candidate.run_id) if candidate_span else (),
+        store.iter_endpoint_seconds(base.run_id) if base_outline else (),
+        store.iter_endpoint_seconds(candidate.run_id) if candidate_outline else (),
         base_duration_s=base.duration_s or None,
         candidate_duration_s=candidate.duration_s or None,
         settings=settings,
-        base_span=base_span,
-        candidate_span=candidate_span,
+        base_outline=base_outline,
+        candidate_outline=candidate_outline,
     )
+
+
+def _outline(store: RunStore, run: RunInfo) -> RunOutline | None:
+    """The run's span and, when it has stored totals, its endpoints' merged histograms."""
+    span = store.second_span(run.run_id, with_users=False)
+    if span is None:
+        return None
+    stored = store.stored_fold(run.run_id)
+    histograms = (
+        None
+        if stored is None
+        else {key: endpoint.histogram for key, endpoint in stored.endpoints.items()}
+    )
+    return RunOutline(first_second=span[0], last_second=span[1], histograms=histograms)
 
 
 def find_baseline(store: RunStore, name: str, before_run_id: int) -> RunInfo | None:

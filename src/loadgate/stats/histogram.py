@@ -134,6 +134,18 @@ class LatencyHistogram:
             ids=tuple(indices), lowest_us=lowest_us, highest_us=highest_us, counts=tuple(counts)
         )
 
+    def recorded_counts(self) -> tuple[list[int], list[int]]:
+        """(bucket id, count) of the non-empty buckets, ascending: recorded_buckets without edges.
+
+        Cheaper, for readers that add up many histograms by bucket id and need
+        the edges of each distinct id once (`bucket_edges_us`).
+        """
+        return self._recorded_indices()
+
+    def bucket_edges_us(self, ids: list[int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(lowest_us, highest_us) of each bucket id (ascending), the same in all our histograms."""
+        return self._bucket_edges(ids)
+
     def _recorded_indices(self) -> tuple[list[int], list[int]]:
         """(counts-array index, count) of the non-empty buckets, ascending.
 
