@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
+import weakref
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import Literal
@@ -48,6 +49,12 @@ class LatencyHistogram:
         self._hdr = (
             hdr if hdr is not None else HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
         )
+        # hdrh's histogram and its encoder point at each other: a reference
+        # cycle that only the cyclic GC frees, and it runs too rarely for
+        # buffers this size. Reading a 4-hour run (115,200 decoded seconds)
+        # held 150 MB more than reading 1 hour; with the encoder's link made
+        # weak, each decoded histogram is freed as soon as it is dropped.
+        self._hdr.encoder.histogram = weakref.proxy(self._hdr)
         self.out_of_range = out_of_range
 
     def __repr__(self) -> str:
