@@ -73,7 +73,7 @@ from loadgate.analysis.compare_blocks import (
     BlockLayout,
     LatencyGrid,
     Weights,
-    decode_second,
+    grid_counts,
     percentile_interval,
     quantile_bucket,
     resample_weights,
@@ -134,6 +134,52 @@ class RunOutline:
     histograms: Mapping[tuple[str, str], LatencyHistogram] | None = None
 
 
+class _BlockFold:
+    """One run's seconds folded into blocks; the block being read is merged as HDR histograms.
+
+    Seconds come in order (the store streams them by second), so one block is
+    open at a time: each second's histogram is added to its endpoint's in that
+    block (HDR's add, in C), and a block's latencies are put on the grid once,
+    when the next block starts, instead of once per second.
+    """
+
+    def __init__(
+        self,
+        layout: BlockLayout,
+        grid: LatencyGrid,
+        known: Mapping[tuple[str, str], LatencyHistogram] | None,
+    ) -> None:
+        self.layout, self.grid, self.known = layout, grid, known
+        self.histograms: dict[tuple[str, str], LatencyHistogram] = dict(known or {})
+        self.blocks: dict[tuple[str, str], BlockCounts] = {}
+        self._grid_of_id: dict[int, int] = {}
+        self._open_block = -1
+        self._open: dict[tuple[str, str], LatencyHistogram] = {}
+
+    def add(self, second: EndpointSecond) -> None:
+        block = self.layout.block_of(second.second)
+        if block != self._open_block:
+            self.close_block()
+            self._open_block = block
+        key = (second.method, second.name)
+        counts = self.blocks.get(key)
+        if counts is None:
+            counts = self.blocks[key] = BlockCounts(self.layout.blocks)
+        counts.count(block, second.requests, second.failures)
+        held = self._open.get(key)
+        if held is None:
+            held = self._open[key] = LatencyHistogram()
+        held.merge(LatencyHistogram.decode(second.histogram, second.out_of_range))
+
+    def close_block(self) -> None:
+        for key, histogram in self._open.items():
+            buckets = grid_counts(histogram, self.grid, self._grid_of_id)
+            self.blocks[key].add_latencies(self._open_block, buckets.items())
+            if self.known is None:
+                self.histograms.setdefault(key, LatencyHistogram()).merge(histogram)
+        self._open = {}
+
+
 def _fold_run(
     seconds: Iterable[EndpointSecond],
     span: RunOutline | None,
@@ -142,28 +188,18 @@ def _fold_run(
     settings: CompareSettings,
 ) -> tuple[BlockLayout, dict[tuple[str, str], _Part], _Part]:
     if span is None:
-        seconds = list(seconds)
+        seconds = sorted(seconds, key=lambda s: s.second)
         layout = BlockLayout.covering((s.second for s in seconds), settings.max_blocks)
     else:
         layout = BlockLayout.covering((span.first_second, span.last_second), settings.max_blocks)
     duration = duration_s if duration_s else float(layout.seconds)
-    known = span.histograms if span is not None and span.histograms is not None else None
-    histograms: dict[tuple[str, str], LatencyHistogram] = dict(known or {})
-    blocks: dict[tuple[str, str], BlockCounts] = {}
-    grid_of_id: dict[int, int] = {}
+    fold = _BlockFold(layout, grid, span.histograms if span is not None else None)
     for second in seconds:
-        decoded, histogram = decode_second(second, grid, grid_of_id)
-        key = (second.method, second.name)
-        if key not in blocks:
-            blocks[key] = BlockCounts(layout.blocks)
-            if known is None:
-                histograms[key] = LatencyHistogram()
-        if known is None:
-            histograms[key].merge(histogram)
-        blocks[key].add(layout.block_of(second.second), decoded)
+        fold.add(second)
+    fold.close_block()
     endpoints = {
-        key: _Part(histogram=histograms[key], blocks=blocks[key], duration_s=duration)
-        for key in blocks
+        key: _Part(histogram=fold.histograms[key], blocks=blocks, duration_s=duration)
+        for key, blocks in fold.blocks.items()
     }
     total_blocks = BlockCounts(layout.blocks)
     for part in endpoints.values():

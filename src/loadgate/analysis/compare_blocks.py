@@ -86,6 +86,20 @@ def decode_second(
     a logarithm per recorded bucket was most of the cost of reading a long run.
     """
     histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
+    buckets = grid_counts(histogram, grid, grid_of_id)
+    decoded = DecodedSecond(
+        second=second.second,
+        requests=second.requests,
+        failures=second.failures,
+        buckets=tuple(sorted(buckets.items())),
+    )
+    return decoded, histogram
+
+
+def grid_counts(
+    histogram: LatencyHistogram, grid: LatencyGrid, grid_of_id: dict[int, int] | None = None
+) -> dict[int, int]:
+    """The histogram's counts by grid bucket (see decode_second for `grid_of_id`)."""
     ids, counts = histogram.recorded_counts()
     known = grid_of_id if grid_of_id is not None else {}
     unknown = [bucket_id for bucket_id in ids if bucket_id not in known]
@@ -97,13 +111,7 @@ def decode_second(
     for bucket_id, count in zip(ids, counts, strict=True):
         bucket = known[bucket_id]
         buckets[bucket] = buckets.get(bucket, 0) + count
-    decoded = DecodedSecond(
-        second=second.second,
-        requests=second.requests,
-        failures=second.failures,
-        buckets=tuple(sorted(buckets.items())),
-    )
-    return decoded, histogram
+    return buckets
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,12 +150,20 @@ class BlockCounts:
         self.seconds = 0  # seconds (or pieces) added
 
     def add(self, block: int, second: DecodedSecond) -> None:
-        self.requests[block] += second.requests
-        self.failures[block] += second.failures
-        counts = self.buckets[block]
-        for bucket, count in second.buckets:
-            counts[bucket] = counts.get(bucket, 0) + count
+        self.count(block, second.requests, second.failures)
+        self.add_latencies(block, second.buckets)
+
+    def count(self, block: int, requests: int, failures: int) -> None:
+        """One second's (or piece's) requests and failures."""
+        self.requests[block] += requests
+        self.failures[block] += failures
         self.seconds += 1
+
+    def add_latencies(self, block: int, buckets: Iterable[tuple[int, int]]) -> None:
+        """(grid bucket, count) pairs of latencies in `block`."""
+        counts = self.buckets[block]
+        for bucket, count in buckets:
+            counts[bucket] = counts.get(bucket, 0) + count
 
     def add_blocks(self, other: BlockCounts) -> None:
         """Add another endpoint's blocks (of the same layout): how the total is made."""
