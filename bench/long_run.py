@@ -1,6 +1,7 @@
 """Time and peak memory of `show`, `report` and `compare` on long synthetic stored runs.
 
-Builds, through the store's own API (RunStore.create_run, append, finish_run),
+Builds, through the store's own API (RunStore.create_run, append, finish_run,
+store_totals),
 runs of 1 hour and 4 hours (by default; `--hours`): 8 endpoints, 10,000 req/s
 in all, each second of each endpoint an HDR histogram with a realistic
 latency spread (log-normal around a per-endpoint median, a slow tail, a few
@@ -141,6 +142,7 @@ def build_run(store: RunStore, name: str, duration_s: int, *, slower: bool) -> i
             users.append(UsersSample(second=first + offset, users=min(500, 10 * (offset + 1))))
         store.append(run_id, seconds, users)
     store.finish_run(run_id, RunStatus.COMPLETED, started_at + timedelta(seconds=duration_s))
+    store.store_totals(run_id)  # as `loadgate run` does once the run has ended
     return run_id
 
 

@@ -33,6 +33,7 @@ def long_run(store: RunStore) -> int:
         users = [UsersSample(second=START_S + o, users=o // 60) for o in range(start, start + 100)]
         store.append(run_id, seconds, users)
     store.finish_run(run_id, RunStatus.COMPLETED, STARTED_AT + timedelta(seconds=DURATION_S))
+    store.store_totals(run_id)
     return run_id
 
 
@@ -41,6 +42,7 @@ def test_a_long_run_is_charted_in_coarse_buckets_and_summarised_from_its_totals(
 ) -> None:
     run = store.get_run(long_run)
     view = read_run_view(store, run)
+    assert not view.from_seconds, "the summary comes from the stored totals"
     assert view.timeline.bucket_s == 10
     assert len(view.timeline.offsets_s) == DURATION_S // 10
     seconds = store.endpoint_seconds(long_run)

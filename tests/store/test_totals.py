@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from loadgate.model import EndpointSecond, RunStatus, UsersSample
 from loadgate.stats import RunSummary, summarize
+from loadgate.stats.fold import fold_seconds
 from loadgate.store import RunStore
 from loadgate.store.schema import endpoint_totals
 from tests.builders import START_S, STARTED_AT, endpoint_second, new_run
@@ -45,6 +46,7 @@ def _store_run(store: RunStore, *, finish: bool) -> int:
     store.append(run_id, [endpoint_second(START_S + 5, "GET", "/items", [90_000])])
     if finish:
         store.finish_run(run_id, RunStatus.COMPLETED, STARTED_AT + timedelta(seconds=12))
+        store.store_totals(run_id)
     return run_id
 
 
@@ -61,7 +63,7 @@ def _from_seconds(store: RunStore, run_id: int) -> RunSummary:
     )
 
 
-def test_finishing_a_run_stores_totals_equal_to_the_fold_of_its_seconds(store: RunStore) -> None:
+def test_stored_totals_equal_the_fold_of_the_seconds(store: RunStore) -> None:
     run_id = _store_run(store, finish=True)
     assert store.stored_fold(run_id) is not None, "one row per endpoint was written"
     summary = store.summary(run_id)
@@ -73,6 +75,9 @@ def test_finishing_a_run_stores_totals_equal_to_the_fold_of_its_seconds(store: R
 def test_runs_without_totals_are_summarised_from_their_seconds(store: RunStore) -> None:
     running = _store_run(store, finish=False)
     assert store.stored_fold(running) is None
+    ended = store.create_run(new_run())
+    store.finish_run(ended, RunStatus.FAILED, STARTED_AT, "boom")
+    assert store.stored_fold(ended) is None, "finish_run alone stays instant: no fold"
     assert _numbers(store.summary(running)) == _numbers(_from_seconds(store, running))
 
     older = _store_run(store, finish=True)
@@ -103,3 +108,11 @@ def test_streamed_seconds_are_the_merged_seconds_in_order(store: RunStore) -> No
     merged = [s for s in ranged if s.second == START_S + 5 and s.name == "/items"]
     assert len(merged) == 1 and merged[0].requests == 31, "the two pieces are one second"
     assert store.second_span(run_id) == (START_S, START_S + 11)
+
+
+def test_totals_from_a_fold_already_made_are_stored_as_given(store: RunStore) -> None:
+    run_id = _store_run(store, finish=False)
+    store.finish_run(run_id, RunStatus.COMPLETED, STARTED_AT + timedelta(seconds=12))
+    store.store_totals(run_id, fold_seconds(store.iter_endpoint_seconds(run_id)))
+    assert _numbers(store.summary(run_id)) == _numbers(_from_seconds(store, run_id))
+    assert store.stored_fold(run_id) is not None

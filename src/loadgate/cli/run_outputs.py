@@ -78,6 +78,9 @@ def finish(
     # One streamed read of the stored run serves the summary and the timeline;
     # the CSV history streams its seconds again only when asked for.
     view = read_run_view(store, store.get_run(run_id))
+    if view.from_seconds and view.summary.run.ended_at is not None:
+        # The fold just made is the run's totals: stored, `show` reads one row per endpoint.
+        store.store_totals(run_id, view.fold)
     summary = view.summary
     print_summary(summary, console)
     verdicts = judge_stored(summary)

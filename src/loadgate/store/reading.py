@@ -8,14 +8,13 @@ long the run is.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from loadgate.model import EndpointSecond, EndpointTotals
-from loadgate.stats.fold import fold_seconds
 from loadgate.store import codec
 from loadgate.store.merging import merge_endpoint_seconds
 from loadgate.store.schema import endpoint_seconds, endpoint_totals, runs, users_samples
@@ -92,13 +91,9 @@ def stored_totals(conn: Connection, run_id: int) -> list[EndpointTotals] | None:
     return totals
 
 
-def write_totals(conn: Connection, run_id: int) -> int:
-    """Fold the run's seconds and store the totals (replacing any); returns the endpoints."""
-    fold = fold_seconds(stream_seconds(conn, run_id, None, None))
+def replace_totals(conn: Connection, run_id: int, totals: Iterable[EndpointTotals]) -> None:
+    """Store a run's per-endpoint totals, replacing any it had."""
     conn.execute(sa.delete(endpoint_totals).where(endpoint_totals.c.run_id == run_id))
-    rows: list[dict[str, Any]] = [
-        codec.endpoint_totals_row(run_id, totals) for totals in fold.totals()
-    ]
+    rows: list[dict[str, Any]] = [codec.endpoint_totals_row(run_id, t) for t in totals]
     if rows:
         conn.execute(sa.insert(endpoint_totals), rows)
-    return len(rows)

@@ -41,11 +41,16 @@ class RunRange:
 class RunView:
     """What a report shows: the summary and the timeline, from the same read.
 
-    `range_axis` is the Unix seconds covered when a range was asked for.
+    `fold` is what the summary was made from; `from_seconds` says whether it
+    was folded from the seconds now (then it can be stored as the run's
+    totals) rather than read from stored totals. `range_axis` is the Unix
+    seconds covered when a range was asked for.
     """
 
     summary: RunSummary
     timeline: Timeline
+    fold: RunFold
+    from_seconds: bool
     range_axis: range | None = None
 
 
@@ -84,5 +89,7 @@ def read_run_view(
     return RunView(
         summary=summary,
         timeline=timeline.timeline(epoch_second(run.started_at), users),
+        fold=fold,
+        from_seconds=stored is None,
         range_axis=axis if within is not None else None,
     )

@@ -139,19 +139,31 @@ class RunStore:
     def finish_run(
         self, run_id: int, status: RunStatus, ended_at: datetime, reason: str = ""
     ) -> None:
-        """Record how and when a run ended, then its per-endpoint totals.
-
-        The status is written first, on its own: if folding the totals fails,
-        the run is still marked as ended, and readers fold its seconds instead.
-        """
+        """Record how and when a run ended (fast: store_totals is a separate step)."""
         values = {
             "status": RunStatus(status).value,
             "ended_at": codec.to_db_time(ended_at),
             "status_reason": reason,
         }
         self._update_run(run_id, values, f"finishing run {run_id}")
+
+    def store_totals(self, run_id: int, fold: RunFold | None = None) -> None:
+        """Store the run's per-endpoint totals, so summaries read one row per endpoint.
+
+        `loadgate run` calls it once the run has ended, with the fold it made
+        while reading the run for its outputs (else the seconds are folded
+        here: seconds per hour of run). Kept apart from finish_run, which must
+        stay instant (a second Ctrl-C, a failing run). Totals that no longer
+        account for every request (seconds appended later) are ignored by readers.
+        """
+        if fold is None:
+            with self._transaction(f"reading run {run_id}") as conn:
+                self._get_run(conn, run_id)
+                fold = fold_seconds(reading.stream_seconds(conn, run_id, None, None))
+        # A short write transaction of its own: folding inside it would hold
+        # SQLite's write lock (or conflict with other runs' appends) for seconds.
         with self._transaction(f"storing the totals of run {run_id}") as conn:
-            reading.write_totals(conn, run_id)
+            reading.replace_totals(conn, run_id, fold.totals())
 
     def set_baseline(self, run_id: int, is_baseline: bool = True) -> None:
         """Mark (or unmark) a run as a baseline for comparisons."""
