@@ -18,11 +18,12 @@ Layout and why:
 - `users_samples`: append-only; the last written sample of a second wins.
 - `endpoint_totals`: one row per endpoint of a finished run, the fold of all
   its seconds (counts, merged histogram, statuses, errors), written by
-  `finish_run` so that summaries of long runs read one row per endpoint. A
-  run without them (older, running, lost, or more seconds appended after the
-  totals) is read by folding its seconds: `runs.requests` must equal the sum of
-  the totals' requests for them to be used. `errors` is a JSON list of
-  [message, count, first second] in first-seen order, so a summary from the
+  `store_totals` once the run has ended (`loadgate run` does it), so that
+  summaries of long runs read one row per endpoint. A run without them
+  (older, running, lost, or more seconds appended after the totals) is read
+  by folding its seconds: `runs.requests` must equal the sum of the totals'
+  requests for them to be used. `errors` is a JSON list of [message, count,
+  first second, last second] in first-seen order, so a summary from the
   totals lists errors as the fold of the seconds does.
 - `runs.heartbeat_at`: when the run's writer last appended; a RUNNING run
   without a recent one is shown as lost (store/liveness.py).
