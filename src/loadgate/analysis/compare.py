@@ -70,10 +70,10 @@ from dataclasses import dataclass
 
 from loadgate.analysis.compare_blocks import (
     BlockCounts,
+    BlockFold,
     BlockLayout,
     LatencyGrid,
     Weights,
-    grid_counts,
     percentile_interval,
     quantile_bucket,
     resample_weights,
@@ -134,52 +134,6 @@ class RunOutline:
     histograms: Mapping[tuple[str, str], LatencyHistogram] | None = None
 
 
-class _BlockFold:
-    """One run's seconds folded into blocks; the block being read is merged as HDR histograms.
-
-    Seconds come in order (the store streams them by second), so one block is
-    open at a time: each second's histogram is added to its endpoint's in that
-    block (HDR's add, in C), and a block's latencies are put on the grid once,
-    when the next block starts, instead of once per second.
-    """
-
-    def __init__(
-        self,
-        layout: BlockLayout,
-        grid: LatencyGrid,
-        known: Mapping[tuple[str, str], LatencyHistogram] | None,
-    ) -> None:
-        self.layout, self.grid, self.known = layout, grid, known
-        self.histograms: dict[tuple[str, str], LatencyHistogram] = dict(known or {})
-        self.blocks: dict[tuple[str, str], BlockCounts] = {}
-        self._grid_of_id: dict[int, int] = {}
-        self._open_block = -1
-        self._open: dict[tuple[str, str], LatencyHistogram] = {}
-
-    def add(self, second: EndpointSecond) -> None:
-        block = self.layout.block_of(second.second)
-        if block != self._open_block:
-            self.close_block()
-            self._open_block = block
-        key = (second.method, second.name)
-        counts = self.blocks.get(key)
-        if counts is None:
-            counts = self.blocks[key] = BlockCounts(self.layout.blocks)
-        counts.count(block, second.requests, second.failures)
-        held = self._open.get(key)
-        if held is None:
-            held = self._open[key] = LatencyHistogram()
-        held.merge(LatencyHistogram.decode(second.histogram, second.out_of_range))
-
-    def close_block(self) -> None:
-        for key, histogram in self._open.items():
-            buckets = grid_counts(histogram, self.grid, self._grid_of_id)
-            self.blocks[key].add_latencies(self._open_block, buckets.items())
-            if self.known is None:
-                self.histograms.setdefault(key, LatencyHistogram()).merge(histogram)
-        self._open = {}
-
-
 def _fold_run(
     seconds: Iterable[EndpointSecond],
     span: RunOutline | None,
@@ -193,7 +147,7 @@ def _fold_run(
     else:
         layout = BlockLayout.covering((span.first_second, span.last_second), settings.max_blocks)
     duration = duration_s if duration_s else float(layout.seconds)
-    fold = _BlockFold(layout, grid, span.histograms if span is not None else None)
+    fold = BlockFold(layout, grid, span.histograms if span is not None else None)
     for second in seconds:
         fold.add(second)
     fold.close_block()
