@@ -68,3 +68,10 @@ def test_a_range_is_read_second_by_second_with_its_own_summary(
     assert view.summary.users_max == 699 // 60
     assert view.timeline.total.p50_ms[9] is not None and view.timeline.total.p50_ms[9] < 5
     assert view.timeline.total.p50_ms[10] is not None and view.timeline.total.p50_ms[10] > 5
+
+
+def test_a_range_past_the_end_stops_at_the_end(store: RunStore, long_run: int) -> None:
+    run = store.get_run(long_run)
+    view = read_run_view(store, run, within=RunRange(from_s=1400, to_s=9000))
+    assert view.timeline.offsets_s == tuple(range(1400, DURATION_S))
+    assert view.summary.duration_s == 100.0

@@ -67,7 +67,9 @@ def read_run_view(
     axis = time_axis(run, span or ())
     if within is not None:
         start = epoch_second(run.started_at) + within.from_s
-        stop = axis.stop if within.to_s is None else epoch_second(run.started_at) + within.to_s
+        stop = axis.stop
+        if within.to_s is not None:
+            stop = min(stop, epoch_second(run.started_at) + within.to_s)  # not past the end
         axis = range(start, max(start + 1, stop))
     timeline = TimelineFold(axis, bucket_s or bucket_width_s(len(axis)))
     stored = store.stored_fold(run.run_id) if within is None else None
