@@ -13,6 +13,7 @@ from loadgate.report.json_summary import summary_to_json
 from loadgate.report.terminal import (
     STATUS_STYLES,
     format_duration,
+    plain,
     print_summary,
     print_verdicts,
     summary_console,
@@ -58,8 +59,8 @@ def runs(db_url: str | None, limit: int) -> None:
             status = f"[{STATUS_STYLES[run.status]}]{run.status.value}[/]"
             table.add_row(
                 str(run.run_id),
-                run.name,
-                run.script_path,
+                plain(run.name),
+                plain(run.script_path),
                 f"{run.started_at:%Y-%m-%d %H:%M:%S}",
                 _duration(run),
                 f"{listing.requests:,}",
