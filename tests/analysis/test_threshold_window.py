@@ -213,7 +213,7 @@ def test_abort_window_s() -> None:
     assert abort_window_s(parse_thresholds(["p95 < 3ms"])) == 0
 
 
-def test_a_second_sent_again_with_more_requests_replaces_the_first() -> None:
+def test_a_piece_given_again_with_other_content_replaces_the_first() -> None:
     check = AbortCheck(
         parse_thresholds(["max < 1ms abort@2s", "requests < 25 abort@2s"]), run_started_s=START_S
     )
@@ -225,13 +225,29 @@ def test_a_second_sent_again_with_more_requests_replaces_the_first() -> None:
         "max < 1ms abort@2s": (True, "0.5 ms"),
         "requests < 25 abort@2s": (True, "11"),
     }
-    # a late worker report: second 1 now has 15 requests, one of them slow
+    # the caller now holds second 1 as one piece of 15 requests, one of them slow
     again = [first[0], endpoint_second(START_S + 1, "GET", "/a", [500] * 14 + [1500])]
     assert labels(check.verdicts(again)) == {
         "max < 1ms abort@2s": (False, "1.5 ms"),
         "requests < 25 abort@2s": (False, "25"),
     }
     assert check.verdicts(again) == evaluate_window(check.thresholds, again)
+
+
+def test_equal_pieces_of_one_second_are_all_counted() -> None:
+    """Two workers may send the same second with the same counts: both pieces count."""
+    thresholds = parse_thresholds(["requests < 25 abort@2s", "p99 < 1ms abort@2s"])
+    piece = endpoint_second(START_S + 1, "GET", "/a", [500] * 9 + [1500])
+    pieces = [endpoint_second(START_S, "GET", "/a", [500] * 5), piece, piece]
+    check = AbortCheck(thresholds, run_started_s=START_S)
+    assert labels(check.verdicts(pieces)) == {
+        "requests < 25 abort@2s": (False, "25"),
+        "p99 < 1ms abort@2s": (False, "1.5 ms"),
+    }
+    as_one = [pieces[0], endpoint_second(START_S + 1, "GET", "/a", ([500] * 9 + [1500]) * 2)]
+    assert check.verdicts(pieces) == evaluate_window(thresholds, as_one, run_started_s=START_S)
+    # a third equal piece arrives: the window adds it too
+    assert labels(check.verdicts([*pieces, piece]))["requests < 25 abort@2s"] == (False, "35")
 
 
 def test_latency_buckets_refuse_to_remove_what_they_never_held() -> None:

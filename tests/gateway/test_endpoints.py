@@ -146,7 +146,7 @@ def test_unknown_resource_under_a_route_is_a_json_404(gateway: RunningGateway) -
 def test_wrong_method_is_405_with_allow(gateway: RunningGateway) -> None:
     response = httpx.delete(gateway.url("/v1/products/1042"))
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
 
 
 def test_request_id_is_generated_or_propagated(gateway: RunningGateway) -> None:

@@ -7,10 +7,11 @@ import random
 
 import pytest
 
-from loadgate.gateway.cache import ResponseCache
+from loadgate.gateway.cache import ResponseCache, variant
 from loadgate.gateway.errors import GatewayConfigError
 from loadgate.gateway.faults import Fault, FaultState, Latency, fault_from_json
-from loadgate.gateway.routing import PrefixRouter
+from loadgate.gateway.messages import Request
+from loadgate.gateway.routing import PathNormalizer, PrefixRouter, normalize_path
 from loadgate.gateway.validation import SCHEMAS, validate_body
 
 
@@ -21,6 +22,38 @@ def test_longest_prefix_on_segment_boundaries() -> None:
     assert router.match("/v1/productsX") == "v1"
     assert router.match("/v1/auth/token") == "token"
     assert router.match("/v2/products") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "normal"),
+    [
+        ("/v1/products/1042", "/v1/products/1042"),
+        ("/v1/products/../users/profile", "/v1/users/profile"),
+        ("/v1/./products//1042/", "/v1/products/1042/"),
+        ("/v1/products/%2e%2E/users", "/v1/users"),
+        ("/v1/%7euser/%41%2f%3a", "/v1/~user/A%2F%3A"),
+        ("/v1/a/b/..", "/v1/a/"),
+        ("/v1/..", "/"),
+        ("/", "/"),
+        ("*", "*"),
+        ("/..", None),
+        ("/v1/../../etc", None),
+        ("/v1/%2", None),
+        ("/v1/%zz", None),
+    ],
+)
+def test_path_normalisation(path: str, normal: str | None) -> None:
+    assert normalize_path(path) == normal
+    assert PathNormalizer()(path) == normal
+
+
+def test_the_normaliser_returns_ordinary_paths_as_they_are_and_bounds_its_memo() -> None:
+    normalizer = PathNormalizer(max_entries=2)
+    path = "/v1/products/file.json"
+    assert normalizer(path) is path
+    for i in range(5):
+        assert normalizer(f"/v1//{i}") == f"/v1/{i}"
+    assert len(normalizer._memo) <= 2
 
 
 @pytest.mark.parametrize(
@@ -107,3 +140,26 @@ def test_cache_expires_and_evicts_oldest() -> None:
     assert cache.age_s(entry) == 3
     now[0] = 10.0
     assert cache.get(b"/b") is None
+
+
+def _request(*headers: tuple[bytes, bytes]) -> Request:
+    return Request(method="GET", target=b"/a", headers=list(headers))
+
+
+def test_a_cached_variant_serves_only_requests_with_the_same_varied_headers() -> None:
+    cache = ResponseCache()
+    tenant_a = _request((b"X-Tenant-Id", b"a"))
+    chosen_by = variant([(b"Vary", b"Accept-Language, X-Tenant-Id")], tenant_a)
+    assert chosen_by == ((b"accept-language", None), (b"x-tenant-id", b"a"))
+    cache.put(b"/a", 200, [], b"for a", 10.0, variant=chosen_by)
+    assert cache.get(b"/a", tenant_a) is not None
+    assert cache.get(b"/a", _request((b"x-tenant-id", b"b"))) is None
+    assert cache.get(b"/a", _request()) is None
+
+
+@pytest.mark.parametrize(
+    "header",
+    [(b"Vary", b"*"), (b"Cache-Control", b"no-store"), (b"cache-control", b"private, max-age=9")],
+)
+def test_responses_that_forbid_storing_are_not_stored(header: tuple[bytes, bytes]) -> None:
+    assert variant([(b"Content-Type", b"application/json"), header], _request()) is None

@@ -7,9 +7,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.report.json_summary import summary_to_dict, write_json
-from loadgate.report.terminal import format_ms, print_summary
+from loadgate.report.terminal import format_ms, print_summary, print_verdicts
+from loadgate.stats.summary import RunSummary, summarize
 from tests.analysis.builders import shop_summary
+from tests.builders import START_S, endpoint_second, new_run, run_info
 
 
 def test_format_ms_keeps_microseconds_below_100_ms() -> None:
@@ -54,3 +57,33 @@ def test_write_json_round_trips(tmp_path: Path) -> None:
     path = tmp_path / "summary.json"
     write_json(shop_summary(), path)
     assert json.loads(path.read_text())["run_id"] == 7
+
+
+def _markup_summary() -> RunSummary:
+    run = new_run(name="[bold]nightly", settings={"thresholds": ["GET /items/[id]: p95 < 1ms"]})
+    seconds = [
+        endpoint_second(START_S, "GET", "/items/[id]", (300, 2000)),
+        endpoint_second(
+            START_S, "POST", "/cart [/b]", (400,), failed={"0": 1},
+            errors={"HTTPError('[/b] closed [red]x')": 1},
+        ),
+    ]  # fmt: skip
+    return summarize(run_info(run, duration_s=1.0), seconds, [])
+
+
+def test_names_errors_and_thresholds_are_printed_as_written_never_as_markup() -> None:
+    summary = _markup_summary()
+    console = Console(record=True, width=200)
+    print_summary(summary, console)  # "[/b]" used to raise rich's MarkupError here
+    verdicts = judge_stored(summary)
+    assert verdicts and not verdicts[0].passed
+    print_verdicts(verdicts, console)
+    text = console.export_text()
+    for written in (
+        "/items/[id]",
+        "/cart [/b]",
+        "HTTPError('[/b] closed [red]x')",
+        "[bold]nightly",
+        "GET /items/[id]: p95 < 1ms",
+    ):
+        assert written in text

@@ -21,10 +21,15 @@ def test_readers_see_a_growing_run_while_it_is_written(store_url: str) -> None:
     with RunStore.open(store_url) as writer_store, RunStore.open(store_url) as reader:
         run_id = writer_store.create_run(new_run())
         failures: list[BaseException] = []
+        # The writer pauses halfway until a read has seen the run part-written,
+        # so the reads provably overlap the writes, however the threads are scheduled.
+        partial_seen = threading.Event()
 
         def write() -> None:
             try:
                 for second in range(SECONDS):
+                    if second == SECONDS // 2:
+                        partial_seen.wait(timeout=30)
                     writer_store.append(
                         run_id,
                         [endpoint_second(second), endpoint_second(second, name="/cart")],
@@ -44,8 +49,11 @@ def test_readers_see_a_growing_run_while_it_is_written(store_url: str) -> None:
             assert summary.total.requests % 6 == 0
             assert listed % 6 == 0
             seen.append(summary.total.requests)
+            if 0 < summary.total.requests < 6 * SECONDS:
+                partial_seen.set()
         writer.join()
         assert failures == []
+        assert partial_seen.is_set(), f"no read overlapped the writes: {seen}"
         assert seen == sorted(seen)
         assert reader.summary(run_id).total.requests == 6 * SECONDS
         assert len(reader.user_samples(run_id)) == SECONDS

@@ -11,7 +11,7 @@ reads latencies from sparse bucket counts instead of hdrh's Python walks.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from loadgate.analysis.thresholds import MetricKind, Threshold
 from loadgate.analysis.thresholds_eval import (
@@ -24,13 +24,21 @@ from loadgate.analysis.thresholds_eval import (
 from loadgate.analysis.thresholds_latency import LatencyBuckets
 from loadgate.model import EndpointSecond
 
-# A stored second as a window holds it. The request count is part of the key:
-# a second re-sent with more requests (a late worker report) replaces the old one.
-SecondKey = tuple[int, str, str, int]
+# A piece of a stored second as a window holds it. The same (second, method,
+# name) may come in several pieces (the store appends deltas: late requests,
+# several workers), and every piece counts. A piece is known by its place among
+# the pieces of its key and by its content, so two equal pieces are two, and a
+# piece replaced by another in a later call is taken out and the new one added.
+SecondKey = tuple[int, str, str, int, int, int, bytes]
 
 
-def _key(second: EndpointSecond) -> SecondKey:
-    return (second.second, second.method, second.name, second.requests)
+def _keyed(seconds: Iterable[EndpointSecond]) -> Iterator[tuple[SecondKey, EndpointSecond]]:
+    seen: Counter[tuple[int, str, str]] = Counter()
+    for second in seconds:
+        where = (second.second, second.method, second.name)
+        place = seen[where]
+        seen[where] += 1
+        yield (*where, place, second.requests, second.failures, second.histogram), second
 
 
 def _add_counts(target: Counter[str], counts: Mapping[str, int], sign: int) -> None:
@@ -81,8 +89,8 @@ class SlidingWindow:
         """Move the window to end at `newest` and return what it holds."""
         start = newest - self.window_s + 1
         current = {
-            _key(s): s
-            for s in seconds
+            key: s
+            for key, s in _keyed(seconds)
             if start <= s.second <= newest
             and (self.endpoint is None or endpoint_matches(self.endpoint, s.method, s.name))
         }
@@ -182,8 +190,7 @@ class AbortCheck:
         if not any(w.with_latency for w in self._windows.values()):
             return
         start = newest - self.window_s + 1
-        for second in seconds:
-            key = _key(second)
+        for key, second in _keyed(seconds):
             if start <= second.second <= newest and key not in self._decoded:
                 self._decoded[key] = LatencyBuckets.decode(second.histogram)
         held: set[SecondKey] = set()

@@ -25,6 +25,7 @@ from loadgate.gateway.messages import Request, Response, error_response, json_re
 from loadgate.gateway.pool import UpstreamError, UpstreamPool, exchange
 
 FORWARD_TIMEOUT_S = 5.0
+LOOPBACK_NAMES = frozenset({b"127.0.0.1", b"localhost", b"[::1]"})
 
 
 @dataclass
@@ -41,6 +42,17 @@ class GatewayStatus:
     alive: Callable[[], bool] = lambda: True
 
 
+def loopback_host(host: bytes | None) -> bool:
+    """Whether a Host header names the loopback: 127.0.0.1, localhost or [::1], any port."""
+    if host is None:
+        return False
+    host = host.strip().lower()
+    if host in LOOPBACK_NAMES:
+        return True
+    name, _, port = host.rpartition(b":")
+    return port.isdigit() and name in LOOPBACK_NAMES
+
+
 class AdminApi:
     """Handler of the admin server, run by the supervisor process."""
 
@@ -51,6 +63,12 @@ class AdminApi:
         self._control: UpstreamPool | None = None
 
     async def handle(self, request: Request) -> Response:
+        if not loopback_host(request.header(b"host")):
+            # A web page can point a name it controls at 127.0.0.1 (DNS rebinding);
+            # its requests then carry that name, never a loopback one.
+            return error_response(
+                403, "forbidden_host", "the admin API answers to 127.0.0.1, localhost or [::1] only"
+            )
         path = request.path.rstrip("/") or "/"
         if path == "/health":
             return self._health()

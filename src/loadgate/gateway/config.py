@@ -7,17 +7,30 @@ from dataclasses import dataclass, field
 from loadgate.gateway.faults import Fault
 
 HOST = "127.0.0.1"
+# HS256 keys shorter than the hash output make tokens cheap to brute-force (RFC 7518 §3.2).
+MIN_HS256_SECRET_BYTES = 32
 
 
 @dataclass(frozen=True, kw_only=True)
 class ServerConfig:
-    """Where the gateway listens and what it accepts from clients."""
+    """Where the gateway listens and what it accepts from clients.
+
+    The client limits become the API port's ServerLimits (README: "HTTP/1.1 and
+    its limits"); their defaults are ServerLimits' own.
+    """
 
     port: int = 8080
     admin_port: int = 8081
     processes: int = 1
     max_body_bytes: int = 65_536
     keep_alive_s: float = 75.0
+    max_url_bytes: int = 8192
+    max_headers: int = 100
+    max_header_bytes: int = 32_768
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
+    # Upstream bodies are buffered whole; beyond this the answer is a 502.
+    max_upstream_body_bytes: int = 8 << 20
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,11 +118,16 @@ class RetryPolicy:
 
 @dataclass(frozen=True, kw_only=True)
 class UpstreamConfig:
-    """A mock upstream service: its instances, the gateway's pool to it, and its fault."""
+    """An upstream service: its instances, the gateway's pool to it, and its fault.
+
+    A mock started by loadgate, or `external`: servers of the user's already
+    listening on `ports` of 127.0.0.1, for which no mock starts and no fault applies.
+    """
 
     name: str
     instances: int = 1
     ports: tuple[int, ...] = ()
+    external: bool = False
     max_connections: int = 128
     max_pending: int = 1024
     pool_timeout_s: float = 1.0

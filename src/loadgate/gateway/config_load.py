@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from loadgate.gateway.config import (
+    MIN_HS256_SECRET_BYTES,
     BreakerConfig,
     ClientConfig,
     ConsumerConfig,
@@ -95,12 +96,27 @@ def _port(table: Table, key: str, default: int) -> int:
 
 
 def _server(table: Table) -> ServerConfig:
+    d = ServerConfig()
     server = ServerConfig(
-        port=_port(table, "port", 8080),
-        admin_port=_port(table, "admin_port", 8081),
-        processes=table.integer("processes", 1, low=1, high=64),
-        max_body_bytes=table.integer("max_body_bytes", 65_536, low=1, high=1 << 30),
-        keep_alive_s=table.number("keep_alive_s", 75.0, above=0.0),
+        port=_port(table, "port", d.port),
+        admin_port=_port(table, "admin_port", d.admin_port),
+        processes=table.integer("processes", d.processes, low=1, high=64),
+        max_body_bytes=table.integer("max_body_bytes", d.max_body_bytes, low=1, high=1 << 30),
+        keep_alive_s=table.number("keep_alive_s", d.keep_alive_s, above=0.0),
+        max_upstream_body_bytes=table.integer(
+            "max_upstream_body_bytes", d.max_upstream_body_bytes, low=1024, high=1 << 31
+        ),
+        # Lower bounds leave room for an ordinary request (a target, Host, credentials);
+        # upper ones stop a typo from letting one client make the gateway buffer megabytes.
+        max_url_bytes=table.integer("max_url_bytes", d.max_url_bytes, low=256, high=1 << 20),
+        max_headers=table.integer("max_headers", d.max_headers, low=8, high=10_000),
+        max_header_bytes=table.integer(
+            "max_header_bytes", d.max_header_bytes, low=1024, high=1 << 20
+        ),
+        header_timeout_s=table.number(
+            "header_timeout_s", d.header_timeout_s, above=0.0, high=3600.0
+        ),
+        body_timeout_s=table.number("body_timeout_s", d.body_timeout_s, above=0.0, high=3600.0),
     )
     table.finish()
     if server.port and server.port == server.admin_port:
@@ -151,8 +167,12 @@ def _jwt(table: Table) -> JwtConfig:
     algorithm = table.string("algorithm", "HS256", choices=("HS256", "RS256"))
     secret = table.string("secret", "")
     public_key_pem = private_key_pem = ""
-    if algorithm == "HS256" and len(secret) < 16:
-        raise table.fail("secret", "a string of at least 16 characters for HS256", secret)
+    size = len(secret.encode())
+    if algorithm == "HS256" and size < MIN_HS256_SECRET_BYTES:
+        # The secret itself is never echoed: error lines end up in CI logs.
+        raise table.fail(
+            "secret", f"a secret of at least {MIN_HS256_SECRET_BYTES} bytes for HS256, got {size}"
+        )
     if algorithm == "RS256":
         public_key_pem = _pem(table, "public_key_file", "PUBLIC KEY")
         private_key_pem = _pem(table, "private_key_file", "PRIVATE KEY")
@@ -206,10 +226,14 @@ def _upstream(name: str, table: Table) -> UpstreamConfig:
     ports = table.integers("ports", ())
     if ports and (len(ports) != instances or not all(0 < p <= MAX_PORT for p in ports)):
         raise table.fail("ports", f"a list of {instances} port(s) from 1 to {MAX_PORT}", ports)
+    external = table.boolean("external", False)
+    if external and not ports:
+        raise table.fail("ports", "the ports the external upstream listens on (external = true)")
     config = UpstreamConfig(
         name=name,
         instances=instances,
         ports=ports,
+        external=external,
         max_connections=table.integer("max_connections", 128, low=1, high=65_536),
         max_pending=table.integer("max_pending", 1024, low=0, high=1_000_000),
         pool_timeout_s=table.number("pool_timeout_s", 1.0, low=0.0, high=3600.0),
@@ -219,6 +243,8 @@ def _upstream(name: str, table: Table) -> UpstreamConfig:
         fault=parse_fault(table.table("fault")),
     )
     table.finish()
+    if external and config.fault.active:
+        raise table.fail("fault", "no fault on an external upstream (faults act in the mocks)")
     return config
 
 

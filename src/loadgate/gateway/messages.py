@@ -25,11 +25,15 @@ def status_line(status: int) -> bytes:
 
 
 class Request:
-    """One parsed request: method, target, headers (names lower-cased) and the whole body."""
+    """One parsed request: method, target, headers, body (`header_map`: by lower-case name).
+
+    The server answers `Expect: 100-continue` itself and leaves the Expect field
+    out of `headers`; a body over its cap never reaches a handler (the server
+    answers 413 on its own). `version` is "1.0" or "1.1".
+    """
 
     __slots__ = (
         "body",
-        "body_too_large",
         "client_ip",
         "header_map",
         "headers",
@@ -38,6 +42,7 @@ class Request:
         "path",
         "query",
         "target",
+        "version",
     )
 
     def __init__(
@@ -49,7 +54,8 @@ class Request:
         body: bytes = b"",
         client_ip: str = "",
         keep_alive: bool = True,
-        body_too_large: bool = False,
+        version: str = "1.1",
+        header_map: dict[bytes, bytes] | None = None,
     ) -> None:
         self.method = method
         self.target = target
@@ -57,11 +63,16 @@ class Request:
         self.path = path.decode("latin-1")
         self.query = query.decode("latin-1")
         self.headers = headers
-        self.header_map = {name.lower(): value for name, value in headers}
+        # The server builds the map while parsing, where it needs it for its own checks.
+        self.header_map = (
+            header_map
+            if header_map is not None
+            else {name.lower(): value for name, value in headers}
+        )
         self.body = body
         self.client_ip = client_ip
         self.keep_alive = keep_alive
-        self.body_too_large = body_too_large
+        self.version = version
 
     def header(self, name: bytes) -> bytes | None:
         """The value of a header by lower-case name (the last one when repeated)."""

@@ -22,10 +22,18 @@ from loadgate.gateway.messages import Headers
 # Idle connections older than this are dropped rather than reused, so the gateway
 # never writes to a connection the upstream (75 s keep-alive) is about to close.
 MAX_IDLE_S = 30.0
+DEFAULT_MAX_BODY_BYTES = 8 << 20
+# httptools buffers a head however long it grows; past this the answer is a 502
+# (nginx's default proxy_buffer_size is 4-8 KiB: real heads are far below).
+MAX_HEAD_BYTES = 64 * 1024
 
 
 class UpstreamError(Exception):
-    """An attempt that got no usable response. kind: connect, reset, timeout, pool, protocol."""
+    """An attempt that got no usable response.
+
+    kind: connect, reset, timeout, pool, protocol, truncated (the body ended
+    early), body_too_large (over the gateway's cap).
+    """
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -33,28 +41,46 @@ class UpstreamError(Exception):
 
 
 class UpstreamResponse:
-    """Status, headers and the whole body of an upstream's answer."""
+    """Status, headers and the whole body of an upstream's answer.
 
-    __slots__ = ("body", "headers", "status")
+    `connection`: the values of its Connection headers (what they name is hop-by-hop).
+    """
 
-    def __init__(self, status: int, headers: Headers, body: bytes) -> None:
+    __slots__ = ("body", "connection", "headers", "status")
+
+    def __init__(
+        self, status: int, headers: Headers, body: bytes, connection: list[bytes] | None = None
+    ) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        self.connection = connection
+
+
+class _StopParsingError(Exception):
+    """Raised from a parser callback so httptools drops the rest of what it was fed."""
 
 
 class UpstreamConnection(asyncio.Protocol):
     """One keep-alive connection; one request at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
         self._parser = httptools.HttpResponseParser(self)
         self._transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[UpstreamResponse] | None = None
+        self._max_body_bytes = max_body_bytes
         self._status = 0
         self._headers: Headers = []
+        self._connection: list[bytes] | None = None
         self._body: list[bytes] = []
+        self._body_size = 0
         self._headers_done = False
-        self._has_length = False
+        self._head_bytes = 0  # read so far of a head not yet complete
+        self._length = -1  # Content-Length, -1 when absent
+        self._chunked = False
+        self._head_only = False
+        # Set while an abandoned parser (after a HEAD response) finishes its last feed.
+        self._ignoring = False
         self.closed = False
         self.reusable = True
         self.last_used = time.monotonic()
@@ -67,39 +93,85 @@ class UpstreamConnection(asyncio.Protocol):
         waiter = self._waiter
         if waiter is None or waiter.done():
             return
-        if self._headers_done and not self._has_length:
+        if not self._headers_done:
+            waiter.set_exception(UpstreamError("reset", "the upstream closed the connection"))
+        elif self._length >= 0 or self._chunked:
+            # The body announced a length (or chunks) and the close came first.
+            waiter.set_exception(
+                UpstreamError("truncated", "the upstream closed the connection mid-body")
+            )
+        else:
             # A body delimited by the end of the connection is complete now.
             self._finish()
-        else:
-            waiter.set_exception(UpstreamError("reset", "the upstream closed the connection"))
 
     def data_received(self, data: bytes) -> None:
+        if not self._headers_done:
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._fail(UpstreamError("protocol", "the upstream's response head is too large"))
+                return
+            self._head_bytes += len(data)
         try:
             self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(UpstreamError("protocol", "the upstream switched protocols"))
         except httptools.HttpParserError:
             self._fail(UpstreamError("protocol", "the upstream sent invalid HTTP"))
+        finally:
+            self._ignoring = False
 
     # httptools callbacks
 
     def on_message_begin(self) -> None:
+        if self._ignoring:
+            return
         self._headers = []
+        self._connection = None
         self._body = []
+        self._body_size = 0
         self._headers_done = False
-        self._has_length = False
+        self._length = -1  # Content-Length, -1 when absent
+        self._chunked = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._ignoring:
+            return
         self._headers.append((name, value))
-        if len(name) == 14 and name.lower() == b"content-length":
-            self._has_length = True
+        size = len(name)
+        if size == 14 and name.lower() == b"content-length":
+            # httptools has already refused a value that is not a number.
+            self._length = int(value) if value.isdigit() else 0
+        elif size == 17 and name.lower() == b"transfer-encoding":
+            self._chunked = b"chunked" in value.lower()
+        elif size == 10 and name.lower() == b"connection":
+            if self._connection is None:
+                self._connection = []
+            self._connection.append(value)
 
     def on_headers_complete(self) -> None:
+        if self._ignoring:
+            return
         self._status = self._parser.get_status_code()
+        self._head_bytes = 0
+        if self._status < 200:
+            return  # an interim response (100, 102, 103): the real one follows
         self._headers_done = True
+        if self._head_only:
+            self._finish_head()
+        elif self._length > self._max_body_bytes and self._status not in (204, 304):
+            # Refused on the announcement, before a byte of the body is buffered.
+            self._too_large()
 
     def on_body(self, body: bytes) -> None:
+        if self._ignoring:
+            return
+        self._body_size += len(body)
+        if self._body_size > self._max_body_bytes:
+            self._too_large()
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if self._ignoring or self._status < 200:
+            return
         self.reusable = self._parser.should_keep_alive()
         self._finish()
 
@@ -107,14 +179,38 @@ class UpstreamConnection(asyncio.Protocol):
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
-            waiter.set_result(UpstreamResponse(self._status, self._headers, body))
+            waiter.set_result(UpstreamResponse(self._status, self._headers, body, self._connection))
+
+    def _finish_head(self) -> None:
+        """A HEAD response ends with its head, whatever length it announces.
+
+        httptools cannot be told that a response belongs to a HEAD request, so
+        it would wait for the announced body; this parser is dropped instead
+        and the next response starts on a fresh one.
+        """
+        self.reusable = self._parser.should_keep_alive()
+        self._finish()
+        self._parser = httptools.HttpResponseParser(self)
+        self._ignoring = True
+
+    def _too_large(self) -> None:
+        self._fail(
+            UpstreamError(
+                "body_too_large",
+                f"the upstream's body is larger than {self._max_body_bytes} bytes",
+            )
+        )
+        raise _StopParsingError
 
     # used by the pool
 
-    def send(self, data: bytes) -> asyncio.Future[UpstreamResponse]:
+    def send(self, data: bytes, head_only: bool = False) -> asyncio.Future[UpstreamResponse]:
         assert self._transport is not None
         waiter: asyncio.Future[UpstreamResponse] = asyncio.get_running_loop().create_future()
         self._waiter = waiter
+        self._head_only = head_only
+        self._headers_done = False
+        self._head_bytes = 0
         self._transport.write(data)
         return waiter
 
@@ -163,9 +259,15 @@ Lease = tuple[Instance, UpstreamConnection | None]
 class UpstreamPool:
     """Connections to every instance of one upstream service."""
 
-    def __init__(self, config: UpstreamConfig, addresses: list[tuple[str, int]]) -> None:
+    def __init__(
+        self,
+        config: UpstreamConfig,
+        addresses: list[tuple[str, int]],
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
         self.name = config.name
         self._config = config
+        self._max_body_bytes = max_body_bytes
         self.instances = [Instance(h, p, config.max_connections) for h, p in addresses]
         self._next = 0
         self._waiters: deque[asyncio.Future[Lease]] = deque()
@@ -230,7 +332,7 @@ class UpstreamPool:
         try:
             async with asyncio.timeout(max(0.0, timeout_s)):
                 _, connection = await loop.create_connection(
-                    UpstreamConnection, instance.host, instance.port
+                    lambda: UpstreamConnection(self._max_body_bytes), instance.host, instance.port
                 )
         except TimeoutError:
             raise UpstreamError("connect", f"connecting to {self.name} timed out") from None
@@ -274,12 +376,15 @@ def _expire(waiter: asyncio.Future[Lease], name: str) -> None:
 
 
 async def exchange(
-    connection: UpstreamConnection, data: bytes, deadline: float
+    connection: UpstreamConnection, data: bytes, deadline: float, head_only: bool = False
 ) -> UpstreamResponse:
-    """Send one request and wait for its response until the loop time `deadline`."""
+    """Send one request and wait for its response until the loop time `deadline`.
+
+    head_only: the request is a HEAD, so the response has no body to wait for.
+    """
     loop = asyncio.get_running_loop()
     handle = loop.call_at(deadline, connection.time_out)
     try:
-        return await connection.send(data)
+        return await connection.send(data, head_only)
     finally:
         handle.cancel()

@@ -1,10 +1,12 @@
 """The gateway's request pipeline: route, authenticate, limit, validate, cache, proxy.
 
 Per request, in this order (each step may answer on its own):
-404 no route, 405 method, 413 body size, 401 credentials, 429 rate limit,
+400 unusable path, 404 no route, 405 method, 401 credentials, 429 rate limit,
 400 body schema, cache HIT, 503 breaker open, then the upstream exchange with
-timeouts (504), pool limits (503) and retries; every answer carries
-X-Request-Id and Server-Timing.
+timeouts (504), pool limits (503), bad or oversized upstream answers (502) and
+retries; every answer carries X-Request-Id and Server-Timing. Routes match,
+and upstreams receive, the normalised path. A body over max_body_bytes never
+gets here: the server answers 413 before the handler is called.
 """
 
 from __future__ import annotations
@@ -18,35 +20,20 @@ from dataclasses import dataclass
 
 from loadgate.gateway.auth import MISSING, Authenticator, AuthFailure, Consumer
 from loadgate.gateway.breaker import BreakerState, CircuitBreaker
-from loadgate.gateway.cache import ResponseCache
+from loadgate.gateway.cache import ResponseCache, variant
 from loadgate.gateway.config import GatewayConfig, RouteConfig, UpstreamConfig
+from loadgate.gateway.forwarding import forwarded_head, normalized_target, returned_headers
 from loadgate.gateway.messages import Headers, Request, Response, error_response
 from loadgate.gateway.metrics import GatewayMetrics, RouteMetrics, UpstreamMetrics
 from loadgate.gateway.pool import UpstreamError, UpstreamPool, UpstreamResponse, exchange
 from loadgate.gateway.ratelimit import Decision, LocalLimiter
 from loadgate.gateway.ratelimit_redis import RedisLimiter
 from loadgate.gateway.retry import IDEMPOTENT_METHODS, RetryBudget
-from loadgate.gateway.routing import PrefixRouter
+from loadgate.gateway.routing import PathNormalizer, PrefixRouter
 from loadgate.gateway.validation import SCHEMAS, Object, validate_body
 
-# Request headers not forwarded upstream: hop-by-hop ones, those the gateway
-# rewrites, and identity headers a client must not be able to forge.
-DROP_REQUEST_HEADERS = frozenset(
-    {
-        b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer",
-        b"transfer-encoding", b"upgrade", b"host", b"content-length",
-        b"x-request-id", b"x-forwarded-for", b"x-consumer-id", b"x-consumer-kind",
-    }
-)  # fmt: skip
-DROP_RESPONSE_HEADERS = frozenset(
-    {
-        b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"date",
-        b"server", b"x-request-id", b"x-correlation-id",
-    }
-)  # fmt: skip
 REQUEST_ID = re.compile(rb"[!-~]{1,128}")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-VIA = (b"Via", b"1.1 loadgate-gateway")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,17 +54,22 @@ class RouteRuntime:
     config: RouteConfig
     upstream: UpstreamRuntime
     schema: Object | None
+    methods: frozenset[str]
     allow: bytes
     metrics: RouteMetrics
 
 
 class Exchange:
-    """Per-request state gathered on the way through the pipeline."""
+    """Per-request state gathered on the way through the pipeline.
 
-    __slots__ = ("headers", "upstream_s")
+    `target`: the request target with its path normalised, as sent upstream.
+    """
 
-    def __init__(self, request_id: bytes) -> None:
+    __slots__ = ("headers", "target", "upstream_s")
+
+    def __init__(self, request_id: bytes, target: bytes) -> None:
         self.headers: Headers = [(b"X-Request-Id", request_id)]
+        self.target = target
         self.upstream_s = 0.0
 
 
@@ -95,10 +87,18 @@ class Gateway:
         self._auth = Authenticator(config)
         self._local_limiter = LocalLimiter()
         self._redis = redis
+        if redis is not None:
+            fallback = metrics.rate_limit_fallback
+            redis.watch(
+                on_error=metrics.rate_limit_backend_errors.inc,
+                on_fallback=lambda falling_back: fallback.set(int(falling_back)),
+            )
         self._cache = ResponseCache()
+        self._max_upstream_body_bytes = config.server.max_upstream_body_bytes
         self._upstreams = {u.name: self._upstream(u, addresses[u.name]) for u in config.upstreams}
         self._routes = [self._route(route) for route in config.routes]
         self._router = PrefixRouter((r.config.prefix, r) for r in self._routes)
+        self._normalize = PathNormalizer()
         self._unmatched = RouteMetrics(metrics, "unmatched")
         self._id_prefix = os.urandom(6).hex().encode()
         self._ids = itertools.count(1)
@@ -109,18 +109,23 @@ class Gateway:
         metrics = UpstreamMetrics(self._metrics, config.name)
         return UpstreamRuntime(
             config=config,
-            pool=UpstreamPool(config, addresses),
+            pool=UpstreamPool(config, addresses, self._max_upstream_body_bytes),
             breaker=CircuitBreaker(config.breaker, lambda s: metrics.breaker_state.set(int(s))),
             budget=RetryBudget(config.retry),
             metrics=metrics,
         )
 
     def _route(self, config: RouteConfig) -> RouteRuntime:
+        methods = list(config.methods)
+        if "GET" in methods:
+            # Every route that serves GET serves HEAD (RFC 9110 §9.3.2).
+            methods.insert(methods.index("GET") + 1, "HEAD")
         return RouteRuntime(
             config=config,
             upstream=self._upstreams[config.upstream],
             schema=SCHEMAS[config.validate] if config.validate else None,
-            allow=", ".join(config.methods).encode(),
+            methods=frozenset(methods),
+            allow=", ".join(methods).encode(),
             metrics=RouteMetrics(self._metrics, config.name),
         )
 
@@ -133,14 +138,23 @@ class Gateway:
         request_id = request.header(b"x-request-id")
         if request_id is None or REQUEST_ID.fullmatch(request_id) is None:
             request_id = b"%s%010x" % (self._id_prefix, next(self._ids))
-        ex = Exchange(request_id)
+        ex = Exchange(request_id, request.target)
         correlation_id = request.header(b"x-correlation-id")
         if correlation_id is not None:
             ex.headers.append((b"X-Correlation-Id", correlation_id))
-        route = self._router.match(request.path)
+        path = self._normalize(request.path)
+        if path is None:
+            response = error_response(
+                400, "bad_path", "the path climbs above the root or has a broken %-escape",
+                ex.headers,
+            )  # fmt: skip
+            return self._finish(self._unmatched, request, response, ex, started)
+        if path is not request.path:
+            ex.target = normalized_target(path, request.target)
+        route = self._router.match(path)
         if route is None:
             response = error_response(
-                404, "not_found", f"no route for {request.method} {request.path}", ex.headers
+                404, "not_found", f"no route for {request.method} {path}", ex.headers
             )
             return self._finish(self._unmatched, request, response, ex, started)
         in_flight = self._metrics.in_flight
@@ -174,15 +188,10 @@ class Gateway:
         return response
 
     async def _serve(self, route: RouteRuntime, request: Request, ex: Exchange) -> Response:
-        config = route.config
-        if request.method not in config.methods:
+        if request.method not in route.methods:
             ex.headers.append((b"Allow", route.allow))
             return error_response(
                 405, "method_not_allowed", f"{request.method} is not allowed here", ex.headers
-            )
-        if request.body_too_large:
-            return error_response(
-                413, "payload_too_large", "the request body is too large", ex.headers
             )
         consumer = self._consumer(route, request)
         if isinstance(consumer, AuthFailure):
@@ -214,10 +223,7 @@ class Gateway:
 
     async def _limit(self, consumer: Consumer) -> Decision:
         if self._redis is not None:
-            errors_before = self._redis.errors
             decision = await self._redis.take(consumer.bucket, consumer.limit)
-            if self._redis.errors != errors_before:
-                self._metrics.rate_limit_backend_errors.inc()
         else:
             decision = self._local_limiter.take(consumer.bucket, consumer.limit)
         self._metrics.rate_limit_decision(consumer.name, decision.allowed)
@@ -232,7 +238,8 @@ class Gateway:
             route.metrics.cache_bypass.inc()
             ex.headers.append((b"X-Cache-Status", b"BYPASS"))
             return await self._proxy(route, request, consumer, ex)
-        entry = self._cache.get(request.target)
+        key = cache_key(ex.target, consumer)
+        entry = self._cache.get(key, request)
         if entry is not None:
             route.metrics.cache_hit.inc()
             headers = entry.headers + ex.headers
@@ -243,18 +250,20 @@ class Gateway:
         response = await self._proxy(route, request, consumer, ex)
         if response.status == 200:
             upstream_headers = response.headers[: -len(ex.headers)]
-            self._cache.put(request.target, 200, upstream_headers, response.body, ttl_s)
+            chosen_by = variant(upstream_headers, request)
+            if chosen_by is not None:
+                self._cache.put(key, 200, upstream_headers, response.body, ttl_s, variant=chosen_by)
         return response
 
     async def _proxy(
         self, route: RouteRuntime, request: Request, consumer: Consumer, ex: Exchange
     ) -> Response:
-        outcome = await self._attempts(route, request, forwarded_head(request, consumer, ex), ex)
+        head = forwarded_head(request, consumer.kind, consumer.subject, ex.headers[0][1])
+        outcome = await self._attempts(route, request, head, ex)
         if isinstance(outcome, UpstreamResponse):
-            headers = [VIA]
-            for name, value in outcome.headers:
-                if name.lower() not in DROP_RESPONSE_HEADERS:
-                    headers.append((name, value))
+            headers = returned_headers(
+                outcome.headers, outcome.connection, head_request=request.method == "HEAD"
+            )
             headers += ex.headers
             return Response(outcome.status, headers, outcome.body)
         return self._failure(route.upstream, outcome, ex)
@@ -323,12 +332,12 @@ class Gateway:
         started = time.perf_counter()
         line = b"%s %s HTTP/1.1\r\nHost: %s\r\n" % (
             request.method.encode(),
-            request.target,
+            ex.target,
             instance.host_header,
         )
         try:
             outcome: UpstreamResponse | UpstreamError = await exchange(
-                connection, line + head + request.body, try_deadline
+                connection, line + head + request.body, try_deadline, request.method == "HEAD"
             )
         except UpstreamError as error:
             outcome = error
@@ -362,31 +371,25 @@ class Gateway:
                 504, "upstream_timeout", f"upstream {name} did not answer in time",
                 headers, upstream=name,
             )  # fmt: skip
+        if error.kind == "body_too_large":
+            return error_response(
+                502, "upstream_body_too_large", str(error), headers, upstream=name
+            )
         return error_response(502, "bad_gateway", str(error), headers, upstream=name)
 
 
 def _retryable(outcome: UpstreamResponse | UpstreamError, config: RouteConfig) -> bool:
     if isinstance(outcome, UpstreamResponse):
         return outcome.status in config.retry_on
-    return outcome.kind in ("connect", "reset", "timeout", "protocol")
+    return outcome.kind in ("connect", "reset", "timeout", "protocol", "truncated")
 
 
-def forwarded_head(request: Request, consumer: Consumer, ex: Exchange) -> bytes:
-    """The request's headers as sent upstream (after the request line and Host)."""
-    parts: list[bytes] = []
-    forwarded_for = request.client_ip.encode()
-    for name, value in request.headers:
-        lower = name.lower()
-        if lower in DROP_REQUEST_HEADERS:
-            if lower == b"x-forwarded-for":
-                forwarded_for = value + b", " + forwarded_for
-            continue
-        parts += (name, b": ", value, b"\r\n")
-    parts += (
-        b"X-Request-Id: ", ex.headers[0][1],
-        b"\r\nX-Forwarded-For: ", forwarded_for,
-        b"\r\nX-Forwarded-Proto: http\r\nX-Consumer-Kind: ", consumer.kind.encode(),
-        b"\r\nX-Consumer-Id: ", consumer.subject.encode(),
-        b"\r\nContent-Length: %d\r\n\r\n" % len(request.body),
-    )  # fmt: skip
-    return b"".join(parts)
+def cache_key(target: bytes, consumer: Consumer) -> bytes:
+    """Anonymous callers share entries; an identified consumer only ever sees its own.
+
+    The upstream answers with X-Consumer-Id in hand, so an identified caller's
+    response may be theirs alone (as Kong's proxy-cache varies on the consumer).
+    """
+    if consumer.kind == "anonymous":
+        return target
+    return b"%s\n%s" % (target, consumer.bucket.encode())

@@ -27,6 +27,7 @@ from loadgate.gateway.messages import (
 from loadgate.gateway.tokens import TokenError, TokenIssuer
 
 MAX_CACHED_BODIES = 4096
+VARY_TENANT = (b"Vary", b"X-Tenant-Id")
 MAX_ID = 999_999_999
 
 
@@ -100,6 +101,10 @@ class MockUpstream:
         tenant = request.header(b"x-tenant-id")
         if tenant is not None:
             response.headers.append((b"X-Tenant-Id", tenant))
+        # Every answer may echo the tenant (the profile carries it): caches must key on it.
+        response.headers.append(VARY_TENANT)
+        # A HEAD gets the GET's response whole: the server writes its length and
+        # holds the body back (RFC 9110 §9.3.2), so the two heads cannot differ.
         response.pace_bytes_per_s = faults.fault.slow_body_bytes_per_s
         return response
 
@@ -108,7 +113,7 @@ class MockUpstream:
         if len(segments) < 2 or segments[0] != "v1":
             return error_response(404, "not_found", f"no such resource: {request.path}")
         try:
-            if request.method == "GET":
+            if request.method in ("GET", "HEAD"):
                 return self._get(request, segments)
             if request.method == "POST":
                 return self._post(request, segments)

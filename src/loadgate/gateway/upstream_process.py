@@ -59,11 +59,17 @@ class UpstreamService:
     def __init__(self, config: UpstreamConfig, issuer: TokenIssuer) -> None:
         self.name = config.name
         self.faults = FaultState(config.fault)
-        ports = config.ports or (0,) * config.instances
+        # An external upstream is served by someone else: only its ports are reported.
+        self.external_ports = list(config.ports) if config.external else []
+        ports = () if config.external else (config.ports or (0,) * config.instances)
         self.instances = [
             InstanceServer(MockUpstream(f"{config.name}-{i}", self.faults, issuer), port)
             for i, port in enumerate(ports)
         ]
+
+    @property
+    def ports(self) -> list[int]:
+        return self.external_ports or [instance.port for instance in self.instances]
 
     async def start(self) -> None:
         for instance in self.instances:
@@ -103,7 +109,7 @@ class UpstreamProcess:
         return {
             "pid": os.getpid(),
             "control_port": self.control_port,
-            "ports": {name: [i.port for i in s.instances] for name, s in self.services.items()},
+            "ports": {name: service.ports for name, service in self.services.items()},
         }
 
     def faults(self) -> dict[str, Any]:
@@ -134,6 +140,9 @@ class UpstreamProcess:
         return json_response(200, {service.name: service.faults.fault.to_dict()})
 
     async def _put_fault(self, service: UpstreamService, body: bytes) -> Response:
+        if service.external_ports:
+            message = f"{service.name} is an external upstream; faults act in the mocks only"
+            return error_response(400, "invalid_fault", message)
         try:
             document = json.loads(body or b"{}")
         except ValueError:

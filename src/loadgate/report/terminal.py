@@ -20,6 +20,7 @@ STATUS_STYLES = {
     RunStatus.ABORTED: "yellow",
     RunStatus.FAILED: "red",
     RunStatus.RUNNING: "cyan",
+    RunStatus.LOST: "magenta",
 }
 
 
@@ -67,10 +68,15 @@ def _header(summary: RunSummary) -> Text:
     return text
 
 
+def plain(text: str) -> Text:
+    """Text from users and targets (names, messages) as it is: never parsed as rich markup."""
+    return Text(text)
+
+
 def _endpoint_row(endpoint: EndpointSummary, table: Table, style: str = "") -> None:
     table.add_row(
-        endpoint.method,
-        endpoint.name,
+        plain(endpoint.method),
+        plain(endpoint.name),
         f"{endpoint.requests:,}",
         f"{endpoint.failures:,}",
         f"{endpoint.rps:.1f}",
@@ -111,8 +117,8 @@ def status_table(summary: RunSummary) -> Table:
             endpoint.ok_status_counts, endpoint.failed_status_counts
         )
         table.add_row(
-            endpoint.method,
-            endpoint.name,
+            plain(endpoint.method),
+            plain(endpoint.name),
             _counts(breakdown.expected),
             _counts(breakdown.unexpected),
             style="bold" if endpoint is summary.total else "",
@@ -127,7 +133,9 @@ def error_table(summary: RunSummary) -> Table:
     table.add_column("Name")
     table.add_column("Message")
     for error in summary.errors[:MAX_ERRORS_SHOWN]:
-        table.add_row(f"{error.count:,}", error.method, error.name, error.message)
+        table.add_row(
+            f"{error.count:,}", plain(error.method), plain(error.name), plain(error.message)
+        )
     hidden = len(summary.errors) - MAX_ERRORS_SHOWN
     if hidden > 0:
         table.caption = f"{hidden} more distinct errors in the JSON summary"
@@ -159,8 +167,8 @@ def verdict_table(verdicts: Sequence[Verdict]) -> Table:
     table.add_column("Measured", justify="right")
     table.add_column("Bound", justify="right")
     for verdict in verdicts:
-        mark = "[green]✓ pass[/]" if verdict.passed else "[red]✗ FAIL[/]"
-        table.add_row(mark, verdict.label, verdict.measured, verdict.bound)
+        mark = Text("✓ pass", "green") if verdict.passed else Text("✗ FAIL", "red")
+        table.add_row(mark, plain(verdict.label), plain(verdict.measured), plain(verdict.bound))
     return table
 
 
