@@ -1,6 +1,6 @@
 """Runs loadgate.engine.session.execute and measures the gevent hub with watchers of its own.
 
-    python stall_harness.py SCRIPT HOST DB_URL USERS RUN_TIME_S  ->  prints JSON
+    python stall_harness.py SCRIPT HOST DB_URL USERS RUN_TIME_S [normal]  ->  prints JSON
 
 The measurement does not use loadgate's meter (loadgate.engine.stall), so it
 runs unchanged against older engines, which had none: a libev `check`
@@ -10,7 +10,9 @@ between them, per wall-clock second, is printed as `stalls_ms`.
 
 When it may (as root), the process runs under SCHED_FIFO, so that other
 programs on a shared machine do not preempt it: what is left is the
-generator's own work.
+generator's own work. Not with `normal`, for a generator that is busy all
+the time: the kernel throttles real-time threads that use more than 95% of
+a CPU (sched_rt_runtime_us), a pause of about 50 ms a second.
 """
 
 from __future__ import annotations
@@ -59,8 +61,9 @@ class Stretches:
 
 def main() -> None:
     script, host, db_url, users, run_time_s = sys.argv[1:6]
-    with contextlib.suppress(OSError, AttributeError):
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+    if sys.argv[6:7] != ["normal"]:
+        with contextlib.suppress(OSError, AttributeError):
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
     config = RunConfig(
         script_path=Path(script), name="stall", users=int(users), spawn_rate_per_s=int(users),
         run_time_s=int(run_time_s), host=host,

@@ -15,8 +15,9 @@ Measured with bench/hub_stall.py (20 endpoints, 10 users, SCHED_FIFO, the
 longest hub stall per second over the steady seconds): against a target that
 leaves the hub idle part of the time (tests/e2e/delay_server.py), median
 6.8–8.1 ms and p90 7.8–10.7 ms with the work on the hub; median 1.5 ms and
-p90 1.8 ms on this thread, with ENCODE_PAUSE_S. Against nginx, with the hub
-busy all the time: median 10.6–12.3 ms before, 4.7 ms after. What is left
+p90 1.8–2.1 ms on this thread, with ENCODE_PAUSE_S. Against nginx, with the
+hub busy all the time (`--normal`, no SCHED_FIFO): median 11.5 ms and p90
+12.8 ms before, 5.2 ms and 5.7 ms after. What is left
 is the hub's own loop iterations, and this thread's Python sharing the GIL
 with them (in 0.5 ms slices); only a writer process would avoid the latter.
 
@@ -52,8 +53,8 @@ MAX_STORE_FAILURES = 5  # consecutive failed writes (about 5 s) before the run i
 # alone instead of sharing the GIL in alternating slices with this thread,
 # which doubled the wall time of any loop iteration that overlapped a write.
 # 20 endpoints take 10 ms longer to write; the hub's median stall per second
-# fell from 3.3 to 1.5 ms (p90 4.9 to 1.8 ms), and from 15 to 4.7 ms with the
-# hub saturated (bench/hub_stall.py, same machine, back to back).
+# fell from 3.3 to 1.5 ms (p90 4.9 to 1.8 ms; bench/hub_stall.py, same
+# machine, back to back).
 ENCODE_PAUSE_S = 0.0005
 
 T = TypeVar("T")
