@@ -88,6 +88,8 @@ class EndpointSecond:
     failed_status_counts: Mapping[str, int] = field(default_factory=dict)
     errors: Mapping[str, int] = field(default_factory=dict)
     out_of_range: int = 0
+    # Where the workers that measured it run (`loadgate worker --region`); "" for one process.
+    region: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,3 +156,49 @@ class RunListing:
     @property
     def error_rate(self) -> float:
         return self.failures / self.requests if self.requests else 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerTotal:
+    """What one worker of a distributed run sent its master, over the whole run.
+
+    `cpu_percent_*` are the worker process's CPU use (100 = one core) as it
+    reported it every few seconds: a worker near 100 was saturated, and its
+    latencies may include its own queueing.
+    """
+
+    worker_id: str
+    region: str
+    requests: int
+    failures: int
+    first_second: int | None
+    last_second: int | None
+    cpu_percent_mean: float
+    cpu_percent_max: float
+    users_max: int
+
+    @property
+    def rate_per_s(self) -> float:
+        if self.first_second is None or self.last_second is None:
+            return 0.0
+        return self.requests / (self.last_second - self.first_second + 1)
+
+
+class EventKind(StrEnum):
+    """What can happen to a run besides its measurements."""
+
+    WORKER_LOST = "worker_lost"  # a worker stopped reporting mid-run; the run went on
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunEvent:
+    """Something that happened during a run, at a wall-clock second.
+
+    `subject` names what it happened to (a worker's id); `detail` holds the
+    rest (for a lost worker: its region and the users it held).
+    """
+
+    second: int
+    kind: EventKind
+    subject: str
+    detail: Mapping[str, Any] = field(default_factory=dict)

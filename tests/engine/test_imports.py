@@ -13,6 +13,8 @@ PURE = [
     "loadgate.engine.live",
     "loadgate.engine.tags",
     "loadgate.engine.writer",
+    "loadgate.engine.shipping",
+    "loadgate.engine.worker_merge",
     "loadgate.engine.stall",
     "loadgate.cli.run",
     "loadgate.cli.import_spill",

@@ -10,7 +10,7 @@ import pytest
 from loadgate.engine.collector import Collector
 from loadgate.engine.writer import SecondsWriter
 from loadgate.errors import StoreError
-from loadgate.model import EndpointSecond, GeneratorSecond, UsersSample
+from loadgate.model import EndpointSecond, GeneratorSecond, RunEvent, UsersSample
 
 
 class Clock:
@@ -34,6 +34,7 @@ class Sink:
         seconds: Sequence[EndpointSecond],
         users: Sequence[UsersSample] = (),
         generator: Sequence[GeneratorSecond] = (),
+        events: Sequence[RunEvent] = (),
     ) -> None:
         if self.fail:
             raise StoreError("the store is down")

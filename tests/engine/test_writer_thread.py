@@ -12,7 +12,7 @@ from loadgate.engine.collector import Collector
 from loadgate.engine.writer import SecondsWriter
 from loadgate.engine.writer_thread import MAX_STORE_FAILURES, STORE_STALL_LIMIT_S, WriterThread
 from loadgate.errors import StoreError
-from loadgate.model import EndpointSecond, GeneratorSecond, UsersSample
+from loadgate.model import EndpointSecond, GeneratorSecond, RunEvent, UsersSample
 from tests.engine.test_writer import Clock, fire
 
 
@@ -31,6 +31,7 @@ class BlockingSink:
         seconds: Sequence[EndpointSecond],
         users: Sequence[UsersSample] = (),
         generator: Sequence[GeneratorSecond] = (),
+        events: Sequence[RunEvent] = (),
     ) -> None:
         self.threads.add(threading.get_ident())
         self.release.wait(5)

@@ -16,7 +16,7 @@ import click
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option
 from loadgate.duration import parse_duration
-from loadgate.engine.config import RunConfig
+from loadgate.engine.config import MasterConfig, RunConfig
 from loadgate.errors import ConfigError, ExitCode
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +41,46 @@ def _checked_host(host: str | None) -> str | None:
             f"not {host!r}"
         )
     return host.strip().rstrip("/")
+
+
+def _checked_processes(processes: int | None) -> int | None:
+    if processes is None:
+        return None
+    if processes == 0 or processes < -1:
+        raise ConfigError(
+            f"--processes must be -1 (one per core) or at least 1, but is {processes}"
+        )
+    return processes
+
+
+def _master_config(
+    as_master: bool,
+    *,
+    processes: int | None,
+    expect_workers: int | None,
+    max_wait: str | None,
+    bind_host: str | None,
+    bind_port: int | None,
+) -> MasterConfig | None:
+    given = [flag for flag, value in (
+        ("--expect-workers", expect_workers), ("--expect-workers-max-wait", max_wait),
+        ("--master-bind-host", bind_host), ("--master-bind-port", bind_port),
+    ) if value is not None]  # fmt: skip
+    if not as_master:
+        if given:
+            raise ConfigError(f"{', '.join(given)} need --master")
+        return None
+    if processes is not None:
+        raise ConfigError(
+            "--master and --processes cannot be combined: --processes starts its own master"
+        )
+    defaults = MasterConfig()
+    return MasterConfig(
+        bind_host=bind_host or defaults.bind_host,
+        bind_port=bind_port or defaults.bind_port,
+        expect_workers=expect_workers or defaults.expect_workers,
+        max_wait_s=float(parse_duration(max_wait)) if max_wait else defaults.max_wait_s,
+    )
 
 
 def _exit_now(interrupts: Interrupts) -> None:
@@ -144,6 +184,40 @@ def _path_option(flag: str, dest: str, metavar: str, help_text: str) -> Callable
     type=click.Path(path_type=Path),
     help="Also write Locust-style PREFIX_stats.csv, _stats_history.csv, _failures.csv.",
 )
+@click.option(
+    "--processes",
+    type=int,
+    metavar="N",
+    help="Run N local Locust worker processes under a master (-1: one per core), one stored run.",
+)
+@click.option(
+    "--master",
+    "as_master",
+    is_flag=True,
+    help="Be a master: users run on `loadgate worker` processes that connect to it.",
+)
+@click.option(
+    "--expect-workers",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --master: start once N workers are connected [1].",
+)
+@click.option(
+    "--expect-workers-max-wait",
+    metavar="TIME",
+    help="With --master: give up (exit 5) if they are not there after TIME [60s].",
+)
+@click.option(
+    "--master-bind-host",
+    metavar="HOST",
+    help="With --master: the interface workers connect to [* (all)].",
+)
+@click.option(
+    "--master-bind-port",
+    type=click.IntRange(min=1, max=65535),
+    metavar="PORT",
+    help="With --master: the port workers connect to [5557].",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No live view while running.")
 @handles_errors
 def run(
@@ -165,6 +239,12 @@ def run(
     report_path: Path | None,
     junit_path: Path | None,
     csv_prefix: Path | None,
+    processes: int | None,
+    as_master: bool,
+    expect_workers: int | None,
+    expect_workers_max_wait: str | None,
+    master_bind_host: str | None,
+    master_bind_port: int | None,
     quiet: bool,
 ) -> None:
     """Run the Locust script LOCUSTFILE headless, store every second of it, print the summary.
@@ -201,6 +281,15 @@ def run(
         tags=settings.tags or (),
         exclude_tags=settings.exclude_tags or (),
         thresholds=tuple(threshold.text for threshold in thresholds),
+        processes=_checked_processes(processes),
+        master=_master_config(
+            as_master,
+            processes=processes,
+            expect_workers=expect_workers,
+            max_wait=expect_workers_max_wait,
+            bind_host=master_bind_host,
+            bind_port=master_bind_port,
+        ),
     )
     outputs = RunOutputs(
         json_path=json_path,

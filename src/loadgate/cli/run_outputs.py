@@ -16,7 +16,7 @@ from loadgate.analysis.thresholds import Threshold
 from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
 from loadgate.cli.compare import compare_stored, find_baseline
 from loadgate.errors import ConfigError, ExitCode
-from loadgate.model import EndpointSecond, RunStatus, UsersSample
+from loadgate.model import EndpointSecond, RunEvent, RunStatus, UsersSample, WorkerTotal
 from loadgate.report.compare_view import comparison_section, print_comparison
 from loadgate.report.csv_export import write_csv
 from loadgate.report.generator_view import GeneratorStalls, print_stall_line, stalls_to_dict
@@ -24,6 +24,12 @@ from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import write_json
 from loadgate.report.junit import write_junit
 from loadgate.report.terminal import print_summary, print_verdicts
+from loadgate.report.workers_view import (
+    events_to_dict,
+    print_events,
+    print_workers,
+    workers_to_dict,
+)
 from loadgate.store import RunStore
 from loadgate.store.run_view import RunView, read_run_view
 
@@ -86,6 +92,10 @@ def finish(
     stalls = GeneratorStalls(store.generator_seconds(run_id))
     print_summary(summary, console)
     print_stall_line(stalls, summary, console)
+    workers = store.workers(run_id)
+    print_workers(workers, console)
+    events = store.events(run_id)
+    print_events(events, console)
     verdicts = judge_stored(summary)
     print_verdicts(verdicts, console)
     sections: list[ExtraSection] = []
@@ -109,6 +119,8 @@ def finish(
         verdicts=verdicts,
         sections=sections,
         stalls=stalls,
+        workers=workers,
+        events=events,
     )
     for what, path in outputs.files():
         notes.print(f"{what}: {path}")
@@ -144,10 +156,18 @@ def _write_files(
     verdicts: Sequence[Verdict],
     sections: Sequence[ExtraSection],
     stalls: GeneratorStalls,
+    workers: Sequence[WorkerTotal],
+    events: Sequence[RunEvent],
 ) -> None:
     summary = view.summary
     if outputs.json_path is not None:
-        write_json(summary, outputs.json_path, stalls_to_dict(stalls, summary))
+        write_json(
+            summary,
+            outputs.json_path,
+            stalls_to_dict(stalls, summary),
+            workers_to_dict(workers),
+            events_to_dict(events),
+        )
     if outputs.junit_path is not None:
         write_junit(outputs.junit_path, summary.run, verdicts)
     if outputs.report_path is not None:

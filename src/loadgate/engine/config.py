@@ -5,9 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# Locust's defaults for a master.
+DEFAULT_MASTER_PORT = 5557
+DEFAULT_MASTER_BIND_HOST = "*"  # every interface, as ZeroMQ spells it
+# Locust waits for --expect-workers forever by default; we never do.
+DEFAULT_EXPECT_WORKERS_MAX_WAIT_S = 60.0
+
 # Locust's headless defaults, for the same flags.
 DEFAULT_USERS = 1
 DEFAULT_SPAWN_RATE_PER_S = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class MasterConfig:
+    """`--master`: workers connect from other processes or machines (`loadgate worker`)."""
+
+    bind_host: str = DEFAULT_MASTER_BIND_HOST
+    bind_port: int = DEFAULT_MASTER_PORT
+    expect_workers: int = 1
+    max_wait_s: float = DEFAULT_EXPECT_WORKERS_MAX_WAIT_S
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +44,9 @@ class RunConfig:
     exclude_tags: tuple[str, ...] = ()
     # Threshold expressions, stored with the run so that it can be judged again later.
     thresholds: tuple[str, ...] = ()
+    # Locust's --processes: that many local worker processes under a master (-1: one per core).
+    processes: int | None = None
+    master: MasterConfig | None = None
 
     @property
     def users_or_default(self) -> int:

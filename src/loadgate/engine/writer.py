@@ -17,13 +17,24 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from loadgate.engine.collector import Collector, FinishedSecond
-from loadgate.model import EndpointSecond, GeneratorSecond, UsersSample
+from loadgate.model import EndpointSecond, GeneratorSecond, RunEvent, UsersSample
 from loadgate.stats import LatencyHistogram
+from loadgate.store.merging import merge_endpoint_seconds
 
 RECENT_WINDOW_S = 5
 # What the live view shows; computed with the window, off the hub (about 6 ms
 # for three quantiles of a wide histogram: hdrh walks every bucket).
 LIVE_QUANTILES = (0.5, 0.95, 0.99)
+
+
+class PieceSource(Protocol):
+    """Seconds measured elsewhere, already encoded: a master's workers (engine.worker_merge)."""
+
+    def take_ready(self) -> list[EndpointSecond]: ...
+
+    def take_all(self) -> list[EndpointSecond]: ...
+
+    def take_events(self) -> list[RunEvent]: ...
 
 
 class RunSink(Protocol):
@@ -35,6 +46,7 @@ class RunSink(Protocol):
         seconds: Sequence[EndpointSecond],
         users: Sequence[UsersSample] = (),
         generator: Sequence[GeneratorSecond] = (),
+        events: Sequence[RunEvent] = (),
     ) -> None: ...
 
 
@@ -69,6 +81,9 @@ class Batch:
     finished: list[FinishedSecond]
     users: UsersSample
     generator: GeneratorSecond | None = None
+    # Workers' pieces (a master's run): encoded, possibly several per endpoint-second.
+    pieces: list[EndpointSecond] = field(default_factory=list)
+    events: list[RunEvent] = field(default_factory=list)
     # Whether the live view will show the recent window soon: computing it
     # costs about 2-3% of the generator's CPU at 6,000 req/s (bench/overhead.py).
     want_window: bool = True
@@ -89,9 +104,10 @@ class Pending:
     seconds: list[EndpointSecond] = field(default_factory=list)
     users: list[UsersSample] = field(default_factory=list)
     generator: list[GeneratorSecond] = field(default_factory=list)
+    events: list[RunEvent] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.seconds or self.users or self.generator)
+        return bool(self.seconds or self.users or self.generator or self.events)
 
 
 class SecondsWriter:
@@ -108,8 +124,10 @@ class SecondsWriter:
         run_id: int,
         collector: Collector,
         on_seconds: Callable[[Sequence[EndpointSecond]], None] | None = None,
+        pieces: PieceSource | None = None,
     ) -> None:
         self._sink = sink
+        self._pieces = pieces
         self._on_seconds = on_seconds
         self._run_id = run_id
         self._collector = collector
@@ -135,6 +153,8 @@ class SecondsWriter:
             finished=self._collector.take_finished(current_second),
             users=UsersSample(second=current_second - 1, users=users),
             generator=_generator_second(current_second - 1, stall_ms),
+            pieces=self._pieces.take_ready() if self._pieces is not None else [],
+            events=self._pieces.take_events() if self._pieces is not None else [],
         )
 
     def take_all(self, now_s: float, users: int, stall_ms: float | None = None) -> Batch:
@@ -145,6 +165,8 @@ class SecondsWriter:
             finished=self._collector.take_all(),
             users=UsersSample(second=current_second, users=users),
             generator=_generator_second(current_second, stall_ms),
+            pieces=self._pieces.take_all() if self._pieces is not None else [],
+            events=self._pieces.take_events() if self._pieces is not None else [],
         )
 
     # -- the costly half: encode and store -------------------------------------
@@ -165,14 +187,36 @@ class SecondsWriter:
             self._remember(second)
             if self._on_seconds is not None:
                 self._on_seconds(stored)
+        if batch.pieces:
+            self._add_pieces(batch.pieces)
         self.pending.users.append(batch.users)
         if batch.generator is not None:
             self.pending.generator.append(batch.generator)
+        self.pending.events.extend(batch.events)
+
+    def _add_pieces(self, pieces: list[EndpointSecond]) -> None:
+        """Workers' pieces, one row per endpoint-second: HDR histograms added, counts summed."""
+        merged = merge_endpoint_seconds(pieces, by_region=True)
+        self.pending.seconds.extend(merged)
+        by_second: dict[int, list[EndpointSecond]] = {}
+        for piece in merged:
+            by_second.setdefault(piece.second, []).append(piece)
+        for second, stored in sorted(by_second.items()):
+            histogram = LatencyHistogram.merged(
+                LatencyHistogram.decode(piece.histogram) for piece in stored
+            )
+            requests = sum(piece.requests for piece in stored)
+            failures = sum(piece.failures for piece in stored)
+            self._remember_total(_SecondTotal(second, requests, failures, histogram))
+            if self._on_seconds is not None:
+                self._on_seconds(stored)
 
     def flush(self) -> None:
         pending = self.pending
         try:
-            self._sink.append(self._run_id, pending.seconds, pending.users, pending.generator)
+            self._sink.append(
+                self._run_id, pending.seconds, pending.users, pending.generator, pending.events
+            )
         except BaseException:
             self.consecutive_failures += 1
             raise
@@ -190,16 +234,27 @@ class SecondsWriter:
     def _remember(self, second: FinishedSecond) -> None:
         requests = sum(t.requests for t in second.tallies.values())
         failures = sum(t.failures for t in second.tallies.values())
-        self.requests_total += requests
-        self.failures_total += failures
         histogram = LatencyHistogram.merged(t.histogram for t in second.tallies.values())
-        if self._recent and self._recent[-1].second == second.second:
-            # A second taken while current, then its rest: one entry, added up.
-            last = self._recent.pop()
-            histogram.merge(last.histogram)
-            requests += last.requests
-            failures += last.failures
-        self._recent.append(_SecondTotal(second.second, requests, failures, histogram))
+        self._remember_total(_SecondTotal(second.second, requests, failures, histogram))
+
+    def _remember_total(self, total: _SecondTotal) -> None:
+        self.requests_total += total.requests
+        self.failures_total += total.failures
+        for index, known in enumerate(self._recent):
+            if known.second == total.second:
+                # A second taken while current then its rest, or a worker's late
+                # piece: one entry, added up.
+                known.histogram.merge(total.histogram)
+                self._recent[index] = _SecondTotal(
+                    total.second,
+                    known.requests + total.requests,
+                    known.failures + total.failures,
+                    known.histogram,
+                )
+                return
+        if self._recent and total.second < self._recent[-1].second:
+            return  # older than the window: counted in the totals only
+        self._recent.append(total)
 
     def recent_window(self, now_s: float, started_s: float) -> RecentWindow:
         """The last RECENT_WINDOW_S whole seconds before the current one (fewer at the start)."""

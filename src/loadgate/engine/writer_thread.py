@@ -170,9 +170,16 @@ class WriterThread:
         For the spill file, once the thread is idle or given up on.
         """
         pending = self._writer.pending
-        spilled = Pending(list(pending.seconds), list(pending.users), list(pending.generator))
+        spilled = Pending(
+            list(pending.seconds),
+            list(pending.users),
+            list(pending.generator),
+            list(pending.events),
+        )
         for batch in list(self._queue):
             spilled.seconds.extend(_encoded(batch))
+            spilled.seconds.extend(batch.pieces)  # a master's: encoded by the workers
+            spilled.events.extend(batch.events)
             spilled.users.append(batch.users)
             if batch.generator is not None:
                 spilled.generator.append(batch.generator)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,15 +73,23 @@ def summary_to_json(summary: RunSummary) -> str:
 
 
 def write_json(
-    summary: RunSummary, path: Path | str, generator: Mapping[str, Any] | None = None
+    summary: RunSummary,
+    path: Path | str,
+    generator: Mapping[str, Any] | None = None,
+    workers: Sequence[Mapping[str, Any]] = (),
+    events: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     """Write the summary to `path`; an unwritable path is a ConfigError.
 
-    `generator`: the generator's health (report.generator_view), where known.
+    `generator`: the generator's health (report.generator_view), where known;
+    `workers`: a distributed run's workers (report.workers_view), else empty;
+    `events`: what happened to the run besides its measurements (a lost worker).
     """
     data = summary_to_dict(summary)
     if generator is not None:
         data["generator"] = dict(generator)
+    data["workers"] = [dict(worker) for worker in workers]
+    data["events"] = [dict(event) for event in events]
     try:
         Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:

@@ -24,12 +24,17 @@ ROWS_PER_FETCH = 2000
 
 
 def stream_seconds(
-    conn: Connection, run_id: int, from_second: int | None, to_second: int | None
+    conn: Connection,
+    run_id: int,
+    from_second: int | None,
+    to_second: int | None,
+    by_region: bool = False,
 ) -> Iterator[EndpointSecond]:
     """The run's endpoint-seconds from `from_second` to `to_second` (both included, if given).
 
     Ordered by second, then name, then method, pieces merged: what
-    merge_endpoint_seconds gives for the whole run, one second at a time.
+    merge_endpoint_seconds gives for the whole run, one second at a time;
+    `by_region` keeps each region's apart (a distributed run's).
     """
     query = sa.select(endpoint_seconds).where(endpoint_seconds.c.run_id == run_id)
     if from_second is not None:
@@ -45,11 +50,11 @@ def stream_seconds(
     for row in rows:
         second = codec.endpoint_second(row)
         if group and second.second != group[0].second:
-            yield from merge_endpoint_seconds(group)
+            yield from merge_endpoint_seconds(group, by_region=by_region)
             group = []
         group.append(second)
     if group:
-        yield from merge_endpoint_seconds(group)
+        yield from merge_endpoint_seconds(group, by_region=by_region)
 
 
 def second_span(conn: Connection, run_id: int, with_users: bool) -> tuple[int, int] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,12 +15,15 @@ from sqlalchemy.engine import Connection, Engine
 from loadgate.errors import RunNotFoundError
 from loadgate.model import (
     EndpointSecond,
+    EventKind,
     GeneratorSecond,
     NewRun,
+    RunEvent,
     RunInfo,
     RunListing,
     RunStatus,
     UsersSample,
+    WorkerTotal,
 )
 from loadgate.stats import RunSummary
 from loadgate.stats.fold import RunFold, fold_seconds
@@ -29,7 +33,14 @@ from loadgate.store.connection import create_store_engine, translated_errors
 from loadgate.store.liveness import lost_after_s_from_env
 from loadgate.store.merging import latest_user_samples
 from loadgate.store.migrations import migrate
-from loadgate.store.schema import endpoint_seconds, generator_seconds, runs, users_samples
+from loadgate.store.schema import (
+    endpoint_seconds,
+    generator_seconds,
+    run_events,
+    run_workers,
+    runs,
+    users_samples,
+)
 from loadgate.store.url import default_db_url, mask_url, parse_db_url
 
 LAST_REF = "last"
@@ -120,8 +131,9 @@ class RunStore:
         seconds: Sequence[EndpointSecond],
         users: Sequence[UsersSample] = (),
         generator: Sequence[GeneratorSecond] = (),
+        events: Sequence[RunEvent] = (),
     ) -> None:
-        """Add measured seconds, user counts and generator health to a run, in one transaction.
+        """Add measured seconds, user counts, generator health and events to a run, at once.
 
         The same (second, method, name) may be appended more than once; readers
         see the pieces merged. Every call, even an empty one, is the run's
@@ -151,6 +163,11 @@ class RunStore:
                 rows = [{"run_id": run_id, "second": g.second, "stall_ms": g.stall_ms}
                         for g in generator]  # fmt: skip
                 conn.execute(sa.insert(generator_seconds), rows)
+            if events:
+                rows = [{"run_id": run_id, "second": e.second, "kind": e.kind.value,
+                         "subject": e.subject, "detail": codec.dump_json(e.detail)}
+                        for e in events]  # fmt: skip
+                conn.execute(sa.insert(run_events), rows)
 
     def finish_run(
         self, run_id: int, status: RunStatus, ended_at: datetime, reason: str = ""
@@ -180,6 +197,57 @@ class RunStore:
         # SQLite's write lock (or conflict with other runs' appends) for seconds.
         with self._transaction(f"storing the totals of run {run_id}") as conn:
             reading.replace_totals(conn, run_id, fold.totals())
+
+    def store_workers(self, run_id: int, workers: Sequence[WorkerTotal]) -> None:
+        """What each worker of a distributed run sent (replaces what was stored before)."""
+        rows = [
+            {"run_id": run_id, "position": position, "worker_id": w.worker_id, "region": w.region,
+             "requests": w.requests, "failures": w.failures, "first_second": w.first_second,
+             "last_second": w.last_second, "cpu_percent_mean": w.cpu_percent_mean,
+             "cpu_percent_max": w.cpu_percent_max, "users_max": w.users_max}
+            for position, w in enumerate(workers)
+        ]  # fmt: skip
+        with self._transaction(f"storing the workers of run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            conn.execute(sa.delete(run_workers).where(run_workers.c.run_id == run_id))
+            if rows:
+                conn.execute(sa.insert(run_workers), rows)
+
+    def events(self, run_id: int) -> list[RunEvent]:
+        """What happened to the run besides its measurements, ordered by second."""
+        query = (
+            sa.select(run_events)
+            .where(run_events.c.run_id == run_id)
+            .order_by(run_events.c.second, run_events.c.id)
+        )
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            rows = conn.execute(query).all()
+        return [
+            RunEvent(second=r.second, kind=EventKind(r.kind), subject=r.subject,
+                     detail=json.loads(r.detail))
+            for r in rows
+        ]  # fmt: skip
+
+    def workers(self, run_id: int) -> list[WorkerTotal]:
+        """The workers of a distributed run, in the order they first reported (none otherwise)."""
+        query = (
+            sa.select(run_workers)
+            .where(run_workers.c.run_id == run_id)
+            .order_by(run_workers.c.position)
+        )
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            rows = conn.execute(query).all()
+        return [
+            WorkerTotal(
+                worker_id=r.worker_id, region=r.region, requests=r.requests, failures=r.failures,
+                first_second=r.first_second, last_second=r.last_second,
+                cpu_percent_mean=r.cpu_percent_mean, cpu_percent_max=r.cpu_percent_max,
+                users_max=r.users_max,
+            )
+            for r in rows
+        ]  # fmt: skip
 
     def set_baseline(self, run_id: int, is_baseline: bool = True) -> None:
         """Mark (or unmark) a run as a baseline for comparisons."""
@@ -282,16 +350,22 @@ class RunStore:
         return [GeneratorSecond(second=r.second, stall_ms=r.stall_ms) for r in rows]
 
     def iter_endpoint_seconds(
-        self, run_id: int, *, from_second: int | None = None, to_second: int | None = None
+        self,
+        run_id: int,
+        *,
+        from_second: int | None = None,
+        to_second: int | None = None,
+        by_region: bool = False,
     ) -> Iterator[EndpointSecond]:
         """The run's endpoint-seconds one at a time, in endpoint_seconds' order.
 
         From `from_second` to `to_second` (both included) if given. Holds one
         second in memory and one read transaction open while iterated.
+        `by_region`: one per region too (a distributed run's), else all merged.
         """
         with self._transaction(f"reading run {run_id}") as conn:
             self._get_run(conn, run_id)
-            yield from reading.stream_seconds(conn, run_id, from_second, to_second)
+            yield from reading.stream_seconds(conn, run_id, from_second, to_second, by_region)
 
     def second_span(self, run_id: int, *, with_users: bool = True) -> tuple[int, int] | None:
         """The first and last second with measurements (or user counts); None for none.

@@ -30,6 +30,13 @@ Layout and why:
 - `generator_seconds`: append-only, the load generator's own health per second
   (`stall_ms`: the longest gevent hub stall, loadgate.engine.stall); a table of
   its own so that readers of measurements never see it unless they ask.
+- `run_workers`: one row per worker of a distributed run, written once at its
+  end: what the worker sent (requests, seconds) and its CPU use, so the
+  summary can tell a saturated worker. `position` keeps the workers' order.
+- `run_events`: append-only, what happened to a run besides its measurements
+  (a worker lost mid-run), at a wall-clock second; `detail` is JSON text.
+- `endpoint_seconds.region`: the region of the workers that measured the row
+  ('' for a single process); a master merges pieces per region.
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -90,6 +97,7 @@ endpoint_seconds = sa.Table(
     sa.Column("ok_status_counts", sa.Text, nullable=False),
     sa.Column("failed_status_counts", sa.Text, nullable=False),
     sa.Column("errors", sa.Text, nullable=False),
+    sa.Column("region", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_endpoint_seconds_run_id_second", "run_id", "second"),
 )
 
@@ -138,4 +146,36 @@ generator_seconds = sa.Table(
     sa.Column("second", sa.BigInteger, nullable=False),
     sa.Column("stall_ms", sa.Float, nullable=False),
     sa.Index("ix_generator_seconds_run_id_second", "run_id", "second"),
+)
+
+run_workers = sa.Table(
+    "run_workers",
+    metadata,
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("worker_id", sa.String(200), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("region", sa.Text, nullable=False),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("failures", sa.BigInteger, nullable=False),
+    sa.Column("first_second", sa.BigInteger, nullable=True),
+    sa.Column("last_second", sa.BigInteger, nullable=True),
+    sa.Column("cpu_percent_mean", sa.Float, nullable=False),
+    sa.Column("cpu_percent_max", sa.Float, nullable=False),
+    sa.Column("users_max", sa.Integer, nullable=False),
+)
+
+run_events = sa.Table(
+    "run_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("second", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_run_events_run_id_second", "run_id", "second"),
 )

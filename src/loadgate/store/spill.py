@@ -130,6 +130,7 @@ def _second_record(second: EndpointSecond) -> dict[str, Any]:
         "failed_status_counts": dict(second.failed_status_counts),
         "errors": dict(second.errors),
         "out_of_range": second.out_of_range,
+        "region": second.region,
     }
 
 

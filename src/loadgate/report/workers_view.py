@@ -1,0 +1,105 @@
+"""The workers of a distributed run in its outputs: what each sent, which one was saturated, lost.
+
+A worker whose process used about a whole core was the limit of the load it
+generated, and its own queueing may be in its latencies; the summary names it
+so the user adds workers rather than blames the target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from loadgate.model import EventKind, RunEvent, WorkerTotal
+
+SATURATED_CPU_PERCENT = 90.0  # Locust's own worker CPU warning threshold
+
+
+def saturated(workers: Sequence[WorkerTotal]) -> list[WorkerTotal]:
+    return [w for w in workers if w.cpu_percent_max >= SATURATED_CPU_PERCENT]
+
+
+def print_workers(workers: Sequence[WorkerTotal], console: Console) -> None:
+    """A table of the workers, and a line naming the saturated ones (nothing for one process)."""
+    if not workers:
+        return
+    table = Table(title="Workers", title_justify="left")
+    for column in ("Worker", "Region", "Requests", "req/s", "Users max", "CPU mean", "CPU max"):
+        table.add_column(column, justify="left" if column in ("Worker", "Region") else "right")
+    for worker in workers:
+        table.add_row(
+            Text(worker.worker_id),
+            Text(worker.region),
+            str(worker.requests),
+            f"{worker.rate_per_s:.1f}",
+            str(worker.users_max),
+            f"{worker.cpu_percent_mean:.0f}%",
+            f"{worker.cpu_percent_max:.0f}%",
+        )
+    console.print(table)
+    busy = saturated(workers)
+    if busy:
+        names = ", ".join(f"{w.worker_id} (CPU {w.cpu_percent_max:.0f}%)" for w in busy)
+        console.print(
+            Text(
+                f"saturated workers: {names}; the load they generated was limited by their CPU "
+                "and their latencies may include their own queueing: add workers",
+                style="yellow",
+            )
+        )
+
+
+def workers_to_dict(workers: Sequence[WorkerTotal]) -> list[dict[str, Any]]:
+    """`workers` in the JSON summary (an empty list for a single-process run)."""
+    return [
+        {
+            "worker_id": w.worker_id,
+            "region": w.region,
+            "requests": w.requests,
+            "failures": w.failures,
+            "rps": round(w.rate_per_s, 3),
+            "users_max": w.users_max,
+            "cpu_percent_mean": round(w.cpu_percent_mean, 1),
+            "cpu_percent_max": round(w.cpu_percent_max, 1),
+            "saturated": w.cpu_percent_max >= SATURATED_CPU_PERCENT,
+        }
+        for w in workers
+    ]
+
+
+def event_line(event: RunEvent) -> str:
+    at = datetime.fromtimestamp(event.second, UTC).strftime("%H:%M:%S")
+    if event.kind is EventKind.WORKER_LOST:
+        region = event.detail.get("region") or "?"
+        return (
+            f"{at} UTC worker lost: {event.subject} (region {region}) stopped reporting "
+            f"while holding {event.detail.get('users', 0)} users; the run went on without it"
+        )
+    return f"{at} UTC {event.kind.value}: {event.subject}"
+
+
+def print_events(events: Sequence[RunEvent], console: Console) -> None:
+    if not events:
+        return
+    console.print(Text("Events", style="bold"))
+    for event in events:
+        console.print(Text(event_line(event), style="yellow"))
+
+
+def events_to_dict(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
+    """`events` in the JSON summary."""
+    return [
+        {
+            "second": event.second,
+            "at": datetime.fromtimestamp(event.second, UTC).isoformat(),
+            "kind": event.kind.value,
+            "subject": event.subject,
+            **dict(event.detail),
+        }
+        for event in events
+    ]
