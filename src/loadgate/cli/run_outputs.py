@@ -7,6 +7,7 @@ Everything here reads the stored run (DESIGN.md: the store is the seam), so what
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from loadgate.analysis.compare_types import Comparison
 from loadgate.analysis.thresholds import Threshold
 from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
 from loadgate.cli.compare import compare_stored, find_baseline
-from loadgate.errors import ConfigError, ExitCode
+from loadgate.errors import ConfigError, ExitCode, OutputError
 from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
 from loadgate.report.compare_view import comparison_section, print_comparison
 from loadgate.report.csv_export import write_csv
@@ -101,18 +102,19 @@ def finish(
         sections=sections,
         stalls=stalls,
     )
-    print_summary(summary, console)
-    print_stall_line(stalls, summary, console)
-    print_verdicts(verdicts, console)
-    if comparison is not None and base is not None:
-        print_comparison(comparison, base, summary.run, console)
-    elif outputs.baseline_name is not None:
-        notes.print(
-            Text(
-                f"no baseline of {outputs.baseline_name!r} to compare with yet "
-                f"(mark one with `loadgate baseline RUN`)"
+    with _printing(run_id):
+        print_summary(summary, console)
+        print_stall_line(stalls, summary, console)
+        print_verdicts(verdicts, console)
+        if comparison is not None and base is not None:
+            print_comparison(comparison, base, summary.run, console)
+        elif outputs.baseline_name is not None:
+            notes.print(
+                Text(
+                    f"no baseline of {outputs.baseline_name!r} to compare with yet "
+                    f"(mark one with `loadgate baseline RUN`)"
+                )
             )
-        )
     regression = comparison is not None and comparison.has_regression
     for what, path in outputs.files():
         notes.print(Text(f"{what}: {path}"))
@@ -124,6 +126,18 @@ def finish(
     if regression:
         return ExitCode.REGRESSION
     return ExitCode.OK
+
+
+@contextmanager
+def _printing(run_id: int) -> Iterator[None]:
+    """A terminal that cannot take the summary (closed pipe, full disk) is one line, not a trace."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(
+            f"cannot print the summary: {exc.strerror or exc}; run {run_id} is stored "
+            f"(`loadgate show {run_id}`) and the files asked for are written"
+        ) from exc
 
 
 def _compare_with_baseline(
