@@ -22,7 +22,12 @@ from loadgate.errors import ConfigError, ExitCode, OutputError
 from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
 from loadgate.report.compare_view import comparison_section, print_comparison
 from loadgate.report.csv_export import write_csv
-from loadgate.report.generator_view import GeneratorStalls, print_stall_line, stalls_to_dict
+from loadgate.report.generator_view import (
+    GeneratorStalls,
+    print_stall_line,
+    stall_sections,
+    stalls_to_dict,
+)
 from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import write_json
 from loadgate.report.junit import write_junit
@@ -180,7 +185,11 @@ def _write_files(
         write_junit(outputs.junit_path, summary.run, verdicts)
     if outputs.report_path is not None:
         write_html(
-            outputs.report_path, summary, view.timeline, verdicts=verdicts, extra_sections=sections
+            outputs.report_path,
+            summary,
+            view.timeline,
+            verdicts=verdicts,
+            extra_sections=[*stall_sections(stalls, summary), *sections],
         )
     if outputs.csv_prefix is not None:
         write_csv(outputs.csv_prefix, summary, seconds, seconds.users())
