@@ -5,7 +5,7 @@
     │   ├── ScriptError           the locustfile is missing, broken or has no users
     │   └── ConfigError           a flag, duration, tag, plan or URL is invalid
     ├── RunError          (3)     the run could not be carried out
-    │   └── WorkersMissingError (5)  a master's expected workers did not all connect in time
+    │   └── WorkersMissingError (6)  a master's expected workers did not all connect in time
     └── StoreError        (4)     the run store cannot be opened or written
         └── RunNotFoundError           no stored run matches the reference given
 
@@ -26,7 +26,8 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2
     RUN_FAILED = 3
     STORE_ERROR = 4
-    WORKERS_MISSING = 5
+    OUTPUT_ERROR = 5
+    WORKERS_MISSING = 6
     REGRESSION = 98
     THRESHOLDS_FAILED = 99
     INTERRUPTED = 130
@@ -68,6 +69,12 @@ class StoreError(LoadgateError):
     """The run store cannot be opened, migrated or written."""
 
     exit_code = ExitCode.STORE_ERROR
+
+
+class OutputError(LoadgateError):
+    """A result could not be printed (stdout closed or full); the run and its files are kept."""
+
+    exit_code = ExitCode.OUTPUT_ERROR
 
 
 class RunNotFoundError(StoreError):

@@ -132,3 +132,19 @@ def test_a_worker_killed_mid_run_is_an_event_and_the_run_completes(
     # The other worker went on to the end.
     stays = next(w for w in summary["workers"] if w["region"] == "stays")
     assert stays["requests"] > by_id[lost_id]["requests"]
+
+
+def test_a_master_whose_workers_do_not_come_says_so_in_one_line_and_exits_6(
+    processes: Processes, db_url: str, tmp_path: Path
+) -> None:
+    args = master_args(free_port(), db_url, tmp_path / "s.json", "5s")
+    args[args.index("60s")] = "1s"
+    master = processes.start("master", *args)
+    assert master.wait(RUN_TIMEOUT_S) == 6
+    lines = [line for line in processes.log("master").splitlines() if line.strip()]
+    assert lines[-1].startswith("loadgate: "), lines
+    assert "only 0 of 2 workers connected" in lines[-1]
+    assert "Traceback" not in processes.log("master")
+    with RunStore.open(db_url) as store:
+        (listing,) = store.list_runs()
+    assert listing.run.status.value == "failed"

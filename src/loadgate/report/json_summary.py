@@ -68,18 +68,13 @@ def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
     }
 
 
-def summary_to_json(summary: RunSummary) -> str:
-    return json.dumps(summary_to_dict(summary), indent=2) + "\n"
-
-
-def write_json(
+def summary_to_json(
     summary: RunSummary,
-    path: Path | str,
     generator: Mapping[str, Any] | None = None,
     workers: Sequence[Mapping[str, Any]] = (),
     events: Sequence[Mapping[str, Any]] = (),
-) -> None:
-    """Write the summary to `path`; an unwritable path is a ConfigError.
+) -> str:
+    """The JSON summary document.
 
     `generator`: the generator's health (report.generator_view), where known;
     `workers`: a distributed run's workers (report.workers_view), else empty;
@@ -90,7 +85,20 @@ def write_json(
         data["generator"] = dict(generator)
     data["workers"] = [dict(worker) for worker in workers]
     data["events"] = [dict(event) for event in events]
+    return json.dumps(data, indent=2) + "\n"
+
+
+def write_json(
+    summary: RunSummary,
+    path: Path | str,
+    generator: Mapping[str, Any] | None = None,
+    workers: Sequence[Mapping[str, Any]] = (),
+    events: Sequence[Mapping[str, Any]] = (),
+) -> None:
+    """Write summary_to_json's document to `path`; an unwritable path is a ConfigError."""
     try:
-        Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        Path(path).write_text(
+            summary_to_json(summary, generator, workers, events), encoding="utf-8"
+        )
     except OSError as exc:
         raise ConfigError(f"cannot write the JSON summary to {path}: {exc.strerror}") from exc
