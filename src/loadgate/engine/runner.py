@@ -23,6 +23,8 @@ from loadgate.model import WorkerTotal
 
 # What Locust's main() asks of the OS: each user holds sockets.
 MIN_OPEN_FILES = 10_000
+# A worker leaving waits at most this long for its last report to leave the socket.
+FLUSH_LINGER_MS = 5_000
 # A master waits this long for its workers' last reports once their users stopped.
 FINAL_REPORTS_TIMEOUT_S = 10.0
 WORKERS_POLL_S = 0.1
@@ -130,6 +132,18 @@ class LocustRun:
             for c in self.runner.clients.all
             if c.state != STATE_MISSING
         }
+
+    def run_until_quit(self) -> None:
+        """A worker: run until the master says quit, then make sure the last report left.
+
+        ZeroMQ sends from a thread of its own: a process that exits right after
+        the last report (os._exit in a forked worker) would lose it unless the
+        socket is closed with a linger and its context terminated first.
+        """
+        self.runner.greenlet.join()
+        client = self.runner.client
+        client.close(linger=FLUSH_LINGER_MS)
+        client.socket.context.term()
 
     def worker_totals(self) -> list[WorkerTotal]:
         """What each worker sent (a master's run), else nothing."""

@@ -250,7 +250,7 @@ def _fork_local_workers(plan: RunPlan, count: int) -> tuple[Master, LocalWorkers
             Collector(),
             Worker(LOOPBACK, port, socket.gethostname()),
         )
-        worker.runner.greenlet.join()
+        worker.run_until_quit()
 
     workers = LocalWorkers.fork(count, run_worker)
     master = Master(

@@ -53,7 +53,7 @@ def run_worker(config: WorkerConfig) -> None:
             Collector(),
             Worker(config.master_host, config.master_port, config.region),
         )
-        worker.runner.greenlet.join()
+        worker.run_until_quit()
 
 
 def fetch_script(config: WorkerConfig, folder: Path) -> Path:
