@@ -176,6 +176,9 @@ class WorkerTotal:
     cpu_percent_mean: float
     cpu_percent_max: float
     users_max: int
+    # The worker's clock minus the master's, estimated from report timestamps
+    # (to within the quickest report's transit time); None if unknown.
+    clock_offset_ms: float | None = None
 
     @property
     def rate_per_s(self) -> float:

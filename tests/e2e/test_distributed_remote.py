@@ -92,6 +92,16 @@ def test_two_workers_in_two_regions_one_with_the_masters_script(
     for region, worker in workers.items():
         assert sum(s.requests for s in seconds if s.region == region) == worker["requests"]
     assert summary["events"] == []
+    # Same machine, same clock: the estimate is within the reports' transit time.
+    assert all(abs(w["clock_offset_ms"]) < 250 for w in workers.values())
+    # Per region: the summary and the JSON show every endpoint in each.
+    regions = summary["regions"]
+    assert set(regions) == {"eu-west", "us-east"}
+    for region, worker in workers.items():
+        assert regions[region]["total"]["requests"] == worker["requests"]
+        assert [e["name"] for e in regions[region]["endpoints"]] == ["ping"]
+    master_log = processes.log("master")
+    assert "in region eu-west" in master_log and "in region us-east" in master_log
 
 
 def wait_for_users(db_url: str, users: int, timeout_s: float = 60.0) -> None:

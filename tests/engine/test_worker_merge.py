@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import msgpack
 
 from loadgate.engine.collector import Collector
@@ -9,6 +11,7 @@ from loadgate.engine.shipping import REPORT_KEY, PieceShipper, WorkerReport, rep
 from loadgate.engine.worker_merge import CLOCK_ALLOWANCE_S, REPORT_INTERVAL_S, WorkerMerge
 from loadgate.engine.writer import SecondsWriter
 from loadgate.model import EndpointSecond, GeneratorSecond, RunEvent, UsersSample
+from loadgate.report.workers_view import clock_warnings
 from loadgate.stats import LatencyHistogram
 
 T0 = 1_800_000_000
@@ -146,3 +149,20 @@ def test_a_report_survives_locusts_msgpack_transport_and_the_last_one_takes_ever
     assert last is not None and last.final
     assert [(p.second, p.requests) for p in last.pieces] == [(T0 + 1, 1)]
     assert REPORT_KEY in data
+
+
+def test_a_workers_clock_offset_is_estimated_from_its_quickest_report() -> None:
+    clock = Clock(T0 + 10.0)
+    merge = WorkerMerge(clock_s=clock)
+    # The worker's clock is 400 ms ahead; its reports take 30 ms, then 5 ms, to arrive.
+    for transit_s in (0.030, 0.005, 0.050):
+        sent_at_s = clock.now_s + 0.400
+        clock.now_s += transit_s
+        merge.add("w1", replace(report([], T0), sent_at_s=sent_at_s))
+        clock.now_s += 3.0
+    (total,) = merge.totals()
+    assert total.clock_offset_ms is not None
+    assert abs(total.clock_offset_ms - 395.0) < 0.01
+    (line,) = clock_warnings(merge.totals())
+    assert "395 ms ahead of the master's" in line and "NTP" in line
+    assert clock_warnings([replace(total, clock_offset_ms=-120.0)]) == []

@@ -6,7 +6,7 @@ Everything here reads the stored run (DESIGN.md: the store is the seam), so what
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,7 @@ from loadgate.report.generator_view import (
 from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import write_json
 from loadgate.report.junit import write_junit
+from loadgate.report.regions_view import print_regions, region_summaries, regions_to_dict
 from loadgate.report.terminal import print_summary, print_verdicts
 from loadgate.report.workers_view import (
     events_to_dict,
@@ -38,6 +39,7 @@ from loadgate.report.workers_view import (
     print_workers,
     workers_to_dict,
 )
+from loadgate.stats import RunSummary
 from loadgate.store import RunStore
 from loadgate.store.run_view import RunView, read_run_view
 
@@ -100,6 +102,7 @@ def finish(
     stalls = GeneratorStalls(store.generator_seconds(run_id))
     workers = store.workers(run_id)
     events = store.events(run_id)
+    regions = by_region(store, summary.run, workers)
     verdicts = judge_stored(summary)
     base, comparison = _compare_with_baseline(store, outputs.baseline_name, summary.run)
     sections: list[ExtraSection] = []
@@ -116,12 +119,14 @@ def finish(
         stalls=stalls,
         workers=workers,
         events=events,
+        regions=regions,
     )
     with _printing(run_id):
         print_summary(summary, console)
         print_stall_line(stalls, summary, console)
         print_workers(workers, console)
         print_events(events, console)
+        print_regions(regions, console)
         print_verdicts(verdicts, console)
         if comparison is not None and base is not None:
             print_comparison(comparison, base, summary.run, console)
@@ -167,6 +172,15 @@ def _compare_with_baseline(
     return (None, None) if base is None else (base, compare_stored(store, base, run))
 
 
+def by_region(
+    store: RunStore, run: RunInfo, workers: Sequence[WorkerTotal]
+) -> dict[str, RunSummary]:
+    """Each region's summary, when the run's workers ran in more than one (one more read)."""
+    if len({worker.region for worker in workers}) < 2:
+        return {}
+    return region_summaries(run, store.iter_endpoint_seconds(run.run_id, by_region=True))
+
+
 class _StoredSeconds:
     """A run's stored seconds, streamed from the store each time they are iterated."""
 
@@ -191,6 +205,7 @@ def _write_files(
     stalls: GeneratorStalls,
     workers: Sequence[WorkerTotal],
     events: Sequence[RunEvent],
+    regions: Mapping[str, RunSummary],
 ) -> None:
     summary = view.summary
     if outputs.json_path is not None:
@@ -198,8 +213,9 @@ def _write_files(
             summary,
             outputs.json_path,
             stalls_to_dict(stalls, summary),
-            workers_to_dict(workers),
-            events_to_dict(events),
+            workers=workers_to_dict(workers),
+            events=events_to_dict(events),
+            regions=regions_to_dict(regions),
         )
     if outputs.junit_path is not None:
         write_junit(outputs.junit_path, summary.run, verdicts)

@@ -8,9 +8,11 @@ from rich.table import Table
 from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option
+from loadgate.cli.run_outputs import by_region
 from loadgate.model import RunInfo, RunStatus
 from loadgate.report.generator_view import GeneratorStalls, print_stall_line, stalls_to_dict
 from loadgate.report.json_summary import summary_to_json
+from loadgate.report.regions_view import print_regions, regions_to_dict
 from loadgate.report.terminal import (
     STATUS_STYLES,
     format_duration,
@@ -90,10 +92,11 @@ def show(run_ref: str, db_url: str | None, as_json: bool) -> None:
         stalls = GeneratorStalls(store.generator_seconds(run_id))
         workers = store.workers(run_id)
         events = store.events(run_id)
+        regions = by_region(store, summary.run, workers)
     if as_json:
         document = summary_to_json(
-            summary, stalls_to_dict(stalls, summary), workers_to_dict(workers),
-            events_to_dict(events),
+            summary, stalls_to_dict(stalls, summary), workers=workers_to_dict(workers),
+            events=events_to_dict(events), regions=regions_to_dict(regions),
         )  # fmt: skip
         click.echo(document, nl=False)
     else:
@@ -102,4 +105,5 @@ def show(run_ref: str, db_url: str | None, as_json: bool) -> None:
         print_stall_line(stalls, summary, console)
         print_workers(workers, console)
         print_events(events, console)
+        print_regions(regions, console)
         print_verdicts(judge_stored(summary), console)

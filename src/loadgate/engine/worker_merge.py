@@ -44,7 +44,17 @@ class _Worker:
     cpu_samples: list[float] = field(default_factory=list)
     users_max: int = 0
     users: int = 0  # as the master last saw it
+    # The largest (worker clock at sending - master clock at receiving): the
+    # worker's clock offset, less the quickest report's transit time.
+    clock_offset_s: float | None = None
     lost: bool = False
+
+    def note_clock(self, sent_at_s: float, received_at_s: float) -> None:
+        if sent_at_s <= 0:
+            return
+        estimate_s = sent_at_s - received_at_s
+        if self.clock_offset_s is None or estimate_s > self.clock_offset_s:
+            self.clock_offset_s = estimate_s
 
     def note(self, report: WorkerReport) -> None:
         self.region = report.region or self.region
@@ -74,6 +84,7 @@ class _Worker:
             cpu_percent_mean=sum(samples) / len(samples) if samples else 0.0,
             cpu_percent_max=max(samples, default=0.0),
             users_max=self.users_max,
+            clock_offset_ms=None if self.clock_offset_s is None else self.clock_offset_s * 1000,
         )
 
 
@@ -109,6 +120,7 @@ class WorkerMerge:
         if worker is None:
             worker = self._workers[worker_id] = _Worker(worker_id)
         worker.note(report)
+        worker.note_clock(report.sent_at_s, self._clock_s())
         for piece in report.pieces:
             if report.region and not piece.region:
                 piece = replace(piece, region=report.region)  # noqa: PLW2901

@@ -18,10 +18,22 @@ from rich.text import Text
 from loadgate.model import EventKind, RunEvent, WorkerTotal
 
 SATURATED_CPU_PERCENT = 90.0  # Locust's own worker CPU warning threshold
+CLOCK_OFFSET_WARNING_MS = 250.0  # seconds are keyed by each worker's clock
 
 
 def saturated(workers: Sequence[WorkerTotal]) -> list[WorkerTotal]:
     return [w for w in workers if w.cpu_percent_max >= SATURATED_CPU_PERCENT]
+
+
+def clock_warnings(workers: Sequence[WorkerTotal]) -> list[str]:
+    """A line per worker whose clock is off the master's by more than CLOCK_OFFSET_WARNING_MS."""
+    return [
+        f"clock of worker {w.worker_id} is {abs(w.clock_offset_ms):.0f} ms "
+        f"{'ahead of' if w.clock_offset_ms > 0 else 'behind'} the master's: its seconds are "
+        "keyed that far off; synchronise the machines' clocks (NTP)"
+        for w in workers
+        if w.clock_offset_ms is not None and abs(w.clock_offset_ms) > CLOCK_OFFSET_WARNING_MS
+    ]
 
 
 def print_workers(workers: Sequence[WorkerTotal], console: Console) -> None:
@@ -29,7 +41,8 @@ def print_workers(workers: Sequence[WorkerTotal], console: Console) -> None:
     if not workers:
         return
     table = Table(title="Workers", title_justify="left")
-    for column in ("Worker", "Region", "Requests", "req/s", "Users max", "CPU mean", "CPU max"):
+    for column in ("Worker", "Region", "Requests", "req/s", "Users max", "CPU mean", "CPU max",
+                   "Clock"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("Worker", "Region") else "right")
     for worker in workers:
         table.add_row(
@@ -40,8 +53,11 @@ def print_workers(workers: Sequence[WorkerTotal], console: Console) -> None:
             str(worker.users_max),
             f"{worker.cpu_percent_mean:.0f}%",
             f"{worker.cpu_percent_max:.0f}%",
+            "?" if worker.clock_offset_ms is None else f"{worker.clock_offset_ms:+.0f} ms",
         )
     console.print(table)
+    for line in clock_warnings(workers):
+        console.print(Text(line, style="yellow"))
     busy = saturated(workers)
     if busy:
         names = ", ".join(f"{w.worker_id} (CPU {w.cpu_percent_max:.0f}%)" for w in busy)
@@ -67,6 +83,7 @@ def workers_to_dict(workers: Sequence[WorkerTotal]) -> list[dict[str, Any]]:
             "cpu_percent_mean": round(w.cpu_percent_mean, 1),
             "cpu_percent_max": round(w.cpu_percent_max, 1),
             "saturated": w.cpu_percent_max >= SATURATED_CPU_PERCENT,
+            "clock_offset_ms": None if w.clock_offset_ms is None else round(w.clock_offset_ms, 1),
         }
         for w in workers
     ]

@@ -154,7 +154,7 @@ def m005_run_workers(conn: Connection) -> None:
 
 
 def m006_run_events(conn: Connection) -> None:
-    """Events of a run (a worker lost mid-run), and the region of each stored second."""
+    """Events of a run (a lost worker), each stored second's region, workers' clock offsets."""
     md = sa.MetaData()
     sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
     sa.Table(
@@ -170,6 +170,8 @@ def m006_run_events(conn: Connection) -> None:
         sa.Index("ix_run_events_run_id_second", "run_id", "second"),
     ).create(conn, checkfirst=False)  # fmt: skip
     conn.execute(sa.text("ALTER TABLE endpoint_seconds ADD COLUMN region TEXT NOT NULL DEFAULT ''"))
+    float_type = sa.Float().compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE run_workers ADD COLUMN clock_offset_ms {float_type} NULL"))
 
 
 # In order; append new ones at the end, never edit or reorder released ones.

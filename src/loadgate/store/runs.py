@@ -204,7 +204,8 @@ class RunStore:
             {"run_id": run_id, "position": position, "worker_id": w.worker_id, "region": w.region,
              "requests": w.requests, "failures": w.failures, "first_second": w.first_second,
              "last_second": w.last_second, "cpu_percent_mean": w.cpu_percent_mean,
-             "cpu_percent_max": w.cpu_percent_max, "users_max": w.users_max}
+             "cpu_percent_max": w.cpu_percent_max, "users_max": w.users_max,
+             "clock_offset_ms": w.clock_offset_ms}
             for position, w in enumerate(workers)
         ]  # fmt: skip
         with self._transaction(f"storing the workers of run {run_id}") as conn:
@@ -244,7 +245,7 @@ class RunStore:
                 worker_id=r.worker_id, region=r.region, requests=r.requests, failures=r.failures,
                 first_second=r.first_second, last_second=r.last_second,
                 cpu_percent_mean=r.cpu_percent_mean, cpu_percent_max=r.cpu_percent_max,
-                users_max=r.users_max,
+                users_max=r.users_max, clock_offset_ms=r.clock_offset_ms,
             )
             for r in rows
         ]  # fmt: skip

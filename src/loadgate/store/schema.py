@@ -164,6 +164,7 @@ run_workers = sa.Table(
     sa.Column("cpu_percent_mean", sa.Float, nullable=False),
     sa.Column("cpu_percent_max", sa.Float, nullable=False),
     sa.Column("users_max", sa.Integer, nullable=False),
+    sa.Column("clock_offset_ms", sa.Float, nullable=True),
 )
 
 run_events = sa.Table(
