@@ -114,7 +114,7 @@ def test_run_time_as_whole_seconds(tmp_path: Path) -> None:
         (
             "[run]\nusers_count = 3",
             "unknown key 'run.users_count': expected one of script, users, spawn_rate, "
-            "run_time, host, name, tags, exclude_tags",
+            "run_time, stages, host, name, tags, exclude_tags",
         ),
         ('[run]\nusers = "ten"', "run.users: expected a whole number, 0 or more, got 'ten'"),
         ("[run]\nusers = -1", "run.users: expected a whole number, 0 or more, got -1"),
@@ -329,3 +329,10 @@ def test_the_plans_abort_on_fail(tmp_path: Path) -> None:
     )
     assert plan.abort_on_fail is True
     assert [t.abort for t in merge_thresholds(plan, [])] == [True]
+
+
+def test_stages_come_from_the_plan_and_bad_ones_are_named(tmp_path: Path) -> None:
+    plan = load_plan(write(tmp_path, '[run]\nstages = "30s:10, 1m:50@5"'))
+    assert plan.run.stages == "30s:10, 1m:50@5"
+    (problem,) = problems_of(tmp_path, '[run]\nstages = "30s:ten"')
+    assert problem.startswith("run.stages: --stages '30s:ten'")

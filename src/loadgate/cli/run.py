@@ -18,6 +18,7 @@ from loadgate.cli.options import db_option
 from loadgate.duration import parse_duration
 from loadgate.engine.config import MasterConfig, RunConfig
 from loadgate.errors import ConfigError, ExitCode
+from loadgate.stages import parse_stages
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -146,6 +147,12 @@ def _path_option(flag: str, dest: str, metavar: str, help_text: str) -> Callable
 @click.option(
     "-E", "--exclude-tags", multiple=True, metavar="TAG", help="Skip tasks with these tags."
 )
+@click.option(
+    "--stages",
+    metavar="STAGES",
+    help='Users over time instead of -u/-r/-t: "30s:10,1m:50,30s:0" ramps linearly to each '
+    "count (DURATION:USERS[@SPAWN_RATE]).",
+)
 @click.option("--name", help="Name of the run [the script's file name without .py].")
 @db_option
 @click.option(
@@ -226,6 +233,7 @@ def run(
     users: int | None,
     spawn_rate: float | None,
     run_time: str | None,
+    stages: str | None,
     host: str | None,
     tags: tuple[str, ...],
     exclude_tags: tuple[str, ...],
@@ -261,6 +269,7 @@ def run(
         users=users,
         spawn_rate=spawn_rate,
         run_time=run_time,
+        stages=stages,
         host=host,
         name=name,
         tags=_tag_list(tags) or None,
@@ -282,6 +291,7 @@ def run(
         exclude_tags=settings.exclude_tags or (),
         thresholds=tuple(threshold.text for threshold in thresholds),
         processes=_checked_processes(processes),
+        stages=parse_stages(settings.stages) if settings.stages is not None else (),
         master=_master_config(
             as_master,
             processes=processes,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from loadgate.stages import Stage
+
 # Locust's defaults for a master.
 DEFAULT_MASTER_PORT = 5557
 DEFAULT_MASTER_BIND_HOST = "*"  # every interface, as ZeroMQ spells it
@@ -46,6 +48,8 @@ class RunConfig:
     thresholds: tuple[str, ...] = ()
     # Locust's --processes: that many local worker processes under a master (-1: one per core).
     processes: int | None = None
+    # --stages: users over time, as a load shape built from the flag.
+    stages: tuple[Stage, ...] = ()
     master: MasterConfig | None = None
 
     @property

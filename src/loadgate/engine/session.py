@@ -41,6 +41,7 @@ from loadgate.engine.live import LiveView, Progress, make_live_view
 from loadgate.engine.local_workers import LocalWorkers, processes_count
 from loadgate.engine.locustfile import LoadedScript, load_script
 from loadgate.engine.options import parse_locust_options
+from loadgate.engine.stage_shape import StagesShape
 from loadgate.engine.stall import NoStallMeter, hub_stall_meter
 from loadgate.engine.tags import validate_tags
 from loadgate.engine.target import LOOPBACK, BuiltinGateway, free_port
@@ -49,6 +50,7 @@ from loadgate.engine.writer import RunSink, SecondsWriter
 from loadgate.engine.writer_thread import WriterThread
 from loadgate.errors import StoreError
 from loadgate.model import NewRun, RunStatus, WorkerTotal
+from loadgate.stages import format_stages
 from loadgate.store.spill import RunEnd
 
 TICK_OFFSET_S = 0.02  # tick just after each second starts, so the previous one is complete
@@ -113,12 +115,24 @@ def prepare(config: RunConfig) -> RunPlan:
     validate_tags(script.user_classes, config.tags, config.exclude_tags)
     options = parse_locust_options(config)
     warnings: list[str] = []
+    if config.stages and script.shape is not None:
+        warnings.append(
+            f"the script's load shape {script.shape_name} decides users and run time: "
+            "--stages ignored"
+        )
+    elif config.stages:
+        script = replace(script, shape=StagesShape(config.stages))
     shape = script.shape
     given = [flag for flag, value in (("-u", config.users), ("-r", config.spawn_rate_per_s),
              ("-t", config.run_time_s)) if value is not None]  # fmt: skip
     if shape is not None and given and not getattr(shape, "use_common_options", False):
+        decides = (
+            "--stages decides"
+            if isinstance(shape, StagesShape)
+            else f"the load shape {script.shape_name} decides"
+        )
         warnings.append(
-            f"the load shape {script.shape_name} decides users and run time: "
+            f"{decides} users and run time: "
             f"{', '.join(given)} ignored (as in Locust, unless the shape sets use_common_options)"
         )
     return RunPlan(config=config, script=script, options=options, warnings=tuple(warnings))
@@ -139,6 +153,7 @@ def settings_of(plan: RunPlan, host: str, builtin_target: bool) -> dict[str, Any
         "thresholds": list(config.thresholds),
         "user_classes": [c.__name__ for c in plan.script.user_classes],
         "shape": plan.script.shape_name,
+        "stages": format_stages(config.stages) if config.stages else None,
         "processes": config.processes,
         "master": None
         if config.master is None
