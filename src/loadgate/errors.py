@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
 
     OK = 0
     INTERNAL_ERROR = 1
+    REQUESTS_FAILED = 1  # Locust's --exit-code-on-error default; an alias of INTERNAL_ERROR
     BAD_INPUT = 2
     RUN_FAILED = 3
     STORE_ERROR = 4

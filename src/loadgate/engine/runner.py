@@ -50,6 +50,7 @@ class LocustRun:
                 locustfile=script.path.name,
                 parsed_locustfiles=[str(script.path)],
                 stop_timeout=float(getattr(options, "stop_timeout", 0.0) or 0.0),
+                reset_stats=bool(getattr(options, "reset_stats", False)),
             )
         except ValueError as exc:  # no user with a weight, duplicate class names
             raise ScriptError(f"{script.path}: {exc}") from exc
@@ -92,6 +93,19 @@ class LocustRun:
     def fire_quitting(self) -> None:
         """Locust's last events before exit, for scripts that listen to them."""
         self._events.quitting.fire(environment=self.environment, reverse=True)
+
+    @property
+    def process_exit_code(self) -> int | None:
+        """What the script asked the process to exit with (environment.process_exit_code)."""
+        code = self.environment.process_exit_code
+        return None if code is None else int(code)
+
+    @property
+    def unhandled_errors(self) -> int:
+        """Exceptions raised by tasks (not failed requests), and greenlets that died of one."""
+        from locust import log
+
+        return len(self.runner.exceptions) + int(bool(log.unhandled_greenlet_exception))
 
     def fire_quit(self, exit_code: int) -> None:
         self._events.quit.fire(exit_code=exit_code)
