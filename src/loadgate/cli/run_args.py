@@ -77,8 +77,8 @@ def parse_run(argv: Sequence[str]) -> RunRequest | None:
     args = _with_locustfiles(argv)
     first, sources = first_pass(args)
     plan = load_plan(Path(first.plan_path)) if first.plan_path else None
-    spec = _locustfile_spec(first.locustfile, sources.get("locustfile", DEFAULT_SOURCE), plan)
     try:
+        spec = _locustfile_spec(first.locustfile, sources.get("locustfile", DEFAULT_SOURCE), plan)
         script = load_scripts(resolve_locustfiles(spec))
     except (ScriptError, ConfigError):
         if wants_help:

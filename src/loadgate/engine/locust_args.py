@@ -179,7 +179,13 @@ def _run_time(text: str) -> int:
 
 def _adapt_locust_options(parser: Any) -> None:
     for action in parser._actions:
-        if action.dest == "run_time":
+        if action.dest == "locustfile":
+            action.help = (
+                "The locustfile: a .py file, a comma-separated list of them, or a folder "
+                "(its .py files, not those starting with _); the same as LOCUSTFILE. "
+                "[locustfile.py]"
+            )
+        elif action.dest == "run_time":
             action.type = _run_time  # our messages, and 0s refused
         elif action.dest in ("tags", "exclude_tags"):
             # `-T a -T b` keeps both (Locust keeps the last); `-T a b` as in Locust.
