@@ -1,4 +1,4 @@
-"""`loadgate run` as a drop-in for `locust --headless`: config files, -f, User classes, exit codes."""
+"""`loadgate run` as a drop-in for `locust --headless`: config files, -f, Users, exit codes."""
 
 from __future__ import annotations
 
