@@ -92,21 +92,18 @@ class Auditor(HttpUser):
 
 
 @pytest.mark.parametrize(
-    ("script", "text", "extra", "exit_code"),
+    "case",
     [
         ("validation.py", VALIDATION, [], 1),
         ("arguments.py", ARGUMENTS, ["--search-path", "/delay/100", "--exit-with", "3"], 3),
         ("users.py", SEVERAL_USERS, ["Writer", "Auditor"], 1),
     ],
+    ids=["validation", "arguments", "several-users"],
 )
 def test_the_same_command_line_gives_the_same_run(
-    tmp_path: Path,
-    shared_target: Target,
-    script: str,
-    text: str,
-    extra: list[str],
-    exit_code: int,
+    tmp_path: Path, shared_target: Target, case: tuple[str, str, list[str], int]
 ) -> None:
+    script, text, extra, exit_code = case
     (tmp_path / script).write_text(text)
     results = {}
     for program in ("locust", "loadgate"):
