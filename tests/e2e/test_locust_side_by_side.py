@@ -16,7 +16,7 @@ from tests.e2e.dropin import failure_messages, run_in, stats_names
 
 pytestmark = pytest.mark.slow
 
-VALIDATION = '''from locust import HttpUser, constant, task
+VALIDATION = """from locust import HttpUser, constant, task
 
 
 class Validating(HttpUser):
@@ -37,9 +37,9 @@ class Validating(HttpUser):
     @task
     def server_error(self):
         self.client.get("/status/503", name="unavailable")
-'''
+"""
 
-ARGUMENTS = '''from locust import HttpUser, constant, events, task
+ARGUMENTS = """from locust import HttpUser, constant, events, task
 
 
 @events.init_command_line_parser.add_listener
@@ -61,9 +61,9 @@ class Searching(HttpUser):
     def search(self):
         path = self.environment.parsed_options.search_path
         self.client.get(path, name=f"search {path}")
-'''
+"""
 
-SEVERAL_USERS = '''from locust import HttpUser, constant, task
+SEVERAL_USERS = """from locust import HttpUser, constant, task
 
 
 class Reader(HttpUser):
@@ -88,7 +88,7 @@ class Auditor(HttpUser):
     @task
     def audit(self):
         self.client.get("/status/404", name="audit")
-'''
+"""
 
 
 @pytest.mark.parametrize(
