@@ -45,14 +45,6 @@ REFUSED: Mapping[str, str] = {
     "--otel": "OpenTelemetry instrumentation is not offered: loadgate measures requests itself",
 }
 
-# Flags accepted with no effect of their own, and what stands in for them.
-NO_EFFECT: Mapping[str, str] = {
-    "--headless": "always headless",
-    "--print-stats": "the live view (or one line every 5 s) shows the stats while running",
-    "--skip-log-setup": "loadgate still logs warnings to stderr",
-    "--profile": "stored with the run's settings",
-}
-
 # Flags that do not exist anywhere but that people type, and where to go instead.
 SUGGESTIONS: Mapping[str, str] = {
     "--dashboard": "the web dashboard is not part of `loadgate run`",
