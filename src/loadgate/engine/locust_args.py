@@ -290,7 +290,7 @@ def second_pass(argv: Sequence[str], user_class_names: Sequence[str]) -> ParsedC
     base = {action.dest for action in build_parser(script_options=False)._actions}
     options, unknown = parser.parse_known_args(args=list(argv))
     if unknown:
-        _unknown_option(unknown, parser)
+        _unknown_option(unknown, parser, argv)
     _json_or_user_class(options, user_class_names)
     sources = sources_of(parser, argv)
     flags = option_strings(parser)
@@ -311,9 +311,11 @@ def help_text() -> str:
     return str(build_parser(script_options=True).format_help())
 
 
-def _unknown_option(unknown: Sequence[str], parser: Any) -> NoReturn:
+def _unknown_option(unknown: Sequence[str], parser: Any, argv: Sequence[str]) -> NoReturn:
     first = next((token for token in unknown if token.startswith("-")), unknown[0])
     name = first.split("=", 1)[0]
+    typed = any(token.split("=", 1)[0] == name for token in argv)
+    where = "" if typed else " (from a config file: its keys are the long flags without --)"
     if name in SUGGESTIONS:
         raise ConfigError(f"unknown option {name}: {SUGGESTIONS[name]}")
     if not name.startswith("-"):
@@ -325,7 +327,7 @@ def _unknown_option(unknown: Sequence[str], parser: Any) -> NoReturn:
              if action.help != argparse.SUPPRESS]  # fmt: skip
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
     hint = f": did you mean {close[0]}?" if close else ": see `loadgate run --help`"
-    raise ConfigError(f"unknown option {name}{hint}")
+    raise ConfigError(f"unknown option {name}{where}{hint}")
 
 
 def _json_or_user_class(options: Any, user_class_names: Sequence[str]) -> None:
