@@ -7,7 +7,6 @@ from typing import Any
 from loadgate.cli.run_outputs import RunEnd, exit_code
 from loadgate.errors import ExitCode
 
-
 CLEAN = RunEnd()
 
 
