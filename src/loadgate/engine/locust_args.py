@@ -233,16 +233,12 @@ def split_locustfiles(argv: Sequence[str], parser: Any) -> tuple[list[str], list
     rest: list[str] = []
     previous = ""
     for token in argv:
-        after_value_option = previous in takes_value or (
-            previous.startswith("-") and "=" not in previous and previous not in flags
-        )
-        is_path = token.endswith(".py") or (not token.startswith("-") and Path(token).is_dir())
-        if (
-            is_path
-            and not token.startswith("-")
-            and previous not in takes_value
-            and (token.endswith(".py") or not after_value_option)
-        ):
+        # An unknown option (a script's own) may take this token as its value.
+        after_unknown_option = previous.startswith("-") and "=" not in previous
+        after_unknown_option = after_unknown_option and previous not in flags
+        if token.startswith("-") or previous in takes_value:
+            rest.append(token)
+        elif token.endswith(".py") or (Path(token).is_dir() and not after_unknown_option):
             scripts.append(token)
         else:
             rest.append(token)
@@ -277,7 +273,7 @@ def _join_dashed_values(argv: list[str], parser: Any) -> list[str]:
     return joined
 
 
-def first_pass(argv: Sequence[str]) -> Any:
+def first_pass(argv: Sequence[str]) -> tuple[Any, dict[str, str]]:
     """The options known before any script is imported (-f, --plan, ...); unknown ones wait."""
     parser = build_parser(script_options=False)
     options, _unknown = parser.parse_known_args(args=list(argv), ignore_help_args=True)
