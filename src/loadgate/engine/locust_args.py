@@ -177,6 +177,17 @@ def _run_time(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+# Locust flags whose meaning in `loadgate run` differs from Locust's own help text.
+_HELP = {
+    "html_file": "Write loadgate's HTML report to this file; {u}, {r} and {t} in the name "
+    "become users, spawn rate and run time (as in Locust).",
+    "json_file": "Write the JSON summary to <filename>.json (as Locust names it).",
+    "headless": "Accepted; loadgate run is always headless.",
+    "print_stats": "Accepted, no effect: the live view shows the stats.",
+    "skip_log_setup": "Accepted, no effect.",
+}
+
+
 def _adapt_locust_options(parser: Any) -> None:
     for action in parser._actions:
         if action.dest == "locustfile":
@@ -193,8 +204,19 @@ def _adapt_locust_options(parser: Any) -> None:
         elif action.dest == "version":
             where = Path(__file__).parents[1]
             action.version = f"loadgate {__version__} (Locust {locust.__version__}) from {where}"
+        elif action.dest in _HELP:
+            action.help = _HELP[action.dest]
         if any(flag in REFUSED for flag in action.option_strings):
             action.help = argparse.SUPPRESS
+    # Groups left with nothing to show (master, worker) would only confuse --help.
+    parser._action_groups = [
+        group
+        for group in parser._action_groups
+        if any(action.help != argparse.SUPPRESS for action in group._group_actions)
+    ]
+    for group in parser._action_groups:
+        if group.title == "Web UI options":
+            group.title = "Headless (loadgate run has no web UI)"
     parser.description = (
         "Usage: loadgate run [options] [LOCUSTFILE ...] [UserClass ...]\n\n"
         "Locust's command line for a headless run (LOCUSTFILE is the same as -f), "
