@@ -19,16 +19,18 @@ from urllib.parse import parse_qsl
 import uvloop
 
 from loadgate.gateway.messages import Request, Response
-from loadgate.gateway.server import Handler, HttpServer, ServerLimits, bind_socket
+from loadgate.gateway.server import Handler, HttpServer, RefusalHook, ServerLimits, bind_socket
 
 TIMEOUT_S = 5.0
 
 
 @contextmanager
-def serving(handler: Handler, limits: ServerLimits | None = None) -> Iterator[int]:
+def serving(
+    handler: Handler, limits: ServerLimits | None = None, on_refusal: RefusalHook | None = None
+) -> Iterator[int]:
     """Serve `handler` on a free port of 127.0.0.1 (uvloop, as the gateway does); yield the port."""
     loop = uvloop.new_event_loop()
-    server = HttpServer(handler, limits or ServerLimits(), "test")
+    server = HttpServer(handler, limits or ServerLimits(), "test", on_refusal=on_refusal)
     sock = bind_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
     loop.run_until_complete(server.start(sock))

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from loadgate.gateway import GatewayConfigError, load_config
+from loadgate.gateway.config import ServerConfig
 from loadgate.gateway.config_load import default_document, overlay, parse_config
+from loadgate.gateway.server import ServerLimits
 
 
 def test_defaults_carry_the_seed_credentials() -> None:
@@ -40,6 +42,27 @@ def test_a_user_file_overlays_key_by_key(tmp_path: Path) -> None:
     assert config.server.processes == 3
 
 
+def test_the_client_limits_are_gateway_keys(tmp_path: Path) -> None:
+    path = tmp_path / "limits.toml"
+    path.write_text(
+        "[gateway]\nmax_url_bytes = 512\nmax_headers = 8\nmax_header_bytes = 1024\n"
+        "header_timeout_s = 0.5\nbody_timeout_s = 2\n"
+    )
+    server = load_config(path).server
+    limits = (server.max_url_bytes, server.max_headers, server.max_header_bytes)
+    assert limits == (512, 8, 1024)
+    assert (server.header_timeout_s, server.body_timeout_s) == (0.5, 2.0)
+
+
+def test_the_default_client_limits_are_the_servers() -> None:
+    # default.toml, ServerConfig and ServerLimits each state them: they must agree.
+    server = load_config().server
+    limits = ServerLimits()
+    for name in ("max_url_bytes", "max_headers", "max_header_bytes", "header_timeout_s",
+                 "body_timeout_s", "keep_alive_s"):  # fmt: skip
+        assert getattr(server, name) == getattr(limits, name) == getattr(ServerConfig(), name)
+
+
 def test_overlay_replaces_lists_and_merges_tables() -> None:
     merged = overlay({"a": {"b": 1, "c": [1, 2]}}, {"a": {"c": [3]}, "d": 4})
     assert merged == {"a": {"b": 1, "c": [3]}, "d": 4}
@@ -64,6 +87,16 @@ def test_overlay_replaces_lists_and_merges_tables() -> None:
         ({"upstreams": {"search": {"external": True, "ports": [1], "fault": {"down": True}}}},
          "search.fault: expected no fault on an external upstream"),
         ({"gateway": {"max_upstream_body_bytes": 10}}, "gateway.max_upstream_body_bytes"),
+        ({"gateway": {"max_url_bytes": 100}},
+         "gateway.max_url_bytes: expected an integer from 256 to 1048576, got 100"),
+        ({"gateway": {"max_headers": 0}},
+         "gateway.max_headers: expected an integer from 8 to 10000, got 0"),
+        ({"gateway": {"max_header_bytes": "32k"}},
+         "gateway.max_header_bytes: expected an integer from 1024 to 1048576, got '32k'"),
+        ({"gateway": {"header_timeout_s": 0}},
+         "gateway.header_timeout_s: expected a number above 0 and at most 3600, got 0"),
+        ({"gateway": {"body_timeout_s": 7200}},
+         "gateway.body_timeout_s: expected a number above 0 and at most 3600, got 7200"),
         ({"clients": {"web-frontend": {"users": 5}}}, "clients.web-frontend.users"),
         ({"rate_limit": {"jwt": {"burst": 0}}}, "rate_limit.jwt.burst"),
         ({"surprise": 1}, "surprise: unknown key"),

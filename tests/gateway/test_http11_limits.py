@@ -204,3 +204,24 @@ def test_a_refusal_does_not_reset_the_connection_under_earlier_answers(port: int
         refusal = reader.response()
     assert (big.status, len(big.body)) == (200, 8_000_000)
     assert refusal.status == 413
+
+
+def test_every_refusal_and_only_refusals_reach_the_refusal_hook() -> None:
+    statuses: list[int] = []  # appended to by the server's thread, read after each answer
+    refusals = [
+        (get("/" + "p" * 1100), 414),
+        (get("/", *(f"X-H{i}: 1" for i in range(21))), 431),
+        (get("/", "Content-Length: 5000", method="POST"), 413),
+        (b"GET / HTTP/2.0\r\nHost: test\r\n\r\n", 505),
+        (get("/", "Expect: teapot"), 417),
+        (b"NOT HTTP\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: test\r\n", 408),  # the head never ends
+    ]
+    with serving(echo, LIMITS, on_refusal=statuses.append) as port:
+        for data, status in refusals:
+            response, _ = refused(port, data)
+            assert response.status == status
+        # Answers of the handler, errors included, are not the server's refusals.
+        served, _ = refused(port, get("/?status=404", "Connection: close"))
+        assert served.status == 404
+    assert statuses == [status for _, status in refusals]

@@ -12,9 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.fixtures.gateway import RunningGateway, loadgate_command
+
+# The longest a test waits for one step of a start it controls.
+STEP_DEADLINE_S = 30.0
 
 
 def pid_exists(pid: int) -> bool:
@@ -36,18 +40,77 @@ def test_sigterm_stops_every_process(gateway_factory: Callable[..., RunningGatew
     assert not any(pid_exists(pid) for pid in children)
 
 
-def test_health_is_503_until_ready(gateway_factory: Callable[..., RunningGateway]) -> None:
-    running = gateway_factory(wait=False)
-    first = None
-    deadline = time.monotonic() + 30
-    while first is None and time.monotonic() < deadline:
+def held_child(supervisor_pid: int) -> psutil.Process | None:
+    """The gateway's first spawned child, stopped before it listened; None if it was too late.
+
+    Each child says "ready" only after it listens (the upstream process on its
+    instances, a gateway process on the API port), and the supervisor is ready
+    only after every child said so: a child stopped before it listened holds
+    /health at "starting" for as long as the test likes, whatever the timing.
+    """
+    supervisor = psutil.Process(supervisor_pid)
+    deadline = time.monotonic() + STEP_DEADLINE_S
+    while time.monotonic() < deadline:
+        for child in supervisor.children():
+            try:
+                # Not the resource tracker, nor a fork that has not exec'd yet.
+                if "spawn_main" not in " ".join(child.cmdline()):
+                    continue
+                child.suspend()
+                stopped(child)
+                connections = child.net_connections("tcp")
+            except psutil.NoSuchProcess:
+                continue
+            if any(c.status == psutil.CONN_LISTEN for c in connections):
+                child.resume()
+                return None
+            return child
+        time.sleep(0.001)
+    raise TimeoutError(f"no child of the gateway appeared in {STEP_DEADLINE_S} s")
+
+
+def stopped(process: psutil.Process) -> None:
+    """Wait until SIGSTOP has taken effect: kill() returns before the target stops running."""
+    deadline = time.monotonic() + STEP_DEADLINE_S
+    while process.status() != psutil.STATUS_STOPPED:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{process} did not stop in {STEP_DEADLINE_S} s")
+        time.sleep(0.001)
+
+
+def health_when_answered(running: RunningGateway) -> httpx.Response:
+    """The first /health answer, once the admin port accepts connections."""
+    deadline = time.monotonic() + STEP_DEADLINE_S
+    while time.monotonic() < deadline:
         try:
-            first = running.admin("GET", "/health").status_code
+            return running.admin("GET", "/health")
         except httpx.TransportError:
-            time.sleep(0.005)
-    assert first == 503
-    while running.admin("GET", "/health").status_code != 200:
+            time.sleep(0.01)
+    raise TimeoutError(f"the admin API did not answer in {STEP_DEADLINE_S} s")
+
+
+def test_health_is_503_until_ready(gateway_factory: Callable[..., RunningGateway]) -> None:
+    for _ in range(3):  # a child that listened before we could stop it: start again
+        running = gateway_factory(wait=False)
+        child = held_child(running.process.pid)
+        if child is not None:
+            break
+        running.stop()
+    else:
+        pytest.fail("every try, the gateway's child listened before it could be stopped")
+    try:
+        # Whenever it comes: with a child held before it listened, it cannot be ready.
+        held = health_when_answered(running)
+        assert (held.status_code, held.json()["status"]) == (503, "starting")
+    finally:
+        child.resume()
+    deadline = time.monotonic() + STEP_DEADLINE_S
+    while (ready := running.admin("GET", "/health")).status_code != 200:
+        assert time.monotonic() < deadline, ready.text
         time.sleep(0.05)
+    pids = ready.json()["pids"]
+    assert ready.json()["status"] == "ok"
+    assert child.pid in [pids["upstreams"], *pids["gateway"]]  # the child we held was one of its
 
 
 def test_port_zero_prints_the_urls(tmp_path: Path) -> None:

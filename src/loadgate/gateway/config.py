@@ -13,13 +13,22 @@ MIN_HS256_SECRET_BYTES = 32
 
 @dataclass(frozen=True, kw_only=True)
 class ServerConfig:
-    """Where the gateway listens and what it accepts from clients."""
+    """Where the gateway listens and what it accepts from clients.
+
+    The client limits become the API port's ServerLimits (README: "HTTP/1.1 and
+    its limits"); their defaults are ServerLimits' own.
+    """
 
     port: int = 8080
     admin_port: int = 8081
     processes: int = 1
     max_body_bytes: int = 65_536
     keep_alive_s: float = 75.0
+    max_url_bytes: int = 8192
+    max_headers: int = 100
+    max_header_bytes: int = 32_768
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
     # Upstream bodies are buffered whole; beyond this the answer is a 502.
     max_upstream_body_bytes: int = 8 << 20
 

@@ -96,15 +96,27 @@ def _port(table: Table, key: str, default: int) -> int:
 
 
 def _server(table: Table) -> ServerConfig:
+    d = ServerConfig()
     server = ServerConfig(
-        port=_port(table, "port", 8080),
-        admin_port=_port(table, "admin_port", 8081),
-        processes=table.integer("processes", 1, low=1, high=64),
-        max_body_bytes=table.integer("max_body_bytes", 65_536, low=1, high=1 << 30),
-        keep_alive_s=table.number("keep_alive_s", 75.0, above=0.0),
+        port=_port(table, "port", d.port),
+        admin_port=_port(table, "admin_port", d.admin_port),
+        processes=table.integer("processes", d.processes, low=1, high=64),
+        max_body_bytes=table.integer("max_body_bytes", d.max_body_bytes, low=1, high=1 << 30),
+        keep_alive_s=table.number("keep_alive_s", d.keep_alive_s, above=0.0),
         max_upstream_body_bytes=table.integer(
-            "max_upstream_body_bytes", 8 << 20, low=1024, high=1 << 31
+            "max_upstream_body_bytes", d.max_upstream_body_bytes, low=1024, high=1 << 31
         ),
+        # Lower bounds leave room for an ordinary request (a target, Host, credentials);
+        # upper ones stop a typo from letting one client make the gateway buffer megabytes.
+        max_url_bytes=table.integer("max_url_bytes", d.max_url_bytes, low=256, high=1 << 20),
+        max_headers=table.integer("max_headers", d.max_headers, low=8, high=10_000),
+        max_header_bytes=table.integer(
+            "max_header_bytes", d.max_header_bytes, low=1024, high=1 << 20
+        ),
+        header_timeout_s=table.number(
+            "header_timeout_s", d.header_timeout_s, above=0.0, high=3600.0
+        ),
+        body_timeout_s=table.number("body_timeout_s", d.body_timeout_s, above=0.0, high=3600.0),
     )
     table.finish()
     if server.port and server.port == server.admin_port:

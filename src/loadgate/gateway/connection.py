@@ -310,6 +310,9 @@ class HttpProtocol(asyncio.Protocol):
         self._stopped = True
         self._reading = _BETWEEN
         self._cancel_timer()
+        if self._server.on_refusal is not None:
+            # Counted before it is written: a client that has read it sees it counted.
+            self._server.on_refusal(response.status)
         self._dispatch(response)
 
     def _refuse_upgrade(self) -> None:

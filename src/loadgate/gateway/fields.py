@@ -160,13 +160,18 @@ def _range_text(
     kind: str, low: float | None, high: float | None, above: float | None = None
 ) -> str:
     if above is not None and high is not None:
-        return f"{kind} above {above:g} and at most {high:g}"
+        return f"{kind} above {_bound(above)} and at most {_bound(high)}"
     if above is not None:
-        return f"{kind} above {above:g}"
+        return f"{kind} above {_bound(above)}"
     if low is not None and high is not None:
-        return f"{kind} from {low:g} to {high:g}"
+        return f"{kind} from {_bound(low)} to {_bound(high)}"
     if low is not None:
-        return f"{kind} of at least {low:g}"
+        return f"{kind} of at least {_bound(low)}"
     if high is not None:
-        return f"{kind} of at most {high:g}"
+        return f"{kind} of at most {_bound(high)}"
     return kind
+
+
+def _bound(value: float) -> str:
+    # Whole numbers in full: `:g` alone would print 1048576 as 1.04858e+06.
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

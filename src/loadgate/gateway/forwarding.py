@@ -26,6 +26,9 @@ DROP_REQUEST_HEADERS = HOP_BY_HOP | {
 DROP_RESPONSE_HEADERS = HOP_BY_HOP | {
     b"content-length", b"date", b"server", b"x-request-id", b"x-correlation-id",
 }  # fmt: skip
+# A HEAD answer has no body for the server to measure: the upstream's Content-Length
+# is the only source of the length a GET would have (RFC 9110 §9.3.2).
+DROP_HEAD_RESPONSE_HEADERS = DROP_RESPONSE_HEADERS - {b"content-length"}
 # Connection values that name no other header (what most clients send).
 PLAIN_CONNECTION = frozenset({b"keep-alive", b"close"})
 VIA = (b"Via", b"1.1 loadgate-gateway")
@@ -82,9 +85,14 @@ def _end_to_end(
     return parts, forwarded_for, named
 
 
-def returned_headers(headers: Headers, connection: list[bytes] | None) -> Headers:
-    """An upstream response's headers as sent to the client, after Via."""
-    drop = DROP_RESPONSE_HEADERS
+def returned_headers(
+    headers: Headers, connection: list[bytes] | None, *, head_request: bool = False
+) -> Headers:
+    """An upstream response's headers as sent to the client, after Via.
+
+    Content-Length is the server's to write, except on the answer to a HEAD.
+    """
+    drop = DROP_HEAD_RESPONSE_HEADERS if head_request else DROP_RESPONSE_HEADERS
     if connection is not None:
         drop = drop | connection_tokens(connection)
     returned = [VIA]

@@ -25,16 +25,15 @@ def status_line(status: int) -> bytes:
 
 
 class Request:
-    """One parsed request: method, target, headers (names lower-cased) and the whole body.
+    """One parsed request: method, target, headers, body (`header_map`: by lower-case name).
 
     The server answers `Expect: 100-continue` itself and leaves the Expect field
-    out of `headers`. `body_too_large` stays False from the server, which
-    answers 413 on its own before reading such a body; `version` is "1.0" or "1.1".
+    out of `headers`; a body over its cap never reaches a handler (the server
+    answers 413 on its own). `version` is "1.0" or "1.1".
     """
 
     __slots__ = (
         "body",
-        "body_too_large",
         "client_ip",
         "header_map",
         "headers",
@@ -55,7 +54,6 @@ class Request:
         body: bytes = b"",
         client_ip: str = "",
         keep_alive: bool = True,
-        body_too_large: bool = False,
         version: str = "1.1",
         header_map: dict[bytes, bytes] | None = None,
     ) -> None:
@@ -74,7 +72,6 @@ class Request:
         self.body = body
         self.client_ip = client_ip
         self.keep_alive = keep_alive
-        self.body_too_large = body_too_large
         self.version = version
 
     def header(self, name: bytes) -> bytes | None:

@@ -16,6 +16,8 @@ ERROR_KINDS = (
     "connect", "reset", "timeout", "pool", "protocol", "truncated", "body_too_large",
     "breaker_open",
 )  # fmt: skip
+# The statuses the HTTP server answers on its own, exported as 0 before the first.
+REFUSAL_STATUSES = (400, 408, 413, 414, 417, 431, 501, 505)
 # Seconds; dense below 10 ms, where a gateway's own time lives.
 LATENCY_BUCKETS_S = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -142,7 +144,23 @@ class GatewayMetrics:
             multiprocess_mode="livemax",
             registry=registry,
         )
+        self.refused = counter(
+            "http_refused_total",
+            "Requests the HTTP server answered itself, before routing (malformed, too large, "
+            "too slow), by status.",
+            ("status",),
+        )
+        self._refused_by_status: dict[int, Any] = {
+            status: self.refused.labels(str(status)) for status in REFUSAL_STATUSES
+        }
         self._consumers: dict[tuple[str, bool], Any] = {}
+
+    def refusal(self, status: int) -> None:
+        """Count an answer the server made without the gateway (its refusal hook)."""
+        child = self._refused_by_status.get(status)
+        if child is None:
+            child = self._refused_by_status[status] = self.refused.labels(str(status))
+        child.inc()
 
     def rate_limit_decision(self, consumer: str, allowed: bool) -> None:
         child = self._consumers.get((consumer, allowed))

@@ -1,11 +1,12 @@
 """The gateway's request pipeline: route, authenticate, limit, validate, cache, proxy.
 
 Per request, in this order (each step may answer on its own):
-400 unusable path, 404 no route, 405 method, 413 body size, 401 credentials,
-429 rate limit, 400 body schema, cache HIT, 503 breaker open, then the
-upstream exchange with timeouts (504), pool limits (503), bad or oversized
-upstream answers (502) and retries; every answer carries X-Request-Id and
-Server-Timing. Routes match, and upstreams receive, the normalised path.
+400 unusable path, 404 no route, 405 method, 401 credentials, 429 rate limit,
+400 body schema, cache HIT, 503 breaker open, then the upstream exchange with
+timeouts (504), pool limits (503), bad or oversized upstream answers (502) and
+retries; every answer carries X-Request-Id and Server-Timing. Routes match,
+and upstreams receive, the normalised path. A body over max_body_bytes never
+gets here: the server answers 413 before the handler is called.
 """
 
 from __future__ import annotations
@@ -192,10 +193,6 @@ class Gateway:
             return error_response(
                 405, "method_not_allowed", f"{request.method} is not allowed here", ex.headers
             )
-        if request.body_too_large:
-            return error_response(
-                413, "payload_too_large", "the request body is too large", ex.headers
-            )
         consumer = self._consumer(route, request)
         if isinstance(consumer, AuthFailure):
             return consumer.response(ex.headers)
@@ -264,7 +261,9 @@ class Gateway:
         head = forwarded_head(request, consumer.kind, consumer.subject, ex.headers[0][1])
         outcome = await self._attempts(route, request, head, ex)
         if isinstance(outcome, UpstreamResponse):
-            headers = returned_headers(outcome.headers, outcome.connection)
+            headers = returned_headers(
+                outcome.headers, outcome.connection, head_request=request.method == "HEAD"
+            )
             headers += ex.headers
             return Response(outcome.status, headers, outcome.body)
         return self._failure(route.upstream, outcome, ex)

@@ -20,6 +20,9 @@ from loadgate.gateway.connection import HttpProtocol
 from loadgate.gateway.messages import Request, Response
 
 Handler = Callable[[Request], Awaitable[Response]]
+# Told the status of each answer the server makes on its own (400, 408, 413, ...):
+# those requests never reach the handler, so its own counts cannot include them.
+RefusalHook = Callable[[int], None]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,12 +76,24 @@ class DateHeader:
 
 
 class HttpServer:
-    """Serves one handler on one or more listening sockets."""
+    """Serves one handler on one or more listening sockets.
 
-    def __init__(self, handler: Handler, limits: ServerLimits, name: str = "") -> None:
+    `on_refusal`, if given, is called with the status of every refusal (it runs on
+    the event loop, so it must be quick and must not raise).
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        limits: ServerLimits,
+        name: str = "",
+        *,
+        on_refusal: RefusalHook | None = None,
+    ) -> None:
         self.handler = handler
         self.limits = limits
         self.name = name
+        self.on_refusal = on_refusal
         self.date = DateHeader()
         self.connections: set[HttpProtocol] = set()
         self._servers: list[asyncio.Server] = []

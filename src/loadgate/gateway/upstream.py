@@ -103,11 +103,9 @@ class MockUpstream:
             response.headers.append((b"X-Tenant-Id", tenant))
         # Every answer may echo the tenant (the profile carries it): caches must key on it.
         response.headers.append(VARY_TENANT)
+        # A HEAD gets the GET's response whole: the server writes its length and
+        # holds the body back (RFC 9110 §9.3.2), so the two heads cannot differ.
         response.pace_bytes_per_s = faults.fault.slow_body_bytes_per_s
-        if request.method == "HEAD":
-            # The head a GET would get, without its body: so no body can follow a HEAD
-            # answer, whether or not the server suppresses bodies for HEAD.
-            response.body = b""
         return response
 
     def _answer(self, request: Request) -> Response:

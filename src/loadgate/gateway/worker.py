@@ -40,11 +40,18 @@ async def _serve(config: GatewayConfig, conn: Connection, port: int, parent_pid:
     except (GatewayStartError, OSError) as exc:
         conn.send(("error", str(exc)))
         return
-    gateway = Gateway(config, addresses, GatewayMetrics(), redis)
+    metrics = GatewayMetrics()
+    gateway = Gateway(config, addresses, metrics, redis)
     limits = ServerLimits(
-        max_body_bytes=config.server.max_body_bytes, keep_alive_s=config.server.keep_alive_s
+        max_body_bytes=config.server.max_body_bytes,
+        keep_alive_s=config.server.keep_alive_s,
+        max_url_bytes=config.server.max_url_bytes,
+        max_headers=config.server.max_headers,
+        max_header_bytes=config.server.max_header_bytes,
+        header_timeout_s=config.server.header_timeout_s,
+        body_timeout_s=config.server.body_timeout_s,
     )
-    server = HttpServer(gateway.handle, limits, "gateway")
+    server = HttpServer(gateway.handle, limits, "gateway", on_refusal=metrics.refusal)
     await server.start(sock)
     conn.send(("ready", {"pid": os.getpid()}))
     try:
