@@ -173,6 +173,16 @@ def test_locustfiles_as_a_file_a_list_and_a_folder(tmp_path: Path) -> None:
     assert result.stdout.split() == ["Available", "Users:", "UserB"]
 
 
+def test_locusts_json_flag_before_a_user_class_stays_locusts(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(USER_A)
+    result = run_in(tmp_path, "loadgate", "-f", "a.py", "--json", "UserA", "--print-config")
+    rows = config_rows(result.stdout)
+    assert rows["--json"] == ("True", "command line"), result.stderr
+    assert rows["user_classes"][0] == "['UserA']"
+    result = run_in(tmp_path, "loadgate", "-f", "a.py", "--json", "out.json", "--print-config")
+    assert config_rows(result.stdout)["--json"][0] == "'out.json'"
+
+
 @pytest.mark.slow
 def test_a_folder_run_with_one_user_class_chosen_by_name(
     tmp_path: Path, shared_target: Target, db_url: str
