@@ -380,13 +380,37 @@ def sources_of(parser: Any, argv: Sequence[str]) -> dict[str, str]:
             for _key, (action, _value) in settings.items():
                 if action is not None:
                     sources[action.dest] = label
-    typed = {token.split("=", 1)[0] for token in argv if token.startswith("-")}
-    for action in parser._actions:
-        if typed & set(action.option_strings):
-            sources[action.dest] = COMMAND_LINE
+    for dest in _typed_dests(parser, argv):
+        sources[dest] = COMMAND_LINE
     if os.environ.get("LOCUST_USER_CLASSES", "").split():
         sources["user_classes"] = "env LOCUST_USER_CLASSES"
     return sources
+
+
+def _typed_dests(parser: Any, argv: Sequence[str]) -> set[str]:
+    """The dests the command line itself sets, however spelt (`-u5`, `--user 5`, `--users=5`).
+
+    argparse fills in a default only where the namespace has no value yet, so
+    the command line alone is parsed into a namespace preset with a marker:
+    what no longer holds the marker was typed.
+    """
+    unset = object()
+    accumulating = (argparse._AppendAction, argparse._ExtendAction)
+    preset = {
+        action.dest: None if isinstance(action, accumulating) else unset
+        for action in parser._actions
+        if action.dest != argparse.SUPPRESS
+    }
+    args = [token for token in argv if token not in ("-h", "--help")]
+    parsed, _ = argparse.ArgumentParser.parse_known_args(parser, args, argparse.Namespace(**preset))
+    typed = {
+        dest
+        for dest, value in vars(parsed).items()
+        if value is not unset and not (preset.get(dest) is None and value is None)
+    }
+    if not getattr(parsed, "user_classes", None):
+        typed.discard("user_classes")  # argparse sets an empty positional to its default
+    return typed
 
 
 def config_file_label(path: str) -> str:
