@@ -20,13 +20,10 @@ import click
 from loadgate.cli.run_outputs import RunOutputs
 from loadgate.engine.config import RunConfig
 from loadgate.engine.locust_args import (
-    COMMAND_LINE,
-    DEFAULT_SOURCE,
     ParsedCommand,
     build_parser,
     first_pass,
     help_text,
-    print_config_rows,
     second_pass,
     split_locustfiles,
 )
@@ -36,6 +33,7 @@ from loadgate.engine.locustfile import (
     resolve_locustfiles,
     select_users,
 )
+from loadgate.engine.setting_sources import COMMAND_LINE, DEFAULT_SOURCE, print_config_rows
 from loadgate.errors import ConfigError, ScriptError
 from loadgate.plan import Plan, load_plan, merge_thresholds
 
