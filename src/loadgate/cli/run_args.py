@@ -211,6 +211,8 @@ def _request(
     )
     items = [item.strip() for item in spec.split(",") if item.strip()]
     default_name = Path(items[0]).name if Path(items[0]).is_dir() else script.path.stem
+    if options.num_users is not None and options.num_users < 0:
+        raise ConfigError(f"-u/--users must be 0 or more, not {options.num_users}")
     tags, exclude_tags = tag_list(options.tags), tag_list(options.exclude_tags)
     host = checked_host(options.host)
     config = RunConfig(
