@@ -7,6 +7,7 @@ Both programs write Locust's CSV files (`--csv`), which are compared.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,11 @@ from tests.e2e.conftest import Target
 from tests.e2e.dropin import failure_messages, run_in, stats_names
 
 pytestmark = pytest.mark.slow
+
+
+def json_entries(stdout: str) -> set[tuple[str, str, bool]]:
+    """(method, name, had failures) of each entry of Locust's --json document."""
+    return {(e["method"], e["name"], e["num_failures"] > 0) for e in json.loads(stdout)}
 
 VALIDATION = """from locust import HttpUser, constant, task
 
@@ -110,7 +116,7 @@ def test_the_same_command_line_gives_the_same_run(
         prefix = tmp_path / program / "run"
         command = [
             "-f", script, "--headless", "-u", "2", "-r", "2", "-t", "2s",
-            "-H", shared_target.url, "--csv", prefix, "--only-summary", *extra,
+            "-H", shared_target.url, "--csv", prefix, "--only-summary", "--json", *extra,
         ]  # fmt: skip
         results[program] = run_in(
             tmp_path, program, *command, env={"LOADGATE_DB": f"sqlite:///{tmp_path / 'runs.db'}"}
@@ -120,5 +126,7 @@ def test_the_same_command_line_gives_the_same_run(
     assert stats_names(ours) == stats_names(theirs)
     assert failure_messages(ours) == failure_messages(theirs)
     assert stats_names(ours), "the run made requests"
+    # `--json`: Locust's own JSON statistics on stdout, from both.
+    assert json_entries(results["loadgate"].stdout) == json_entries(results["locust"].stdout)
     if exit_code == 1:
         assert failure_messages(ours), "the run had failures to compare"

@@ -58,6 +58,9 @@ def run(arguments: tuple[str, ...]) -> None:
     for warning in request.warnings:
         click.echo(f"loadgate: warning: {warning}", err=True)
     request.outputs.check_writable()
+    from loadgate.engine.locust_json import write_when_quitting
+
+    write_when_quitting(to_stdout=request.locust_json_stdout, file_name=request.locust_json_file)
     try:
         code = _run(
             request.config, request.db_url, request.outputs, request.quiet, script=request.script

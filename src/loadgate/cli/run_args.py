@@ -50,6 +50,9 @@ class RunRequest:
     db_url: str | None
     quiet: bool
     warnings: tuple[str, ...]
+    # Locust's own JSON: `--json` alone prints it, `--json-file NAME` saves NAME.json.
+    locust_json_stdout: bool = False
+    locust_json_file: str | None = None
 
 
 def tag_list(values: Sequence[str] | None) -> tuple[str, ...]:
@@ -195,11 +198,8 @@ def _html_path(options: Any) -> Path | None:
 
 
 def _json_path(options: Any) -> Path | None:
-    if isinstance(options.json, str):
-        return Path(options.json)
-    if options.json_file:
-        return Path(f"{options.json_file}.json")  # as Locust: --json-file NAME writes NAME.json
-    return None
+    """loadgate's JSON summary, `--json FILE` (`--json` alone and --json-file are Locust's)."""
+    return Path(options.json) if isinstance(options.json, str) else None
 
 
 def _request(
@@ -243,7 +243,7 @@ def _request(
         csv_prefix=Path(options.csv_prefix) if options.csv_prefix else None,
         thresholds=thresholds,
         baseline_name=options.baseline_name,
-        json_stdout=options.json is True,
+        tables_to_stderr=options.json is True,
         exit_code_on_error=options.exit_code_on_error,
     )
     return RunRequest(
@@ -253,4 +253,6 @@ def _request(
         db_url=options.db_url,
         quiet=bool(options.quiet or options.only_summary or options.json is True),
         warnings=parsed.warnings,
+        locust_json_stdout=options.json is True,
+        locust_json_file=options.json_file,
     )

@@ -20,7 +20,7 @@ from loadgate.model import EndpointSecond, RunStatus, UsersSample
 from loadgate.report.compare_view import comparison_section, print_comparison
 from loadgate.report.csv_export import write_csv
 from loadgate.report.html import ExtraSection, write_html
-from loadgate.report.json_summary import summary_to_json, write_json
+from loadgate.report.json_summary import write_json
 from loadgate.report.junit import write_junit
 from loadgate.report.terminal import print_summary, print_verdicts
 from loadgate.stats.summary import RunSummary, summarize
@@ -39,8 +39,8 @@ class RunOutputs:
     # Judged after the run from the stored run; here for the abort check during it.
     thresholds: tuple[Threshold, ...] = ()
     baseline_name: str | None = None
-    # Locust's `--json` alone: the JSON summary on stdout instead of the tables.
-    json_stdout: bool = False
+    # Locust's `--json` alone owns stdout (Locust's JSON): the tables go to stderr.
+    tables_to_stderr: bool = False
     # Locust's --exit-code-on-error: the exit code of a run with failed requests or errors.
     exit_code_on_error: int = int(ExitCode.REQUESTS_FAILED)
 
@@ -118,10 +118,7 @@ def finish(
     seconds = store.endpoint_seconds(run_id)
     users = store.user_samples(run_id)
     summary = summarize(store.get_run(run_id), seconds, users)
-    if outputs.json_stdout:
-        console.file.write(summary_to_json(summary))
-        console.file.flush()
-        # The tables would spoil the JSON: they go to stderr, as the notes do.
+    if outputs.tables_to_stderr:
         console = notes
     print_summary(summary, console)
     verdicts = judge_stored(summary)

@@ -136,8 +136,8 @@ def _add_loadgate_options(parser: Any) -> None:
         const=True,
         default=False,
         metavar="FILE",
-        help="Alone (as Locust): print the JSON summary to stdout instead of the tables. "
-        "With FILE: also write the JSON summary to FILE.",
+        help="Alone, Locust's flag: print Locust's JSON statistics to stdout (the tables go to "
+        "stderr). With FILE: also write loadgate's JSON summary (exact latencies) to FILE.",
     )
     add(
         "--report",
@@ -176,7 +176,8 @@ def _run_time(text: str) -> int:
 _HELP = {
     "html_file": "Write loadgate's HTML report to this file; {u}, {r} and {t} in the name "
     "become users, spawn rate and run time (as in Locust).",
-    "json_file": "Write the JSON summary to <filename>.json (as Locust names it).",
+    "json_file": "Save Locust's JSON statistics to <filename>.json, as Locust does "
+    "(loadgate's own summary: --json FILE).",
     "headless": "Accepted; loadgate run is always headless.",
     "print_stats": "Accepted, no effect: the live view shows the stats.",
     "skip_log_setup": "Accepted, no effect.",
