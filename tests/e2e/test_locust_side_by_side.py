@@ -22,6 +22,7 @@ def json_entries(stdout: str) -> set[tuple[str, str, bool]]:
     """(method, name, had failures) of each entry of Locust's --json document."""
     return {(e["method"], e["name"], e["num_failures"] > 0) for e in json.loads(stdout)}
 
+
 VALIDATION = """from locust import HttpUser, constant, task
 
 
