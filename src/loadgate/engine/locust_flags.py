@@ -41,7 +41,6 @@ REFUSED: Mapping[str, str] = {
     "--master-host": _DISTRIBUTED,
     "--master-port": _DISTRIBUTED,
     "--config-users": "not offered yet: set the User classes' attributes in the script",
-    "--equal-weights": "not offered yet: give the tasks equal weights in the script",
     "--otel": "OpenTelemetry instrumentation is not offered: loadgate measures requests itself",
 }
 

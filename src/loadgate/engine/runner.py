@@ -59,6 +59,11 @@ class LocustRun:
         self._events: Any = cast(Any, self.environment.events)
         self.runner = self.environment.create_local_runner()
         self._events.request.add_listener(collector.on_request)
+        if getattr(options, "equal_weights", False):
+            # As Locust's main(): after the script's own init listeners.
+            self._events.init.add_listener(
+                lambda environment, **_: environment.assign_equal_weights()
+            )
         self._events.init.fire(environment=self.environment, runner=self.runner, web_ui=None)
 
     @property
