@@ -105,10 +105,22 @@ def parse_run(argv: Sequence[str]) -> RunRequest | None:
 
         print_task_ratio(script.user_classes, options.num_users, json=options.show_task_ratio_json)
         return None
+    _check_user_configs(options.config_users or [], script)
     if options.stats_history_enabled and options.csv_prefix is None:
         raise ConfigError("--csv-full-history needs --csv PREFIX")
     _setup_logging(parsed)
     return _request(parsed, plan, script, spec)
+
+
+def _check_user_configs(config_lists: list[list[dict[str, Any]]], script: LoadedScript) -> None:
+    """--config-users may only name the User classes that run: checked before any load."""
+    names = {c.__name__ for c in script.user_classes}
+    for config in (config for configs in config_lists for config in configs):
+        if config["user_class_name"] not in names:
+            raise ConfigError(
+                f"--config-users names the User class {config['user_class_name']!r}, which is "
+                f"not running (these are: {', '.join(sorted(names))})"
+            )
 
 
 def _with_locustfiles(argv: Sequence[str]) -> list[str]:

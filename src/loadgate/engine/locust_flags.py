@@ -40,7 +40,6 @@ REFUSED: Mapping[str, str] = {
     "--processes": _DISTRIBUTED,
     "--master-host": _DISTRIBUTED,
     "--master-port": _DISTRIBUTED,
-    "--config-users": "not offered yet: set the User classes' attributes in the script",
     "--otel": "OpenTelemetry instrumentation is not offered: loadgate measures requests itself",
 }
 
