@@ -272,3 +272,35 @@ def test_a_web_ui_setting_in_a_config_file_is_ignored_with_a_warning(folder: Pat
     result = run_in(folder, "loadgate", "plain.py", "--print-config")
     assert result.returncode == 0, result.stderr
     assert "--web-port from ./locust.conf ignored: loadgate run is headless" in result.stderr
+
+
+TWO_TASKS = """from locust import HttpUser, constant, task
+
+
+class Two(HttpUser):
+    wait_time = constant(0.1)
+
+    @task(10)
+    def often(self):
+        self.client.get("/zero", name="often")
+
+    @task(1)
+    def seldom(self):
+        self.client.get("/zero", name="seldom")
+"""
+
+
+@pytest.mark.slow
+def test_config_users_sets_user_class_attributes_as_in_locust(
+    tmp_path: Path, shared_target: Target, db_url: str
+) -> None:
+    (tmp_path / "two.py").write_text(TWO_TASKS)
+    config = '{"user_class_name": "Two", "tasks": ["seldom"]}'
+    result = run_in(
+        tmp_path, "loadgate", "two.py", "-H", shared_target.url, "-t", "1s", "--db", db_url,
+        "--config-users", config,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with RunStore.open(db_url) as store:
+        summary = store.summary(store.resolve("two").run_id)
+    assert [e.name for e in summary.endpoints] == ["seldom"]
