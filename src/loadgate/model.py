@@ -15,12 +15,17 @@ from typing import Any
 
 
 class RunStatus(StrEnum):
-    """Life cycle of a stored run."""
+    """Life cycle of a stored run.
+
+    LOST is never written: readers derive it for a RUNNING run whose writer has
+    not been heard from (no heartbeat) for a while, i.e. whose process died.
+    """
 
     RUNNING = "running"
     COMPLETED = "completed"
     ABORTED = "aborted"
     FAILED = "failed"
+    LOST = "lost"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +55,8 @@ class RunInfo:
     status_reason: str
     settings: Mapping[str, Any]
     is_baseline: bool = False
+    # When the run's writer last appended (None for runs stored before heartbeats).
+    heartbeat_at: datetime | None = None
 
     @property
     def duration_s(self) -> float:
@@ -80,6 +87,38 @@ class EndpointSecond:
     ok_status_counts: Mapping[str, int] = field(default_factory=dict)
     failed_status_counts: Mapping[str, int] = field(default_factory=dict)
     errors: Mapping[str, int] = field(default_factory=dict)
+    out_of_range: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorTally:
+    """How often one error message happened, and in which seconds first and last."""
+
+    count: int
+    first_second: int
+    last_second: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointTotals:
+    """One endpoint's seconds over a whole run (or a range of it), added up exactly.
+
+    The fields mean what EndpointSecond's do, summed; `histogram` is the HDR
+    merge of every second's; `errors` lists messages in the order they were
+    first seen, each with its count and the seconds it was first and last seen.
+    """
+
+    method: str
+    name: str
+    requests: int
+    failures: int
+    bytes_received: int
+    histogram: bytes
+    first_second: int
+    last_second: int
+    ok_status_counts: Mapping[str, int] = field(default_factory=dict)
+    failed_status_counts: Mapping[str, int] = field(default_factory=dict)
+    errors: Mapping[str, ErrorTally] = field(default_factory=dict)
     out_of_range: int = 0
 
 

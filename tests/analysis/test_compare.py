@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from loadgate.analysis.compare import compare_runs
+from loadgate.analysis.compare import RunOutline, compare_runs
 from loadgate.analysis.compare_blocks import (
     BlockLayout,
     LatencyGrid,
@@ -362,3 +362,42 @@ def test_every_endpoint_moving_by_the_same_factor_is_pointed_out() -> None:
     one_slower = synthetic_run(183, endpoints=endpoints, scale={"GET /b": 1.5})
     assert compare_runs(base, one_slower).common_p50_change is None
     assert compare_runs(base, synthetic_run(184, endpoints=endpoints)).common_p50_change is None
+
+
+def test_folding_a_stream_of_seconds_compares_as_the_whole_list() -> None:
+    # 200 seconds: longer blocks than one second, and pieces of seconds (as
+    # workers send them) in the candidate.
+    base = synthetic_run(71, seconds=200, rate_per_s=20)
+    candidate = synthetic_run(72, seconds=200, rate_per_s=20, scale={"POST /orders": 1.5})
+    pieces = [*candidate[:30], *candidate[:30]]  # the first 10 seconds, twice: their pieces
+    doubled = [*pieces, *candidate[30:]]
+    listed = compare_runs(base, doubled)
+    streamed = compare_runs(
+        iter(base),
+        iter(doubled),
+        base_outline=RunOutline(first_second=START_S, last_second=START_S + 199),
+        candidate_outline=RunOutline(first_second=START_S, last_second=START_S + 199),
+    )
+    assert streamed == listed
+    # A finished run's stored totals give the merged histograms: the same comparison.
+    merged = {
+        (method, name): LatencyHistogram.merged(
+            LatencyHistogram.decode(s.histogram) for s in base if s.name == name
+        )
+        for method, name in {(s.method, s.name) for s in base}
+    }
+    outlined = compare_runs(
+        iter(base),
+        doubled,
+        base_outline=RunOutline(first_second=START_S, last_second=START_S + 199, histograms=merged),
+    )
+    assert outlined == listed
+    assert [e.base_histogram.quantiles_us((0.5, 0.99)) for e in outlined.endpoints] == [
+        e.base_histogram.quantiles_us((0.5, 0.99)) for e in listed.endpoints
+    ]
+    assert verdicts(streamed) == verdicts(listed)
+    orders = endpoint(streamed, "POST /orders")
+    assert orders.candidate_requests == sum(s.requests for s in doubled if s.name == "/orders"), (
+        "pieces add up"
+    )
+    assert orders.metric(ComparedMetric.P50).verdict == Change.REGRESSION

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from loadgate.model import RunInfo, UsersSample
-from loadgate.stats.timeline import build_timeline, epoch_second
+import pytest
+
+from loadgate.model import EndpointSecond, RunInfo, UsersSample
+from loadgate.stats import LatencyHistogram
+from loadgate.stats.timeline import (
+    MAX_CHART_POINTS,
+    TimelineFold,
+    bucket_width_s,
+    build_timeline,
+    epoch_second,
+)
 from tests.builders import START_S, endpoint_second, new_run, run_info
 
 # A run that started a quarter of a second into START_S and lasted 5.5 s.
@@ -101,3 +110,69 @@ def test_a_run_ending_on_a_second_boundary_does_not_cover_the_next_second() -> N
     started = datetime.fromtimestamp(START_S, tz=UTC)
     timeline = build_timeline(timeline_run(3.0, started_at=started), SECONDS, USERS)
     assert timeline.offsets_s == (0, 1, 2)
+
+
+def test_bucket_width_keeps_charts_within_their_points() -> None:
+    assert [bucket_width_s(s) for s in (1, 600, 720, 721, 3600, 7200, 7201, 4 * 3600)] == [
+        1, 1, 1, 10, 10, 10, 60, 60,
+    ]  # fmt: skip
+    assert bucket_width_s(24 * 3600) == 600
+    assert -(-30 * 86_400 // bucket_width_s(30 * 86_400)) <= MAX_CHART_POINTS
+
+
+def _minute_of_seconds() -> list[EndpointSecond]:
+    """One endpoint over 25 s, each second with its own latencies and one 503 every 4th."""
+    return [
+        endpoint_second(
+            START_S + offset,
+            "GET",
+            "/a",
+            [1_000 + 97 * offset + 13 * i for i in range(10 + offset)],
+            ok={"200": 10 + offset - (offset % 4 == 0)},
+            failed={"503": 1} if offset % 4 == 0 else {},
+        )
+        for offset in range(25)
+    ]
+
+
+def test_coarse_buckets_hold_exact_percentiles_of_their_seconds_and_rates_per_second() -> None:
+    seconds = _minute_of_seconds()
+    started = datetime.fromtimestamp(START_S, tz=UTC)
+    run = timeline_run(25.0, started_at=started)
+    users = [UsersSample(second=START_S + s, users=s) for s in range(25)]
+    timeline = build_timeline(run, seconds, users, bucket_s=10)
+    assert timeline.bucket_s == 10
+    assert timeline.offsets_s == (0, 10, 20)
+    assert timeline.users == (9, 19, 24), "the most users in each bucket"
+    for index, bucket in enumerate((seconds[0:10], seconds[10:20], seconds[20:25])):
+        merged = LatencyHistogram.merged(LatencyHistogram.decode(s.histogram) for s in bucket)
+        assert timeline.total.p99_ms[index] == merged.quantile_us(0.99) / 1000
+        assert timeline.total.p50_ms[index] == merged.quantile_us(0.5) / 1000
+        # The last bucket has 5 seconds: per-second rates divide by 5, not 10.
+        assert timeline.total.ok_per_s[index] == sum(s.requests - s.failures for s in bucket) / len(
+            bucket
+        )
+        assert timeline.total.status_per_s["503"][index] == sum(s.failures for s in bucket) / len(
+            bucket
+        )
+
+
+def test_pieces_of_a_second_are_merged_before_its_percentiles() -> None:
+    latencies = [100 * i for i in range(1, 200)]
+    whole = endpoint_second(START_S, "GET", "/a", latencies)
+    pieces = [
+        endpoint_second(START_S, "GET", "/a", latencies[:50]),
+        endpoint_second(START_S, "GET", "/a", latencies[50:]),
+    ]
+    run = timeline_run(1.0, started_at=datetime.fromtimestamp(START_S, tz=UTC))
+    assert build_timeline(run, pieces, []) == build_timeline(run, [whole], [])
+
+
+def test_a_fold_refuses_seconds_out_of_order() -> None:
+    fold = TimelineFold(range(START_S, START_S + 30), bucket_s=10)
+    seconds = _minute_of_seconds()
+    for late in (seconds[15], seconds[24]):  # the second one closes the bucket of 10..19
+        fold.add(late, LatencyHistogram.decode(late.histogram))
+    early = seconds[12]
+    with pytest.raises(ValueError, match="ascending"):
+        fold.add(early, LatencyHistogram.decode(early.histogram))

@@ -65,17 +65,15 @@ below any change we call.
 from __future__ import annotations
 
 import random
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from loadgate.analysis.compare_blocks import (
+    BlockCounts,
+    BlockFold,
     BlockLayout,
-    DecodedSecond,
     LatencyGrid,
     Weights,
-    build_series,
-    decode_second,
     percentile_interval,
     quantile_bucket,
     resample_weights,
@@ -98,29 +96,19 @@ from loadgate.stats.summary import TOTAL_NAME, US_PER_MS
 
 @dataclass(frozen=True, kw_only=True)
 class _Part:
-    """One endpoint (or the total) of one run, decoded once."""
+    """One endpoint (or the total) of one run, folded: its histogram and its blocks."""
 
-    seconds: tuple[DecodedSecond, ...]
     histogram: LatencyHistogram
+    blocks: BlockCounts
     duration_s: float
-    requests: int
-    failures: int
-
-    @classmethod
-    def of(
-        cls, seconds: Sequence[DecodedSecond], histogram: LatencyHistogram, duration_s: float
-    ) -> _Part:
-        return cls(
-            seconds=tuple(seconds),
-            histogram=histogram,
-            duration_s=duration_s,
-            requests=sum(s.requests for s in seconds),
-            failures=sum(s.failures for s in seconds),
-        )
 
     @property
-    def buckets(self) -> Iterable[int]:
-        return (bucket for s in self.seconds for bucket, _ in s.buckets)
+    def requests(self) -> int:
+        return sum(self.blocks.requests)
+
+    @property
+    def failures(self) -> int:
+        return sum(self.blocks.failures)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,46 +119,76 @@ class _Run:
     draws: list[Weights]
 
 
-def _decode_run(
-    seconds: Sequence[EndpointSecond], duration_s: float | None, grid: LatencyGrid, max_blocks: int
-) -> tuple[BlockLayout, dict[tuple[str, str], _Part], _Part]:
-    layout = BlockLayout.covering((s.second for s in seconds), max_blocks)
-    duration = duration_s if duration_s else float(layout.seconds)
-    grouped: dict[tuple[str, str], list[tuple[DecodedSecond, LatencyHistogram]]] = defaultdict(list)
-    for second in seconds:
-        decoded, histogram = decode_second(second, grid)
-        grouped[(second.method, second.name)].append((decoded, histogram))
+@dataclass(frozen=True, kw_only=True)
+class RunOutline:
+    """What is known of a run before its seconds are read.
 
+    With its span, `compare_runs` folds seconds as they come, into at most
+    `max_blocks` blocks, and never holds the run; without it, it reads them
+    into a list first to find the span. With each endpoint's merged histogram
+    (a finished run's stored totals), it does not merge them again.
+    """
+
+    first_second: int
+    last_second: int
+    histograms: Mapping[tuple[str, str], LatencyHistogram] | None = None
+
+
+def _fold_run(
+    seconds: Iterable[EndpointSecond],
+    span: RunOutline | None,
+    duration_s: float | None,
+    grid: LatencyGrid,
+    settings: CompareSettings,
+) -> tuple[BlockLayout, dict[tuple[str, str], _Part], _Part]:
+    if span is None:
+        seconds = sorted(seconds, key=lambda s: s.second)
+        layout = BlockLayout.covering((s.second for s in seconds), settings.max_blocks)
+    else:
+        layout = BlockLayout.covering((span.first_second, span.last_second), settings.max_blocks)
+    duration = duration_s if duration_s else float(layout.seconds)
+    fold = BlockFold(layout, grid, span.histograms if span is not None else None)
+    for second in seconds:
+        fold.add(second)
+    fold.close_block()
     endpoints = {
-        key: _Part.of([d for d, _ in items], LatencyHistogram.merged(h for _, h in items), duration)
-        for key, items in grouped.items()
+        key: _Part(histogram=fold.histograms[key], blocks=blocks, duration_s=duration)
+        for key, blocks in fold.blocks.items()
     }
-    total = _Part.of(
-        [second for part in endpoints.values() for second in part.seconds],
-        LatencyHistogram.merged(part.histogram for part in endpoints.values()),
-        duration,
+    total_blocks = BlockCounts(layout.blocks)
+    for part in endpoints.values():
+        total_blocks.add_blocks(part.blocks)
+    total = _Part(
+        histogram=LatencyHistogram.merged(part.histogram for part in endpoints.values()),
+        blocks=total_blocks,
+        duration_s=duration,
     )
     return layout, endpoints, total
 
 
 def compare_runs(
-    base_seconds: Sequence[EndpointSecond],
-    candidate_seconds: Sequence[EndpointSecond],
+    base_seconds: Iterable[EndpointSecond],
+    candidate_seconds: Iterable[EndpointSecond],
     *,
     base_duration_s: float | None = None,
     candidate_duration_s: float | None = None,
     settings: CompareSettings | None = None,
+    base_outline: RunOutline | None = None,
+    candidate_outline: RunOutline | None = None,
 ) -> Comparison:
-    """Compare two runs' stored seconds; durations (if given) set the shown req/s."""
+    """Compare two runs' stored seconds; durations (if given) set the shown req/s.
+
+    Given each run's outline, seconds are folded as they are read (RunOutline).
+    """
     settings = settings or CompareSettings()
     grid = LatencyGrid(resolution=settings.grid_resolution)
     rng = random.Random(settings.seed)
     runs = []
-    for seconds, duration_s in (
-        (base_seconds, base_duration_s),
-        (candidate_seconds, candidate_duration_s),
+    for seconds, duration_s, span in (
+        (base_seconds, base_duration_s, base_outline),
+        (candidate_seconds, candidate_duration_s, candidate_outline),
     ):
-        layout, endpoints, total = _decode_run(seconds, duration_s, grid, settings.max_blocks)
+        layout, endpoints, total = _fold_run(seconds, span, duration_s, grid, settings)
         draws = resample_weights(rng, layout.blocks, settings.resamples) if layout.blocks else []
         runs.append(_Run(layout=layout, endpoints=endpoints, total=total, draws=draws))
     base, candidate = runs
@@ -188,8 +206,8 @@ def compare_runs(
     )
     total_comparison = _compare_endpoint(
         ("", TOTAL_NAME),
-        base.total if base.total.seconds else None,
-        candidate.total if candidate.total.seconds else None,
+        base.total if base.total.blocks.seconds else None,
+        candidate.total if candidate.total.blocks.seconds else None,
         base=base,
         candidate=candidate,
         settings=settings,
@@ -198,7 +216,7 @@ def compare_runs(
 
 
 def _empty_part() -> _Part:
-    return _Part.of((), LatencyHistogram(), 0.0)
+    return _Part(histogram=LatencyHistogram(), blocks=BlockCounts(0), duration_s=0.0)
 
 
 def _compare_endpoint(
@@ -242,12 +260,13 @@ class _Judge:
     ) -> None:
         self.base, self.candidate, self.settings = base, candidate, s
         self.draws = list(zip(base_run.draws, candidate_run.draws, strict=True))
-        buckets = [*base.buckets, *candidate.buckets]
-        first, last = (min(buckets), max(buckets)) if buckets else (0, 0)
+        ranges = [r for r in (base.blocks.bucket_range(), candidate.blocks.bucket_range()) if r]
+        first = min((low for low, _ in ranges), default=0)
+        last = max((high for _, high in ranges), default=0)
         self.parts = (base, candidate)
         self.series = (
-            build_series(base_run.layout, base.seconds, first, last),
-            build_series(candidate_run.layout, candidate.seconds, first, last),
+            base.blocks.series(base_run.layout, first, last),
+            candidate.blocks.series(candidate_run.layout, first, last),
         )
         self.grid = LatencyGrid(resolution=s.grid_resolution)
 

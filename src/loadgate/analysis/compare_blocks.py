@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from operator import mul
@@ -76,19 +76,17 @@ class DecodedSecond:
 
 
 def decode_second(
-    second: EndpointSecond, grid: LatencyGrid
+    second: EndpointSecond, grid: LatencyGrid, grid_of_id: dict[int, int] | None = None
 ) -> tuple[DecodedSecond, LatencyHistogram]:
     """Decode a stored second once: its grid buckets for the bootstrap, its histogram for merging.
 
     Bucket values are HDR's lowest equivalent values (0.1 % below the
-    highest), far finer than the grid.
+    highest), far finer than the grid. `grid_of_id` remembers the grid bucket
+    of each HDR bucket id across calls (ids are the same in every histogram):
+    a logarithm per recorded bucket was most of the cost of reading a long run.
     """
     histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
-    recorded = histogram.recorded_buckets()
-    buckets: dict[int, int] = {}
-    for value_us, count in zip(recorded.lowest_us, recorded.counts, strict=True):
-        bucket = grid.bucket(value_us)
-        buckets[bucket] = buckets.get(bucket, 0) + count
+    buckets = grid_counts(histogram, grid, grid_of_id)
     decoded = DecodedSecond(
         second=second.second,
         requests=second.requests,
@@ -96,6 +94,24 @@ def decode_second(
         buckets=tuple(sorted(buckets.items())),
     )
     return decoded, histogram
+
+
+def grid_counts(
+    histogram: LatencyHistogram, grid: LatencyGrid, grid_of_id: dict[int, int] | None = None
+) -> dict[int, int]:
+    """The histogram's counts by grid bucket (see decode_second for `grid_of_id`)."""
+    ids, counts = histogram.recorded_counts()
+    known = grid_of_id if grid_of_id is not None else {}
+    unknown = [bucket_id for bucket_id in ids if bucket_id not in known]
+    if unknown:
+        lowest_us, _highest_us = histogram.bucket_edges_us(unknown)
+        for bucket_id, value_us in zip(unknown, lowest_us, strict=True):
+            known[bucket_id] = grid.bucket(value_us)
+    buckets: dict[int, int] = {}
+    for bucket_id, count in zip(ids, counts, strict=True):
+        bucket = known[bucket_id]
+        buckets[bucket] = buckets.get(bucket, 0) + count
+    return buckets
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,29 +134,123 @@ class BlockSeries:
         return sum(1 for count in self.requests if count)
 
 
+class BlockCounts:
+    """One endpoint's (or the total's) seconds of one run, summed per block as they are read.
+
+    What the bootstrap needs of a run, in memory bounded by the number of
+    blocks (at most `max_blocks`), not by the run's length.
+    """
+
+    __slots__ = ("buckets", "failures", "requests", "seconds")
+
+    def __init__(self, blocks: int) -> None:
+        self.requests = [0] * blocks
+        self.failures = [0] * blocks
+        self.buckets: list[dict[int, int]] = [{} for _ in range(blocks)]
+        self.seconds = 0  # seconds (or pieces) added
+
+    def add(self, block: int, second: DecodedSecond) -> None:
+        self.count(block, second.requests, second.failures)
+        self.add_latencies(block, second.buckets)
+
+    def count(self, block: int, requests: int, failures: int) -> None:
+        """One second's (or piece's) requests and failures."""
+        self.requests[block] += requests
+        self.failures[block] += failures
+        self.seconds += 1
+
+    def add_latencies(self, block: int, buckets: Iterable[tuple[int, int]]) -> None:
+        """(grid bucket, count) pairs of latencies in `block`."""
+        counts = self.buckets[block]
+        for bucket, count in buckets:
+            counts[bucket] = counts.get(bucket, 0) + count
+
+    def add_blocks(self, other: BlockCounts) -> None:
+        """Add another endpoint's blocks (of the same layout): how the total is made."""
+        for block, counts in enumerate(other.buckets):
+            self.requests[block] += other.requests[block]
+            self.failures[block] += other.failures[block]
+            mine = self.buckets[block]
+            for bucket, count in counts.items():
+                mine[bucket] = mine.get(bucket, 0) + count
+        self.seconds += other.seconds
+
+    def bucket_range(self) -> tuple[int, int] | None:
+        present = [bucket for counts in self.buckets for bucket in counts]
+        return (min(present), max(present)) if present else None
+
+    def series(self, layout: BlockLayout, first_bucket: int, last_bucket: int) -> BlockSeries:
+        """The blocks as the bootstrap reads them, over grid buckets first..last."""
+        width = last_bucket - first_bucket + 1
+        rows = []
+        for counts in self.buckets:
+            row = [0] * width
+            for bucket, count in counts.items():
+                row[bucket - first_bucket] += count
+            rows.append(tuple(accumulate(row)))
+        return BlockSeries(
+            lengths_s=layout.lengths_s(),
+            requests=tuple(self.requests),
+            failures=tuple(self.failures),
+            first_bucket=first_bucket,
+            cumulative=tuple(zip(*rows, strict=True)) if rows else (),
+        )
+
+
+class BlockFold:
+    """One run's seconds folded into blocks; the block being read is merged as HDR histograms.
+
+    Seconds come in order (the store streams them by second), so one block is
+    open at a time: each second's histogram is added to its endpoint's in that
+    block (HDR's add, in C), and a block's latencies are put on the grid once,
+    when the next block starts, instead of once per second.
+    """
+
+    def __init__(
+        self,
+        layout: BlockLayout,
+        grid: LatencyGrid,
+        known: Mapping[tuple[str, str], LatencyHistogram] | None,
+    ) -> None:
+        self.layout, self.grid, self.known = layout, grid, known
+        self.histograms: dict[tuple[str, str], LatencyHistogram] = dict(known or {})
+        self.blocks: dict[tuple[str, str], BlockCounts] = {}
+        self._grid_of_id: dict[int, int] = {}
+        self._open_block = -1
+        self._open: dict[tuple[str, str], LatencyHistogram] = {}
+
+    def add(self, second: EndpointSecond) -> None:
+        block = self.layout.block_of(second.second)
+        if block != self._open_block:
+            self.close_block()
+            self._open_block = block
+        key = (second.method, second.name)
+        counts = self.blocks.get(key)
+        if counts is None:
+            counts = self.blocks[key] = BlockCounts(self.layout.blocks)
+        counts.count(block, second.requests, second.failures)
+        held = self._open.get(key)
+        if held is None:
+            held = self._open[key] = LatencyHistogram()
+        held.merge(LatencyHistogram.decode(second.histogram, second.out_of_range))
+
+    def close_block(self) -> None:
+        for key, histogram in self._open.items():
+            buckets = grid_counts(histogram, self.grid, self._grid_of_id)
+            self.blocks[key].add_latencies(self._open_block, buckets.items())
+            if self.known is None:
+                self.histograms.setdefault(key, LatencyHistogram()).merge(histogram)
+        self._open = {}
+
+
 def build_series(
     layout: BlockLayout, seconds: Iterable[DecodedSecond], first_bucket: int, last_bucket: int
 ) -> BlockSeries:
     """Sum an endpoint's seconds into the layout's blocks over buckets first..last."""
-    width = last_bucket - first_bucket + 1
-    per_block = [[0] * width for _ in range(layout.blocks)]
-    requests = [0] * layout.blocks
-    failures = [0] * layout.blocks
+    counts = BlockCounts(layout.blocks)
     for second in seconds:
-        block = layout.block_of(second.second)
-        requests[block] += second.requests
-        failures[block] += second.failures
-        row = per_block[block]
-        for bucket, count in second.buckets:
-            row[bucket - first_bucket] += count
-    rows = [tuple(accumulate(row)) for row in per_block]
-    return BlockSeries(
-        lengths_s=layout.lengths_s(),
-        requests=tuple(requests),
-        failures=tuple(failures),
-        first_bucket=first_bucket,
-        cumulative=tuple(zip(*rows, strict=True)) if rows else (),
-    )
+        counts.add(layout.block_of(second.second), second)
+    return counts.series(layout, first_bucket, last_bucket)
 
 
 def resample_weights(rng: random.Random, blocks: int, resamples: int) -> list[Weights]:

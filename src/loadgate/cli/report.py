@@ -1,4 +1,4 @@
-"""`loadgate report`: a stored run as one self-contained HTML file."""
+"""`loadgate report`: a stored run (or a range of it) as one self-contained HTML file."""
 
 from __future__ import annotations
 
@@ -9,10 +9,37 @@ import click
 from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option
+from loadgate.duration import format_duration_s, parse_duration
+from loadgate.errors import ConfigError
 from loadgate.report.html import write_html
-from loadgate.stats.summary import summarize
-from loadgate.stats.timeline import build_timeline
 from loadgate.store import RunStore
+from loadgate.store.run_view import RunRange, read_run_view
+
+
+def _offset_s(option: str, text: str | None) -> int | None:
+    """Seconds since the run's start, written like a run time (0, 90s, 10m, 1h5m)."""
+    if text is None:
+        return None
+    if text.strip() in ("0", "0s"):
+        return 0
+    try:
+        return parse_duration(text)
+    except ConfigError:
+        raise ConfigError(
+            f"{option} must be a time since the run's start like 0, 90s, 10m or 1h5m, not {text!r}"
+        ) from None
+
+
+def _range(from_text: str | None, to_text: str | None) -> RunRange | None:
+    from_s, to_s = _offset_s("--from", from_text), _offset_s("--to", to_text)
+    if from_s is None and to_s is None:
+        return None
+    if to_s is not None and to_s <= (from_s or 0):
+        raise ConfigError(
+            f"--to ({format_duration_s(to_s)}) must be later than --from "
+            f"({format_duration_s(from_s or 0)})"
+        )
+    return RunRange(from_s=from_s or 0, to_s=to_s)
 
 
 @click.command()
@@ -26,25 +53,50 @@ from loadgate.store import RunStore
     type=click.Path(path_type=Path),
     help="Where to write the report (folders are created).",
 )
+@click.option(
+    "--from",
+    "from_text",
+    metavar="TIME",
+    help="Report only from this time since the run's start (90s, 10m, 1h5m).",
+)
+@click.option(
+    "--to",
+    "to_text",
+    metavar="TIME",
+    help="Report only up to this time since the run's start (default: the end).",
+)
 @db_option
 @handles_errors
-def report(run_ref: str, output_path: Path, db_url: str | None) -> None:
+def report(
+    run_ref: str, output_path: Path, from_text: str | None, to_text: str | None, db_url: str | None
+) -> None:
     """Write the HTML report of a stored run (RUN: an id, a run name, or 'last').
 
     One file with charts over time, latency percentiles, per-endpoint tables,
-    statuses, errors, settings and the script; it opens offline.
+    statuses, errors, settings and the script; it opens offline. Charts show
+    each second for runs up to 12 minutes, and 10 s or 1 min averages (with
+    exact percentiles of each) for longer ones; --from/--to report a range of
+    the run alone, tables included, second by second when it is 12 minutes
+    or shorter.
     """
+    within = _range(from_text, to_text)
     with RunStore.open(db_url) as store:
         run = store.resolve(run_ref)
-        seconds = store.endpoint_seconds(run.run_id)
-        users = store.user_samples(run.run_id)
-    # Summary and timeline from the same read, so a run still being written
-    # shows the same numbers in its table and its charts.
-    summary = summarize(run, seconds, users)
+        # Summary and timeline from the same read, so a run still being written
+        # shows the same numbers in its table and its charts.
+        view = read_run_view(store, run, within=within)
+    scope = None
+    if within is not None:
+        end = "the end" if within.to_s is None else format_duration_s(within.to_s)
+        scope = (
+            f"{format_duration_s(within.from_s)} to {end} after the start "
+            "(tables, charts and thresholds cover this range only)"
+        )
     write_html(
         output_path,
-        summary,
-        build_timeline(run, seconds, users),
-        verdicts=judge_stored(summary),
+        view.summary,
+        view.timeline,
+        verdicts=judge_stored(view.summary),
+        scope=scope,
     )
     click.echo(f"report of run {run.run_id} written to {output_path}")

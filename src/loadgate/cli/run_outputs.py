@@ -6,7 +6,7 @@ Everything here reads the stored run (DESIGN.md: the store is the seam), so what
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +23,8 @@ from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import write_json
 from loadgate.report.junit import write_junit
 from loadgate.report.terminal import print_summary, print_verdicts
-from loadgate.stats.summary import RunSummary, summarize
-from loadgate.stats.timeline import build_timeline
 from loadgate.store import RunStore
+from loadgate.store.run_view import RunView, read_run_view
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,10 +113,13 @@ def finish(
 
     `interrupted`: stopped by Ctrl-C or SIGTERM, as opposed to an abort-on-fail check.
     """
-    # One read of the stored run serves the summary, the timeline and the CSV.
-    seconds = store.endpoint_seconds(run_id)
-    users = store.user_samples(run_id)
-    summary = summarize(store.get_run(run_id), seconds, users)
+    # One streamed read of the stored run serves the summary and the timeline;
+    # the CSV history streams its seconds again only when asked for.
+    view = read_run_view(store, store.get_run(run_id))
+    if view.from_seconds and view.summary.run.ended_at is not None:
+        # The fold just made is the run's totals: stored, `show` reads one row per endpoint.
+        store.store_totals(run_id, view.fold)
+    summary = view.summary
     if outputs.tables_to_stderr:
         console = notes
     print_summary(summary, console)
@@ -137,7 +139,7 @@ def finish(
             print_comparison(comparison, base, summary.run, console)
             sections.append(comparison_section(comparison, base, summary.run))
             regression = comparison.has_regression
-    _write_files(outputs, summary, seconds, users, verdicts=verdicts, sections=sections)
+    _write_files(outputs, view, _StoredSeconds(store, run_id), verdicts=verdicts, sections=sections)
     for what, path in outputs.files():
         notes.print(f"{what}: {path}")
     end = end if end is not None else RunEnd(interrupted=interrupted)
@@ -153,23 +155,36 @@ def finish(
     )
 
 
+class _StoredSeconds:
+    """A run's stored seconds, streamed from the store each time they are iterated."""
+
+    def __init__(self, store: RunStore, run_id: int) -> None:
+        self._store = store
+        self._run_id = run_id
+
+    def __iter__(self) -> Iterator[EndpointSecond]:
+        return self._store.iter_endpoint_seconds(self._run_id)
+
+    def users(self) -> list[UsersSample]:
+        return self._store.user_samples(self._run_id)
+
+
 def _write_files(
     outputs: RunOutputs,
-    summary: RunSummary,
-    seconds: Sequence[EndpointSecond],
-    users: Sequence[UsersSample],
+    view: RunView,
+    seconds: _StoredSeconds,
     *,
     verdicts: Sequence[Verdict],
     sections: Sequence[ExtraSection],
 ) -> None:
+    summary = view.summary
     if outputs.json_path is not None:
         write_json(summary, outputs.json_path)
     if outputs.junit_path is not None:
         write_junit(outputs.junit_path, summary.run, verdicts)
     if outputs.report_path is not None:
-        timeline = build_timeline(summary.run, seconds, users)
         write_html(
-            outputs.report_path, summary, timeline, verdicts=verdicts, extra_sections=sections
+            outputs.report_path, summary, view.timeline, verdicts=verdicts, extra_sections=sections
         )
     if outputs.csv_prefix is not None:
-        write_csv(outputs.csv_prefix, summary, seconds, users)
+        write_csv(outputs.csv_prefix, summary, seconds, seconds.users())

@@ -8,10 +8,12 @@ from rich.table import Table
 from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option
+from loadgate.model import RunInfo, RunStatus
 from loadgate.report.json_summary import summary_to_json
 from loadgate.report.terminal import (
     STATUS_STYLES,
     format_duration,
+    plain,
     print_summary,
     print_verdicts,
     summary_console,
@@ -19,16 +21,34 @@ from loadgate.report.terminal import (
 from loadgate.store import RunStore
 
 
+def _duration(run: RunInfo) -> str:
+    """How long it ran; for a run not ended (running or lost), until its last heartbeat."""
+    if run.ended_at is None and run.heartbeat_at is not None:
+        return format_duration((run.heartbeat_at - run.started_at).total_seconds())
+    return format_duration(run.duration_s)
+
+
 @click.command()
 @db_option
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @handles_errors
 def runs(db_url: str | None, limit: int) -> None:
-    """List stored runs, newest first."""
+    """List stored runs, newest first.
+
+    A run shown as `lost` is stored as running but its process has not written
+    for LOADGATE_LOST_AFTER_S seconds (default 30): it was killed, or its machine
+    went down. What it measured until then is kept and can be shown and reported.
+    """
     with RunStore.open(db_url) as store:
         listings = store.list_runs(limit=limit)
         console = summary_console()
-        table = Table(caption=f"store: {store.url}", caption_justify="left")
+        caption = f"store: {store.url}"
+        if any(listing.run.status is RunStatus.LOST for listing in listings):
+            caption += (
+                f"\nlost: stored as running, but not heard from for over "
+                f"{store.lost_after_s:g} s (the process died); what it measured is kept"
+            )
+        table = Table(caption=caption, caption_justify="left")
         for heading in ("ID", "Name", "Script", "Started (UTC)", "Duration"):
             table.add_column(heading, no_wrap=heading != "Script")
         for heading in ("Requests", "Errors"):
@@ -39,10 +59,10 @@ def runs(db_url: str | None, limit: int) -> None:
             status = f"[{STATUS_STYLES[run.status]}]{run.status.value}[/]"
             table.add_row(
                 str(run.run_id),
-                run.name,
-                run.script_path,
+                plain(run.name),
+                plain(run.script_path),
                 f"{run.started_at:%Y-%m-%d %H:%M:%S}",
-                format_duration(run.duration_s),
+                _duration(run),
                 f"{listing.requests:,}",
                 f"{listing.error_rate:.2%}",
                 status + (" ★" if run.is_baseline else ""),

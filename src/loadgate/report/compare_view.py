@@ -197,8 +197,8 @@ def print_comparison(
     comparison: Comparison, base: RunInfo, candidate: RunInfo, console: Console
 ) -> None:
     """The runs compared, the table, and the one-line conclusion."""
-    console.print(_run_line("base     ", base), highlight=False)
-    console.print(_run_line("candidate", candidate), highlight=False)
+    console.print(Text(_run_line("base     ", base)))
+    console.print(Text(_run_line("candidate", candidate)))
     console.print(comparison_table(comparison))
     console.print(f"[dim]{method_line(comparison)}[/]", highlight=False)
     note = common_change_note(comparison)

@@ -15,10 +15,12 @@ and scripts written for Locust keep working. What differs is on purpose:
 from __future__ import annotations
 
 import csv
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain, groupby
+from operator import attrgetter
 from pathlib import Path
 
 from loadgate.analysis.thresholds_latency import LatencyBuckets
@@ -158,49 +160,74 @@ class _Running:
         ]
 
 
-def _users_by_second(users: Sequence[UsersSample], axis: range) -> list[int]:
-    """Users at each second, carried forward between samples (0 before the first)."""
-    by_second = {u.second: u.users for u in users}
-    level, levels = 0, []
-    for second in axis:
-        level = by_second.get(second, level)
-        levels.append(level)
-    return levels
+def _ascending(seconds: Iterable[EndpointSecond]) -> Iterator[EndpointSecond]:
+    """A list is sorted here (tests build them in any order); a stream comes from the store,
+    ordered by second."""
+    if isinstance(seconds, Sequence):
+        return iter(sorted(seconds, key=lambda s: s.second))
+    return iter(seconds)
 
 
 def history_rows(
-    seconds: Sequence[EndpointSecond],
+    seconds: Iterable[EndpointSecond],
     users: Sequence[UsersSample] = (),
     *,
     full_history: bool = False,
 ) -> Iterable[list[str]]:
-    """The rows of _stats_history.csv: per second, each endpoint (if full) then Aggregated."""
-    marks = [s.second for s in seconds] + [u.second for u in users]
+    """The rows of _stats_history.csv: per second, each endpoint (if full) then Aggregated.
+
+    Streams: a stream of seconds (ordered by second, as the store gives them)
+    is read one second at a time, whatever the run's length.
+    """
+    groups = groupby(_ascending(seconds), key=attrgetter("second"))
+    first = next(groups, None)
+    users_at = {u.second: u.users for u in users}
+    marks = list(users_at) + ([first[0]] if first is not None else [])
     if not marks:
         return
-    axis = range(min(marks), max(marks) + 1)
-    by_second: dict[int, list[EndpointSecond]] = defaultdict(list)
-    for stored in seconds:
-        by_second[stored.second].append(stored)
-    total = _Running(method="", name=AGGREGATED_NAME)
-    entries: dict[tuple[str, str], _Running] = {}
-    for second, user_count in zip(axis, _users_by_second(users, axis), strict=True):
+    history = _History(full_history)
+    level, cursor = 0, min(marks)
+    for second, parts in chain([first] if first is not None else [], groups):
+        for idle in range(cursor, second):
+            level = users_at.get(idle, level)
+            yield from history.rows(idle, level, [])
+        level = users_at.get(second, level)
+        yield from history.rows(second, level, list(parts))
+        cursor = second + 1
+    for idle in range(cursor, max(users_at, default=cursor - 1) + 1):
+        level = users_at.get(idle, level)
+        yield from history.rows(idle, level, [])
+
+
+class _History:
+    """The running totals of every history entry, and the rows of one second at a time."""
+
+    def __init__(self, full_history: bool) -> None:
+        self.full_history = full_history
+        self.total = _Running(method="", name=AGGREGATED_NAME)
+        self.entries: dict[tuple[str, str], _Running] = {}
+
+    def rows(self, second: int, users: int, parts: Sequence[EndpointSecond]) -> list[list[str]]:
         now: Counter[tuple[str, str]] = Counter()
         failed_now: Counter[tuple[str, str]] = Counter()
-        for part in by_second.get(second, []):
+        for part in parts:
             key = (part.name, part.method)  # Locust sorts its entries by (name, method)
             buckets = LatencyBuckets.decode(part.histogram)
-            entries.setdefault(key, _Running(method=part.method, name=part.name)).add(part, buckets)
-            total.add(part, buckets)
+            entry = self.entries.setdefault(key, _Running(method=part.method, name=part.name))
+            entry.add(part, buckets)
+            self.total.add(part, buckets)
             now[key] += part.requests
             failed_now[key] += part.failures
-        if full_history:
-            for key in sorted(entries):
-                yield entries[key].row(second, user_count, (now[key], failed_now[key]))
-        yield total.row(second, user_count, (sum(now.values()), sum(failed_now.values())))
+        rows = []
+        if self.full_history:
+            for key in sorted(self.entries):
+                rows.append(self.entries[key].row(second, users, (now[key], failed_now[key])))
+        total_now = (sum(now.values()), sum(failed_now.values()))
+        rows.append(self.total.row(second, users, total_now))
+        return rows
 
 
-def failure_rows(seconds: Sequence[EndpointSecond]) -> list[list[str]]:
+def failure_rows(seconds: Iterable[EndpointSecond]) -> list[list[str]]:
     """The rows of _failures.csv: each distinct error of each endpoint, most frequent first."""
     occurrences: Counter[tuple[str, str, str]] = Counter()
     first_seen: dict[tuple[str, str, str], int] = {}
@@ -233,7 +260,7 @@ def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> 
 def write_csv(
     prefix: Path | str,
     summary: RunSummary,
-    seconds: Sequence[EndpointSecond],
+    seconds: Iterable[EndpointSecond],
     users: Sequence[UsersSample] = (),
     *,
     full_history: bool = False,
@@ -241,6 +268,8 @@ def write_csv(
     """Write PREFIX_stats.csv, PREFIX_stats_history.csv and PREFIX_failures.csv.
 
     `seconds` and `users` are the run's stored data (the summary's source);
+    `seconds` is read twice, each time in one pass (a list, or a re-iterable
+    stream from the store ordered by second);
     `full_history` adds every endpoint's rows to the history, like Locust's
     --csv-full-history. Missing folders of the prefix are created. Returns
     the paths written.

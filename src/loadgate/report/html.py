@@ -123,7 +123,7 @@ def _setting_text(value: object) -> str:
     return json.dumps(value, default=str)
 
 
-def _run_facts(summary: RunSummary) -> list[tuple[str, str]]:
+def _run_facts(summary: RunSummary, scope: str | None) -> list[tuple[str, str]]:
     run = summary.run
     ended = f"{run.ended_at:%Y-%m-%d %H:%M:%S} UTC" if run.ended_at else "not finished"
     status = run.status.value + (f" ({run.status_reason})" if run.status_reason else "")
@@ -136,6 +136,7 @@ def _run_facts(summary: RunSummary) -> list[tuple[str, str]]:
         ("Ended", ended),
         ("Duration", format_duration(summary.duration_s)),
         ("Users (max)", f"{summary.users_max:,}"),
+        *((("Range shown", scope),) if scope else ()),
     ]
 
 
@@ -177,8 +178,12 @@ def render_html(
     verdicts: Sequence[Verdict] = (),
     extra_sections: Sequence[ExtraSection] = (),
     generated_at: datetime | None = None,
+    scope: str | None = None,
 ) -> str:
-    """The whole report as one HTML document, plotly.js included."""
+    """The whole report as one HTML document, plotly.js included.
+
+    `scope` says which part of the run the report covers, when not all of it.
+    """
     run = summary.run
     endpoints = (*summary.endpoints, summary.total)
     charts = report_charts(summary, timeline)
@@ -188,7 +193,7 @@ def render_html(
         "version": __version__,
         "generated_at": (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "headline": _headline(summary),
-        "facts": _run_facts(summary),
+        "facts": _run_facts(summary, scope),
         "settings": [(str(k), _setting_text(v)) for k, v in sorted(run.settings.items())],
         "columns": [(key, heading, kind) for key, heading, kind in ENDPOINT_COLUMNS],
         "rows": [
@@ -228,9 +233,12 @@ def write_html(
     *,
     verdicts: Sequence[Verdict] = (),
     extra_sections: Sequence[ExtraSection] = (),
+    scope: str | None = None,
 ) -> None:
     """Render the report into `path`, creating its folders; an unwritable path is a ConfigError."""
-    document = render_html(summary, timeline, verdicts=verdicts, extra_sections=extra_sections)
+    document = render_html(
+        summary, timeline, verdicts=verdicts, extra_sections=extra_sections, scope=scope
+    )
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

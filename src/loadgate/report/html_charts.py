@@ -106,7 +106,27 @@ def status_color(status: str, index_in_class: int) -> str:
 def _time_range(timeline: Timeline) -> list[float]:
     # One explicit range for every chart over time: lines, markers and bars would
     # otherwise each pad differently, and linked zooming needs the same start.
-    return [timeline.offsets_s[0] - 0.5, timeline.offsets_s[-1] + 0.5]
+    half = timeline.bucket_s / 2
+    return [timeline.offsets_s[0] - half, timeline.offsets_s[-1] + half]
+
+
+def _per_bucket(timeline: Timeline, per_second: str) -> str:
+    """A caption's "in each second", or what it is for wider buckets."""
+    if timeline.bucket_s == 1:
+        return per_second
+    return (
+        f"{per_second.rstrip('.')}, averaged over {format_bucket(timeline.bucket_s)}; "
+        "`loadgate report --from/--to` gives any range second by second."
+    )
+
+
+def format_bucket(bucket_s: int) -> str:
+    """'10 s', '1 min', '1 h'."""
+    if bucket_s % 3600 == 0:
+        return f"{bucket_s // 3600} h"
+    if bucket_s % 60 == 0:
+        return f"{bucket_s // 60} min"
+    return f"{bucket_s} s"
 
 
 def _layout(y_title: str, *, time_range: list[float] | None = None) -> dict[str, Any]:
@@ -149,7 +169,9 @@ def users_chart(timeline: Timeline) -> Chart:
     return Chart(
         chart_id="chart-users",
         title="Users",
-        caption="Users running at the end of each second.",
+        caption="Users running at the end of each second."
+        if timeline.bucket_s == 1
+        else f"The most users running in each {format_bucket(timeline.bucket_s)}.",
         figure=_figure(
             [trace], _layout("users", time_range=_time_range(timeline)) | {"height": 240}
         ),
@@ -199,7 +221,9 @@ def throughput_chart(timeline: Timeline) -> Chart:
     return Chart(
         chart_id="chart-throughput",
         title="Requests per second",
-        caption="Requests that finished in each second, successful and failed.",
+        caption=_per_bucket(
+            timeline, "Requests that finished in each second, successful and failed."
+        ),
         figure=_figure(traces, _layout("requests/s", time_range=_time_range(timeline))),
         time_axis=True,
         per_endpoint=True,
@@ -222,8 +246,13 @@ def latency_chart(timeline: Timeline) -> Chart:
     )
     return Chart(
         chart_id="chart-latency",
-        title="Latency percentiles per second",
-        caption="From each second's HDR histogram; seconds without requests are gaps.",
+        title="Latency percentiles per second"
+        if timeline.bucket_s == 1
+        else f"Latency percentiles per {format_bucket(timeline.bucket_s)}",
+        caption="From each second's HDR histogram; seconds without requests are gaps."
+        if timeline.bucket_s == 1
+        else f"From the merged HDR histograms of each {format_bucket(timeline.bucket_s)} "
+        "(exact percentiles of its requests); buckets without requests are gaps.",
         figure=_figure(traces, _layout("ms", time_range=_time_range(timeline))),
         time_axis=True,
         per_endpoint=True,
@@ -256,7 +285,9 @@ def status_chart(timeline: Timeline) -> Chart:
     return Chart(
         chart_id="chart-status",
         title="Responses by status",
-        caption="Responses per second by HTTP status, stacked; 'no response' is status 0.",
+        caption=_per_bucket(
+            timeline, "Responses per second by HTTP status, stacked; 'no response' is status 0."
+        ),
         figure=_figure(traces, layout),
         time_axis=True,
         per_endpoint=True,

@@ -20,6 +20,7 @@ STATUS_STYLES = {
     RunStatus.ABORTED: "yellow",
     RunStatus.FAILED: "red",
     RunStatus.RUNNING: "cyan",
+    RunStatus.LOST: "magenta",
 }
 
 

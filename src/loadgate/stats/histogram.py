@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
+import weakref
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import Literal
@@ -48,6 +49,12 @@ class LatencyHistogram:
         self._hdr = (
             hdr if hdr is not None else HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
         )
+        # hdrh's histogram and its encoder point at each other: a reference
+        # cycle that only the cyclic GC frees, and it runs too rarely for
+        # buffers this size. Reading a 4-hour run (115,200 decoded seconds)
+        # held 150 MB more than reading 1 hour; with the encoder's link made
+        # weak, each decoded histogram is freed as soon as it is dropped.
+        self._hdr.encoder.histogram = weakref.proxy(self._hdr)
         self.out_of_range = out_of_range
 
     def __repr__(self) -> str:
@@ -133,6 +140,18 @@ class LatencyHistogram:
         return RecordedBuckets(
             ids=tuple(indices), lowest_us=lowest_us, highest_us=highest_us, counts=tuple(counts)
         )
+
+    def recorded_counts(self) -> tuple[list[int], list[int]]:
+        """(bucket id, count) of the non-empty buckets, ascending: recorded_buckets without edges.
+
+        Cheaper, for readers that add up many histograms by bucket id and need
+        the edges of each distinct id once (`bucket_edges_us`).
+        """
+        return self._recorded_indices()
+
+    def bucket_edges_us(self, ids: list[int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(lowest_us, highest_us) of each bucket id (ascending), the same in all our histograms."""
+        return self._bucket_edges(ids)
 
     def _recorded_indices(self) -> tuple[list[int], list[int]]:
         """(counts-array index, count) of the non-empty buckets, ascending.

@@ -1,16 +1,18 @@
-"""Summaries of a run: per endpoint and in total, from its stored seconds.
+"""Summaries of a run: per endpoint and in total, from its stored seconds or their fold.
 
-A pure function of stored data (RunInfo, EndpointSecond, UsersSample), so any
-old run can be summarised again exactly: histograms merge without loss.
+A pure function of stored data (RunInfo, EndpointSecond, UsersSample, or the
+totals folded from them), so any old run can be summarised again exactly:
+histograms merge without loss.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from loadgate.model import EndpointSecond, RunInfo, UsersSample
+from loadgate.stats.fold import EndpointFold, RunFold, fold_seconds
 from loadgate.stats.histogram import LatencyHistogram
 
 TOTAL_NAME = "Total"
@@ -85,37 +87,22 @@ def summarize_endpoint(
     method: str, name: str, seconds: Iterable[EndpointSecond], duration_s: float
 ) -> EndpointSummary:
     """Merge one endpoint's seconds (or any set of seconds) into its summary."""
-    seconds = list(seconds)
-    histogram = LatencyHistogram.merged(
-        LatencyHistogram.decode(second.histogram, second.out_of_range) for second in seconds
-    )
-    return _endpoint_summary(method, name, seconds, histogram, duration_s)
-
-
-def _endpoint_summary(
-    method: str,
-    name: str,
-    seconds: Sequence[EndpointSecond],
-    histogram: LatencyHistogram,
-    duration_s: float,
-) -> EndpointSummary:
-    ok: Counter[str] = Counter()
-    failed: Counter[str] = Counter()
-    requests = failures = bytes_received = 0
+    endpoint = EndpointFold(method, name)
     for second in seconds:
-        ok.update(second.ok_status_counts)
-        failed.update(second.failed_status_counts)
-        requests += second.requests
-        failures += second.failures
-        bytes_received += second.bytes_received
+        endpoint.add(second, LatencyHistogram.decode(second.histogram, second.out_of_range))
+    return _endpoint_summary(endpoint, duration_s)
+
+
+def _endpoint_summary(endpoint: EndpointFold, duration_s: float) -> EndpointSummary:
+    histogram = endpoint.histogram
     q = histogram.quantiles_us((0.5, 0.9, 0.95, 0.99, 0.999))
     return EndpointSummary(
-        method=method,
-        name=name,
-        requests=requests,
-        failures=failures,
-        rps=requests / duration_s if duration_s > 0 else 0.0,
-        bytes_received=bytes_received,
+        method=endpoint.method,
+        name=endpoint.name,
+        requests=endpoint.requests,
+        failures=endpoint.failures,
+        rps=endpoint.requests / duration_s if duration_s > 0 else 0.0,
+        bytes_received=endpoint.bytes_received,
         p50_ms=_ms(q[0.5]),
         p90_ms=_ms(q[0.9]),
         p95_ms=_ms(q[0.95]),
@@ -124,8 +111,8 @@ def _endpoint_summary(
         max_ms=_ms(histogram.max_us),
         min_ms=_ms(histogram.min_us),
         mean_ms=_ms(histogram.mean_us),
-        ok_status_counts=dict(sorted(ok.items())),
-        failed_status_counts=dict(sorted(failed.items())),
+        ok_status_counts=dict(sorted(endpoint.ok.items())),
+        failed_status_counts=dict(sorted(endpoint.failed.items())),
         out_of_range=histogram.out_of_range,
         histogram=histogram,
     )
@@ -133,46 +120,51 @@ def _endpoint_summary(
 
 def measured_duration_s(run: RunInfo, seconds: Sequence[EndpointSecond]) -> float:
     """The run's wall-clock length; for an unfinished run, the span of its data."""
+    firsts = [s.second for s in seconds]
+    return span_duration_s(run, min(firsts, default=None), max(firsts, default=None))
+
+
+def span_duration_s(run: RunInfo, first_second: int | None, last_second: int | None) -> float:
+    """The run's wall-clock length; for an unfinished run, first..last second of its data."""
     if run.ended_at is not None:
         return run.duration_s
-    if not seconds:
+    if first_second is None or last_second is None:
         return 0.0
-    return float(max(s.second for s in seconds) - min(s.second for s in seconds) + 1)
+    return float(last_second - first_second + 1)
 
 
 def summarize(
-    run: RunInfo, seconds: Sequence[EndpointSecond], users: Sequence[UsersSample]
+    run: RunInfo, seconds: Iterable[EndpointSecond], users: Iterable[UsersSample]
 ) -> RunSummary:
     """The whole run: every endpoint, the total and the grouped errors."""
-    duration_s = measured_duration_s(run, seconds)
-    by_endpoint: dict[tuple[str, str], list[EndpointSecond]] = defaultdict(list)
-    errors: Counter[tuple[str, str, str]] = Counter()
-    for second in seconds:
-        by_endpoint[(second.method, second.name)].append(second)
-        for message, count in second.errors.items():
-            errors[(second.method, second.name, message)] += count
-    endpoints = tuple(
-        summarize_endpoint(method, name, group, duration_s)
-        for (method, name), group in sorted(
-            by_endpoint.items(), key=lambda kv: (kv[0][1], kv[0][0])
-        )
-    )
+    fold = fold_seconds(seconds)
+    return summarize_fold(run, fold, users_max=max((u.users for u in users), default=0))
+
+
+def summarize_fold(
+    run: RunInfo, fold: RunFold, *, users_max: int, duration_s: float | None = None
+) -> RunSummary:
+    """The summary of a folded run (or range of a run: then give its `duration_s`)."""
+    if duration_s is None:
+        duration_s = span_duration_s(run, fold.first_second, fold.last_second)
+    ordered = sorted(fold.endpoints.values(), key=lambda e: (e.name, e.method))
+    endpoints = tuple(_endpoint_summary(endpoint, duration_s) for endpoint in ordered)
+    total = EndpointFold("", TOTAL_NAME)
+    for endpoint in ordered:
+        total.requests += endpoint.requests
+        total.failures += endpoint.failures
+        total.bytes_received += endpoint.bytes_received
+        total.ok.update(endpoint.ok)
+        total.failed.update(endpoint.failed)
+        total.histogram.merge(endpoint.histogram)
     return RunSummary(
         run=run,
         duration_s=duration_s,
-        users_max=max((u.users for u in users), default=0),
+        users_max=users_max,
         endpoints=endpoints,
-        # Decoding dominates the cost of a summary: each second is decoded once,
-        # for its endpoint, and the total adds up the endpoints' histograms.
-        total=_endpoint_summary(
-            "",
-            TOTAL_NAME,
-            seconds,
-            LatencyHistogram.merged(endpoint.histogram for endpoint in endpoints),
-            duration_s,
-        ),
+        total=_endpoint_summary(total, duration_s),
         errors=tuple(
             ErrorGroup(method=m, name=n, message=msg, count=c)
-            for (m, n, msg), c in errors.most_common()
+            for (m, n, msg), c in fold.error_counts().most_common()
         ),
     )

@@ -1,11 +1,21 @@
-"""Per-second series of a run (throughput, percentiles, statuses, users) on one time axis."""
+"""Series of a run over time (throughput, percentiles, statuses, users), in time buckets.
+
+A bucket is one second for runs up to about ten minutes, and wider for longer
+runs (10 s, 1 min, ...: `bucket_width_s`), so that a chart has at most
+MAX_CHART_POINTS points whatever the run's length. Seconds are folded into
+their bucket while they are read (TimelineFold): a bucket's percentiles are
+those of the merge of its seconds' histograms (exact, as for one second), its
+counts are per second (the bucket's sum over its length), its users the most
+running in it. Only the open bucket's histograms are held, so memory does not
+grow with the run. A range of a run at full resolution is a timeline of that
+range (`loadgate report --from/--to`).
+"""
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from loadgate.model import EndpointSecond, RunInfo, UsersSample
@@ -13,25 +23,31 @@ from loadgate.stats.buckets import quantiles_us
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.summary import TOTAL_NAME, US_PER_MS
 
-Decoded = tuple[EndpointSecond, LatencyHistogram]
+EndpointKey = tuple[str, str]  # (method, name)
+# Bucket widths to choose from, narrowest first; each divides a minute or an hour evenly.
+BUCKET_WIDTHS_S = (1, 10, 60, 600, 3600)
+# At most this many buckets per chart: 1 s buckets up to 12 min, 10 s up to 2 h, 1 min up to 12 h.
+MAX_CHART_POINTS = 720
+QUANTILES = (0.5, 0.95, 0.99)
 
 
 @dataclass(frozen=True, kw_only=True)
 class EndpointTimeline:
-    """One endpoint's (or the total's) series, one value per second of the axis.
+    """One endpoint's (or the total's) series, one value per bucket of the axis.
 
-    Percentiles are None in seconds without a measured latency: a gap on a
-    chart, never a misleading zero. Counts are 0 in such seconds.
+    Percentiles are None in buckets without a measured latency: a gap on a
+    chart, never a misleading zero. Counts are 0 in such buckets. Counts are
+    per second: whole numbers for one-second buckets, averages for wider ones.
     """
 
     method: str
     name: str
-    ok_per_s: tuple[int, ...]
-    failed_per_s: tuple[int, ...]
+    ok_per_s: tuple[float, ...]
+    failed_per_s: tuple[float, ...]
     p50_ms: tuple[float | None, ...]
     p95_ms: tuple[float | None, ...]
     p99_ms: tuple[float | None, ...]
-    status_per_s: Mapping[str, tuple[int, ...]]
+    status_per_s: Mapping[str, tuple[float, ...]]
 
     @property
     def label(self) -> str:
@@ -41,13 +57,18 @@ class EndpointTimeline:
 
 @dataclass(frozen=True, kw_only=True)
 class Timeline:
-    """A run's per-second series, aligned on seconds since the run started."""
+    """A run's series, aligned on seconds since the run started.
+
+    `offsets_s` are the buckets' first seconds; each bucket is `bucket_s` long
+    (the last one may be cut short by the end of the axis).
+    """
 
     start_second: int
     offsets_s: tuple[int, ...]
     users: tuple[int | None, ...]
     endpoints: tuple[EndpointTimeline, ...]
     total: EndpointTimeline
+    bucket_s: int = 1
 
 
 def epoch_seconds(moment: datetime) -> float:
@@ -61,53 +82,171 @@ def epoch_second(moment: datetime) -> int:
     return math.floor(epoch_seconds(moment))
 
 
-def _axis(run: RunInfo, seconds: Sequence[EndpointSecond], users: Sequence[UsersSample]) -> range:
-    marks = [epoch_second(run.started_at)]
+def bucket_width_s(span_s: int) -> int:
+    """The narrowest width that keeps a span of `span_s` seconds within MAX_CHART_POINTS buckets."""
+    for width_s in BUCKET_WIDTHS_S:
+        if -(-span_s // width_s) <= MAX_CHART_POINTS:
+            return width_s
+    return -(-span_s // MAX_CHART_POINTS)
+
+
+def time_axis(run: RunInfo, marks: Iterable[int]) -> range:
+    """The seconds a run's charts cover: from its start to its end, widened to its data.
+
+    `marks` are seconds with data (measurements or user samples).
+    """
+    bounds = [epoch_second(run.started_at)]
     if run.ended_at is not None:
         # The last second the run covered: a run ending at 20.0 s covers 0..19.
-        marks.append(math.ceil(epoch_seconds(run.ended_at)) - 1)
-    marks.extend(s.second for s in seconds)
-    marks.extend(u.second for u in users)
-    return range(min(marks), max(marks) + 1)
+        bounds.append(math.ceil(epoch_seconds(run.ended_at)) - 1)
+    bounds.extend(marks)
+    return range(min(bounds), max(bounds) + 1)
 
 
-def _endpoint_series(
-    method: str, name: str, axis: range, seconds: Iterable[Decoded]
-) -> EndpointTimeline:
-    """Merge `seconds` by their second (several endpoints for the total) into series."""
-    histograms: dict[int, list[LatencyHistogram]] = defaultdict(list)
-    ok = [0] * len(axis)
-    failed = [0] * len(axis)
-    statuses: dict[str, list[int]] = {}
-    for second, histogram in seconds:
-        index = second.second - axis.start
-        histograms[index].append(histogram)
-        ok[index] += second.requests - second.failures
-        failed[index] += second.failures
+class _SeriesFold:
+    """One endpoint's (or the total's) counts and percentiles per bucket, as they are folded."""
+
+    __slots__ = ("failed", "method", "name", "ok", "quantiles_ms", "statuses")
+
+    def __init__(self, method: str, name: str, buckets: int) -> None:
+        self.method = method
+        self.name = name
+        self.ok = [0] * buckets
+        self.failed = [0] * buckets
+        self.statuses: dict[str, list[int]] = {}
+        self.quantiles_ms: list[list[float | None]] = [[None] * buckets for _ in QUANTILES]
+
+    def count(self, index: int, second: EndpointSecond) -> None:
+        self.ok[index] += second.requests - second.failures
+        self.failed[index] += second.failures
         for counts in (second.ok_status_counts, second.failed_status_counts):
             for status, count in counts.items():
-                statuses.setdefault(status, [0] * len(axis))[index] += count
-    quantiles: dict[float, list[float | None]] = {q: [None] * len(axis) for q in (0.5, 0.95, 0.99)}
-    for index, parts in histograms.items():
-        # An endpoint has one stored histogram per second: merge only for the total.
-        histogram = parts[0] if len(parts) == 1 else LatencyHistogram.merged(parts)
+                series = self.statuses.get(status)
+                if series is None:
+                    series = self.statuses[status] = [0] * len(self.ok)
+                series[index] += count
+
+    def read(self, index: int, histogram: LatencyHistogram) -> None:
         if histogram.count:
-            values_us = quantiles_us(histogram.recorded_buckets(), list(quantiles))
-            for series, value_us in zip(quantiles.values(), values_us, strict=True):
+            values_us = quantiles_us(histogram.recorded_buckets(), QUANTILES)
+            for series, value_us in zip(self.quantiles_ms, values_us, strict=True):
                 series[index] = value_us / US_PER_MS
-    return EndpointTimeline(
-        method=method,
-        name=name,
-        ok_per_s=tuple(ok),
-        failed_per_s=tuple(failed),
-        p50_ms=tuple(quantiles[0.5]),
-        p95_ms=tuple(quantiles[0.95]),
-        p99_ms=tuple(quantiles[0.99]),
-        status_per_s={status: tuple(statuses[status]) for status in sorted(statuses)},
-    )
+
+    def series(self, widths_s: Sequence[int]) -> EndpointTimeline:
+        def per_s(counts: list[int]) -> tuple[float, ...]:
+            if all(width == 1 for width in widths_s):
+                return tuple(counts)  # whole numbers, as one-second charts always had
+            return tuple(c / w for c, w in zip(counts, widths_s, strict=True))
+
+        p50, p95, p99 = (tuple(series) for series in self.quantiles_ms)
+        return EndpointTimeline(
+            method=self.method,
+            name=self.name,
+            ok_per_s=per_s(self.ok),
+            failed_per_s=per_s(self.failed),
+            p50_ms=p50,
+            p95_ms=p95,
+            p99_ms=p99,
+            status_per_s={status: per_s(self.statuses[status]) for status in sorted(self.statuses)},
+        )
 
 
-def _users_series(axis: range, users: Sequence[UsersSample]) -> tuple[int | None, ...]:
+@dataclass
+class _OpenBucket:
+    """Histograms of the bucket being folded; `owned` ones were made here and may be merged into."""
+
+    histograms: dict[EndpointKey, LatencyHistogram] = field(default_factory=dict)
+    owned: set[EndpointKey] = field(default_factory=set)
+
+
+class TimelineFold:
+    """Folds a run's seconds, in ascending order, into the buckets of a timeline.
+
+    Pieces of one second, and the seconds of one bucket, are merged into one
+    histogram per endpoint; a bucket's percentiles are read, and its
+    histograms dropped, as soon as a later bucket's second arrives.
+    """
+
+    def __init__(self, axis: range, bucket_s: int) -> None:
+        if bucket_s < 1:
+            raise ValueError(f"bucket_s must be at least 1, not {bucket_s}")
+        self.axis = axis
+        self.bucket_s = bucket_s
+        self._buckets = max(1, -(-len(axis) // bucket_s))
+        self._series: dict[EndpointKey, _SeriesFold] = {}
+        self._total = _SeriesFold("", TOTAL_NAME, self._buckets)
+        self._open: dict[int, _OpenBucket] = {}
+        self._closed_below = 0  # every bucket before this one is read and dropped
+
+    def add(self, second: EndpointSecond, histogram: LatencyHistogram) -> None:
+        """Add one stored second (or piece) and its decoded histogram (kept unchanged)."""
+        if second.second not in self.axis:
+            return
+        index = (second.second - self.axis.start) // self.bucket_s
+        if index < self._closed_below:
+            raise ValueError(f"seconds must be folded in ascending order: {second.second} is late")
+        for earlier in [b for b in self._open if b < index]:
+            self._close(earlier)
+        key = (second.method, second.name)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = _SeriesFold(*key, self._buckets)
+        series.count(index, second)
+        self._total.count(index, second)
+        bucket = self._open.setdefault(index, _OpenBucket())
+        held = bucket.histograms.get(key)
+        if held is None:
+            bucket.histograms[key] = histogram
+            return
+        if key not in bucket.owned:
+            held = _copy(held)
+            bucket.histograms[key] = held
+            bucket.owned.add(key)
+        held.merge(histogram)
+
+    def _close(self, index: int) -> None:
+        bucket = self._open.pop(index)
+        for key, histogram in bucket.histograms.items():
+            self._series[key].read(index, histogram)
+        parts = list(bucket.histograms.values())
+        self._total.read(index, parts[0] if len(parts) == 1 else LatencyHistogram.merged(parts))
+        self._closed_below = index + 1
+
+    def timeline(self, run_start_second: int, users: Sequence[UsersSample]) -> Timeline:
+        """The folded series; `users` are the run's samples (one per second at most)."""
+        for index in sorted(self._open):
+            self._close(index)
+        axis, width = self.axis, self.bucket_s
+        starts = range(axis.start, axis.stop, width)
+        widths_s = [min(width, axis.stop - start) for start in starts]
+        per_second_users = _users_series(axis, users)
+        # Same order as the summary's endpoints, so tables and charts list them alike.
+        keys = sorted(self._series, key=lambda key: (key[1], key[0]))
+        return Timeline(
+            start_second=run_start_second,
+            offsets_s=tuple(start - run_start_second for start in starts),
+            users=tuple(
+                _most(per_second_users[start - axis.start : start - axis.start + width])
+                for start in starts
+            ),
+            endpoints=tuple(self._series[key].series(widths_s) for key in keys),
+            total=self._total.series(widths_s),
+            bucket_s=width,
+        )
+
+
+def _copy(histogram: LatencyHistogram) -> LatencyHistogram:
+    copy = LatencyHistogram()
+    copy.merge(histogram)
+    return copy
+
+
+def _most(levels: Sequence[int | None]) -> int | None:
+    known = [level for level in levels if level is not None]
+    return max(known) if known else None
+
+
+def _users_series(axis: range, users: Sequence[UsersSample]) -> list[int | None]:
     """Users at the end of each second, carried forward between samples.
 
     Users is a level, not a count of events: a second the engine did not sample
@@ -117,34 +256,30 @@ def _users_series(axis: range, users: Sequence[UsersSample]) -> tuple[int | None
     series: list[int | None] = [None] * len(axis)
     by_second = {u.second: u.users for u in users}
     if not by_second:
-        return tuple(series)
+        return series
     last: int | None = None
     for second in range(min(by_second), max(by_second) + 1):
         last = by_second.get(second, last)
-        series[second - axis.start] = last
-    return tuple(series)
+        if second in axis:
+            series[second - axis.start] = last
+    return series
 
 
 def build_timeline(
-    run: RunInfo, seconds: Sequence[EndpointSecond], users: Sequence[UsersSample]
+    run: RunInfo,
+    seconds: Iterable[EndpointSecond],
+    users: Sequence[UsersSample],
+    *,
+    bucket_s: int | None = None,
 ) -> Timeline:
-    """Every endpoint's series and the total's, with users, from the stored seconds."""
-    axis = _axis(run, seconds, users)
-    # Decoded once: each second's histogram serves its endpoint and the total.
-    decoded = [(s, LatencyHistogram.decode(s.histogram, s.out_of_range)) for s in seconds]
-    by_endpoint: dict[tuple[str, str], list[Decoded]] = defaultdict(list)
-    for second, histogram in decoded:
-        by_endpoint[(second.method, second.name)].append((second, histogram))
-    # Same order as the summary's endpoints, so tables and charts list them alike.
-    keys = sorted(by_endpoint, key=lambda key: (key[1], key[0]))
-    start = epoch_second(run.started_at)
-    return Timeline(
-        start_second=start,
-        offsets_s=tuple(second - start for second in axis),
-        users=_users_series(axis, users),
-        endpoints=tuple(
-            _endpoint_series(method, name, axis, by_endpoint[(method, name)])
-            for method, name in keys
-        ),
-        total=_endpoint_series("", TOTAL_NAME, axis, decoded),
-    )
+    """Every endpoint's series and the total's, with users, from a run's stored seconds.
+
+    `bucket_s` by default is `bucket_width_s` of the run's span: one second
+    for runs up to MAX_CHART_POINTS seconds.
+    """
+    ordered = sorted(seconds, key=lambda s: s.second)
+    axis = time_axis(run, [*(s.second for s in ordered), *(u.second for u in users)])
+    fold = TimelineFold(axis, bucket_s or bucket_width_s(len(axis)))
+    for second in ordered:
+        fold.add(second, LatencyHistogram.decode(second.histogram, second.out_of_range))
+    return fold.timeline(epoch_second(run.started_at), users)

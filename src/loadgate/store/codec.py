@@ -7,7 +7,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
+from loadgate.model import (
+    EndpointSecond,
+    EndpointTotals,
+    ErrorTally,
+    RunInfo,
+    RunStatus,
+    UsersSample,
+)
+from loadgate.store.liveness import derived_status
 
 
 def to_db_time(value: datetime) -> datetime:
@@ -40,10 +48,12 @@ def load_settings(text: str) -> dict[str, Any]:
     return loaded
 
 
-def run_info(row: Any) -> RunInfo:
-    """A RunInfo from a `runs` row."""
+def run_info(row: Any, now: datetime, lost_after_s: float) -> RunInfo:
+    """A RunInfo from a `runs` row; a RUNNING run not heard from since `lost_after_s` is LOST."""
     started_at = from_db_time(row.started_at)
     assert started_at is not None  # NOT NULL column
+    heartbeat_at = from_db_time(row.heartbeat_at)
+    status = derived_status(RunStatus(row.status), heartbeat_at or started_at, now, lost_after_s)
     return RunInfo(
         run_id=row.run_id,
         name=row.name,
@@ -52,10 +62,11 @@ def run_info(row: Any) -> RunInfo:
         host=row.host,
         started_at=started_at,
         ended_at=from_db_time(row.ended_at),
-        status=RunStatus(row.status),
+        status=status,
         status_reason=row.status_reason,
         settings=load_settings(row.settings),
         is_baseline=bool(row.is_baseline),
+        heartbeat_at=heartbeat_at,
     )
 
 
@@ -94,3 +105,45 @@ def endpoint_second(row: Any) -> EndpointSecond:
 
 def users_sample_row(run_id: int, sample: UsersSample) -> dict[str, Any]:
     return {"run_id": run_id, "second": sample.second, "users": sample.users}
+
+
+def endpoint_totals_row(run_id: int, totals: EndpointTotals) -> dict[str, Any]:
+    errors = [
+        [message, tally.count, tally.first_second, tally.last_second]
+        for message, tally in totals.errors.items()
+    ]
+    return {
+        "run_id": run_id,
+        "method": totals.method,
+        "name": totals.name,
+        "requests": totals.requests,
+        "failures": totals.failures,
+        "bytes_received": totals.bytes_received,
+        "out_of_range": totals.out_of_range,
+        "first_second": totals.first_second,
+        "last_second": totals.last_second,
+        "histogram": totals.histogram,
+        "ok_status_counts": dump_json(totals.ok_status_counts),
+        "failed_status_counts": dump_json(totals.failed_status_counts),
+        "errors": json.dumps(errors, ensure_ascii=False, separators=(",", ":")),
+    }
+
+
+def endpoint_totals(row: Any) -> EndpointTotals:
+    return EndpointTotals(
+        method=row.method,
+        name=row.name,
+        requests=row.requests,
+        failures=row.failures,
+        bytes_received=row.bytes_received,
+        histogram=bytes(row.histogram),
+        first_second=row.first_second,
+        last_second=row.last_second,
+        ok_status_counts=load_counts(row.ok_status_counts),
+        failed_status_counts=load_counts(row.failed_status_counts),
+        errors={
+            message: ErrorTally(count=count, first_second=first, last_second=last)
+            for message, count, first, last in json.loads(row.errors)
+        },
+        out_of_range=row.out_of_range,
+    )

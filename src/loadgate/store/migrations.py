@@ -83,8 +83,42 @@ def _run_id_column() -> sa.Column[int]:
     )
 
 
+def m002_run_heartbeat(conn: Connection) -> None:
+    """runs.heartbeat_at: when the writer last appended, to tell a dead run from a live one."""
+    column_type = sa.DateTime(timezone=True).compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN heartbeat_at {column_type} NULL"))
+
+
+def m003_endpoint_totals(conn: Connection) -> None:
+    """Per-endpoint totals of finished runs, so summaries read one row per endpoint."""
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "endpoint_totals",
+        md,
+        sa.Column(
+            "run_id",
+            sa.Integer,
+            sa.ForeignKey("runs.run_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("method", sa.Text, primary_key=True),
+        sa.Column("name", sa.Text, primary_key=True),
+        *(sa.Column(name, sa.BigInteger, nullable=False) for name in _SECOND_COUNT_COLUMNS),
+        sa.Column("first_second", sa.BigInteger, nullable=False),
+        sa.Column("last_second", sa.BigInteger, nullable=False),
+        sa.Column("histogram", sa.LargeBinary, nullable=False),
+        *(sa.Column(name, sa.Text, nullable=False) for name in _SECOND_JSON_COLUMNS),
+    )
+    md.tables["endpoint_totals"].create(conn, checkfirst=False)
+
+
 # In order; append new ones at the end, never edit or reorder released ones.
-MIGRATIONS: tuple[Migration, ...] = (m001_initial_schema,)
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_initial_schema,
+    m002_run_heartbeat,
+    m003_endpoint_totals,
+)
 
 
 def migrate(engine: Engine, display_url: str) -> list[str]:

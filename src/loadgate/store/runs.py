@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -13,10 +13,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from loadgate.errors import RunNotFoundError
 from loadgate.model import EndpointSecond, NewRun, RunInfo, RunListing, RunStatus, UsersSample
-from loadgate.stats import RunSummary, summarize
-from loadgate.store import codec
+from loadgate.stats import RunSummary
+from loadgate.stats.fold import RunFold, fold_seconds
+from loadgate.stats.summary import summarize_fold
+from loadgate.store import codec, reading
 from loadgate.store.connection import create_store_engine, translated_errors
-from loadgate.store.merging import latest_user_samples, merge_endpoint_seconds
+from loadgate.store.liveness import lost_after_s_from_env
+from loadgate.store.merging import latest_user_samples
 from loadgate.store.migrations import migrate
 from loadgate.store.schema import endpoint_seconds, runs, users_samples
 from loadgate.store.url import default_db_url, mask_url, parse_db_url
@@ -30,15 +33,23 @@ class RunStore:
     Every method is one transaction. Database failures raise StoreError naming
     the store (password masked); unknown runs raise RunNotFoundError. "Newest"
     means the highest run id, i.e. the run created last, whatever the clocks said.
+    Runs are read with their status as shown: a RUNNING run whose writer has
+    not appended for `lost_after_s` reads as LOST (store/liveness.py).
     """
 
-    def __init__(self, engine: Engine, display_url: str) -> None:
+    def __init__(
+        self, engine: Engine, display_url: str, *, lost_after_s: float | None = None
+    ) -> None:
         self._engine = engine
         self.url = display_url
+        self.lost_after_s = lost_after_s if lost_after_s is not None else lost_after_s_from_env()
 
     @classmethod
-    def open(cls, url: str | None = None) -> RunStore:
-        """Open (and create or migrate) the store at `url`, or at default_db_url()."""
+    def open(cls, url: str | None = None, *, lost_after_s: float | None = None) -> RunStore:
+        """Open (and create or migrate) the store at `url`, or at default_db_url().
+
+        `lost_after_s` defaults to LOADGATE_LOST_AFTER_S, else liveness.LOST_AFTER_S.
+        """
         raw_url = url.strip() if url and url.strip() else default_db_url()
         display_url = mask_url(raw_url)
         engine = create_store_engine(parse_db_url(raw_url), display_url)
@@ -48,7 +59,7 @@ class RunStore:
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, display_url)
+        return cls(engine, display_url, lost_after_s=lost_after_s)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -89,6 +100,7 @@ class RunStore:
             "is_baseline": False,
             "requests": 0,
             "failures": 0,
+            "heartbeat_at": datetime.now(UTC),
         }
         with self._transaction("creating a run") as conn:
             result = conn.execute(sa.insert(runs).values(values).returning(runs.c.run_id))
@@ -100,10 +112,9 @@ class RunStore:
         """Add measured seconds and user counts to a run, in one transaction.
 
         The same (second, method, name) may be appended more than once; readers
-        see the pieces merged.
+        see the pieces merged. Every call, even an empty one, is the run's
+        heartbeat: a run not appended to for `lost_after_s` reads as LOST.
         """
-        if not seconds and not users:
-            return
         with self._transaction(f"appending to run {run_id}") as conn:
             # The totals first: it also tells whether the run exists, and on
             # SQLite takes the write lock before any insert.
@@ -113,6 +124,7 @@ class RunStore:
                 .values(
                     requests=runs.c.requests + sum(s.requests for s in seconds),
                     failures=runs.c.failures + sum(s.failures for s in seconds),
+                    heartbeat_at=datetime.now(UTC),
                 )
             )
             if totals.rowcount == 0:
@@ -127,13 +139,31 @@ class RunStore:
     def finish_run(
         self, run_id: int, status: RunStatus, ended_at: datetime, reason: str = ""
     ) -> None:
-        """Record how and when a run ended."""
+        """Record how and when a run ended (fast: store_totals is a separate step)."""
         values = {
             "status": RunStatus(status).value,
             "ended_at": codec.to_db_time(ended_at),
             "status_reason": reason,
         }
         self._update_run(run_id, values, f"finishing run {run_id}")
+
+    def store_totals(self, run_id: int, fold: RunFold | None = None) -> None:
+        """Store the run's per-endpoint totals, so summaries read one row per endpoint.
+
+        `loadgate run` calls it once the run has ended, with the fold it made
+        while reading the run for its outputs (else the seconds are folded
+        here: seconds per hour of run). Kept apart from finish_run, which must
+        stay instant (a second Ctrl-C, a failing run). Totals that no longer
+        account for every request (seconds appended later) are ignored by readers.
+        """
+        if fold is None:
+            with self._transaction(f"reading run {run_id}") as conn:
+                self._get_run(conn, run_id)
+                fold = fold_seconds(reading.stream_seconds(conn, run_id, None, None))
+        # A short write transaction of its own: folding inside it would hold
+        # SQLite's write lock (or conflict with other runs' appends) for seconds.
+        with self._transaction(f"storing the totals of run {run_id}") as conn:
+            reading.replace_totals(conn, run_id, fold.totals())
 
     def set_baseline(self, run_id: int, is_baseline: bool = True) -> None:
         """Mark (or unmark) a run as a baseline for comparisons."""
@@ -155,7 +185,10 @@ class RunStore:
         row = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).one_or_none()
         if row is None:
             raise self._not_found(run_id)
-        return codec.run_info(row)
+        return self._run_info(row)
+
+    def _run_info(self, row: Any) -> RunInfo:
+        return codec.run_info(row, datetime.now(UTC), self.lost_after_s)
 
     def _not_found(self, run_id: int) -> RunNotFoundError:
         return RunNotFoundError(f"no run {run_id} in {self.url}")
@@ -171,7 +204,7 @@ class RunStore:
         with self._transaction(f"looking up run {text!r}") as conn:
             row = conn.execute(query).one_or_none()
         if row is not None:
-            return codec.run_info(row)
+            return self._run_info(row)
         if text == LAST_REF:
             raise RunNotFoundError(f"no runs yet in {self.url}, so there is no 'last' run")
         raise RunNotFoundError(
@@ -187,7 +220,7 @@ class RunStore:
         with self._transaction("listing runs") as conn:
             rows = conn.execute(query).all()
         return [
-            RunListing(run=codec.run_info(row), requests=row.requests, failures=row.failures)
+            RunListing(run=self._run_info(row), requests=row.requests, failures=row.failures)
             for row in rows
         ]
 
@@ -199,7 +232,7 @@ class RunStore:
         query = query.order_by(runs.c.run_id.desc()).limit(1)
         with self._transaction("looking up the baseline") as conn:
             row = conn.execute(query).one_or_none()
-        return None if row is None else codec.run_info(row)
+        return None if row is None else self._run_info(row)
 
     # -- reading measurements -------------------------------------------------
 
@@ -220,22 +253,59 @@ class RunStore:
             self._get_run(conn, run_id)
             return self._user_samples(conn, run_id, since_second)
 
-    def summary(self, run_id: int) -> RunSummary:
-        """loadgate.stats.summarize over the run's stored data, read in one transaction."""
+    def iter_endpoint_seconds(
+        self, run_id: int, *, from_second: int | None = None, to_second: int | None = None
+    ) -> Iterator[EndpointSecond]:
+        """The run's endpoint-seconds one at a time, in endpoint_seconds' order.
+
+        From `from_second` to `to_second` (both included) if given. Holds one
+        second in memory and one read transaction open while iterated.
+        """
         with self._transaction(f"reading run {run_id}") as conn:
-            run = self._get_run(conn, run_id)
-            seconds = self._endpoint_seconds(conn, run_id, None)
-            users = self._user_samples(conn, run_id, None)
-        return summarize(run, seconds, users)
+            self._get_run(conn, run_id)
+            yield from reading.stream_seconds(conn, run_id, from_second, to_second)
+
+    def second_span(self, run_id: int, *, with_users: bool = True) -> tuple[int, int] | None:
+        """The first and last second with measurements (or user counts); None for none.
+
+        Cheap (the index's ends): readers that fold seconds as they come size
+        their buckets or blocks with it before reading.
+        """
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            return reading.second_span(conn, run_id, with_users)
+
+    def users_max(
+        self, run_id: int, *, from_second: int | None = None, to_second: int | None = None
+    ) -> int:
+        """The most users the run had (within the seconds given); 0 without samples."""
+        with self._transaction(f"reading run {run_id}") as conn:
+            return reading.users_max(conn, run_id, from_second, to_second)
+
+    def stored_fold(self, run_id: int) -> RunFold | None:
+        """The run's per-endpoint totals as written when it ended; None when they cannot be used.
+
+        None for runs without totals (older, running, lost) or with seconds
+        appended after them; `fold` then reads the seconds.
+        """
+        with self._transaction(f"reading run {run_id}") as conn:
+            totals = reading.stored_totals(conn, run_id)
+        return None if totals is None else RunFold.of_totals(totals)
+
+    def fold(self, run_id: int) -> RunFold:
+        """Every endpoint of the run added up: its stored totals, else the fold of its seconds."""
+        stored = self.stored_fold(run_id)
+        return stored if stored is not None else fold_seconds(self.iter_endpoint_seconds(run_id))
+
+    def summary(self, run_id: int) -> RunSummary:
+        """The run's summary: one row per endpoint for a finished run, else its seconds folded."""
+        run = self.get_run(run_id)
+        return summarize_fold(run, self.fold(run_id), users_max=self.users_max(run_id))
 
     def _endpoint_seconds(
         self, conn: Connection, run_id: int, since_second: int | None
     ) -> list[EndpointSecond]:
-        query = sa.select(endpoint_seconds).where(endpoint_seconds.c.run_id == run_id)
-        if since_second is not None:
-            query = query.where(endpoint_seconds.c.second >= since_second)
-        rows = conn.execute(query.order_by(endpoint_seconds.c.id))
-        return merge_endpoint_seconds(codec.endpoint_second(row) for row in rows)
+        return list(reading.stream_seconds(conn, run_id, since_second, None))
 
     def _user_samples(
         self, conn: Connection, run_id: int, since_second: int | None

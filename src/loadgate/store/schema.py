@@ -16,6 +16,17 @@ Layout and why:
   mapping that was written on both backends. `histogram` holds
   LatencyHistogram.encode() bytes (HDR's compressed encoding).
 - `users_samples`: append-only; the last written sample of a second wins.
+- `endpoint_totals`: one row per endpoint of a finished run, the fold of all
+  its seconds (counts, merged histogram, statuses, errors), written by
+  `store_totals` once the run has ended (`loadgate run` does it), so that
+  summaries of long runs read one row per endpoint. A run without them
+  (older, running, lost, or more seconds appended after the totals) is read
+  by folding its seconds: `runs.requests` must equal the sum of the totals'
+  requests for them to be used. `errors` is a JSON list of [message, count,
+  first second, last second] in first-seen order, so a summary from the
+  totals lists errors as the fold of the seconds does.
+- `runs.heartbeat_at`: when the run's writer last appended; a RUNNING run
+  without a recent one is shown as lost (store/liveness.py).
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -53,6 +64,7 @@ runs = sa.Table(
     sa.Column("is_baseline", sa.Boolean, nullable=False),
     sa.Column("requests", sa.BigInteger, nullable=False),
     sa.Column("failures", sa.BigInteger, nullable=False),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("ix_runs_name_run_id", "name", "run_id"),
     sqlite_autoincrement=True,
 )
@@ -88,4 +100,27 @@ users_samples = sa.Table(
     sa.Column("second", sa.BigInteger, nullable=False),
     sa.Column("users", sa.Integer, nullable=False),
     sa.Index("ix_users_samples_run_id_second", "run_id", "second"),
+)
+
+endpoint_totals = sa.Table(
+    "endpoint_totals",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("method", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("failures", sa.BigInteger, nullable=False),
+    sa.Column("bytes_received", sa.BigInteger, nullable=False),
+    sa.Column("out_of_range", sa.BigInteger, nullable=False),
+    sa.Column("first_second", sa.BigInteger, nullable=False),
+    sa.Column("last_second", sa.BigInteger, nullable=False),
+    sa.Column("histogram", sa.LargeBinary, nullable=False),
+    sa.Column("ok_status_counts", sa.Text, nullable=False),
+    sa.Column("failed_status_counts", sa.Text, nullable=False),
+    sa.Column("errors", sa.Text, nullable=False),
 )

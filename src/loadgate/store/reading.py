@@ -1,0 +1,99 @@
+"""Reading a run's measurements in bounded memory: seconds streamed in order, totals, spans.
+
+Every query here runs inside a caller's transaction (RunStore's). Seconds come
+back one at a time, ordered by second, with the pieces of each (second,
+method, name) merged, so a fold over them holds one second at a time however
+long the run is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from loadgate.model import EndpointSecond, EndpointTotals
+from loadgate.store import codec
+from loadgate.store.merging import merge_endpoint_seconds
+from loadgate.store.schema import endpoint_seconds, endpoint_totals, runs, users_samples
+
+# Rows fetched per round trip: PostgreSQL streams them from a server-side cursor.
+ROWS_PER_FETCH = 2000
+
+
+def stream_seconds(
+    conn: Connection, run_id: int, from_second: int | None, to_second: int | None
+) -> Iterator[EndpointSecond]:
+    """The run's endpoint-seconds from `from_second` to `to_second` (both included, if given).
+
+    Ordered by second, then name, then method, pieces merged: what
+    merge_endpoint_seconds gives for the whole run, one second at a time.
+    """
+    query = sa.select(endpoint_seconds).where(endpoint_seconds.c.run_id == run_id)
+    if from_second is not None:
+        query = query.where(endpoint_seconds.c.second >= from_second)
+    if to_second is not None:
+        query = query.where(endpoint_seconds.c.second <= to_second)
+    # By id within a second: pieces merge in the order they were written.
+    query = query.order_by(endpoint_seconds.c.second, endpoint_seconds.c.id)
+    # On the statement, not the connection: the connection's options would
+    # stream every later statement of the transaction too.
+    rows = conn.execute(query.execution_options(yield_per=ROWS_PER_FETCH))
+    group: list[EndpointSecond] = []
+    for row in rows:
+        second = codec.endpoint_second(row)
+        if group and second.second != group[0].second:
+            yield from merge_endpoint_seconds(group)
+            group = []
+        group.append(second)
+    if group:
+        yield from merge_endpoint_seconds(group)
+
+
+def second_span(conn: Connection, run_id: int, with_users: bool) -> tuple[int, int] | None:
+    """The first and last second with measurements (or user samples); None for none."""
+    bounds: list[int] = []
+    for table in (endpoint_seconds, users_samples) if with_users else (endpoint_seconds,):
+        low, high = conn.execute(
+            sa.select(sa.func.min(table.c.second), sa.func.max(table.c.second)).where(
+                table.c.run_id == run_id
+            )
+        ).one()
+        bounds.extend(int(value) for value in (low, high) if value is not None)
+    return (min(bounds), max(bounds)) if bounds else None
+
+
+def users_max(conn: Connection, run_id: int, from_second: int | None, to_second: int | None) -> int:
+    query = sa.select(sa.func.max(users_samples.c.users)).where(users_samples.c.run_id == run_id)
+    if from_second is not None:
+        query = query.where(users_samples.c.second >= from_second)
+    if to_second is not None:
+        query = query.where(users_samples.c.second <= to_second)
+    most = conn.execute(query).scalar_one_or_none()
+    return int(most) if most is not None else 0
+
+
+def stored_totals(conn: Connection, run_id: int) -> list[EndpointTotals] | None:
+    """The totals written when the run ended, if they still account for every request.
+
+    None when there are none (older runs, runs never finished) or when
+    seconds were appended after them: then the caller folds the seconds.
+    """
+    rows = conn.execute(sa.select(endpoint_totals).where(endpoint_totals.c.run_id == run_id)).all()
+    requests = conn.execute(
+        sa.select(runs.c.requests).where(runs.c.run_id == run_id)
+    ).scalar_one_or_none()
+    totals = [codec.endpoint_totals(row) for row in rows]
+    if not totals or requests != sum(t.requests for t in totals):
+        return None
+    return totals
+
+
+def replace_totals(conn: Connection, run_id: int, totals: Iterable[EndpointTotals]) -> None:
+    """Store a run's per-endpoint totals, replacing any it had."""
+    conn.execute(sa.delete(endpoint_totals).where(endpoint_totals.c.run_id == run_id))
+    rows: list[dict[str, Any]] = [codec.endpoint_totals_row(run_id, t) for t in totals]
+    if rows:
+        conn.execute(sa.insert(endpoint_totals), rows)

@@ -1,0 +1,97 @@
+"""A stored run read once, in order, into its summary and its charts' timeline.
+
+The seconds are streamed and each is decoded once: the timeline folds it into
+its bucket, and the summary folds it into its endpoint, unless the run's
+stored totals already give the summary (a finished run read whole). Memory
+holds one bucket of histograms and one total per endpoint, whatever the
+run's length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from loadgate.model import RunInfo
+from loadgate.stats.fold import RunFold
+from loadgate.stats.histogram import LatencyHistogram
+from loadgate.stats.summary import RunSummary, summarize_fold
+from loadgate.stats.timeline import (
+    Timeline,
+    TimelineFold,
+    bucket_width_s,
+    epoch_second,
+    time_axis,
+)
+from loadgate.store.runs import RunStore
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRange:
+    """Seconds since the run's start, `from_s` included, `to_s` excluded (None: the end)."""
+
+    from_s: int = 0
+    to_s: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.from_s < 0 or (self.to_s is not None and self.to_s <= self.from_s):
+            raise ValueError(f"a range needs 0 <= from_s < to_s, not {self.from_s}..{self.to_s}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunView:
+    """What a report shows: the summary and the timeline, from the same read.
+
+    `fold` is what the summary was made from; `from_seconds` says whether it
+    was folded from the seconds now (then it can be stored as the run's
+    totals) rather than read from stored totals. `range_axis` is the Unix
+    seconds covered when a range was asked for.
+    """
+
+    summary: RunSummary
+    timeline: Timeline
+    fold: RunFold
+    from_seconds: bool
+    range_axis: range | None = None
+
+
+def read_run_view(
+    store: RunStore, run: RunInfo, *, within: RunRange | None = None, bucket_s: int | None = None
+) -> RunView:
+    """Read `run` (or the range `within` of it) into its summary and timeline.
+
+    Charts of the whole run get buckets of `bucket_width_s` of its length
+    (unless `bucket_s` is given); a range gets them by its own length, so a
+    range of up to 12 minutes is shown second by second.
+    """
+    span = store.second_span(run.run_id)
+    axis = time_axis(run, span or ())
+    if within is not None:
+        start = epoch_second(run.started_at) + within.from_s
+        stop = axis.stop
+        if within.to_s is not None:
+            stop = min(stop, epoch_second(run.started_at) + within.to_s)  # not past the end
+        axis = range(start, max(start + 1, stop))
+    timeline = TimelineFold(axis, bucket_s or bucket_width_s(len(axis)))
+    stored = store.stored_fold(run.run_id) if within is None else None
+    fold = stored if stored is not None else RunFold()
+    seconds = store.iter_endpoint_seconds(
+        run.run_id, from_second=axis.start, to_second=axis.stop - 1
+    )
+    for second in seconds:
+        histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
+        timeline.add(second, histogram)
+        if stored is None:
+            fold.add(second, histogram)
+    window = (axis.start, axis.stop - 1) if within is not None else (None, None)
+    users_max = store.users_max(run.run_id, from_second=window[0], to_second=window[1])
+    summary = summarize_fold(
+        run, fold, users_max=users_max, duration_s=float(len(axis)) if within else None
+    )
+    users = store.user_samples(run.run_id)
+    return RunView(
+        summary=summary,
+        timeline=timeline.timeline(epoch_second(run.started_at), users),
+        fold=fold,
+        from_seconds=stored is None,
+        range_axis=axis if within is not None else None,
+    )

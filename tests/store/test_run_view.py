@@ -1,0 +1,77 @@
+"""A stored run read once into summary and timeline: coarse buckets for long runs, ranges."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from loadgate.model import EndpointSecond, RunStatus, UsersSample
+from loadgate.stats import summarize
+from loadgate.stats.fold import fold_seconds
+from loadgate.stats.summary import summarize_fold
+from loadgate.stats.timeline import build_timeline
+from loadgate.store import RunStore
+from loadgate.store.run_view import RunRange, read_run_view
+from tests.builders import START_S, STARTED_AT, endpoint_second, new_run
+
+DURATION_S = 1500  # 25 minutes: 10 s buckets
+
+
+def _second(offset: int, name: str) -> EndpointSecond:
+    slow = 5_000 if 600 <= offset < 660 else 0  # one slow minute
+    return endpoint_second(
+        START_S + offset, "GET", name, [800 + slow + 7 * (offset % 50), 1_200 + slow]
+    )
+
+
+@pytest.fixture
+def long_run(store: RunStore) -> int:
+    run_id = store.create_run(new_run())
+    for start in range(0, DURATION_S, 100):
+        seconds = [_second(o, n) for o in range(start, start + 100) for n in ("/a", "/b")]
+        users = [UsersSample(second=START_S + o, users=o // 60) for o in range(start, start + 100)]
+        store.append(run_id, seconds, users)
+    store.finish_run(run_id, RunStatus.COMPLETED, STARTED_AT + timedelta(seconds=DURATION_S))
+    store.store_totals(run_id)
+    return run_id
+
+
+def test_a_long_run_is_charted_in_coarse_buckets_and_summarised_from_its_totals(
+    store: RunStore, long_run: int
+) -> None:
+    run = store.get_run(long_run)
+    view = read_run_view(store, run)
+    assert not view.from_seconds, "the summary comes from the stored totals"
+    assert view.timeline.bucket_s == 10
+    assert len(view.timeline.offsets_s) == DURATION_S // 10
+    seconds = store.endpoint_seconds(long_run)
+    users = store.user_samples(long_run)
+    assert view.summary == summarize(run, seconds, users)
+    assert view.timeline == build_timeline(run, seconds, users)
+    slow_minute = view.timeline.total.p50_ms[60:66]
+    assert all(p50 is not None and p50 > 5 for p50 in slow_minute)
+
+
+def test_a_range_is_read_second_by_second_with_its_own_summary(
+    store: RunStore, long_run: int
+) -> None:
+    run = store.get_run(long_run)
+    view = read_run_view(store, run, within=RunRange(from_s=590, to_s=700))
+    assert view.timeline.bucket_s == 1
+    assert view.timeline.offsets_s == tuple(range(590, 700))
+    in_range = [s for s in store.endpoint_seconds(long_run) if 590 <= s.second - START_S < 700]
+    expected = summarize_fold(run, fold_seconds(in_range), users_max=0, duration_s=110.0)
+    assert view.summary.endpoints == expected.endpoints
+    assert view.summary.total == expected.total
+    assert view.summary.duration_s == 110.0
+    assert view.summary.users_max == 699 // 60
+    assert view.timeline.total.p50_ms[9] is not None and view.timeline.total.p50_ms[9] < 5
+    assert view.timeline.total.p50_ms[10] is not None and view.timeline.total.p50_ms[10] > 5
+
+
+def test_a_range_past_the_end_stops_at_the_end(store: RunStore, long_run: int) -> None:
+    run = store.get_run(long_run)
+    view = read_run_view(store, run, within=RunRange(from_s=1400, to_s=9000))
+    assert view.timeline.offsets_s == tuple(range(1400, DURATION_S))
+    assert view.summary.duration_s == 100.0
