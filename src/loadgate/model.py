@@ -131,6 +131,19 @@ class UsersSample:
 
 
 @dataclass(frozen=True, kw_only=True)
+class GeneratorSecond:
+    """The load generator's own health in one second.
+
+    `stall_ms`: the longest stretch in which the gevent hub did not poll for
+    I/O; a request finishing in that second may have had up to this much added
+    to its latency by the generator itself.
+    """
+
+    second: int
+    stall_ms: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunListing:
     """One line of `loadgate runs`: a run with its totals."""
 

@@ -7,6 +7,7 @@ The check stops the run once its last 2 seconds hold 20 requests or more.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,7 +40,7 @@ def main() -> None:
         run_time_s=30, host=host,
     )  # fmt: skip
     check = EnoughRequests()
-    with Interrupts(on_exit=lambda _i: sys.exit(130)) as interrupts, RunStore.open(db_url) as store:
+    with Interrupts(on_exit=lambda _i: os._exit(130)) as interrupts, RunStore.open(db_url) as store:
         outcome = session.execute(session.prepare(config), store, None, interrupts, check)
     print(json.dumps({"status": outcome.status.value, "reason": outcome.reason,
                       "interrupted": outcome.interrupted, "calls": check.calls}))  # fmt: skip

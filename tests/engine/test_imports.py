@@ -15,7 +15,11 @@ PURE = [
     "loadgate.engine.locust_flags",
     "loadgate.engine.setting_sources",
     "loadgate.engine.writer",
+    "loadgate.engine.stall",
     "loadgate.cli.run",
+    "loadgate.cli.import_spill",
+    "loadgate.store.spill",
+    "loadgate.report.generator_view",
 ]
 
 
@@ -48,3 +52,35 @@ def test_the_plan_and_run_times_do_not_import_the_engine() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _import_order(args: list[str]) -> list[str]:
+    """The modules a `loadgate` command imports, in order (python -X importtime)."""
+    code = f"from loadgate.cli import main; main({args!r})"
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True
+    )
+    return [
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    ]
+
+
+def test_loadgate_run_imports_locust_before_sqlalchemy() -> None:
+    # A missing script fails after the command has imported what it needs.
+    order = _import_order(["run", "no-such-script.py", "--db", "sqlite:///:memory:"])
+    assert "locust" in order and "sqlalchemy" in order, order
+    assert order.index("locust") < order.index("sqlalchemy")
+
+
+def test_psycopg_waits_through_gevent_in_an_engine_process() -> None:
+    # Imported after the patching, psycopg picks a wait function that yields to
+    # the hub (wait_c, in C, would block every greenlet during a query).
+    code = (
+        "from loadgate.engine import session; import psycopg.waiting as waiting; "
+        "print(waiting.wait.__name__)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() != "wait_c"

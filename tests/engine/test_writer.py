@@ -10,7 +10,7 @@ import pytest
 from loadgate.engine.collector import Collector
 from loadgate.engine.writer import SecondsWriter
 from loadgate.errors import StoreError
-from loadgate.model import EndpointSecond, UsersSample
+from loadgate.model import EndpointSecond, GeneratorSecond, UsersSample
 
 
 class Clock:
@@ -25,15 +25,21 @@ class Sink:
     def __init__(self) -> None:
         self.seconds: list[EndpointSecond] = []
         self.users: list[UsersSample] = []
+        self.generator: list[GeneratorSecond] = []
         self.fail = False
 
     def append(
-        self, run_id: int, seconds: Sequence[EndpointSecond], users: Sequence[UsersSample] = ()
+        self,
+        run_id: int,
+        seconds: Sequence[EndpointSecond],
+        users: Sequence[UsersSample] = (),
+        generator: Sequence[GeneratorSecond] = (),
     ) -> None:
         if self.fail:
             raise StoreError("the store is down")
         self.seconds.extend(seconds)
         self.users.extend(users)
+        self.generator.extend(generator)
 
 
 def fire(collector: Collector, response_time_ms: float, failed: bool = False) -> None:

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "baseline": "loadgate.cli.compare:baseline",
     "report": "loadgate.cli.report:report",
     "run": "loadgate.cli.run:run",
+    "import": "loadgate.cli.import_spill:import_command",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -20,11 +21,18 @@ if TYPE_CHECKING:
 
 
 def _exit_now(interrupts: Interrupts) -> None:
-    """A second Ctrl-C: leave at once, without Python's clean-up (the store stays consistent)."""
-    where = "" if interrupts.run_id is None else f"; run {interrupts.run_id} is in the store"
-    click.echo(f"\nloadgate: interrupted: stopped at once{where}", err=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    """A second Ctrl-C: leave at once, without Python's clean-up (the store stays consistent).
+
+    Called on the interrupt thread while the main thread may be anywhere (in a
+    database call, printing): os.write, not click.echo, whose stream lock the
+    main thread may hold.
+    """
+    where = interrupts.exit_note
+    if not where and interrupts.run_id is not None:
+        where = f"run {interrupts.run_id} is in the store"
+    line = "loadgate: interrupted: stopped at once" + (f"; {where}" if where else "")
+    with contextlib.suppress(OSError):
+        os.write(2, f"\n{line}\n".encode())
     os._exit(int(ExitCode.INTERRUPTED))
 
 
@@ -48,8 +56,8 @@ def run(arguments: tuple[str, ...]) -> None:
 
     `loadgate run --help` lists Locust's flags, loadgate's, and the script's own.
     """
-    # Locust (and gevent's monkey-patching) first: parsing uses Locust's own parser.
-    from loadgate.engine import session  # noqa: F401  # isort: skip
+    # Locust (gevent's monkey-patching) first: parsing uses Locust's own parser.
+    _import_engine_first()
     from loadgate.cli.run_args import parse_run
 
     request = parse_run(arguments)
@@ -72,6 +80,16 @@ def run(arguments: tuple[str, ...]) -> None:
         sys.exit(code)
 
 
+def _import_engine_first() -> None:
+    """Locust (gevent's monkey-patching) before SQLAlchemy and psycopg, which the outputs import.
+
+    Imported before the patching, psycopg would wait for PostgreSQL in C
+    (wait_c), blocking the whole hub instead of one greenlet, and SQLAlchemy's
+    pool would hold unpatched locks; tests/engine/test_imports.py checks the order.
+    """
+    from loadgate.engine import session  # noqa: F401
+
+
 def _run(
     config: RunConfig,
     db_url: str | None,
@@ -80,8 +98,7 @@ def _run(
     *,
     script: LoadedScript | None = None,
 ) -> int:
-    # Locust (and gevent's monkey-patching) only now, and before anything else heavy.
-    from loadgate.engine import session  # isort: skip
+    from loadgate.engine import session  # isort: skip  (imported first: _import_engine_first)
     from loadgate.engine.interrupt import Interrupts
     from rich.console import Console  # isort: skip
 

@@ -19,6 +19,7 @@ from loadgate.errors import ConfigError, ExitCode
 from loadgate.model import EndpointSecond, RunStatus, UsersSample
 from loadgate.report.compare_view import comparison_section, print_comparison
 from loadgate.report.csv_export import write_csv
+from loadgate.report.generator_view import GeneratorStalls, print_stall_line, stalls_to_dict
 from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import write_json
 from loadgate.report.junit import write_junit
@@ -120,9 +121,11 @@ def finish(
         # The fold just made is the run's totals: stored, `show` reads one row per endpoint.
         store.store_totals(run_id, view.fold)
     summary = view.summary
+    stalls = GeneratorStalls(store.generator_seconds(run_id))
     if outputs.tables_to_stderr:
         console = notes
     print_summary(summary, console)
+    print_stall_line(stalls, summary, console)
     verdicts = judge_stored(summary)
     print_verdicts(verdicts, console)
     sections: list[ExtraSection] = []
@@ -139,7 +142,14 @@ def finish(
             print_comparison(comparison, base, summary.run, console)
             sections.append(comparison_section(comparison, base, summary.run))
             regression = comparison.has_regression
-    _write_files(outputs, view, _StoredSeconds(store, run_id), verdicts=verdicts, sections=sections)
+    _write_files(
+        outputs,
+        view,
+        _StoredSeconds(store, run_id),
+        verdicts=verdicts,
+        sections=sections,
+        stalls=stalls,
+    )
     for what, path in outputs.files():
         notes.print(f"{what}: {path}")
     end = end if end is not None else RunEnd(interrupted=interrupted)
@@ -176,10 +186,11 @@ def _write_files(
     *,
     verdicts: Sequence[Verdict],
     sections: Sequence[ExtraSection],
+    stalls: GeneratorStalls,
 ) -> None:
     summary = view.summary
     if outputs.json_path is not None:
-        write_json(summary, outputs.json_path)
+        write_json(summary, outputs.json_path, stalls_to_dict(stalls, summary))
     if outputs.junit_path is not None:
         write_junit(outputs.junit_path, summary.run, verdicts)
     if outputs.report_path is not None:

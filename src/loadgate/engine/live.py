@@ -1,7 +1,16 @@
-"""What a run shows while it runs: one rich Live view on a terminal, a plain line otherwise."""
+"""What a run shows while it runs: one rich Live view on a terminal, a plain line otherwise.
+
+The view is drawn on the hub once a second, so it must stay cheap: its
+percentiles come precomputed from the writer thread (RecentWindow.quantiles;
+computing them here cost about 6 ms a second), which leaves rich's own
+rendering, about 1.2 ms (median; measured with 20 endpoints), and the plain
+line, 0.02 ms.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +25,8 @@ from rich.text import Text
 from loadgate.engine.writer import RecentWindow
 
 PLAIN_EVERY_S = 5.0
+SHOW_CURSOR = b"\x1b[?25h"
+TICK_S = 1.0  # the run updates its view once a second
 US_PER_MS = 1000.0
 
 
@@ -47,6 +58,13 @@ class LiveView(Protocol):
     def start(self) -> None: ...
     def update(self, progress: ProgressSource) -> None: ...
     def stop(self) -> None: ...
+    def shows_soon(self) -> bool:
+        """Whether an update within the next second or so will show progress."""
+        ...
+
+    def stop_now(self) -> None:
+        """From another thread, as the process exits at once: take no lock."""
+        ...
 
 
 def format_ms(value_us: float) -> str:
@@ -68,14 +86,14 @@ def _time_text(progress: Progress) -> str:
 
 
 def _numbers(progress: Progress) -> list[tuple[str, str]]:
-    histogram = progress.recent.histogram
+    recent = progress.recent
     error_rate = progress.failures_total / progress.requests_total if progress.requests_total else 0
     return [
         ("users", f"{progress.users:,}"),
         ("req/s", f"{progress.recent.rate_per_s:,.1f}"),
-        ("p50 ms", format_ms(histogram.quantile_us(0.5))),
-        ("p95 ms", format_ms(histogram.quantile_us(0.95))),
-        ("p99 ms", format_ms(histogram.quantile_us(0.99))),
+        ("p50 ms", format_ms(recent.quantile_us(0.5))),
+        ("p95 ms", format_ms(recent.quantile_us(0.95))),
+        ("p99 ms", format_ms(recent.quantile_us(0.99))),
         ("requests", f"{progress.requests_total:,}"),
         ("errors", f"{progress.failures_total:,} ({error_rate:.2%})"),
     ]
@@ -106,6 +124,7 @@ class RichLiveView:
     """One rich Live region, redrawn on each update (no refresh thread of its own)."""
 
     def __init__(self, console: Console) -> None:
+        self._console = console
         self._live = Live(console=console, auto_refresh=False, transient=True)
 
     def start(self) -> None:
@@ -114,8 +133,17 @@ class RichLiveView:
     def update(self, progress: ProgressSource) -> None:
         self._live.update(render(progress()), refresh=True)
 
+    def shows_soon(self) -> bool:
+        return True
+
     def stop(self) -> None:
         self._live.stop()
+
+    def stop_now(self) -> None:
+        # Live.stop takes the console's lock, which the main thread may hold:
+        # only give the cursor back (Live hides it), straight to the terminal.
+        with contextlib.suppress(OSError, ValueError):
+            os.write(self._console.file.fileno(), SHOW_CURSOR)
 
 
 class PlainLineView:
@@ -135,6 +163,10 @@ class PlainLineView:
     def start(self) -> None:
         self._next_s = self._clock_s() + self._every_s
 
+    def shows_soon(self) -> bool:
+        # The window is computed with the next write and shown a tick later.
+        return self._clock_s() + 2 * TICK_S >= self._next_s
+
     def update(self, progress: ProgressSource) -> None:
         now_s = self._clock_s()
         if now_s >= self._next_s:
@@ -144,6 +176,9 @@ class PlainLineView:
     def stop(self) -> None:
         pass
 
+    def stop_now(self) -> None:
+        pass
+
 
 class NoView:
     """--quiet."""
@@ -151,10 +186,16 @@ class NoView:
     def start(self) -> None:
         pass
 
+    def shows_soon(self) -> bool:
+        return False
+
     def update(self, progress: ProgressSource) -> None:
         pass
 
     def stop(self) -> None:
+        pass
+
+    def stop_now(self) -> None:
         pass
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 # Locust first: it monkey-patches the process when imported.
 from loadgate.engine.runner import LocustRun, raise_open_files_limit  # isort: skip
 
-import contextlib
 import platform
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -26,23 +26,35 @@ from loadgate.duration import format_duration_s
 from loadgate.engine.abort import AbortCheck, TrailingSeconds
 from loadgate.engine.collector import Collector
 from loadgate.engine.config import RunConfig
+from loadgate.engine.ending import SPILL_WAIT_S, RunEnding, StoredRun
 from loadgate.engine.interrupt import Interrupts
 from loadgate.engine.live import LiveView, Progress, make_live_view
 from loadgate.engine.locustfile import LoadedScript, load_script
 from loadgate.engine.options import parse_locust_options
+from loadgate.engine.stall import hub_stall_meter
 from loadgate.engine.tags import validate_tags
 from loadgate.engine.target import BuiltinGateway
 from loadgate.engine.writer import RunSink, SecondsWriter
+from loadgate.engine.writer_thread import WriterThread
 from loadgate.errors import StoreError
 from loadgate.model import NewRun, RunStatus
+from loadgate.store.spill import RunEnd
 
 TICK_OFFSET_S = 0.02  # tick just after each second starts, so the previous one is complete
-MAX_STORE_FAILURES = 5  # consecutive failed flushes (about 5 s) before the run is stopped
 EXIT_INTERRUPTED = 130
+# Waits on the store at the end of a run. The first is short: recording an
+# abort must not hold up stopping the users; the last writes get longer.
+FIRST_END_TIMEOUT_S = 3.0
+CLOSE_TIMEOUT_S = 15.0
+# The writer thread shares the GIL with the hub in slices this long (CPython's
+# default, 5 ms, would be a 5 ms stall each time the hub waits for it).
+GIL_SWITCH_INTERVAL_S = 0.0005
 
 
 class RunStoreLike(RunSink, Protocol):
     """The part of loadgate.store.RunStore a run needs."""
+
+    url: str
 
     def create_run(self, new: NewRun) -> int: ...
 
@@ -151,7 +163,7 @@ def execute(
     """
     raise_open_files_limit()
     live = make_live_view(live_console)
-    interrupts.before_exit(live.stop)
+    interrupts.before_exit(live.stop_now)
     gateway: BuiltinGateway | None = None
     try:
         if plan.needs_builtin_target:
@@ -163,21 +175,20 @@ def execute(
             for user_class in plan.script.user_classes:
                 user_class.host = user_class.host or gateway.url
             host = gateway.url if not host else f"{host}, {gateway.url}"
-        run_id = store.create_run(
-            NewRun(
-                name=plan.config.name,
-                script_path=str(plan.script.path),
-                script_text=plan.script.text,
-                host=host,
-                started_at=datetime.now(UTC),
-                settings=settings_of(plan, host, gateway is not None),
-            )
+        new = NewRun(
+            name=plan.config.name,
+            script_path=str(plan.script.path),
+            script_text=plan.script.text,
+            host=host,
+            started_at=datetime.now(UTC),
+            settings=settings_of(plan, host, gateway is not None),
         )
+        run_id = store.create_run(new)
         interrupts.run_id = run_id
         drive = _Drive(
             plan,
             store=store,
-            run_id=run_id,
+            run=StoredRun(run_id=run_id, new=new, store_url=store.url),
             live=live,
             interrupts=interrupts,
             abort_check=abort_check,
@@ -189,32 +200,45 @@ def execute(
 
 
 class _Drive:
-    """The running phase: start users, tick the writer and the view, stop, store the end."""
+    """The running phase: start users, tick the writer and the view, stop, store the end.
+
+    Store calls go through the writer thread (loadgate.engine.writer_thread):
+    the hub only takes the collector's tallies and hands them over, so neither
+    encoding nor a slow store stalls the requests in flight.
+    """
 
     def __init__(
         self,
         plan: RunPlan,
         *,
         store: RunStoreLike,
-        run_id: int,
+        run: StoredRun,
         live: LiveView,
         interrupts: Interrupts,
         abort_check: AbortCheck | None,
     ) -> None:
         self._plan = plan
         self._store = store
-        self._run_id = run_id
+        self._run = run
+        self._run_id = run.run_id
         self._live = live
         self._interrupts = interrupts
         self._abort_check = abort_check
         self._trailing = TrailingSeconds(abort_check.window_s if abort_check else 0)
         self._collector = Collector()
-        self._writer = SecondsWriter(
-            store, run_id, self._collector, self._trailing.add if abort_check else None
-        )
-        self._end: AsyncResult = AsyncResult()
-        self._store_error: StoreError | None = None
         self._started_s = time.time()
+        self._writer = SecondsWriter(
+            store, run.run_id, self._collector, self._trailing.add if abort_check else None
+        )
+        self._thread = WriterThread(
+            self._writer,
+            self._started_s,
+            abort_reason=self._abort_reason if abort_check else None,
+            store_url=run.store_url,
+        )
+        self._meter = hub_stall_meter()
+        self._end: AsyncResult = AsyncResult()
+        self._ending = RunEnding(store, run, self._thread)
 
     def _finish(self, status: RunStatus, reason: str, interrupted: bool = False) -> None:
         if not self._end.ready():
@@ -226,6 +250,7 @@ class _Drive:
         self._interrupts.stop_run_with(
             lambda name: self._finish(RunStatus.ABORTED, f"interrupted by {name}", True)
         )
+        self._interrupts.before_exit(self._note_at_exit)
         locust_run.when_stopped_by_itself(
             lambda: self._finish(RunStatus.COMPLETED, self._self_stop_reason(locust_run))
         )
@@ -237,11 +262,13 @@ class _Drive:
             greenlets.append(
                 gevent.spawn_later(plan.config.run_time_s, self._finish, RunStatus.COMPLETED, "")
             )
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+        self._meter.start()
         self._live.start()
         try:
             locust_run.start()
             status, reason, interrupted = self._end.get()
-            # The ticker must not flush while _stop closes the writer.
+            # The ticker must not hand over batches while _stop closes the writer.
             gevent.killall(greenlets)
             return self._stop(locust_run, status, reason, interrupted)
         except BaseException as exc:
@@ -251,7 +278,9 @@ class _Drive:
             # From here on, Ctrl-C ends the process at once.
             self._interrupts.stop_run_with(None)
             gevent.killall(greenlets)
+            self._meter.stop()
             self._live.stop()
+            self._thread.shutdown()
 
     def _self_stop_reason(self, locust_run: LocustRun) -> str:
         return "the load shape ended" if locust_run.has_shape else "the script stopped the test"
@@ -260,16 +289,28 @@ class _Drive:
         self, locust_run: LocustRun, status: RunStatus, reason: str, interrupted: bool
     ) -> RunOutcome:
         ended_at = datetime.now(UTC)
-        if status is RunStatus.ABORTED:
+        ending = self._ending
+        if status is RunStatus.ABORTED and ending.store_error is None:
             # Recorded first: a second Ctrl-C from here on leaves the run marked aborted.
-            self._store.finish_run(self._run_id, status, ended_at, reason)
+            ending.record(status, ended_at, reason, FIRST_END_TIMEOUT_S)
         users = locust_run.user_count
+        # Read before the users stop: stopping them keeps the hub busy for tens of ms.
+        stall_ms = self._meter.take_longest_ms()
         locust_run.stop()
         # Stored before the script's `quitting` listeners run, which may take their time.
-        self._writer.close(time.time(), users)
-        if self._store_error is not None:
-            raise self._store_error
-        self._store.finish_run(self._run_id, status, ended_at, reason)
+        last = self._writer.take_all(time.time(), users, stall_ms)
+        # Ended by the store: `failed`, unless Ctrl-C had already aborted the run.
+        end = RunEnd(status=status, reason=reason, ended_at=ended_at)
+        if ending.store_error is not None:
+            raise ending.spilled(ending.store_error, last, end)
+        try:
+            self._thread.close(last, CLOSE_TIMEOUT_S)
+        except StoreError as exc:
+            if status is not RunStatus.ABORTED:
+                end = RunEnd(status=RunStatus.FAILED, reason=str(exc), ended_at=ended_at)
+            raise ending.spilled(exc, None, end) from exc
+        if not ending.record(status, ended_at, reason, CLOSE_TIMEOUT_S):
+            raise StoreError(f"recording the end of run {self._run_id} did not finish in time")
         locust_run.fire_quitting()
         wanted = locust_run.process_exit_code
         default_code = EXIT_INTERRUPTED if interrupted else 0
@@ -286,8 +327,24 @@ class _Drive:
     def _record_failure(self, exc: BaseException) -> None:
         """Best effort: mark the run failed, so it does not stay 'running' forever."""
         reason = f"{type(exc).__name__}: {exc}"
-        with contextlib.suppress(StoreError):
-            self._store.finish_run(self._run_id, RunStatus.FAILED, datetime.now(UTC), reason)
+        if not self._ending.stored and self._ending.store_error is None:
+            self._ending.record(RunStatus.FAILED, datetime.now(UTC), reason, SPILL_WAIT_S)
+
+    def _note_at_exit(self) -> None:
+        """A second Ctrl-C (on the interrupt thread): keep what the store has not got yet."""
+        self._interrupts.exit_note = self._ending.at_exit(self._interrupted_reason)
+
+    def _interrupted_reason(self) -> str:
+        end = self._end
+        if end.ready() and end.successful() and end.value[0] is RunStatus.ABORTED:
+            return str(end.value[1])
+        return f"interrupted by {self._interrupts.received or 'a signal'}"
+
+    def _abort_reason(self, current_second: int) -> str | None:
+        # On the writer thread: the check decodes the window's histograms, about
+        # 10 ms a second for 20 endpoints and one p95 threshold over 10 s.
+        assert self._abort_check is not None
+        return self._abort_check(self._trailing.last(current_second), current_second - 1)
 
     def _tick_forever(self, locust_run: LocustRun) -> None:
         try:
@@ -301,26 +358,27 @@ class _Drive:
 
     def _tick(self, locust_run: LocustRun) -> None:
         now_s = time.time()
-        try:
-            self._writer.tick(now_s, locust_run.user_count)
-        except StoreError as exc:
-            if self._writer.consecutive_failures >= MAX_STORE_FAILURES:
-                self._store_error = exc
-                self._finish(RunStatus.FAILED, f"the run store failed: {exc}")
-        if self._abort_check is not None:
-            reason = self._abort_check(self._trailing.last(int(now_s)), int(now_s) - 1)
-            if reason:
-                self._finish(RunStatus.ABORTED, reason)
+        stall_ms = self._meter.take_longest_ms()
+        batch = self._writer.take(now_s, locust_run.user_count, stall_ms)
+        self._thread.hand_off(replace(batch, want_window=self._live.shows_soon()))
+        error = self._thread.store_error()
+        if error is not None and self._ending.store_error is None:
+            self._ending.store_error = error
+            self._finish(RunStatus.FAILED, str(error))
+        reason = self._thread.state.abort_reason
+        if reason:
+            self._finish(RunStatus.ABORTED, reason)
         self._live.update(lambda: self._progress(locust_run, now_s))
 
     def _progress(self, locust_run: LocustRun, now_s: float) -> Progress:
         plan = self._plan
+        state = self._thread.state
         return Progress(
             label=f"run {self._run_id} · {plan.config.name}",
             elapsed_s=now_s - self._started_s,
             run_time_s=plan.config.run_time_s if plan.enforces_run_time else None,
             users=locust_run.user_count,
-            requests_total=self._writer.requests_total,
-            failures_total=self._writer.failures_total,
-            recent=self._writer.recent_window(now_s, self._started_s),
+            requests_total=state.requests_total,
+            failures_total=state.failures_total,
+            recent=state.recent,
         )

@@ -144,9 +144,13 @@ class BuiltinGateway:
             self._log.unlink()
 
     def terminate_now(self) -> None:
-        """SIGTERM without waiting: for a process that is about to exit at once."""
+        """SIGTERM without waiting: for a process that is about to exit at once.
+
+        os.kill rather than Popen.send_signal, which polls the child through
+        gevent: this runs on the interrupt thread, outside the hub.
+        """
         with contextlib.suppress(ProcessLookupError, OSError):
-            self._process.send_signal(signal.SIGTERM)
+            os.kill(self._process.pid, signal.SIGTERM)
 
     def __enter__(self) -> BuiltinGateway:
         return self

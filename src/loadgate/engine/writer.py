@@ -1,24 +1,40 @@
-"""Moving finished seconds from the collector to the run store, and keeping the live totals."""
+"""Moving finished seconds from the collector to the run store, and keeping the live totals.
+
+Two halves, so that the costly one can run off the gevent hub
+(loadgate.engine.writer_thread): `take` only swaps the collector's finished
+tallies out (microseconds, on the hub); `write` builds and encodes their HDR
+histograms, keeps the live window and appends to the store (about 14 ms a
+second for 20 busy endpoints before any database time, measured with
+bench/hub_stall.py), on whatever thread calls it. The writer is not
+thread-safe: one thread at a time calls `write`.
+"""
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from loadgate.engine.collector import Collector, FinishedSecond
-from loadgate.model import EndpointSecond, UsersSample
+from loadgate.model import EndpointSecond, GeneratorSecond, UsersSample
 from loadgate.stats import LatencyHistogram
 
 RECENT_WINDOW_S = 5
+# What the live view shows; computed with the window, off the hub (about 6 ms
+# for three quantiles of a wide histogram: hdrh walks every bucket).
+LIVE_QUANTILES = (0.5, 0.95, 0.99)
 
 
 class RunSink(Protocol):
     """Where measurements go: RunStore.append (or anything shaped like it)."""
 
     def append(
-        self, run_id: int, seconds: Sequence[EndpointSecond], users: Sequence[UsersSample] = ()
+        self,
+        run_id: int,
+        seconds: Sequence[EndpointSecond],
+        users: Sequence[UsersSample] = (),
+        generator: Sequence[GeneratorSecond] = (),
     ) -> None: ...
 
 
@@ -30,10 +46,32 @@ class RecentWindow:
     requests: int
     failures: int
     histogram: LatencyHistogram
+    quantiles: Mapping[float, int] = field(default_factory=dict)
 
     @property
     def rate_per_s(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    def quantile_us(self, quantile: float) -> int:
+        """Precomputed for LIVE_QUANTILES, so that reading them costs the hub nothing."""
+        found = self.quantiles.get(quantile)
+        return found if found is not None else self.histogram.quantile_us(quantile)
+
+
+EMPTY_WINDOW = RecentWindow(seconds=0, requests=0, failures=0, histogram=LatencyHistogram())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Batch:
+    """One hand-off from the hub to the writer: nothing encoded yet, so cheap to build."""
+
+    current_second: int
+    finished: list[FinishedSecond]
+    users: UsersSample
+    generator: GeneratorSecond | None = None
+    # Whether the live view will show the recent window soon: computing it
+    # costs about 2-3% of the generator's CPU at 6,000 req/s (bench/overhead.py).
+    want_window: bool = True
 
 
 @dataclass(frozen=True)
@@ -44,10 +82,22 @@ class _SecondTotal:
     histogram: LatencyHistogram
 
 
+@dataclass
+class Pending:
+    """Measurements taken from the collector but not stored yet."""
+
+    seconds: list[EndpointSecond] = field(default_factory=list)
+    users: list[UsersSample] = field(default_factory=list)
+    generator: list[GeneratorSecond] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.seconds or self.users or self.generator)
+
+
 class SecondsWriter:
     """Flushes a run's finished seconds and user counts; call `tick` every second or so.
 
-    A failed append leaves its data pending, to be retried with the next tick
+    A failed append leaves its data pending, to be retried with the next write
     (and `consecutive_failures` counts how long the store has been failing); the
     StoreError still propagates so the caller can decide when to give up.
     """
@@ -63,37 +113,79 @@ class SecondsWriter:
         self._on_seconds = on_seconds
         self._run_id = run_id
         self._collector = collector
-        self._pending_seconds: list[EndpointSecond] = []
-        self._pending_users: list[UsersSample] = []
+        self.pending = Pending()
         self._recent: deque[_SecondTotal] = deque(maxlen=RECENT_WINDOW_S)
         self.requests_total = 0
         self.failures_total = 0
         self.consecutive_failures = 0
+        # Called between two endpoints' encodings (the writer thread pauses there).
+        self.between_endpoints: Callable[[], None] = _nothing
 
-    def tick(self, now_s: float, users: int) -> None:
-        """Write every second before the current one; `users` is the count at its end.
+    # -- the hub's half: cheap ------------------------------------------------
+
+    def take(self, now_s: float, users: int, stall_ms: float | None = None) -> Batch:
+        """Every second before the current one; `users` is the count at its end.
 
         Call it just after a second begins, so that the previous second is
         complete and the user count is the one it ended with.
         """
         current_second = int(now_s)
-        self._take(self._collector.take_finished(current_second))
-        self._pending_users.append(UsersSample(second=current_second - 1, users=users))
-        self._flush()
+        return Batch(
+            current_second=current_second,
+            finished=self._collector.take_finished(current_second),
+            users=UsersSample(second=current_second - 1, users=users),
+            generator=_generator_second(current_second - 1, stall_ms),
+        )
 
-    def close(self, now_s: float, users: int) -> None:
-        """Write everything measured, the current second included."""
-        self._take(self._collector.take_all())
-        self._pending_users.append(UsersSample(second=int(now_s), users=users))
-        self._flush()
+    def take_all(self, now_s: float, users: int, stall_ms: float | None = None) -> Batch:
+        """Everything measured, the current second included (at the end of a run)."""
+        current_second = int(now_s)
+        return Batch(
+            current_second=current_second + 1,
+            finished=self._collector.take_all(),
+            users=UsersSample(second=current_second, users=users),
+            generator=_generator_second(current_second, stall_ms),
+        )
 
-    def _take(self, finished: list[FinishedSecond]) -> None:
-        for second in finished:
-            stored = second.to_endpoint_seconds()
-            self._pending_seconds.extend(stored)
+    # -- the costly half: encode and store -------------------------------------
+
+    def write(self, batch: Batch) -> None:
+        """Encode the batch, add it to what is pending, and append all of it to the store."""
+        self.add(batch)
+        self.flush()
+
+    def add(self, batch: Batch) -> None:
+        """Encode the batch into `pending`, without touching the store."""
+        for second in batch.finished:
+            stored = []
+            for key, tally in second.tallies.items():
+                stored.append(tally.to_endpoint_second(second.second, key))
+                self.between_endpoints()
+            self.pending.seconds.extend(stored)
             self._remember(second)
             if self._on_seconds is not None:
                 self._on_seconds(stored)
+        self.pending.users.append(batch.users)
+        if batch.generator is not None:
+            self.pending.generator.append(batch.generator)
+
+    def flush(self) -> None:
+        pending = self.pending
+        try:
+            self._sink.append(self._run_id, pending.seconds, pending.users, pending.generator)
+        except BaseException:
+            self.consecutive_failures += 1
+            raise
+        self.consecutive_failures = 0
+        self.pending = Pending()
+
+    def tick(self, now_s: float, users: int, stall_ms: float | None = None) -> None:
+        """take and write, on one thread (tests, and runs without a writer thread)."""
+        self.write(self.take(now_s, users, stall_ms))
+
+    def close(self, now_s: float, users: int, stall_ms: float | None = None) -> None:
+        """Write everything measured, the current second included."""
+        self.write(self.take_all(now_s, users, stall_ms))
 
     def _remember(self, second: FinishedSecond) -> None:
         requests = sum(t.requests for t in second.tallies.values())
@@ -109,24 +201,24 @@ class SecondsWriter:
             failures += last.failures
         self._recent.append(_SecondTotal(second.second, requests, failures, histogram))
 
-    def _flush(self) -> None:
-        seconds, users = self._pending_seconds, self._pending_users
-        try:
-            self._sink.append(self._run_id, seconds, users)
-        except BaseException:
-            self.consecutive_failures += 1
-            raise
-        self.consecutive_failures = 0
-        self._pending_seconds, self._pending_users = [], []
-
     def recent_window(self, now_s: float, started_s: float) -> RecentWindow:
         """The last RECENT_WINDOW_S whole seconds before the current one (fewer at the start)."""
         current = int(now_s)
         first = max(current - RECENT_WINDOW_S, int(started_s))
         recent = [s for s in self._recent if first <= s.second < current]
+        histogram = LatencyHistogram.merged(s.histogram for s in recent)
         return RecentWindow(
             seconds=max(0, current - first),
             requests=sum(s.requests for s in recent),
             failures=sum(s.failures for s in recent),
-            histogram=LatencyHistogram.merged(s.histogram for s in recent),
+            histogram=histogram,
+            quantiles=histogram.quantiles_us(LIVE_QUANTILES),
         )
+
+
+def _generator_second(second: int, stall_ms: float | None) -> GeneratorSecond | None:
+    return None if stall_ms is None else GeneratorSecond(second=second, stall_ms=stall_ms)
+
+
+def _nothing() -> None:
+    pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +72,17 @@ def summary_to_json(summary: RunSummary) -> str:
     return json.dumps(summary_to_dict(summary), indent=2) + "\n"
 
 
-def write_json(summary: RunSummary, path: Path | str) -> None:
-    """Write the summary to `path`; an unwritable path is a ConfigError."""
+def write_json(
+    summary: RunSummary, path: Path | str, generator: Mapping[str, Any] | None = None
+) -> None:
+    """Write the summary to `path`; an unwritable path is a ConfigError.
+
+    `generator`: the generator's health (report.generator_view), where known.
+    """
+    data = summary_to_dict(summary)
+    if generator is not None:
+        data["generator"] = dict(generator)
     try:
-        Path(path).write_text(summary_to_json(summary), encoding="utf-8")
+        Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write the JSON summary to {path}: {exc.strerror}") from exc

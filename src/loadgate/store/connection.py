@@ -15,6 +15,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from loadgate.errors import StoreError
 
 CONNECT_TIMEOUT_S = 5
+# PostgreSQL: how a server that stops answering becomes an error within seconds.
+# libpq's TCP settings catch a dead host or network (no ACKs): keepalives on an
+# idle connection after 5 s, then every 2 s, 3 probes: gone after about 11 s;
+# data left unacknowledged for 10 s (tcp_user_timeout) ends the connection.
+# A server that is alive but stuck (a lock, a stopped process whose kernel
+# still ACKs) is bounded by statement_timeout on the server's side, and by the
+# run's writer thread on ours (loadgate.engine.writer_thread.STORE_STALL_LIMIT_S).
+# Readers of long runs may scan for a while: 30 s leaves them room.
+PG_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                 "keepalives_count": 3}  # fmt: skip
+PG_TCP_USER_TIMEOUT_MS = 10_000
+PG_STATEMENT_TIMEOUT_MS = 30_000
 SQLITE_BUSY_TIMEOUT_S = 10.0
 # Connection execution option naming how SQLite transactions BEGIN (DEFERRED or IMMEDIATE).
 SQLITE_BEGIN_OPTION = "loadgate_sqlite_begin"
@@ -80,11 +92,19 @@ def _begin_sqlite(conn: Connection) -> None:
 
 
 def _postgresql_engine(url: URL) -> Engine:
-    connect_args: dict[str, Any] = {}
-    if "connect_timeout" not in url.query:
-        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
     # pre-ping: a dashboard keeps its engine for hours, across server restarts.
-    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    return sa.create_engine(url, connect_args=postgresql_connect_args(url), pool_pre_ping=True)
+
+
+def postgresql_connect_args(url: URL) -> dict[str, Any]:
+    """libpq parameters bounding every wait on the server; the URL's own values win."""
+    defaults: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT_S,
+        **PG_KEEPALIVES,
+        "tcp_user_timeout": PG_TCP_USER_TIMEOUT_MS,
+        "options": f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS}",
+    }
+    return {name: value for name, value in defaults.items() if name not in url.query}
 
 
 def describe(exc: BaseException, password: str | None = None) -> str:

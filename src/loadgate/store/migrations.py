@@ -113,11 +113,29 @@ def m003_endpoint_totals(conn: Connection) -> None:
     md.tables["endpoint_totals"].create(conn, checkfirst=False)
 
 
+def m004_generator_seconds(conn: Connection) -> None:
+    """The generator's longest hub stall per second (loadgate.engine.stall)."""
+    md = sa.MetaData()
+    # The parent table, for the foreign key only: it is not created here.
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "generator_seconds",
+        md,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+                  autoincrement=True),
+        _run_id_column(),
+        sa.Column("second", sa.BigInteger, nullable=False),
+        sa.Column("stall_ms", sa.Float, nullable=False),
+        sa.Index("ix_generator_seconds_run_id_second", "run_id", "second"),
+    ).create(conn, checkfirst=False)  # fmt: skip
+
+
 # In order; append new ones at the end, never edit or reorder released ones.
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial_schema,
     m002_run_heartbeat,
     m003_endpoint_totals,
+    m004_generator_seconds,
 )
 
 

@@ -12,7 +12,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from loadgate.errors import RunNotFoundError
-from loadgate.model import EndpointSecond, NewRun, RunInfo, RunListing, RunStatus, UsersSample
+from loadgate.model import (
+    EndpointSecond,
+    GeneratorSecond,
+    NewRun,
+    RunInfo,
+    RunListing,
+    RunStatus,
+    UsersSample,
+)
 from loadgate.stats import RunSummary
 from loadgate.stats.fold import RunFold, fold_seconds
 from loadgate.stats.summary import summarize_fold
@@ -21,7 +29,7 @@ from loadgate.store.connection import create_store_engine, translated_errors
 from loadgate.store.liveness import lost_after_s_from_env
 from loadgate.store.merging import latest_user_samples
 from loadgate.store.migrations import migrate
-from loadgate.store.schema import endpoint_seconds, runs, users_samples
+from loadgate.store.schema import endpoint_seconds, generator_seconds, runs, users_samples
 from loadgate.store.url import default_db_url, mask_url, parse_db_url
 
 LAST_REF = "last"
@@ -107,9 +115,13 @@ class RunStore:
             return int(result.scalar_one())
 
     def append(
-        self, run_id: int, seconds: Sequence[EndpointSecond], users: Sequence[UsersSample] = ()
+        self,
+        run_id: int,
+        seconds: Sequence[EndpointSecond],
+        users: Sequence[UsersSample] = (),
+        generator: Sequence[GeneratorSecond] = (),
     ) -> None:
-        """Add measured seconds and user counts to a run, in one transaction.
+        """Add measured seconds, user counts and generator health to a run, in one transaction.
 
         The same (second, method, name) may be appended more than once; readers
         see the pieces merged. Every call, even an empty one, is the run's
@@ -135,6 +147,10 @@ class RunStore:
             if users:
                 samples = [codec.users_sample_row(run_id, u) for u in users]
                 conn.execute(sa.insert(users_samples), samples)
+            if generator:
+                rows = [{"run_id": run_id, "second": g.second, "stall_ms": g.stall_ms}
+                        for g in generator]  # fmt: skip
+                conn.execute(sa.insert(generator_seconds), rows)
 
     def finish_run(
         self, run_id: int, status: RunStatus, ended_at: datetime, reason: str = ""
@@ -252,6 +268,18 @@ class RunStore:
         with self._transaction(f"reading run {run_id}") as conn:
             self._get_run(conn, run_id)
             return self._user_samples(conn, run_id, since_second)
+
+    def generator_seconds(self, run_id: int) -> list[GeneratorSecond]:
+        """The generator's health per second, ordered by second (none for older runs)."""
+        query = (
+            sa.select(generator_seconds.c.second, generator_seconds.c.stall_ms)
+            .where(generator_seconds.c.run_id == run_id)
+            .order_by(generator_seconds.c.second, generator_seconds.c.id)
+        )
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            rows = conn.execute(query).all()
+        return [GeneratorSecond(second=r.second, stall_ms=r.stall_ms) for r in rows]
 
     def iter_endpoint_seconds(
         self, run_id: int, *, from_second: int | None = None, to_second: int | None = None

@@ -27,6 +27,9 @@ Layout and why:
   totals lists errors as the fold of the seconds does.
 - `runs.heartbeat_at`: when the run's writer last appended; a RUNNING run
   without a recent one is shown as lost (store/liveness.py).
+- `generator_seconds`: append-only, the load generator's own health per second
+  (`stall_ms`: the longest gevent hub stall, loadgate.engine.stall); a table of
+  its own so that readers of measurements never see it unless they ask.
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -123,4 +126,16 @@ endpoint_totals = sa.Table(
     sa.Column("ok_status_counts", sa.Text, nullable=False),
     sa.Column("failed_status_counts", sa.Text, nullable=False),
     sa.Column("errors", sa.Text, nullable=False),
+)
+
+generator_seconds = sa.Table(
+    "generator_seconds",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("second", sa.BigInteger, nullable=False),
+    sa.Column("stall_ms", sa.Float, nullable=False),
+    sa.Index("ix_generator_seconds_run_id_second", "run_id", "second"),
 )

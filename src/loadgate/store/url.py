@@ -30,12 +30,17 @@ def default_db_url() -> str:
     from_env = os.environ.get(ENV_VAR, "").strip()
     if from_env:
         return from_env
-    folder = _data_home() / "loadgate"
+    folder = data_folder()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the run store folder {folder}: {exc.strerror}") from exc
     return f"sqlite:///{folder / 'runs.db'}"
+
+
+def data_folder() -> Path:
+    """loadgate's folder in the user's data folder (XDG_DATA_HOME/loadgate); may not exist yet."""
+    return _data_home() / "loadgate"
 
 
 def _data_home() -> Path:
