@@ -7,19 +7,27 @@ Everything here reads the stored run (DESIGN.md: the store is the seam), so what
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
+from loadgate.analysis.compare_types import Comparison
 from loadgate.analysis.thresholds import Threshold
 from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
 from loadgate.cli.compare import compare_stored, find_baseline
-from loadgate.errors import ConfigError, ExitCode
-from loadgate.model import EndpointSecond, RunStatus, UsersSample
+from loadgate.errors import ConfigError, ExitCode, OutputError
+from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
 from loadgate.report.compare_view import comparison_section, print_comparison
 from loadgate.report.csv_export import write_csv
-from loadgate.report.generator_view import GeneratorStalls, print_stall_line, stalls_to_dict
+from loadgate.report.generator_view import (
+    GeneratorStalls,
+    print_stall_line,
+    stall_sections,
+    stalls_to_dict,
+)
 from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import write_json
 from loadgate.report.junit import write_junit
@@ -124,24 +132,13 @@ def finish(
     stalls = GeneratorStalls(store.generator_seconds(run_id))
     if outputs.tables_to_stderr:
         console = notes
-    print_summary(summary, console)
-    print_stall_line(stalls, summary, console)
     verdicts = judge_stored(summary)
-    print_verdicts(verdicts, console)
+    base, comparison = _compare_with_baseline(store, outputs.baseline_name, summary.run)
     sections: list[ExtraSection] = []
-    regression = False
-    if outputs.baseline_name is not None:
-        base = find_baseline(store, outputs.baseline_name, run_id)
-        if base is None:
-            notes.print(
-                f"no baseline of {outputs.baseline_name!r} to compare with yet "
-                f"(mark one with `loadgate baseline RUN`)"
-            )
-        else:
-            comparison = compare_stored(store, base, summary.run)
-            print_comparison(comparison, base, summary.run, console)
-            sections.append(comparison_section(comparison, base, summary.run))
-            regression = comparison.has_regression
+    if comparison is not None and base is not None:
+        sections.append(comparison_section(comparison, base, summary.run))
+    # The files first: whatever printing may meet (a closed pipe, a terminal
+    # error), what was asked for is on disk.
     _write_files(
         outputs,
         view,
@@ -150,8 +147,22 @@ def finish(
         sections=sections,
         stalls=stalls,
     )
+    with _printing(run_id):
+        print_summary(summary, console)
+        print_stall_line(stalls, summary, console)
+        print_verdicts(verdicts, console)
+        if comparison is not None and base is not None:
+            print_comparison(comparison, base, summary.run, console)
+        elif outputs.baseline_name is not None:
+            notes.print(
+                Text(
+                    f"no baseline of {outputs.baseline_name!r} to compare with yet "
+                    f"(mark one with `loadgate baseline RUN`)"
+                )
+            )
+    regression = comparison is not None and comparison.has_regression
     for what, path in outputs.files():
-        notes.print(f"{what}: {path}")
+        notes.print(Text(f"{what}: {path}"))
     end = end if end is not None else RunEnd(interrupted=interrupted)
     return exit_code(
         end,
@@ -163,6 +174,28 @@ def finish(
         regression=regression,
         exit_code_on_error=outputs.exit_code_on_error,
     )
+
+
+@contextmanager
+def _printing(run_id: int) -> Iterator[None]:
+    """A terminal that cannot take the summary (closed pipe, full disk) is one line, not a trace."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(
+            f"cannot print the summary: {exc.strerror or exc}; run {run_id} is stored "
+            f"(`loadgate show {run_id}`) and the files asked for are written"
+        ) from exc
+
+
+def _compare_with_baseline(
+    store: RunStore, baseline_name: str | None, run: RunInfo
+) -> tuple[RunInfo | None, Comparison | None]:
+    """The baseline of `baseline_name` and the run compared with it, when both exist."""
+    if baseline_name is None:
+        return None, None
+    base = find_baseline(store, baseline_name, run.run_id)
+    return (None, None) if base is None else (base, compare_stored(store, base, run))
 
 
 class _StoredSeconds:
@@ -195,7 +228,11 @@ def _write_files(
         write_junit(outputs.junit_path, summary.run, verdicts)
     if outputs.report_path is not None:
         write_html(
-            outputs.report_path, summary, view.timeline, verdicts=verdicts, extra_sections=sections
+            outputs.report_path,
+            summary,
+            view.timeline,
+            verdicts=verdicts,
+            extra_sections=[*stall_sections(stalls, summary), *sections],
         )
     if outputs.csv_prefix is not None:
         write_csv(outputs.csv_prefix, summary, seconds, seconds.users())

@@ -9,6 +9,7 @@ from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option
 from loadgate.model import RunInfo, RunStatus
+from loadgate.report.generator_view import GeneratorStalls, print_stall_line, stalls_to_dict
 from loadgate.report.json_summary import summary_to_json
 from loadgate.report.terminal import (
     STATUS_STYLES,
@@ -78,10 +79,13 @@ def runs(db_url: str | None, limit: int) -> None:
 def show(run_ref: str, db_url: str | None, as_json: bool) -> None:
     """Print the summary of a stored run (RUN: an id, a run name, or 'last')."""
     with RunStore.open(db_url) as store:
-        summary = store.summary(store.resolve(run_ref).run_id)
+        run_id = store.resolve(run_ref).run_id
+        summary = store.summary(run_id)
+        stalls = GeneratorStalls(store.generator_seconds(run_id))
     if as_json:
-        click.echo(summary_to_json(summary), nl=False)
+        click.echo(summary_to_json(summary, stalls_to_dict(stalls, summary)), nl=False)
     else:
         console = summary_console()
         print_summary(summary, console)
+        print_stall_line(stalls, summary, console)
         print_verdicts(judge_stored(summary), console)
