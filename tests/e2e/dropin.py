@@ -60,7 +60,16 @@ def stats_names(prefix: Path) -> set[tuple[str, str]]:
                 if row["Name"] != "Aggregated"}  # fmt: skip
 
 
+# Errors of the transport, not of the script: on a loaded shared machine either
+# program may meet one (a connection reset as the run stops), so they are not compared.
+TRANSPORT_ERRORS = ("ConnectionResetError", "RemoteDisconnected", "ConnectionRefusedError")
+
+
 def failure_messages(prefix: Path) -> set[tuple[str, str, str]]:
-    """(Method, Name, Error) of every row of PREFIX_failures.csv."""
+    """(Method, Name, Error) of every row of PREFIX_failures.csv, transport errors left out."""
     with Path(f"{prefix}_failures.csv").open(newline="") as file:
-        return {(row["Method"], row["Name"], row["Error"]) for row in csv.DictReader(file)}
+        return {
+            (row["Method"], row["Name"], row["Error"])
+            for row in csv.DictReader(file)
+            if not any(error in row["Error"] for error in TRANSPORT_ERRORS)
+        }
