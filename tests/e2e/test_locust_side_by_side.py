@@ -116,14 +116,18 @@ def test_the_same_command_line_gives_the_same_run(
     for program in ("locust", "loadgate"):
         prefix = tmp_path / program / "run"
         command = [
-            "-f", script, "--headless", "-u", "2", "-r", "2", "-t", "2s",
+            "-f", script, "--headless", "-u", "2", "-r", "2", "-t", "3s",
             "-H", shared_target.url, "--csv", prefix, "--only-summary", "--json", *extra,
         ]  # fmt: skip
-        results[program] = run_in(
-            tmp_path, program, *command, env={"LOADGATE_DB": f"sqlite:///{tmp_path / 'runs.db'}"}
-        )
+        env = {"LOADGATE_DB": f"sqlite:///{tmp_path / 'runs.db'}"}
+        results[program] = run_in(tmp_path, program, *command, env=env)
+        if program == "locust" and not stats_names(prefix):
+            # Locust's own --run-time timer can fire early on a loaded machine (libev's
+            # clock goes stale while the script loads; loadgate refreshes it): once more.
+            results[program] = run_in(tmp_path, program, *command, env=env)
         assert results[program].returncode == exit_code, (program, results[program].stderr)
     ours, theirs = tmp_path / "loadgate" / "run", tmp_path / "locust" / "run"
+    assert stats_names(theirs), ("locust made no requests", results["locust"].stderr)
     assert stats_names(ours) == stats_names(theirs)
     assert failure_messages(ours) == failure_messages(theirs)
     assert stats_names(ours), "the run made requests"
