@@ -103,6 +103,17 @@ def test_a_renamed_spill_file_is_refused_the_second_time(store: RunStore, tmp_pa
     assert store.summary(first.run_id).total.requests == 6
 
 
+def test_an_imported_run_has_its_totals_stored(store: RunStore, tmp_path: Path) -> None:
+    run_id = store.create_run(new_run())
+    store.append(run_id, [endpoint_second(1_772_366_409)])
+    path = write_spill(_spill(run_id, store.url), tmp_path / "run.jsonl")
+    import_spill(store, read_spill(path), path)
+
+    stored = store.stored_fold(run_id)
+    assert stored is not None, "show and runs read one row per endpoint"
+    assert [(t.name, t.requests) for t in stored.totals()] == [("/items", 9)]
+
+
 def test_a_version_1_file_is_still_imported_once(store: RunStore, tmp_path: Path) -> None:
     run_id = store.create_run(new_run())
     lines = write_spill(_spill(run_id, store.url), tmp_path / "v2.jsonl").read_text().splitlines()

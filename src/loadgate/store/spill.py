@@ -247,7 +247,9 @@ def import_spill(store: RunStore, spill: Spill, path: Path) -> ImportResult:
     """Add the spill to its run in `store` (or to a new run made from its header).
 
     The run is ended first: an import cut short is then completed by running
-    it again (the batches applied meanwhile are skipped).
+    it again (the batches applied meanwhile are skipped). Its per-endpoint
+    totals are stored last, as `loadgate run` does, so that summaries read one
+    row per endpoint.
     """
     marker = f"spill-{spill.spill_id}"
     imported_into = store.applied_to(marker)
@@ -263,6 +265,7 @@ def import_spill(store: RunStore, spill: Spill, path: Path) -> ImportResult:
     store.finish_run(run_id, status, ended_at, f"{reason} ({IMPORTED_MARK} {path.name})")
     # The file's own id goes in with its batches: imported whole, or not at all.
     appended = store.append_batches(run_id, [*spill.batches, MeasuredBatch(batch_id=marker)])
+    store.store_totals(run_id)
     added = [batch for batch in appended if batch.batch_id != marker]
     skipped = len(spill.batches) - len(added)
     return ImportResult(
