@@ -179,7 +179,10 @@ class WriterThread:
         committed; read in that order, each stage after the one before it, a
         batch that moves meanwhile is still seen once, or it is stored. A
         batch whose commit lands after it was read is both stored and spilled
-        under one id, and `loadgate import` skips it.
+        under one id, and `loadgate import` skips it. Encoding a batch here
+        while the thread encodes it too is safe: its tallies no longer change,
+        and hdrh's encoder, shared per histogram, gets the same header values
+        written from both threads.
         """
         queued = list(self._queue)
         in_flight = self._in_flight_batches
