@@ -72,12 +72,21 @@ class LandingSink:
 # Where the writer thread is when the process exits: encoding the batch (not
 # yet pending), its commit on the way (a stopped PostgreSQL that resumes
 # later), or its commit landed but flush not returned yet.
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("stop_at", ["encoding", "committing", "committed"])
 def test_a_batch_in_flight_at_exit_is_spilled_and_imported_once(
-    stop_at: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stop_at: str,
+    backend: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    with RunStore.open(f"sqlite:///{tmp_path / 'runs.db'}") as store:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'runs.db'}"
+    else:
+        url = request.getfixturevalue("postgres_fresh_url")
+    with RunStore.open(url) as store:
         run_id = store.create_run(new_run())
         collector = Collector(Clock(100.5))
         sink = LandingSink(store, stop_at=stop_at)
