@@ -130,12 +130,27 @@ def m004_generator_seconds(conn: Connection) -> None:
     ).create(conn, checkfirst=False)  # fmt: skip
 
 
+def m005_applied_batches(conn: Connection) -> None:
+    """The ids of batches already appended, so that storing a batch twice adds it once."""
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "applied_batches",
+        md,
+        sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("batch_id", sa.String(64), primary_key=True),
+        sa.Index("ix_applied_batches_batch_id", "batch_id"),
+    ).create(conn, checkfirst=False)  # fmt: skip
+
+
 # In order; append new ones at the end, never edit or reorder released ones.
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial_schema,
     m002_run_heartbeat,
     m003_endpoint_totals,
     m004_generator_seconds,
+    m005_applied_batches,
 )
 
 

@@ -15,6 +15,7 @@ from loadgate.errors import RunNotFoundError
 from loadgate.model import (
     EndpointSecond,
     GeneratorSecond,
+    MeasuredBatch,
     NewRun,
     RunInfo,
     RunListing,
@@ -24,12 +25,12 @@ from loadgate.model import (
 from loadgate.stats import RunSummary
 from loadgate.stats.fold import RunFold, fold_seconds
 from loadgate.stats.summary import summarize_fold
-from loadgate.store import codec, reading
+from loadgate.store import appending, codec, reading
 from loadgate.store.connection import create_store_engine, translated_errors
 from loadgate.store.liveness import lost_after_s_from_env
 from loadgate.store.merging import latest_user_samples
 from loadgate.store.migrations import migrate
-from loadgate.store.schema import endpoint_seconds, generator_seconds, runs, users_samples
+from loadgate.store.schema import generator_seconds, runs, users_samples
 from loadgate.store.url import default_db_url, mask_url, parse_db_url
 
 LAST_REF = "last"
@@ -120,37 +121,36 @@ class RunStore:
         seconds: Sequence[EndpointSecond],
         users: Sequence[UsersSample] = (),
         generator: Sequence[GeneratorSecond] = (),
-    ) -> None:
+        *,
+        batch_id: str = "",
+    ) -> bool:
         """Add measured seconds, user counts and generator health to a run, in one transaction.
 
         The same (second, method, name) may be appended more than once; readers
         see the pieces merged. Every call, even an empty one, is the run's
-        heartbeat: a run not appended to for `lost_after_s` reads as LOST.
+        heartbeat: a run not appended to for `lost_after_s` reads as LOST. With
+        a `batch_id`, a batch already applied under that id is skipped (False).
+        """
+        batch = MeasuredBatch(batch_id=batch_id, seconds=seconds, users=users, generator=generator)
+        return bool(self.append_batches(run_id, [batch]))
+
+    def append_batches(self, run_id: int, batches: Sequence[MeasuredBatch]) -> list[MeasuredBatch]:
+        """Append the batches the run lacks, in one transaction; returns those appended.
+
+        A batch whose id was already applied to the run is skipped, so storing
+        a batch again (a retry whose first commit landed, a spill file holding
+        what was also stored) never counts it twice.
         """
         with self._transaction(f"appending to run {run_id}") as conn:
-            # The totals first: it also tells whether the run exists, and on
-            # SQLite takes the write lock before any insert.
-            totals = conn.execute(
-                sa.update(runs)
-                .where(runs.c.run_id == run_id)
-                .values(
-                    requests=runs.c.requests + sum(s.requests for s in seconds),
-                    failures=runs.c.failures + sum(s.failures for s in seconds),
-                    heartbeat_at=datetime.now(UTC),
-                )
-            )
-            if totals.rowcount == 0:
+            appended = appending.append_batches(conn, run_id, batches)
+            if appended is None:
                 raise self._not_found(run_id)
-            if seconds:
-                rows = [codec.endpoint_second_row(run_id, s) for s in seconds]
-                conn.execute(sa.insert(endpoint_seconds), rows)
-            if users:
-                samples = [codec.users_sample_row(run_id, u) for u in users]
-                conn.execute(sa.insert(users_samples), samples)
-            if generator:
-                rows = [{"run_id": run_id, "second": g.second, "stall_ms": g.stall_ms}
-                        for g in generator]  # fmt: skip
-                conn.execute(sa.insert(generator_seconds), rows)
+            return appended
+
+    def applied_to(self, batch_id: str) -> int | None:
+        """The run a batch (or spill file) id was applied to, if any."""
+        with self._transaction("looking up a batch") as conn:
+            return appending.applied_to(conn, batch_id)
 
     def finish_run(
         self, run_id: int, status: RunStatus, ended_at: datetime, reason: str = ""

@@ -30,6 +30,12 @@ Layout and why:
 - `generator_seconds`: append-only, the load generator's own health per second
   (`stall_ms`: the longest gevent hub stall, loadgate.engine.stall); a table of
   its own so that readers of measurements never see it unless they ask.
+- `applied_batches`: the id of every batch appended with one (the writer's
+  batches, a spill file's batches and the spill file itself), written in the
+  same transaction as the batch's rows. A batch both stored and spilled (its
+  commit landed as the process exited) is skipped on import instead of
+  counted twice; the index on `batch_id` finds a spill file already imported
+  into any run.
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -138,4 +144,17 @@ generator_seconds = sa.Table(
     sa.Column("second", sa.BigInteger, nullable=False),
     sa.Column("stall_ms", sa.Float, nullable=False),
     sa.Index("ix_generator_seconds_run_id_second", "run_id", "second"),
+)
+
+applied_batches = sa.Table(
+    "applied_batches",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Index("ix_applied_batches_batch_id", "batch_id"),
 )
