@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -116,3 +118,66 @@ def test_totals_from_a_fold_already_made_are_stored_as_given(store: RunStore) ->
     store.store_totals(run_id, fold_seconds(store.iter_endpoint_seconds(run_id)))
     assert _numbers(store.summary(run_id)) == _numbers(_from_seconds(store, run_id))
     assert store.stored_fold(run_id) is not None
+
+
+def _totals_rows(store: RunStore, run_id: int) -> int:
+    query = sa.select(sa.func.count()).where(endpoint_totals.c.run_id == run_id)
+    with store._engine.begin() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def test_an_ended_run_without_totals_gets_them_from_its_first_summary(store: RunStore) -> None:
+    # Ended as a second Ctrl-C or a failing store leaves it: finish_run, no store_totals.
+    run_id = _store_run(store, finish=False)
+    store.finish_run(run_id, RunStatus.ABORTED, STARTED_AT + timedelta(seconds=12))
+    assert store.stored_fold(run_id) is None
+    folded = _numbers(store.summary(run_id))
+    assert store.stored_fold(run_id) is not None, "the fold the summary made was stored"
+    assert _totals_rows(store, run_id) == 2
+    assert _numbers(store.summary(run_id)) == folded == _numbers(_from_seconds(store, run_id))
+
+
+def test_running_and_lost_runs_get_no_totals_from_readers(store: RunStore, store_url: str) -> None:
+    running = _store_run(store, finish=False)
+    store.summary(running)
+    assert _totals_rows(store, running) == 0
+    with RunStore.open(store_url, lost_after_s=1e-6) as lost_view:
+        run = lost_view.get_run(running)
+        assert run.status is RunStatus.LOST
+        lost_view.summary(running)
+        assert not lost_view.keep_totals(
+            run, fold_seconds(lost_view.iter_endpoint_seconds(running))
+        )
+    assert _totals_rows(store, running) == 0
+
+
+def test_a_fold_that_misses_later_seconds_is_not_kept(store: RunStore) -> None:
+    run_id = _store_run(store, finish=False)
+    store.finish_run(run_id, RunStatus.COMPLETED, STARTED_AT + timedelta(seconds=12))
+    run = store.get_run(run_id)
+    stale = fold_seconds(store.iter_endpoint_seconds(run_id))
+    store.append(run_id, [endpoint_second(START_S + 11, "GET", "/late", [5_000])])
+    assert not store.keep_totals(run, stale)
+    assert _totals_rows(store, run_id) == 0
+    fresh = fold_seconds(store.iter_endpoint_seconds(run_id))
+    assert store.keep_totals(run, fresh)
+    assert store.stored_fold(run_id) is not None
+
+
+def test_two_readers_keep_one_copy_of_the_totals(store: RunStore, store_url: str) -> None:
+    run_id = _store_run(store, finish=False)
+    store.finish_run(run_id, RunStatus.FAILED, STARTED_AT + timedelta(seconds=12), "store down")
+    run = store.get_run(run_id)
+    fold = fold_seconds(store.iter_endpoint_seconds(run_id))
+    barrier = threading.Barrier(2)
+
+    def keep() -> bool:
+        with RunStore.open(store_url) as reader:
+            barrier.wait(timeout=10)
+            return reader.keep_totals(run, fold)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        kept = list(pool.map(lambda _: keep(), range(2)))
+    assert sorted(kept) == [False, True], "one reader wrote them, the other found them"
+    assert _totals_rows(store, run_id) == 2
+    assert not store.keep_totals(run, fold), "totals that still hold are not written again"
