@@ -12,6 +12,7 @@ from loadgate.model import EndpointSecond, RunStatus, UsersSample
 from loadgate.stats import RunSummary, summarize
 from loadgate.stats.fold import fold_seconds
 from loadgate.store import RunStore
+from loadgate.store.merging import merge_endpoint_seconds
 from loadgate.store.schema import endpoint_totals
 from tests.builders import START_S, STARTED_AT, endpoint_second, new_run
 
@@ -39,13 +40,18 @@ def _seconds() -> list[EndpointSecond]:
     return seconds
 
 
+def _second_piece() -> EndpointSecond:
+    """A second piece of a second _seconds() already has."""
+    return endpoint_second(START_S + 5, "GET", "/items", [90_000])
+
+
 def _store_run(store: RunStore, *, finish: bool) -> int:
     run_id = store.create_run(new_run())
     seconds = _seconds()
     # Written as the engine does, a second at a time, one of them in two pieces.
     for second in seconds:
         store.append(run_id, [second], [UsersSample(second=second.second, users=3)])
-    store.append(run_id, [endpoint_second(START_S + 5, "GET", "/items", [90_000])])
+    store.append(run_id, [_second_piece()])
     if finish:
         store.finish_run(run_id, RunStatus.COMPLETED, STARTED_AT + timedelta(seconds=12))
         store.store_totals(run_id)
@@ -61,7 +67,7 @@ def _numbers(summary: RunSummary) -> list[object]:
 
 def _from_seconds(store: RunStore, run_id: int) -> RunSummary:
     return summarize(
-        store.get_run(run_id), store.endpoint_seconds(run_id), store.user_samples(run_id)
+        store.get_run(run_id), list(store.iter_endpoint_seconds(run_id)), store.user_samples(run_id)
     )
 
 
@@ -102,7 +108,8 @@ def test_seconds_appended_after_the_totals_are_not_missed(store: RunStore) -> No
 
 def test_streamed_seconds_are_the_merged_seconds_in_order(store: RunStore) -> None:
     run_id = _store_run(store, finish=False)
-    assert list(store.iter_endpoint_seconds(run_id)) == store.endpoint_seconds(run_id)
+    expected = merge_endpoint_seconds([*_seconds(), _second_piece()])
+    assert list(store.iter_endpoint_seconds(run_id)) == expected
     ranged = list(
         store.iter_endpoint_seconds(run_id, from_second=START_S + 5, to_second=START_S + 6)
     )

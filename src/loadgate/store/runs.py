@@ -256,17 +256,6 @@ class RunStore:
 
     # -- reading measurements -------------------------------------------------
 
-    def endpoint_seconds(
-        self, run_id: int, *, since_second: int | None = None
-    ) -> list[EndpointSecond]:
-        """The run's endpoint-seconds (from `since_second` on, if given), duplicates merged.
-
-        Ordered by second, then name, then method.
-        """
-        with self._transaction(f"reading run {run_id}") as conn:
-            self._get_run(conn, run_id)
-            return self._endpoint_seconds(conn, run_id, since_second)
-
     def user_samples(self, run_id: int, *, since_second: int | None = None) -> list[UsersSample]:
         """The run's user counts, one per second (the last written wins), ordered by second."""
         with self._transaction(f"reading run {run_id}") as conn:
@@ -288,10 +277,12 @@ class RunStore:
     def iter_endpoint_seconds(
         self, run_id: int, *, from_second: int | None = None, to_second: int | None = None
     ) -> Iterator[EndpointSecond]:
-        """The run's endpoint-seconds one at a time, in endpoint_seconds' order.
+        """The run's endpoint-seconds one at a time, pieces of a second merged.
 
-        From `from_second` to `to_second` (both included) if given. Holds one
-        second in memory and one read transaction open while iterated.
+        Ordered by second, then name, then method; from `from_second` to
+        `to_second` (both included) if given. Holds one second in memory and
+        one read transaction open while iterated: `list()` it only for a
+        short run or range.
         """
         with self._transaction(f"reading run {run_id}") as conn:
             self._get_run(conn, run_id)
@@ -366,11 +357,6 @@ class RunStore:
                 conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
             with conn.begin():
                 yield conn
-
-    def _endpoint_seconds(
-        self, conn: Connection, run_id: int, since_second: int | None
-    ) -> list[EndpointSecond]:
-        return list(reading.stream_seconds(conn, run_id, since_second, None))
 
     def _user_samples(
         self, conn: Connection, run_id: int, since_second: int | None
