@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from bench.long_run import build_run
+from bench.long_run import ENDPOINTS, build_run
 
 from loadgate.analysis.compare_types import CompareSettings
 from loadgate.cli.compare import compare_stored
@@ -30,7 +30,6 @@ from loadgate.store.run_view import read_run_view
 ROWS_PER_FETCH_IN_TEST = 64
 SHORT_S = 40
 LONG_S = 4 * SHORT_S
-ENDPOINTS = 8
 # The same number of chart buckets for both lengths: a timeline's series are
 # one value per bucket, bounded by MAX_CHART_POINTS in use, and the question
 # here is whether anything else grows with the run.
@@ -59,7 +58,7 @@ def small_fetches(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Runs]:
-    assert SHORT_S * ENDPOINTS >= 4 * ROWS_PER_FETCH_IN_TEST, "several fetches a run"
+    assert SHORT_S * len(ENDPOINTS) >= 4 * ROWS_PER_FETCH_IN_TEST, "several fetches a run"
     url = f"sqlite:///{tmp_path_factory.mktemp('memory') / 'runs.db'}"
     with RunStore.open(url) as store:
         yield _Runs(
