@@ -89,5 +89,6 @@ def test_a_killed_run_is_listed_as_lost_after_the_heartbeat_window(
     assert summary["total"]["requests"] > 0, "what it measured before dying is kept"
     with RunStore.open(db_url, lost_after_s=LOST_AFTER_S) as store:
         run = store.resolve("last")
+        assert store.stored_fold(run.run_id) is None, "show stores no totals for a lost run"
     assert run.status is RunStatus.LOST
     assert run.ended_at is None
