@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from loadgate.errors import RunNotFoundError
+from loadgate.errors import RunNotFoundError, StoreError
 from loadgate.model import (
     EndpointSecond,
     GeneratorSecond,
@@ -26,7 +26,11 @@ from loadgate.stats import RunSummary
 from loadgate.stats.fold import RunFold, fold_seconds
 from loadgate.stats.summary import summarize_fold
 from loadgate.store import appending, codec, reading
-from loadgate.store.connection import create_store_engine, translated_errors
+from loadgate.store.connection import (
+    SQLITE_BEGIN_OPTION,
+    create_store_engine,
+    translated_errors,
+)
 from loadgate.store.liveness import lost_after_s_from_env
 from loadgate.store.merging import latest_user_samples
 from loadgate.store.migrations import migrate
@@ -252,17 +256,6 @@ class RunStore:
 
     # -- reading measurements -------------------------------------------------
 
-    def endpoint_seconds(
-        self, run_id: int, *, since_second: int | None = None
-    ) -> list[EndpointSecond]:
-        """The run's endpoint-seconds (from `since_second` on, if given), duplicates merged.
-
-        Ordered by second, then name, then method.
-        """
-        with self._transaction(f"reading run {run_id}") as conn:
-            self._get_run(conn, run_id)
-            return self._endpoint_seconds(conn, run_id, since_second)
-
     def user_samples(self, run_id: int, *, since_second: int | None = None) -> list[UsersSample]:
         """The run's user counts, one per second (the last written wins), ordered by second."""
         with self._transaction(f"reading run {run_id}") as conn:
@@ -284,10 +277,12 @@ class RunStore:
     def iter_endpoint_seconds(
         self, run_id: int, *, from_second: int | None = None, to_second: int | None = None
     ) -> Iterator[EndpointSecond]:
-        """The run's endpoint-seconds one at a time, in endpoint_seconds' order.
+        """The run's endpoint-seconds one at a time, pieces of a second merged.
 
-        From `from_second` to `to_second` (both included) if given. Holds one
-        second in memory and one read transaction open while iterated.
+        Ordered by second, then name, then method; from `from_second` to
+        `to_second` (both included) if given. Holds one second in memory and
+        one read transaction open while iterated: `list()` it only for a
+        short run or range.
         """
         with self._transaction(f"reading run {run_id}") as conn:
             self._get_run(conn, run_id)
@@ -320,20 +315,48 @@ class RunStore:
             totals = reading.stored_totals(conn, run_id)
         return None if totals is None else RunFold.of_totals(totals)
 
-    def fold(self, run_id: int) -> RunFold:
-        """Every endpoint of the run added up: its stored totals, else the fold of its seconds."""
-        stored = self.stored_fold(run_id)
-        return stored if stored is not None else fold_seconds(self.iter_endpoint_seconds(run_id))
-
     def summary(self, run_id: int) -> RunSummary:
-        """The run's summary: one row per endpoint for a finished run, else its seconds folded."""
-        run = self.get_run(run_id)
-        return summarize_fold(run, self.fold(run_id), users_max=self.users_max(run_id))
+        """The run's summary: one row per endpoint when it has totals, else its seconds folded.
 
-    def _endpoint_seconds(
-        self, conn: Connection, run_id: int, since_second: int | None
-    ) -> list[EndpointSecond]:
-        return list(reading.stream_seconds(conn, run_id, since_second, None))
+        An ended run folded this way gets the fold stored as its totals (keep_totals).
+        """
+        run = self.get_run(run_id)
+        fold = self.stored_fold(run_id)
+        if fold is None:
+            fold = fold_seconds(self.iter_endpoint_seconds(run_id))
+            self.keep_totals(run, fold)
+        return summarize_fold(run, fold, users_max=self.users_max(run_id))
+
+    def keep_totals(self, run: RunInfo, fold: RunFold) -> bool:
+        """Store a reader's `fold` of the whole of an ended `run` as its totals; True if written.
+
+        Runs that `loadgate run` did not end normally (a second Ctrl-C, a
+        store failure) or that were imported have no totals: without this,
+        every `show` or `report` of a long one folds all its seconds. Nothing
+        is written for a running or lost run, or when the fold no longer
+        accounts for every request (reading.keep_totals). A store this reader
+        cannot write to (a read-only copy, a lock held past the busy timeout)
+        only costs the next reader the fold again, so that failure is not
+        raised: the reader still shows the run.
+        """
+        if run.status in (RunStatus.RUNNING, RunStatus.LOST) or run.ended_at is None:
+            return False
+        try:
+            with self._write_transaction(f"storing the totals of run {run.run_id}") as conn:
+                return reading.keep_totals(conn, run.run_id, fold.totals())
+        except StoreError:
+            return False
+
+    @contextmanager
+    def _write_transaction(self, action: str) -> Iterator[Connection]:
+        """A transaction that takes SQLite's write lock at BEGIN, for a read-then-write."""
+        with translated_errors(self.url, action), self._engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # A deferred transaction that reads, then writes, fails at once
+                # ("database is locked") when another writer came in between.
+                conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
 
     def _user_samples(
         self, conn: Connection, run_id: int, since_second: int | None

@@ -22,9 +22,12 @@ Layout and why:
   summaries of long runs read one row per endpoint. A run without them
   (older, running, lost, or more seconds appended after the totals) is read
   by folding its seconds: `runs.requests` must equal the sum of the totals'
-  requests for them to be used. `errors` is a JSON list of [message, count,
-  first second, last second] in first-seen order, so a summary from the
-  totals lists errors as the fold of the seconds does.
+  requests for them to be used. An ended run without them (a second Ctrl-C,
+  a failing store, an import) gets them from its first whole-run reader
+  (`keep_totals`); the primary key keeps two readers from both writing them.
+  `errors` is a JSON list of [message, count, first second, last second] in
+  first-seen order, so a summary from the totals lists errors as the fold of
+  the seconds does.
 - `runs.heartbeat_at`: when the run's writer last appended; a RUNNING run
   without a recent one is shown as lost (store/liveness.py).
 - `generator_seconds`: append-only, the load generator's own health per second
