@@ -7,7 +7,7 @@ which requests *finished*.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -143,6 +143,23 @@ class GeneratorSecond:
 
     second: int
     stall_ms: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasuredBatch:
+    """One append's worth of measurements, under an id that makes storing it idempotent.
+
+    The id is fixed when the measurements are taken, before any attempt to
+    store them: a batch that was both stored and kept in a spill file (its
+    commit landed as the process exited) is then recognised on import and
+    not added twice.
+    """
+
+    batch_id: str
+    seconds: Sequence[EndpointSecond] = ()
+    users: Sequence[UsersSample] = ()
+    generator: Sequence[GeneratorSecond] = ()
+    events: Sequence[RunEvent] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

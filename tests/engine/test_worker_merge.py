@@ -10,7 +10,7 @@ from loadgate.engine.collector import Collector
 from loadgate.engine.shipping import REPORT_KEY, PieceShipper, WorkerReport, report_from_wire
 from loadgate.engine.worker_merge import CLOCK_ALLOWANCE_S, REPORT_INTERVAL_S, WorkerMerge
 from loadgate.engine.writer import SecondsWriter
-from loadgate.model import EndpointSecond, GeneratorSecond, RunEvent, UsersSample
+from loadgate.model import EndpointSecond, MeasuredBatch
 from loadgate.report.workers_view import clock_warnings
 from loadgate.stats import LatencyHistogram
 
@@ -90,15 +90,8 @@ def test_the_writer_merges_pieces_of_a_second_into_one_exact_row() -> None:
     appended: list[EndpointSecond] = []
 
     class Sink:
-        def append(
-            self,
-            run_id: int,
-            seconds: list[EndpointSecond],
-            users: list[UsersSample] = (),  # type: ignore[assignment]
-            generator: list[GeneratorSecond] = (),  # type: ignore[assignment]
-            events: list[RunEvent] = (),  # type: ignore[assignment]
-        ) -> None:
-            appended.extend(seconds)
+        def append_batches(self, run_id: int, batches: list[MeasuredBatch]) -> None:
+            appended.extend(s for batch in batches for s in batch.seconds)
 
     merge = WorkerMerge(clock_s=Clock(T0 + 10))
     merge.add("w1", report([piece(T0, [100, 200, 300])], complete_before=T0 + 1, final=True))

@@ -130,7 +130,21 @@ def m004_generator_seconds(conn: Connection) -> None:
     ).create(conn, checkfirst=False)  # fmt: skip
 
 
-def m005_run_workers(conn: Connection) -> None:
+def m005_applied_batches(conn: Connection) -> None:
+    """The ids of batches already appended, so that storing a batch twice adds it once."""
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "applied_batches",
+        md,
+        sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("batch_id", sa.String(64), primary_key=True),
+        sa.Index("ix_applied_batches_batch_id", "batch_id"),
+    ).create(conn, checkfirst=False)  # fmt: skip
+
+
+def m006_run_workers(conn: Connection) -> None:
     """What each worker of a distributed run sent its master (loadgate.engine.worker_merge)."""
     md = sa.MetaData()
     sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
@@ -153,7 +167,7 @@ def m005_run_workers(conn: Connection) -> None:
     ).create(conn, checkfirst=False)
 
 
-def m006_run_events(conn: Connection) -> None:
+def m007_run_events(conn: Connection) -> None:
     """Events of a run (a lost worker), each stored second's region, workers' clock offsets."""
     md = sa.MetaData()
     sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
@@ -180,8 +194,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     m002_run_heartbeat,
     m003_endpoint_totals,
     m004_generator_seconds,
-    m005_run_workers,
-    m006_run_events,
+    m005_applied_batches,
+    m006_run_workers,
+    m007_run_events,
 )
 
 
