@@ -120,7 +120,10 @@ def test_a_worker_killed_mid_run_is_an_event_and_the_run_completes(
     processes: Processes, db_url: str, tmp_path: Path
 ) -> None:
     port, json_file = free_port(), tmp_path / "s.json"
-    master = processes.start("master", *master_args(port, db_url, json_file, "14s"))
+    report_file = tmp_path / "r.html"
+    master = processes.start(
+        "master", *master_args(port, db_url, json_file, "14s"), "--report", report_file
+    )
     processes.start("stays", *worker_args(port, "stays", SCRIPTS / "plain.py"))
     doomed = processes.start("doomed", *worker_args(port, "doomed", SCRIPTS / "plain.py"))
     wait_for_users(db_url, 4)
@@ -140,6 +143,8 @@ def test_a_worker_killed_mid_run_is_an_event_and_the_run_completes(
     by_id = {w["worker_id"]: w for w in summary["workers"]}
     assert by_id[lost_id]["region"] == "doomed"
     assert "worker lost" in processes.log("master")
+    html = report_file.read_text()
+    assert "Workers and events" in html and f"worker lost: {lost_id}" in html
     # The other worker went on to the end.
     stays = next(w for w in summary["workers"] if w["region"] == "stays")
     assert stays["requests"] > by_id[lost_id]["requests"]

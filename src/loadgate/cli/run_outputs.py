@@ -37,6 +37,7 @@ from loadgate.report.workers_view import (
     events_to_dict,
     print_events,
     print_workers,
+    workers_sections,
     workers_to_dict,
 )
 from loadgate.stats import RunSummary
@@ -268,7 +269,11 @@ def _write_files(
             summary,
             view.timeline,
             verdicts=verdicts,
-            extra_sections=[*stall_sections(stalls, summary), *sections],
+            extra_sections=[
+                *stall_sections(stalls, summary),
+                *workers_sections(workers, events),
+                *sections,
+            ],
         )
     if outputs.csv_prefix is not None:
         write_csv(outputs.csv_prefix, summary, seconds, seconds.users())

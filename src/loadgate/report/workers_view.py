@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 
 from rich.console import Console
@@ -16,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from loadgate.model import EventKind, RunEvent, WorkerTotal
+from loadgate.report.html import ExtraSection
 
 SATURATED_CPU_PERCENT = 90.0  # Locust's own worker CPU warning threshold
 CLOCK_OFFSET_WARNING_MS = 250.0  # seconds are keyed by each worker's clock
@@ -120,3 +122,30 @@ def events_to_dict(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
         }
         for event in events
     ]
+
+
+def workers_sections(
+    workers: Sequence[WorkerTotal], events: Sequence[RunEvent]
+) -> list[ExtraSection]:
+    """The workers, their warnings and the run's events as a section of the HTML report."""
+    if not workers and not events:
+        return []
+    rows = "".join(
+        f"<tr><td>{escape(w.worker_id)}</td><td>{escape(w.region)}</td>"
+        f"<td>{w.requests}</td><td>{w.rate_per_s:.1f}</td><td>{w.users_max}</td>"
+        f"<td>{w.cpu_percent_mean:.0f}%</td><td>{w.cpu_percent_max:.0f}%</td>"
+        f"<td>{'?' if w.clock_offset_ms is None else f'{w.clock_offset_ms:+.0f} ms'}</td></tr>"
+        for w in workers
+    )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("Worker", "Region", "Requests", "req/s", "Users max", "CPU mean", "CPU max",
+                  "Clock")
+    )  # fmt: skip
+    notes = [*clock_warnings(workers), *(event_line(event) for event in events)]
+    busy = saturated(workers)
+    if busy:
+        notes.append("saturated workers: " + ", ".join(w.worker_id for w in busy))
+    body = (f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>" if workers
+            else "") + "".join(f"<p>{escape(note)}</p>" for note in notes)  # fmt: skip
+    return [ExtraSection(section_id="workers", title="Workers and events", body_html=body)]
