@@ -7,6 +7,7 @@ the run's own bound on a write (writer_thread.STORE_STALL_LIMIT_S) does.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -55,13 +56,17 @@ def _server_pids(server: PostgresServer) -> list[int]:
 @contextmanager
 def _stopped(server: PostgresServer) -> Iterator[None]:
     pids = _server_pids(server)
+    # A backend that has just exited is listed as a zombie until the postmaster
+    # reaps it (once continued): it may be gone by the time it is signalled.
     for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGSTOP)
     try:
         yield
     finally:
         for pid in pids:
-            os.kill(pid, signal.SIGCONT)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
 
 def _stored_requests(url: str) -> int:
