@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from loadgate.analysis.findings import find_all
 from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option
@@ -92,11 +93,13 @@ def report(
             f"{format_duration_s(within.from_s)} to {end} after the start "
             "(tables, charts and thresholds cover this range only)"
         )
+    findings = find_all(view.series, run.settings)
     write_html(
         output_path,
         view.summary,
         view.timeline,
-        verdicts=judge_stored(view.summary),
+        verdicts=judge_stored(view.summary, findings),
         scope=scope,
+        findings=findings,
     )
     click.echo(f"report of run {run.run_id} written to {output_path}")

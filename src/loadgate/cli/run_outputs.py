@@ -12,6 +12,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from loadgate.analysis.finding import Finding
+from loadgate.analysis.findings import find_all
 from loadgate.analysis.thresholds import Threshold
 from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
 from loadgate.cli.compare import compare_stored, find_baseline
@@ -23,7 +25,7 @@ from loadgate.report.generator_view import GeneratorStalls, print_stall_line, st
 from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import write_json
 from loadgate.report.junit import write_junit
-from loadgate.report.terminal import print_summary, print_verdicts
+from loadgate.report.terminal import print_findings, print_summary, print_verdicts
 from loadgate.store import RunStore
 from loadgate.store.run_view import RunView, read_run_view
 
@@ -86,7 +88,9 @@ def finish(
     stalls = GeneratorStalls(store.generator_seconds(run_id))
     print_summary(summary, console)
     print_stall_line(stalls, summary, console)
-    verdicts = judge_stored(summary)
+    findings = find_all(view.series, summary.run.settings)
+    print_findings(findings, console)
+    verdicts = judge_stored(summary, findings)
     print_verdicts(verdicts, console)
     sections: list[ExtraSection] = []
     regression = False
@@ -109,6 +113,7 @@ def finish(
         verdicts=verdicts,
         sections=sections,
         stalls=stalls,
+        findings=findings,
     )
     for what, path in outputs.files():
         notes.print(f"{what}: {path}")
@@ -144,15 +149,21 @@ def _write_files(
     verdicts: Sequence[Verdict],
     sections: Sequence[ExtraSection],
     stalls: GeneratorStalls,
+    findings: Sequence[Finding],
 ) -> None:
     summary = view.summary
     if outputs.json_path is not None:
-        write_json(summary, outputs.json_path, stalls_to_dict(stalls, summary))
+        write_json(summary, outputs.json_path, stalls_to_dict(stalls, summary), findings)
     if outputs.junit_path is not None:
         write_junit(outputs.junit_path, summary.run, verdicts)
     if outputs.report_path is not None:
         write_html(
-            outputs.report_path, summary, view.timeline, verdicts=verdicts, extra_sections=sections
+            outputs.report_path,
+            summary,
+            view.timeline,
+            verdicts=verdicts,
+            extra_sections=sections,
+            findings=findings,
         )
     if outputs.csv_prefix is not None:
         write_csv(outputs.csv_prefix, summary, seconds, seconds.users())

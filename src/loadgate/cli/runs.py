@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
+from loadgate.analysis.findings import find_all
 from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option
@@ -14,11 +15,13 @@ from loadgate.report.terminal import (
     STATUS_STYLES,
     format_duration,
     plain,
+    print_findings,
     print_summary,
     print_verdicts,
     summary_console,
 )
 from loadgate.store import RunStore
+from loadgate.store.run_view import read_run_view
 
 
 def _duration(run: RunInfo) -> str:
@@ -76,12 +79,20 @@ def runs(db_url: str | None, limit: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON summary instead.")
 @handles_errors
 def show(run_ref: str, db_url: str | None, as_json: bool) -> None:
-    """Print the summary of a stored run (RUN: an id, a run name, or 'last')."""
+    """Print the summary of a stored run (RUN: an id, a run name, or 'last').
+
+    With its findings (error classes, saturation, rate-limit accuracy),
+    computed again from the stored seconds.
+    """
     with RunStore.open(db_url) as store:
-        summary = store.summary(store.resolve(run_ref).run_id)
+        # One streamed read of the seconds: the findings need them, not only the totals.
+        view = read_run_view(store, store.resolve(run_ref))
+    summary = view.summary
+    findings = find_all(view.series, summary.run.settings)
     if as_json:
-        click.echo(summary_to_json(summary), nl=False)
+        click.echo(summary_to_json(summary, findings), nl=False)
     else:
         console = summary_console()
         print_summary(summary, console)
-        print_verdicts(judge_stored(summary), console)
+        print_findings(findings, console)
+        print_verdicts(judge_stored(summary, findings), console)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from loadgate.analysis.finding import Finding
 from loadgate.analysis.status_classes import status_breakdown
 from loadgate.errors import ConfigError
 from loadgate.stats.summary import EndpointSummary, RunSummary
@@ -44,9 +45,24 @@ def endpoint_to_dict(endpoint: EndpointSummary) -> dict[str, Any]:
     }
 
 
-def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
-    run = summary.run
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
     return {
+        "kind": finding.kind,
+        "severity": finding.severity.value,
+        "sentence": finding.sentence,
+        "endpoint": finding.endpoint,
+        "from_s": finding.from_s,
+        "to_s": finding.to_s,
+        "numbers": dict(finding.numbers),
+    }
+
+
+def summary_to_dict(
+    summary: RunSummary, findings: Sequence[Finding] | None = None
+) -> dict[str, Any]:
+    """The summary as plain data; `findings` (analysis.findings.find_all) when computed."""
+    run = summary.run
+    data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run.run_id,
         "name": run.name,
@@ -66,20 +82,26 @@ def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
             for e in summary.errors
         ],
     }
+    if findings is not None:
+        data["findings"] = [finding_to_dict(f) for f in findings]
+    return data
 
 
-def summary_to_json(summary: RunSummary) -> str:
-    return json.dumps(summary_to_dict(summary), indent=2) + "\n"
+def summary_to_json(summary: RunSummary, findings: Sequence[Finding] | None = None) -> str:
+    return json.dumps(summary_to_dict(summary, findings), indent=2) + "\n"
 
 
 def write_json(
-    summary: RunSummary, path: Path | str, generator: Mapping[str, Any] | None = None
+    summary: RunSummary,
+    path: Path | str,
+    generator: Mapping[str, Any] | None = None,
+    findings: Sequence[Finding] | None = None,
 ) -> None:
     """Write the summary to `path`; an unwritable path is a ConfigError.
 
     `generator`: the generator's health (report.generator_view), where known.
     """
-    data = summary_to_dict(summary)
+    data = summary_to_dict(summary, findings)
     if generator is not None:
         data["generator"] = dict(generator)
     try:

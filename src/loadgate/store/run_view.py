@@ -1,7 +1,8 @@
 """A stored run read once, in order, into its summary and its charts' timeline.
 
 The seconds are streamed and each is decoded once: the timeline folds it into
-its bucket, and the summary folds it into its endpoint, unless the run's
+its bucket, the findings' series into its second (a few numbers, no
+histogram), and the summary folds it into its endpoint, unless the run's
 stored totals already give the summary (a finished run read whole). Memory
 holds one bucket of histograms and one total per endpoint, whatever the
 run's length.
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from loadgate.model import RunInfo
 from loadgate.stats.fold import RunFold
 from loadgate.stats.histogram import LatencyHistogram
+from loadgate.stats.series import RunSeries, SeriesFold
 from loadgate.stats.summary import RunSummary, summarize_fold
 from loadgate.stats.timeline import (
     Timeline,
@@ -43,7 +45,8 @@ class RunView:
 
     `fold` is what the summary was made from; `from_seconds` says whether it
     was folded from the seconds now (then it can be stored as the run's
-    totals) rather than read from stored totals. `range_axis` is the Unix
+    totals) rather than read from stored totals. `series` is every
+    endpoint's per-second numbers, what the findings are computed from. `range_axis` is the Unix
     seconds covered when a range was asked for.
     """
 
@@ -51,6 +54,7 @@ class RunView:
     timeline: Timeline
     fold: RunFold
     from_seconds: bool
+    series: RunSeries
     range_axis: range | None = None
 
 
@@ -74,12 +78,14 @@ def read_run_view(
     timeline = TimelineFold(axis, bucket_s or bucket_width_s(len(axis)))
     stored = store.stored_fold(run.run_id) if within is None else None
     fold = stored if stored is not None else RunFold()
+    series = SeriesFold()
     seconds = store.iter_endpoint_seconds(
         run.run_id, from_second=axis.start, to_second=axis.stop - 1
     )
     for second in seconds:
         histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
         timeline.add(second, histogram)
+        series.add(second, histogram)
         if stored is None:
             fold.add(second, histogram)
     window = (axis.start, axis.stop - 1) if within is not None else (None, None)
@@ -93,5 +99,6 @@ def read_run_view(
         timeline=timeline.timeline(epoch_second(run.started_at), users),
         fold=fold,
         from_seconds=stored is None,
+        series=series.series(epoch_second(run.started_at), users),
         range_axis=axis if within is not None else None,
     )

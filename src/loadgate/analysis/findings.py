@@ -1,0 +1,33 @@
+"""Every finding of a stored run, from its per-second series: the one entry point for views.
+
+Each kind lives in its own module (error_classes, saturation, rate_limit);
+this one runs them all over the series `store.run_view.read_run_view`
+folded in the report's single read, and orders what they found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from loadgate.analysis.error_classes import error_class_findings
+from loadgate.analysis.finding import Finding, Severity, by_severity
+from loadgate.stats.series import RunSeries
+
+
+def find_all(series: RunSeries, settings: Mapping[str, Any] | None = None) -> tuple[Finding, ...]:
+    """The run's findings, most severe first; `settings` are the run's stored settings."""
+    del settings  # read by the rate-limit finding
+    found: list[Finding] = []
+    found.extend(error_class_findings(series))
+    return by_severity(found)
+
+
+def worst(findings: Iterable[Finding], family: str | None = None) -> Finding | None:
+    """The most severe finding (of `family`, e.g. 'errors', if given), or None."""
+    chosen = [f for f in findings if family is None or family in (f.family, f.kind)]
+    return max(chosen, key=lambda f: f.severity.rank, default=None)
+
+
+def at_least(findings: Iterable[Finding], severity: Severity) -> list[Finding]:
+    return [f for f in findings if f.severity.rank >= severity.rank]
