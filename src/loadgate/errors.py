@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2
     RUN_FAILED = 3
     STORE_ERROR = 4
+    OUTPUT_ERROR = 5
     REGRESSION = 98
     THRESHOLDS_FAILED = 99
     INTERRUPTED = 130
@@ -60,6 +61,12 @@ class StoreError(LoadgateError):
     """The run store cannot be opened, migrated or written."""
 
     exit_code = ExitCode.STORE_ERROR
+
+
+class OutputError(LoadgateError):
+    """A result could not be printed (stdout closed or full); the run and its files are kept."""
+
+    exit_code = ExitCode.OUTPUT_ERROR
 
 
 class RunNotFoundError(StoreError):

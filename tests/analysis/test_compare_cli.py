@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -161,3 +162,16 @@ def test_find_baseline_prefers_the_marked_run(tmp_path: Path) -> None:
         assert marked.run_id == first
         assert find_baseline(store, "never-run", new) is None
         assert find_baseline(store, "checkout", first) is None  # never itself
+
+
+def test_the_table_is_printed_whole_when_stdout_is_not_a_terminal(db_url: str) -> None:
+    """A CI log is not a terminal: rich would assume 80 columns and cut cells with '…'."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    result = subprocess.run(
+        [sys.executable, "-m", "loadgate", "compare", "1", "3", "--db", db_url],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert result.returncode == ExitCode.REGRESSION, result.stderr
+    # "…" stands between an interval's ends; right after a character, it is a cut cell.
+    assert not re.search(r"\S…", result.stdout), result.stdout
+    assert "informational" in result.stdout

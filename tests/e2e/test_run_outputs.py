@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import xmlschema
@@ -10,7 +11,15 @@ import xmlschema
 from loadgate.errors import ExitCode
 from loadgate.model import RunStatus
 from loadgate.store import RunStore
-from tests.e2e.conftest import SCRIPTS, RunLoadgate, Target
+from tests.e2e.conftest import (
+    RUN_TIMEOUT_S,
+    SCRIPTS,
+    RunLoadgate,
+    Target,
+    assert_one_line_error,
+    loadgate_command,
+    read_json,
+)
 
 PLAIN = SCRIPTS / "plain.py"
 JUNIT_XSD = Path(__file__).parents[1] / "report" / "junit.xsd"
@@ -125,3 +134,25 @@ def test_no_script_anywhere_is_bad_input(loadgate: RunLoadgate, db_url: str) -> 
     result = loadgate("run", "--db", db_url)
     assert result.returncode == ExitCode.BAD_INPUT
     assert "LOCUSTFILE" in result.stderr
+
+
+def test_files_are_written_even_when_the_summary_cannot_be_printed(
+    shared_target: Target, db_url: str, tmp_path: Path
+) -> None:
+    """stdout on a full device: printing the summary fails, the files asked for are there."""
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [
+                str(loadgate_command()), "run", str(PLAIN), "-H", shared_target.url,
+                "-u", "1", "-t", "2s", "--db", db_url, "-q",
+                "--json", str(tmp_path / "summary.json"),
+                "--report", str(tmp_path / "report.html"),
+            ],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=RUN_TIMEOUT_S,
+        )  # fmt: skip
+    line = assert_one_line_error(result, ExitCode.OUTPUT_ERROR)
+    assert "cannot print the summary: No space left on device" in line
+    assert read_json(tmp_path / "summary.json")["total"]["requests"] > 0
+    assert "chart-latency" in (tmp_path / "report.html").read_text()
+    with RunStore.open(db_url) as store:
+        assert store.resolve("last").status is RunStatus.COMPLETED

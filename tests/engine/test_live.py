@@ -19,12 +19,14 @@ from loadgate.engine.writer import RecentWindow
 from loadgate.stats import LatencyHistogram
 
 
-def progress(elapsed_s: float, run_time_s: int | None = 30) -> Progress:
+def progress(
+    elapsed_s: float, run_time_s: int | None = 30, label: str = "run 7 · browse"
+) -> Progress:
     histogram = LatencyHistogram()
     for value_us in (300, 300, 5_000, 50_000):
         histogram.record_us(value_us)
     return Progress(
-        label="run 7 · browse",
+        label=label,
         elapsed_s=elapsed_s,
         run_time_s=run_time_s,
         users=20,
@@ -53,6 +55,15 @@ def test_plain_lines_come_every_few_seconds() -> None:
         view.update(lambda: asked.append(now_s[0]) or progress(now_s[0]))
     assert out.getvalue().count("run 7") == 2
     assert asked == [5.0, 10.0], "the progress is only computed when it is shown"
+
+
+def test_a_run_name_is_shown_as_written_in_both_views() -> None:
+    label = "run 7 · [/b]nightly [red]"
+    out = io.StringIO()
+    view = PlainLineView(Console(file=out, width=200), every_s=0.0)
+    view.update(lambda: progress(3.0, label=label))
+    Console(file=out, width=200).print(render(progress(3.0, label=label)))
+    assert out.getvalue().count(label) == 2
 
 
 def test_the_rich_view_renders() -> None:

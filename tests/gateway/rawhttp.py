@@ -28,14 +28,19 @@ TIMEOUT_S = 5.0
 def serving(
     handler: Handler, limits: ServerLimits | None = None, on_refusal: RefusalHook | None = None
 ) -> Iterator[int]:
-    """Serve `handler` on a free port of 127.0.0.1 (uvloop, as the gateway does); yield the port."""
+    """Serve `handler` on a free port of 127.0.0.1 (uvloop, as the gateway does); yield the port.
+
+    The loop lives on its thread from start to end: the main thread may already
+    have a running loop of its own (Playwright's sync API keeps one for the
+    session), and asyncio allows one running loop per thread.
+    """
     loop = uvloop.new_event_loop()
     server = HttpServer(handler, limits or ServerLimits(), "test", on_refusal=on_refusal)
     sock = bind_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    loop.run_until_complete(server.start(sock))
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
+    asyncio.run_coroutine_threadsafe(server.start(sock), loop).result(TIMEOUT_S)
     try:
         yield port
     finally:

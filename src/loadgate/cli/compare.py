@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from loadgate.analysis.compare import RunOutline, compare_runs
 from loadgate.analysis.compare_types import CompareSettings, Comparison
@@ -18,6 +17,7 @@ from loadgate.report.compare_view import (
     print_comparison,
     write_comparison_html,
 )
+from loadgate.report.terminal import summary_console
 from loadgate.store import RunStore
 
 # How far back `find_baseline` looks for an earlier run of the same name.
@@ -144,7 +144,7 @@ def compare(
     if as_json:
         click.echo(comparison_to_json(comparison, base, candidate), nl=False)
     else:
-        print_comparison(comparison, base, candidate, Console())
+        print_comparison(comparison, base, candidate, summary_console())
     if report_path is not None:
         write_comparison_html(report_path, comparison, base, candidate)
         # stderr when printing JSON, so that stdout stays one document.

@@ -7,18 +7,21 @@ Everything here reads the stored run (DESIGN.md: the store is the seam), so what
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
+from loadgate.analysis.compare_types import Comparison
 from loadgate.analysis.finding import Finding
 from loadgate.analysis.findings import find_all
 from loadgate.analysis.thresholds import Threshold
 from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
 from loadgate.cli.compare import compare_stored, find_baseline
-from loadgate.errors import ConfigError, ExitCode
-from loadgate.model import EndpointSecond, RunStatus, UsersSample
+from loadgate.errors import ConfigError, ExitCode, OutputError
+from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
 from loadgate.report.compare_view import comparison_section, print_comparison
 from loadgate.report.csv_export import write_csv
 from loadgate.report.generator_view import GeneratorStalls, print_stall_line, stalls_to_dict
@@ -86,26 +89,14 @@ def finish(
         store.store_totals(run_id, view.fold)
     summary = view.summary
     stalls = GeneratorStalls(store.generator_seconds(run_id))
-    print_summary(summary, console)
-    print_stall_line(stalls, summary, console)
     findings = find_all(view.series, summary.run.settings)
-    print_findings(findings, console)
     verdicts = judge_stored(summary, findings)
-    print_verdicts(verdicts, console)
+    base, comparison = _compare_with_baseline(store, outputs.baseline_name, summary.run)
     sections: list[ExtraSection] = []
-    regression = False
-    if outputs.baseline_name is not None:
-        base = find_baseline(store, outputs.baseline_name, run_id)
-        if base is None:
-            notes.print(
-                f"no baseline of {outputs.baseline_name!r} to compare with yet "
-                f"(mark one with `loadgate baseline RUN`)"
-            )
-        else:
-            comparison = compare_stored(store, base, summary.run)
-            print_comparison(comparison, base, summary.run, console)
-            sections.append(comparison_section(comparison, base, summary.run))
-            regression = comparison.has_regression
+    if comparison is not None and base is not None:
+        sections.append(comparison_section(comparison, base, summary.run))
+    # The files first: whatever printing may meet (a closed pipe, a terminal
+    # error), what was asked for is on disk.
     _write_files(
         outputs,
         view,
@@ -115,8 +106,23 @@ def finish(
         stalls=stalls,
         findings=findings,
     )
+    with _printing(run_id):
+        print_summary(summary, console)
+        print_stall_line(stalls, summary, console)
+        print_findings(findings, console)
+        print_verdicts(verdicts, console)
+        if comparison is not None and base is not None:
+            print_comparison(comparison, base, summary.run, console)
+        elif outputs.baseline_name is not None:
+            notes.print(
+                Text(
+                    f"no baseline of {outputs.baseline_name!r} to compare with yet "
+                    f"(mark one with `loadgate baseline RUN`)"
+                )
+            )
+    regression = comparison is not None and comparison.has_regression
     for what, path in outputs.files():
-        notes.print(f"{what}: {path}")
+        notes.print(Text(f"{what}: {path}"))
     if interrupted:
         return ExitCode.INTERRUPTED
     if not all_passed(verdicts) or summary.run.status is RunStatus.ABORTED:
@@ -125,6 +131,28 @@ def finish(
     if regression:
         return ExitCode.REGRESSION
     return ExitCode.OK
+
+
+@contextmanager
+def _printing(run_id: int) -> Iterator[None]:
+    """A terminal that cannot take the summary (closed pipe, full disk) is one line, not a trace."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(
+            f"cannot print the summary: {exc.strerror or exc}; run {run_id} is stored "
+            f"(`loadgate show {run_id}`) and the files asked for are written"
+        ) from exc
+
+
+def _compare_with_baseline(
+    store: RunStore, baseline_name: str | None, run: RunInfo
+) -> tuple[RunInfo | None, Comparison | None]:
+    """The baseline of `baseline_name` and the run compared with it, when both exist."""
+    if baseline_name is None:
+        return None, None
+    base = find_baseline(store, baseline_name, run.run_id)
+    return (None, None) if base is None else (base, compare_stored(store, base, run))
 
 
 class _StoredSeconds:

@@ -171,7 +171,7 @@ class PlainLineView:
         now_s = self._clock_s()
         if now_s >= self._next_s:
             self._next_s = now_s + self._every_s
-            self._console.print(plain_line(progress()), highlight=False, soft_wrap=True)
+            self._console.print(Text(plain_line(progress())), highlight=False, soft_wrap=True)
 
     def stop(self) -> None:
         pass
