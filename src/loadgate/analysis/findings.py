@@ -12,6 +12,7 @@ from typing import Any
 
 from loadgate.analysis.error_classes import error_class_findings
 from loadgate.analysis.finding import Finding, Severity, by_severity
+from loadgate.analysis.saturation import saturation_findings
 from loadgate.stats.series import RunSeries
 
 
@@ -20,6 +21,7 @@ def find_all(series: RunSeries, settings: Mapping[str, Any] | None = None) -> tu
     del settings  # read by the rate-limit finding
     found: list[Finding] = []
     found.extend(error_class_findings(series))
+    found.extend(saturation_findings(series))
     return by_severity(found)
 
 
