@@ -1,4 +1,4 @@
-"""Saturation findings on synthetic stepped ramps: knee, cliff, error burst, gradual, and healthy."""
+"""Saturation findings on synthetic stepped ramps: knee, cliff, error burst, gradual, healthy."""
 
 from __future__ import annotations
 
