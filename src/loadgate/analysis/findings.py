@@ -12,16 +12,31 @@ from typing import Any
 
 from loadgate.analysis.error_classes import error_class_findings
 from loadgate.analysis.finding import Finding, Severity, by_severity
+from loadgate.analysis.rate_limit import expected_limit, parse_rate_limit, rate_limit_findings
 from loadgate.analysis.saturation import saturation_findings
 from loadgate.stats.series import RunSeries
 
 
-def find_all(series: RunSeries, settings: Mapping[str, Any] | None = None) -> tuple[Finding, ...]:
-    """The run's findings, most severe first; `settings` are the run's stored settings."""
-    del settings  # read by the rate-limit finding
+def find_all(
+    series: RunSeries,
+    settings: Mapping[str, Any] | None = None,
+    *,
+    expect_rate_limit: str | None = None,
+) -> tuple[Finding, ...]:
+    """The run's findings, most severe first.
+
+    `settings` are the run's stored settings (its `expect_rate_limit`, if
+    any); `expect_rate_limit` given here (show/report) replaces it.
+    """
+    limit = (
+        parse_rate_limit(expect_rate_limit)
+        if expect_rate_limit is not None
+        else expected_limit(settings)
+    )
     found: list[Finding] = []
     found.extend(error_class_findings(series))
     found.extend(saturation_findings(series))
+    found.extend(rate_limit_findings(series, limit))
     return by_severity(found)
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import click
 
 from loadgate.cli.edge import handles_errors
-from loadgate.cli.options import db_option
+from loadgate.cli.options import db_option, expect_rate_limit_option
 from loadgate.duration import parse_duration
 from loadgate.engine.config import RunConfig
 from loadgate.errors import ConfigError, ExitCode
@@ -24,6 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 if TYPE_CHECKING:
     from loadgate.cli.run_outputs import RunOutputs
     from loadgate.engine.interrupt import Interrupts
+    from loadgate.plan import Plan
 
 
 def _tag_list(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -134,6 +135,7 @@ def _path_option(flag: str, dest: str, metavar: str, help_text: str) -> Callable
     metavar="NAME",
     help="Compare with the baseline run of NAME (exit 98 on a regression).",
 )
+@expect_rate_limit_option
 @_path_option("--json", "json_path", "FILE", "Also write the summary as JSON to FILE.")
 @_path_option("--report", "report_path", "FILE.html", "Also write the HTML report to FILE.html.")
 @_path_option("--junit", "junit_path", "FILE.xml", "Also write threshold verdicts as JUnit XML.")
@@ -161,6 +163,7 @@ def run(
     threshold_exprs: tuple[str, ...],
     abort_on_fail: bool,
     baseline_name: str | None,
+    expect_rate_limit: str | None,
     json_path: Path | None,
     report_path: Path | None,
     junit_path: Path | None,
@@ -201,6 +204,7 @@ def run(
         tags=settings.tags or (),
         exclude_tags=settings.exclude_tags or (),
         thresholds=tuple(threshold.text for threshold in thresholds),
+        expect_rate_limit=_rate_limit(expect_rate_limit, plan),
     )
     outputs = RunOutputs(
         json_path=json_path,
@@ -218,6 +222,14 @@ def run(
         sys.exit(int(ExitCode.INTERRUPTED))
     if code is not ExitCode.OK:
         sys.exit(int(code))
+
+
+def _rate_limit(flag: str | None, plan: Plan | None) -> str | None:
+    """--expect-rate-limit, else the plan's; checked before the run starts."""
+    from loadgate.analysis.rate_limit import parse_rate_limit
+
+    text = flag if flag is not None else (plan.expect_rate_limit if plan is not None else None)
+    return parse_rate_limit(text).text if text is not None else None
 
 
 def _import_engine_first() -> None:

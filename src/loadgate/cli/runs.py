@@ -6,9 +6,10 @@ import click
 from rich.table import Table
 
 from loadgate.analysis.findings import find_all
+from loadgate.analysis.rate_limit import parse_rate_limit
 from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
-from loadgate.cli.options import db_option
+from loadgate.cli.options import db_option, expect_rate_limit_option
 from loadgate.model import RunInfo, RunStatus
 from loadgate.report.json_summary import summary_to_json
 from loadgate.report.terminal import (
@@ -77,18 +78,22 @@ def runs(db_url: str | None, limit: int) -> None:
 @click.argument("run_ref", metavar="RUN")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON summary instead.")
+@expect_rate_limit_option
 @handles_errors
-def show(run_ref: str, db_url: str | None, as_json: bool) -> None:
+def show(run_ref: str, db_url: str | None, as_json: bool, expect_rate_limit: str | None) -> None:
     """Print the summary of a stored run (RUN: an id, a run name, or 'last').
 
     With its findings (error classes, saturation, rate-limit accuracy),
-    computed again from the stored seconds.
+    computed again from the stored seconds. --expect-rate-limit replaces the
+    limit the run was started with, if any.
     """
+    if expect_rate_limit is not None:
+        parse_rate_limit(expect_rate_limit)  # bad input before any read
     with RunStore.open(db_url) as store:
         # One streamed read of the seconds: the findings need them, not only the totals.
         view = read_run_view(store, store.resolve(run_ref))
     summary = view.summary
-    findings = find_all(view.series, summary.run.settings)
+    findings = find_all(view.series, summary.run.settings, expect_rate_limit=expect_rate_limit)
     if as_json:
         click.echo(summary_to_json(summary, findings), nl=False)
     else:

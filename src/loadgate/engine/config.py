@@ -28,6 +28,8 @@ class RunConfig:
     exclude_tags: tuple[str, ...] = ()
     # Threshold expressions, stored with the run so that it can be judged again later.
     thresholds: tuple[str, ...] = ()
+    # The rate limit the findings compare the accepted rate with ('50/s'), stored likewise.
+    expect_rate_limit: str | None = None
 
     @property
     def users_or_default(self) -> int:
