@@ -77,3 +77,7 @@ def test_the_json_summary_carries_the_generator_stalls(
         stored = store.generator_seconds(store.resolve("last").run_id)
     assert len(stored) >= 3
     assert max(s.stall_ms for s in stored) == pytest.approx(generator["stall_ms_max"], abs=0.001)
+    # `show --json` later gives the same document, generator included.
+    shown = loadgate("show", "last", "--json", "--db", db_url)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["generator"] == generator

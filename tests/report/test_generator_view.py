@@ -9,7 +9,12 @@ from pathlib import Path
 from rich.console import Console
 
 from loadgate.model import GeneratorSecond
-from loadgate.report.generator_view import GeneratorStalls, print_stall_line, stalls_to_dict
+from loadgate.report.generator_view import (
+    GeneratorStalls,
+    print_stall_line,
+    stall_sections,
+    stalls_to_dict,
+)
 from loadgate.report.json_summary import write_json
 from loadgate.stats.summary import RunSummary
 from tests.analysis.builders import shop_summary
@@ -59,3 +64,10 @@ def test_the_json_summary_has_the_maximum_and_the_stalled_seconds(tmp_path: Path
     generator = json.loads((tmp_path / "s.json").read_text())["generator"]
     assert generator["stall_ms_max"] == 7.25
     assert generator["stalled_seconds"] == [{"second": START_S + 1, "stall_ms": 7.25}]
+
+
+def test_the_html_section_carries_the_line_escaped() -> None:
+    assert stall_sections(_stalls(0.4, 2.5), shop_summary()) == []
+    (section,) = stall_sections(_stalls(0.4, 12.5), shop_summary())
+    assert "paused up to 12.5 ms" in section.body_html
+    assert section.section_id == "generator"

@@ -13,6 +13,7 @@ from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option, expect_rate_limit_option
 from loadgate.duration import format_duration_s, parse_duration
 from loadgate.errors import ConfigError
+from loadgate.report.generator_view import GeneratorStalls, stall_sections
 from loadgate.report.html import write_html
 from loadgate.store import RunStore
 from loadgate.store.run_view import RunRange, read_run_view
@@ -96,6 +97,7 @@ def report(
         # Summary and timeline from the same read, so a run still being written
         # shows the same numbers in its table and its charts.
         view = read_run_view(store, run, within=within)
+        stalls = GeneratorStalls(store.generator_seconds(run.run_id))
     scope = None
     if within is not None:
         end = "the end" if within.to_s is None else format_duration_s(within.to_s)
@@ -109,6 +111,7 @@ def report(
         view.summary,
         view.timeline,
         verdicts=judge_stored(view.summary, findings),
+        extra_sections=stall_sections(stalls, view.summary),
         scope=scope,
         findings=findings,
     )

@@ -24,7 +24,12 @@ from loadgate.errors import ConfigError, ExitCode, OutputError
 from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
 from loadgate.report.compare_view import comparison_section, print_comparison
 from loadgate.report.csv_export import write_csv
-from loadgate.report.generator_view import GeneratorStalls, print_stall_line, stalls_to_dict
+from loadgate.report.generator_view import (
+    GeneratorStalls,
+    print_stall_line,
+    stall_sections,
+    stalls_to_dict,
+)
 from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import write_json
 from loadgate.report.junit import write_junit
@@ -190,7 +195,7 @@ def _write_files(
             summary,
             view.timeline,
             verdicts=verdicts,
-            extra_sections=sections,
+            extra_sections=[*stall_sections(stalls, summary), *sections],
             findings=findings,
         )
     if outputs.csv_prefix is not None:

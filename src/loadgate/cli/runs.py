@@ -11,6 +11,7 @@ from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option, expect_rate_limit_option
 from loadgate.model import RunInfo, RunStatus
+from loadgate.report.generator_view import GeneratorStalls, print_stall_line, stalls_to_dict
 from loadgate.report.json_summary import summary_to_json
 from loadgate.report.terminal import (
     STATUS_STYLES,
@@ -90,14 +91,17 @@ def show(run_ref: str, db_url: str | None, as_json: bool, expect_rate_limit: str
     if expect_rate_limit is not None:
         parse_rate_limit(expect_rate_limit)  # bad input before any read
     with RunStore.open(db_url) as store:
+        run_id = store.resolve(run_ref).run_id
         # One streamed read of the seconds: the findings need them, not only the totals.
-        view = read_run_view(store, store.resolve(run_ref))
+        view = read_run_view(store, store.get_run(run_id))
+        stalls = GeneratorStalls(store.generator_seconds(run_id))
     summary = view.summary
     findings = find_all(view.series, summary.run.settings, expect_rate_limit=expect_rate_limit)
     if as_json:
-        click.echo(summary_to_json(summary, findings), nl=False)
+        click.echo(summary_to_json(summary, stalls_to_dict(stalls, summary), findings), nl=False)
     else:
         console = summary_console()
         print_summary(summary, console)
+        print_stall_line(stalls, summary, console)
         print_findings(findings, console)
         print_verdicts(judge_stored(summary, findings), console)

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from markupsafe import escape
 from rich.console import Console
 from rich.text import Text
 
 from loadgate.model import GeneratorSecond
+from loadgate.report.html import ExtraSection
 from loadgate.stats.summary import RunSummary
 
 STALL_NOTICE_MS = 5.0
@@ -79,3 +81,12 @@ def stalls_to_dict(stalls: GeneratorStalls, summary: RunSummary) -> dict[str, An
             {"second": s.second, "stall_ms": round(s.stall_ms, 3)} for s in stalls.over(limit_ms)
         ],
     }
+
+
+def stall_sections(stalls: GeneratorStalls, summary: RunSummary) -> list[ExtraSection]:
+    """The stall line as a section of the HTML report, when there is one to show."""
+    line = stall_line(stalls, summary)
+    if line is None:
+        return []
+    body = f"<p>{escape(line)}</p>"
+    return [ExtraSection(section_id="generator", title="Load generator", body_html=body)]

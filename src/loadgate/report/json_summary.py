@@ -87,8 +87,17 @@ def summary_to_dict(
     return data
 
 
-def summary_to_json(summary: RunSummary, findings: Sequence[Finding] | None = None) -> str:
-    return json.dumps(summary_to_dict(summary, findings), indent=2) + "\n"
+def summary_to_json(
+    summary: RunSummary,
+    generator: Mapping[str, Any] | None = None,
+    findings: Sequence[Finding] | None = None,
+) -> str:
+    """The JSON summary document; `generator`: the generator's health, where known;
+    `findings`: the run's findings, when computed."""
+    data = summary_to_dict(summary, findings)
+    if generator is not None:
+        data["generator"] = dict(generator)
+    return json.dumps(data, indent=2) + "\n"
 
 
 def write_json(
@@ -101,10 +110,7 @@ def write_json(
 
     `generator`: the generator's health (report.generator_view), where known.
     """
-    data = summary_to_dict(summary, findings)
-    if generator is not None:
-        data["generator"] = dict(generator)
     try:
-        Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        Path(path).write_text(summary_to_json(summary, generator, findings), encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write the JSON summary to {path}: {exc.strerror}") from exc
