@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from loadgate.model import RunStatus, UsersSample
+from loadgate.model import EndpointSecond, RunStatus, UsersSample
 from loadgate.store import RunStore
 from tests.analysis.series_builders import second, steady
 from tests.builders import START_S, STARTED_AT, new_run
@@ -25,15 +25,19 @@ def loadgate(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _store_run(url: str, name: str, *, burst: bool) -> None:
+def _store_run(url: str, name: str, *, burst: bool, ramp: bool = False) -> None:
     seconds = steady(DURATION_S)
+    users = [UsersSample(second=START_S + s, users=5) for s in range(DURATION_S)]
     if burst:
         for s in range(10, 15):
             seconds[s] = second(s, 20, failed={"503": 15})
+    if ramp:  # 1 to 4 users, 10 s each; a pool of 2 caps throughput at 20 req/s
+        ramped, levels = capped_ramp()
+        seconds = ramped
+        users = [UsersSample(second=START_S + s, users=u) for s, u in levels.items()]
     with RunStore.open(url) as store:
         settings = {"thresholds": ["no finding >= warning"]}
         run_id = store.create_run(new_run(name, settings=settings))
-        users = [UsersSample(second=START_S + s, users=5) for s in range(DURATION_S)]
         store.append(run_id, seconds, users)
         store.finish_run(run_id, RunStatus.COMPLETED, STARTED_AT + timedelta(seconds=DURATION_S))
 
@@ -43,7 +47,29 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('findings') / 'runs.db'}"
     _store_run(url, "healthy", burst=False)
     _store_run(url, "burst", burst=True)
+    _store_run(url, "ramp", burst=False, ramp=True)
     return url
+
+
+def capped_ramp() -> tuple[list[EndpointSecond], dict[int, int]]:
+    seconds, users = [], {}
+    for s in range(DURATION_S):
+        count = 1 + s // 10
+        latency_us = 100_000 * max(2, count) // 2
+        seconds.append(second(s, min(10 * count, 20), latency_us=latency_us))
+        users[s] = count
+    return seconds, users
+
+
+def test_show_and_report_find_the_same_saturation_on_a_stored_ramp(
+    db_url: str, tmp_path: Path
+) -> None:
+    shown = json.loads(loadgate("show", "ramp", "--json", "--db", db_url).stdout)["findings"]
+    assert [(f["kind"], f["numbers"]["knee_users"]) for f in shown] == [("saturation", 2)]
+    out = tmp_path / "ramp.html"
+    assert loadgate("report", "ramp", "-o", out, "--db", db_url).returncode == 0
+    html = out.read_text(encoding="utf-8")
+    assert 'data-kind="saturation"' in html and shown[0]["sentence"] in html
 
 
 def test_show_json_lists_the_findings(db_url: str) -> None:

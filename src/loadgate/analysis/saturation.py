@@ -22,12 +22,13 @@ first (at the lowest load) is named.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from statistics import median
 
 from loadgate.analysis.finding import Chart, Finding, Severity
+from loadgate.model import UsersSample
 from loadgate.stats.series import RunSeries
 
 MIN_LEVELS = 3
@@ -57,6 +58,11 @@ class Level:
     rps: float
     p95_ms: float | None
     error_share: float
+
+
+def is_ramp(users: Iterable[UsersSample]) -> bool:
+    """Whether the users took at least MIN_LEVELS values: only then can saturation be found."""
+    return len({u.users for u in users if u.users > 0}) >= MIN_LEVELS
 
 
 def _total_per_second(series: RunSeries) -> dict[int, tuple[int, int, float | None]]:

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from loadgate.analysis.findings import find_all
 from loadgate.analysis.rate_limit import parse_rate_limit
+from loadgate.analysis.saturation import is_ramp
 from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option, expect_rate_limit_option
@@ -23,7 +24,7 @@ from loadgate.report.terminal import (
     summary_console,
 )
 from loadgate.store import RunStore
-from loadgate.store.run_view import read_run_view
+from loadgate.store.run_view import read_run_series
 
 
 def _duration(run: RunInfo) -> str:
@@ -91,12 +92,13 @@ def show(run_ref: str, db_url: str | None, as_json: bool, expect_rate_limit: str
     if expect_rate_limit is not None:
         parse_rate_limit(expect_rate_limit)  # bad input before any read
     with RunStore.open(db_url) as store:
-        run_id = store.resolve(run_ref).run_id
-        # One streamed read of the seconds: the findings need them, not only the totals.
-        view = read_run_view(store, store.get_run(run_id))
-        stalls = GeneratorStalls(store.generator_seconds(run_id))
-    summary = view.summary
-    findings = find_all(view.series, summary.run.settings, expect_rate_limit=expect_rate_limit)
+        run = store.resolve(run_ref)
+        summary = store.summary(run.run_id)
+        stalls = GeneratorStalls(store.generator_seconds(run.run_id))
+        # The findings need the seconds; their histograms only on a ramp (saturation).
+        users = store.user_samples(run.run_id)
+        series = read_run_series(store, run, users, latency=is_ramp(users))
+    findings = find_all(series, summary.run.settings, expect_rate_limit=expect_rate_limit)
     if as_json:
         click.echo(summary_to_json(summary, stalls_to_dict(stalls, summary), findings), nl=False)
     else:

@@ -87,8 +87,12 @@ class SeriesFold:
         self._open_second: int | None = None
         self._open: dict[EndpointKey, LatencyHistogram] = {}
 
-    def add(self, second: EndpointSecond, histogram: LatencyHistogram) -> None:
-        """Add one stored second (or piece of one) and its decoded histogram (kept unchanged)."""
+    def add(self, second: EndpointSecond, histogram: LatencyHistogram | None) -> None:
+        """Add one stored second (or piece of one) and its decoded histogram (kept unchanged).
+
+        Without a histogram, only the counts are kept (p95 stays None): what
+        the findings need when the run has no ramp to find saturation on.
+        """
         if self._open_second is not None and second.second != self._open_second:
             self._close()
         self._open_second = second.second
@@ -102,6 +106,8 @@ class SeriesFold:
         _add_counts(point.ok, second.ok_status_counts)
         _add_counts(point.failed, second.failed_status_counts)
         _add_counts(point.errors, second.errors)
+        if histogram is None:
+            return
         held = self._open.get(key)
         if held is None:
             self._open[key] = histogram

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loadgate.model import RunInfo
+from loadgate.model import RunInfo, UsersSample
 from loadgate.stats.fold import RunFold
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.series import RunSeries, SeriesFold
@@ -102,3 +102,21 @@ def read_run_view(
         series=series.series(epoch_second(run.started_at), users),
         range_axis=axis if within is not None else None,
     )
+
+
+def read_run_series(
+    store: RunStore, run: RunInfo, users: list[UsersSample], *, latency: bool
+) -> RunSeries:
+    """The findings' series alone, for a view that takes its summary from stored totals.
+
+    `latency`: decode each second's histogram for its p95 (saturation needs
+    it, on a ramp); without, only counts are read, which costs a fraction of
+    decoding (`loadgate show` of a flat run).
+    """
+    fold = SeriesFold()
+    for second in store.iter_endpoint_seconds(run.run_id):
+        histogram = (
+            LatencyHistogram.decode(second.histogram, second.out_of_range) if latency else None
+        )
+        fold.add(second, histogram)
+    return fold.series(epoch_second(run.started_at), users)
