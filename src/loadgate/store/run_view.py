@@ -110,13 +110,14 @@ def read_run_series(
     """The findings' series alone, for a view that takes its summary from stored totals.
 
     `latency`: decode each second's histogram for its p95 (saturation needs
-    it, on a ramp); without, only counts are read, which costs a fraction of
-    decoding (`loadgate show` of a flat run).
+    it, on a ramp); without, the histograms are not even fetched (`loadgate
+    show` of a flat run).
     """
     fold = SeriesFold()
-    for second in store.iter_endpoint_seconds(run.run_id):
-        histogram = (
-            LatencyHistogram.decode(second.histogram, second.out_of_range) if latency else None
-        )
-        fold.add(second, histogram)
+    if latency:
+        for second in store.iter_endpoint_seconds(run.run_id):
+            fold.add(second, LatencyHistogram.decode(second.histogram, second.out_of_range))
+    else:
+        for second in store.iter_second_counts(run.run_id):
+            fold.add(second, None)
     return fold.series(epoch_second(run.started_at), users)
