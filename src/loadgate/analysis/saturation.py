@@ -22,16 +22,15 @@ first (at the lowest load) is named.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from statistics import median
 
 from loadgate.analysis.finding import Chart, Finding, Severity
-from loadgate.model import UsersSample
-from loadgate.stats.series import RunSeries
+from loadgate.stats.series import RAMP_MIN_LEVELS, RunSeries
 
-MIN_LEVELS = 3
+MIN_LEVELS = RAMP_MIN_LEVELS
 MAX_LEVELS = 10
 MIN_SECONDS_PER_LEVEL = 2
 # Throughput "stops growing" when it gains less than this share of the linear gain.
@@ -58,11 +57,6 @@ class Level:
     rps: float
     p95_ms: float | None
     error_share: float
-
-
-def is_ramp(users: Iterable[UsersSample]) -> bool:
-    """Whether the users took at least MIN_LEVELS values: only then can saturation be found."""
-    return len({u.users for u in users if u.users > 0}) >= MIN_LEVELS
 
 
 def _total_per_second(series: RunSeries) -> dict[int, tuple[int, int, float | None]]:

@@ -7,7 +7,6 @@ from rich.table import Table
 
 from loadgate.analysis.findings import find_all
 from loadgate.analysis.rate_limit import parse_rate_limit
-from loadgate.analysis.saturation import is_ramp
 from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option, expect_rate_limit_option
@@ -23,6 +22,7 @@ from loadgate.report.terminal import (
     print_verdicts,
     summary_console,
 )
+from loadgate.stats.series import is_ramp
 from loadgate.store import RunStore
 from loadgate.store.run_view import read_run_series
 

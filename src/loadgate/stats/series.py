@@ -11,7 +11,7 @@ that makes the summary and the timeline (store/run_view.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from loadgate.model import EndpointSecond, UsersSample
@@ -20,6 +20,9 @@ from loadgate.stats.histogram import LatencyHistogram
 
 EndpointKey = tuple[str, str]  # (method, name)
 P95 = (0.95,)
+# A run whose users took at least this many values is a ramp: only then is a
+# per-second p95 worth its cost (saturation compares load levels).
+RAMP_MIN_LEVELS = 3
 
 
 @dataclass(slots=True)
@@ -135,6 +138,11 @@ class SeriesFold:
             ),
             users=users_per_second(users),
         )
+
+
+def is_ramp(users: Iterable[UsersSample]) -> bool:
+    """Whether the users took at least RAMP_MIN_LEVELS values above 0."""
+    return len({u.users for u in users if u.users > 0}) >= RAMP_MIN_LEVELS
 
 
 def users_per_second(users: Sequence[UsersSample]) -> dict[int, int]:

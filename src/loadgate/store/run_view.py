@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from loadgate.model import RunInfo, UsersSample
 from loadgate.stats.fold import RunFold
 from loadgate.stats.histogram import LatencyHistogram
-from loadgate.stats.series import RunSeries, SeriesFold
+from loadgate.stats.series import RunSeries, SeriesFold, is_ramp
 from loadgate.stats.summary import RunSummary, summarize_fold
 from loadgate.stats.timeline import (
     Timeline,
@@ -78,14 +78,17 @@ def read_run_view(
     timeline = TimelineFold(axis, bucket_s or bucket_width_s(len(axis)))
     stored = store.stored_fold(run.run_id) if within is None else None
     fold = stored if stored is not None else RunFold()
+    users = store.user_samples(run.run_id)
     series = SeriesFold()
+    # Per-second p95 only on a ramp, where saturation needs it: it costs as much as the timeline.
+    series_latency = is_ramp(users)
     seconds = store.iter_endpoint_seconds(
         run.run_id, from_second=axis.start, to_second=axis.stop - 1
     )
     for second in seconds:
         histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
         timeline.add(second, histogram)
-        series.add(second, histogram)
+        series.add(second, histogram if series_latency else None)
         if stored is None:
             fold.add(second, histogram)
     window = (axis.start, axis.stop - 1) if within is not None else (None, None)
@@ -93,7 +96,6 @@ def read_run_view(
     summary = summarize_fold(
         run, fold, users_max=users_max, duration_s=float(len(axis)) if within else None
     )
-    users = store.user_samples(run.run_id)
     return RunView(
         summary=summary,
         timeline=timeline.timeline(epoch_second(run.started_at), users),
