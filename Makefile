@@ -31,6 +31,8 @@ test: system-deps $(STAMP) lint typecheck
 bench: $(STAMP)
 	bash bench/gateway.sh
 	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/hub_stall.py
+	$(BIN)/python bench/long_run.py --hours 1 4
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -10,6 +10,17 @@
 
 Library code raises these and never prints or exits; the CLI catches them at
 the edge, prints one line and exits with the code.
+
+A run that took place exits with the first row that applies (README's table;
+loadgate.cli.run_outputs.exit_code decides):
+
+    1  the script set environment.process_exit_code    that code (Locust's rule)
+    2  interrupted by Ctrl-C or SIGTERM                 INTERRUPTED (130)
+    3  a threshold failed or aborted the run            THRESHOLDS_FAILED (99)
+    4  no thresholds, and a request failed or a task    --exit-code-on-error
+       raised                                           (REQUESTS_FAILED, 1, as Locust)
+    5  a regression against --baseline                  REGRESSION (98)
+    6  otherwise                                        OK (0)
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ class ExitCode(IntEnum):
 
     OK = 0
     INTERNAL_ERROR = 1
+    REQUESTS_FAILED = 1  # Locust's --exit-code-on-error default; an alias of INTERNAL_ERROR
     BAD_INPUT = 2
     RUN_FAILED = 3
     STORE_ERROR = 4

@@ -26,7 +26,7 @@
     baseline = "nightly"
 
     [findings]
-    expect_rate_limit = "GET /v1/search: 20/s"   # as --expect-rate-limit
+    expect_rate_limit = "GET /v1/search: 20/s"   # as show/report --expect-rate-limit
 
 Every section and key is optional. Every problem of a file is reported at
 once, each naming its key and what was expected.

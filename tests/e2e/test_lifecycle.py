@@ -76,7 +76,8 @@ def test_a_target_that_refuses_connections_is_a_completed_run_with_errors(
         "run", SCRIPTS / "plain.py", "-H", host, "-u", "2", "-r", "2", "-t", "2s",
         "--db", db_url, "--json", json_file,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    # Every request failed: as under Locust, the exit code is --exit-code-on-error's (1).
+    assert result.returncode == ExitCode.REQUESTS_FAILED, result.stderr
     summary = read_json(json_file)
     total = summary["total"]
     assert summary["status"] == "completed"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from loadgate.errors import ExitCode
 from loadgate.model import RunStatus
 from loadgate.store import RunStore
 from tests.e2e.conftest import (
@@ -32,7 +33,8 @@ def test_a_script_using_most_of_locust_runs_and_agrees_with_locust(
         "-t", "4s", "-E", "slow", "--db", db_url, "--json", json_file,
         env={"LOCUST_COUNTS_FILE": str(counts_file), "FEATURES_FILE": str(seen_file)},
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    # "validated" fails on purpose: as under Locust, failed requests exit 1.
+    assert result.returncode == ExitCode.REQUESTS_FAILED, result.stderr
     summary = read_json(json_file)
     assert summary["status"] == "completed"
     assert names(summary) == [

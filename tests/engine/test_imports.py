@@ -12,6 +12,8 @@ PURE = [
     "loadgate.engine.config",
     "loadgate.engine.live",
     "loadgate.engine.tags",
+    "loadgate.engine.locust_flags",
+    "loadgate.engine.setting_sources",
     "loadgate.engine.writer",
     "loadgate.engine.stall",
     "loadgate.cli.run",

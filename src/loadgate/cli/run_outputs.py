@@ -49,6 +49,10 @@ class RunOutputs:
     # Judged after the run from the stored run; here for the abort check during it.
     thresholds: tuple[Threshold, ...] = ()
     baseline_name: str | None = None
+    # Locust's `--json` alone owns stdout (Locust's JSON): the tables go to stderr.
+    tables_to_stderr: bool = False
+    # Locust's --exit-code-on-error: the exit code of a run with failed requests or errors.
+    exit_code_on_error: int = int(ExitCode.REQUESTS_FAILED)
 
     def files(self) -> list[tuple[str, Path]]:
         named = (
@@ -73,6 +77,39 @@ class RunOutputs:
                 raise ConfigError(f"cannot write the {what} to {path}: it is a folder")
 
 
+@dataclass(frozen=True, kw_only=True)
+class RunEnd:
+    """What decides the exit code, besides thresholds and the baseline (errors.py's table)."""
+
+    interrupted: bool = False  # Ctrl-C or SIGTERM, as opposed to an abort-on-fail check
+    process_exit_code: int | None = None  # the script's environment.process_exit_code
+    unhandled_errors: int = 0  # exceptions in tasks or greenlets
+
+
+def exit_code(
+    end: RunEnd,
+    *,
+    has_thresholds: bool,
+    thresholds_failed: bool,
+    failed_requests: int,
+    regression: bool,
+    exit_code_on_error: int,
+) -> int:
+    """The first row of errors.py's exit code table that applies."""
+    if end.process_exit_code is not None:
+        return end.process_exit_code
+    if end.interrupted:
+        return int(ExitCode.INTERRUPTED)
+    if thresholds_failed:
+        return int(ExitCode.THRESHOLDS_FAILED)
+    # With thresholds, they judge the errors (error_rate < 1% may allow some).
+    if (failed_requests or end.unhandled_errors) and not has_thresholds:
+        return exit_code_on_error
+    if regression:
+        return int(ExitCode.REGRESSION)
+    return int(ExitCode.OK)
+
+
 def finish(
     store: RunStore,
     run_id: int,
@@ -81,7 +118,8 @@ def finish(
     notes: Console,
     *,
     interrupted: bool,
-) -> ExitCode:
+    end: RunEnd | None = None,
+) -> int:
     """Print, write and judge the stored run; the exit code its end and verdicts call for.
 
     `interrupted`: stopped by Ctrl-C or SIGTERM, as opposed to an abort-on-fail check.
@@ -94,6 +132,8 @@ def finish(
         store.store_totals(run_id, view.fold)
     summary = view.summary
     stalls = GeneratorStalls(store.generator_seconds(run_id))
+    if outputs.tables_to_stderr:
+        console = notes
     findings = find_all(view.series, summary.run.settings)
     verdicts = judge_stored(summary, findings)
     base, comparison = _compare_with_baseline(store, outputs.baseline_name, summary.run)
@@ -128,14 +168,17 @@ def finish(
     regression = comparison is not None and comparison.has_regression
     for what, path in outputs.files():
         notes.print(Text(f"{what}: {path}"))
-    if interrupted:
-        return ExitCode.INTERRUPTED
-    if not all_passed(verdicts) or summary.run.status is RunStatus.ABORTED:
+    end = end if end is not None else RunEnd(interrupted=interrupted)
+    return exit_code(
+        end,
+        has_thresholds=bool(verdicts),
         # Not interrupted yet aborted: an abort-on-fail threshold stopped the run.
-        return ExitCode.THRESHOLDS_FAILED
-    if regression:
-        return ExitCode.REGRESSION
-    return ExitCode.OK
+        thresholds_failed=not all_passed(verdicts)
+        or (summary.run.status is RunStatus.ABORTED and not end.interrupted),
+        failed_requests=summary.total.failures,
+        regression=regression,
+        exit_code_on_error=outputs.exit_code_on_error,
+    )
 
 
 @contextmanager

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # Locust's headless defaults, for the same flags.
 DEFAULT_USERS = 1
@@ -30,6 +32,11 @@ class RunConfig:
     thresholds: tuple[str, ...] = ()
     # The rate limit the findings compare the accepted rate with ('50/s'), stored likewise.
     expect_rate_limit: str | None = None
+    # Locust's parsed options, when the command line was parsed by Locust's parser
+    # (loadgate.engine.locust_args); None: built from the fields above.
+    locust_options: Any = None
+    # What the script's own init_command_line_parser arguments were set to, stored with the run.
+    custom_arguments: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def users_or_default(self) -> int:

@@ -44,6 +44,8 @@ def parse_locust_options(config: RunConfig) -> Any:
     LOCUST_* environment variables). Locust's config files (locust.conf,
     pyproject.toml) are not read: the flags of `loadgate run` say everything.
     """
+    if config.locust_options is not None:
+        return config.locust_options
     # Not locust.argument_parser.parse_options: it prints a deprecation notice on stdout.
     parser = get_parser(default_config_files=[])
     errors = io.StringIO()

@@ -90,11 +90,13 @@ class RunOutcome:
     status: RunStatus
     reason: str
     interrupted: bool = False  # stopped by Ctrl-C or SIGTERM (not by an abort check)
+    process_exit_code: int | None = None  # set by the script, e.g. in a `quitting` listener
+    unhandled_errors: int = 0  # exceptions in tasks or greenlets (failed requests are stored)
 
 
-def prepare(config: RunConfig) -> RunPlan:
-    """Load the script and check everything about the run that can be checked before it starts."""
-    script = load_script(config.script_path)
+def prepare(config: RunConfig, script: LoadedScript | None = None) -> RunPlan:
+    """Load the script (unless given) and check what can be checked before the run starts."""
+    script = script if script is not None else load_script(config.script_path)
     validate_tags(script.user_classes, config.tags, config.exclude_tags)
     options = parse_locust_options(config)
     warnings: list[str] = []
@@ -125,10 +127,20 @@ def settings_of(plan: RunPlan, host: str, builtin_target: bool) -> dict[str, Any
         "expect_rate_limit": config.expect_rate_limit,
         "user_classes": [c.__name__ for c in plan.script.user_classes],
         "shape": plan.script.shape_name,
+        "custom_arguments": {k: _storable(v) for k, v in config.custom_arguments.items()},
         "loadgate_version": __version__,
         "locust_version": locust.__version__,
         "python_version": platform.python_version(),
     }
+
+
+def _storable(value: object) -> object:
+    """A script argument's value as JSON can hold it."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return str(value)
 
 
 def _script_hosts(plan: RunPlan) -> str:
@@ -301,9 +313,16 @@ class _Drive:
         if not ending.record(status, ended_at, reason, CLOSE_TIMEOUT_S):
             raise StoreError(f"recording the end of run {self._run_id} did not finish in time")
         locust_run.fire_quitting()
-        locust_run.fire_quit(EXIT_INTERRUPTED if interrupted else 0)
+        wanted = locust_run.process_exit_code
+        default_code = EXIT_INTERRUPTED if interrupted else 0
+        locust_run.fire_quit(wanted if wanted is not None else default_code)
         return RunOutcome(
-            run_id=self._run_id, status=status, reason=reason, interrupted=interrupted
+            run_id=self._run_id,
+            status=status,
+            reason=reason,
+            interrupted=interrupted,
+            process_exit_code=wanted,
+            unhandled_errors=locust_run.unhandled_errors,
         )
 
     def _record_failure(self, exc: BaseException) -> None:
