@@ -109,7 +109,10 @@ def test_run_time_as_whole_seconds(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "problem"),
     [
-        ('colour = "blue"', "unknown key 'colour': expected one of run, thresholds, compare, findings"),
+        (
+            'colour = "blue"',
+            "unknown key 'colour': expected one of run, thresholds, compare, findings",
+        ),
         ('run = "fast"', "run: expected a table, got 'fast'"),
         (
             "[run]\nusers_count = 3",
