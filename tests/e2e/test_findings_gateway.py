@@ -58,7 +58,7 @@ def test_an_upstream_error_rate_is_a_gateway_error_finding(
     # Healthy first: after the fault, the breaker may stay open for a while (true 503s).
     healthy = run_findings(loadgate, db_url, tmp_path, gateway.api_url)
     assert healthy["findings"] == []
-    gateway.set_fault("catalog", error_rate=0.3, error_status=503)
+    gateway.set_fault("catalog", error_rate=0.6, error_status=503)
     try:
         faulty = run_findings(loadgate, db_url, tmp_path, gateway.api_url)
     finally:
