@@ -116,8 +116,14 @@ def _second(second: int, method: str, name: str, shape: Shape) -> EndpointSecond
     )
 
 
-def build_run(store: RunStore, name: str, duration_s: int, *, slower: bool) -> int:
-    """Store one synthetic run through the store's API; returns its id."""
+def build_run(
+    store: RunStore, name: str, duration_s: int, *, slower: bool, with_totals: bool = True
+) -> int:
+    """Store one synthetic run through the store's API; returns its id.
+
+    `with_totals=False` leaves it as a run ended by a second Ctrl-C is: its
+    readers fold every second (tests/store/test_memory.py reads such runs).
+    """
     started_at = START
     run_id = store.create_run(
         NewRun(
@@ -142,7 +148,8 @@ def build_run(store: RunStore, name: str, duration_s: int, *, slower: bool) -> i
             users.append(UsersSample(second=first + offset, users=min(500, 10 * (offset + 1))))
         store.append(run_id, seconds, users)
     store.finish_run(run_id, RunStatus.COMPLETED, started_at + timedelta(seconds=duration_s))
-    store.store_totals(run_id)  # as `loadgate run` does once the run has ended
+    if with_totals:
+        store.store_totals(run_id)  # as `loadgate run` does once the run has ended
     return run_id
 
 

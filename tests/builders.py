@@ -1,17 +1,27 @@
 """Model values built for tests: one endpoint's second from its latencies, a new run, a stored run.
 
+Also the timeline of seconds held in memory (`timeline_of`), for tests of
+charts and reports that need one without a store.
+
 Test-specific datasets (a shop, a synthetic report run) stay beside their
 tests and are built with these.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from loadgate.model import EndpointSecond, NewRun, RunInfo, RunStatus
+from loadgate.model import EndpointSecond, NewRun, RunInfo, RunStatus, UsersSample
 from loadgate.stats import LatencyHistogram
+from loadgate.stats.timeline import (
+    Timeline,
+    TimelineFold,
+    bucket_width_s,
+    epoch_second,
+    time_axis,
+)
 
 START_S = 1_700_000_000
 STARTED_AT = datetime.fromtimestamp(START_S, tz=UTC)
@@ -98,3 +108,22 @@ def run_info(
         status_reason=reason,
         settings=run.settings,
     )
+
+
+def timeline_of(
+    run: RunInfo,
+    seconds: Iterable[EndpointSecond],
+    users: Sequence[UsersSample],
+    *,
+    bucket_s: int | None = None,
+) -> Timeline:
+    """The timeline of `seconds` (any order), folded as read_run_view folds a stored run.
+
+    `bucket_s` by default is `bucket_width_s` of the span, as for a whole run.
+    """
+    ordered = sorted(seconds, key=lambda s: s.second)
+    axis = time_axis(run, [*(s.second for s in ordered), *(u.second for u in users)])
+    fold = TimelineFold(axis, bucket_s or bucket_width_s(len(axis)))
+    for second in ordered:
+        fold.add(second, LatencyHistogram.decode(second.histogram, second.out_of_range))
+    return fold.timeline(epoch_second(run.started_at), users)

@@ -117,7 +117,7 @@ def test_run_time_as_whole_seconds(tmp_path: Path) -> None:
         (
             "[run]\nusers_count = 3",
             "unknown key 'run.users_count': expected one of script, users, spawn_rate, "
-            "run_time, host, name, tags, exclude_tags",
+            "run_time, stages, host, name, tags, exclude_tags",
         ),
         ('[run]\nusers = "ten"', "run.users: expected a whole number, 0 or more, got 'ten'"),
         ("[run]\nusers = -1", "run.users: expected a whole number, 0 or more, got -1"),
@@ -339,3 +339,10 @@ def test_the_expected_rate_limit_is_checked_and_kept(tmp_path: Path) -> None:
     assert plan.expect_rate_limit == "GET /v1/search: 20/s"
     with pytest.raises(ConfigError, match=r"findings\.expect_rate_limit: bad rate limit 'lots'"):
         load_plan(write(tmp_path, '[findings]\nexpect_rate_limit = "lots"\n'))
+
+
+def test_stages_come_from_the_plan_and_bad_ones_are_named(tmp_path: Path) -> None:
+    plan = load_plan(write(tmp_path, '[run]\nstages = "30s:10, 1m:50@5"'))
+    assert plan.run.stages == "30s:10, 1m:50@5"
+    (problem,) = problems_of(tmp_path, '[run]\nstages = "30s:ten"')
+    assert problem.startswith("run.stages: --stages '30s:ten'")

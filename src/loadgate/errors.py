@@ -5,6 +5,7 @@
     │   ├── ScriptError           the locustfile is missing, broken or has no users
     │   └── ConfigError           a flag, duration, tag, plan or URL is invalid
     ├── RunError          (3)     the run could not be carried out
+    │   └── WorkersMissingError (6)  a master's expected workers did not all connect in time
     └── StoreError        (4)     the run store cannot be opened or written
         └── RunNotFoundError           no stored run matches the reference given
 
@@ -38,6 +39,7 @@ class ExitCode(IntEnum):
     RUN_FAILED = 3
     STORE_ERROR = 4
     OUTPUT_ERROR = 5
+    WORKERS_MISSING = 6
     REGRESSION = 98
     THRESHOLDS_FAILED = 99
     INTERRUPTED = 130
@@ -67,6 +69,12 @@ class RunError(LoadgateError):
     """The run could not be carried out (engine or target failed to start)."""
 
     exit_code = ExitCode.RUN_FAILED
+
+
+class WorkersMissingError(RunError):
+    """A master waited for its expected workers, and not all of them connected in time."""
+
+    exit_code = ExitCode.WORKERS_MISSING
 
 
 class StoreError(LoadgateError):

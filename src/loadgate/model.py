@@ -7,7 +7,7 @@ which requests *finished*.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -88,6 +88,8 @@ class EndpointSecond:
     failed_status_counts: Mapping[str, int] = field(default_factory=dict)
     errors: Mapping[str, int] = field(default_factory=dict)
     out_of_range: int = 0
+    # Where the workers that measured it run (`loadgate worker --region`); "" for one process.
+    region: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,6 +146,23 @@ class GeneratorSecond:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MeasuredBatch:
+    """One append's worth of measurements, under an id that makes storing it idempotent.
+
+    The id is fixed when the measurements are taken, before any attempt to
+    store them: a batch that was both stored and kept in a spill file (its
+    commit landed as the process exited) is then recognised on import and
+    not added twice.
+    """
+
+    batch_id: str
+    seconds: Sequence[EndpointSecond] = ()
+    users: Sequence[UsersSample] = ()
+    generator: Sequence[GeneratorSecond] = ()
+    events: Sequence[RunEvent] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunListing:
     """One line of `loadgate runs`: a run with its totals."""
 
@@ -154,3 +173,52 @@ class RunListing:
     @property
     def error_rate(self) -> float:
         return self.failures / self.requests if self.requests else 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerTotal:
+    """What one worker of a distributed run sent its master, over the whole run.
+
+    `cpu_percent_*` are the worker process's CPU use (100 = one core) as it
+    reported it every few seconds: a worker near 100 was saturated, and its
+    latencies may include its own queueing.
+    """
+
+    worker_id: str
+    region: str
+    requests: int
+    failures: int
+    first_second: int | None
+    last_second: int | None
+    cpu_percent_mean: float
+    cpu_percent_max: float
+    users_max: int
+    # The worker's clock minus the master's, estimated from report timestamps
+    # (to within the quickest report's transit time); None if unknown.
+    clock_offset_ms: float | None = None
+
+    @property
+    def rate_per_s(self) -> float:
+        if self.first_second is None or self.last_second is None:
+            return 0.0
+        return self.requests / (self.last_second - self.first_second + 1)
+
+
+class EventKind(StrEnum):
+    """What can happen to a run besides its measurements."""
+
+    WORKER_LOST = "worker_lost"  # a worker stopped reporting mid-run; the run went on
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunEvent:
+    """Something that happened during a run, at a wall-clock second.
+
+    `subject` names what it happened to (a worker's id); `detail` holds the
+    rest (for a lost worker: its region and the users it held).
+    """
+
+    second: int
+    kind: EventKind
+    subject: str
+    detail: Mapping[str, Any] = field(default_factory=dict)

@@ -5,6 +5,7 @@
     users = 50
     spawn_rate = 10
     run_time = "5m"                 # as -t: 30s, 5m, 1h30m, or whole seconds
+    stages = "30s:10,1m:50,30s:0"   # as --stages (instead of users, spawn_rate, run_time)
     host = "http://127.0.0.1:8080"
     name = "checkout"
     tags = ["browse"]
@@ -52,9 +53,12 @@ from loadgate.analysis.thresholds import (
 )
 from loadgate.duration import parse_duration
 from loadgate.errors import ConfigError
+from loadgate.stages import parse_stages
 
 SECTIONS = ("run", "thresholds", "compare", "findings")
-RUN_KEYS = ("script", "users", "spawn_rate", "run_time", "host", "name", "tags", "exclude_tags")
+RUN_KEYS = (
+    "script", "users", "spawn_rate", "run_time", "stages", "host", "name", "tags", "exclude_tags",
+)  # fmt: skip
 THRESHOLD_KEYS = ("checks", "endpoints", "abort_on_fail")
 CHECK_KEYS = ("expr", "abort", "window")
 COMPARE_KEYS = ("baseline",)
@@ -71,6 +75,7 @@ class RunSettings:
     users: int | None = None
     spawn_rate: float | None = None
     run_time: str | None = None
+    stages: str | None = None
     host: str | None = None
     name: str | None = None
     tags: tuple[str, ...] | None = None
@@ -184,6 +189,18 @@ def _run_time(problems: _Problems, key: str, value: object) -> str | None:
     return None
 
 
+def _stages(problems: _Problems, key: str, value: object) -> str | None:
+    if isinstance(value, str):
+        try:
+            parse_stages(value)
+            return value.strip()
+        except ConfigError as exc:
+            problems.lines.append(f"{key}: {exc}")
+            return None
+    problems.add(key, 'stages such as "30s:10,1m:50,30s:0"', value)
+    return None
+
+
 def _host(problems: _Problems, key: str, value: object) -> str | None:
     text = _text(problems, key, value)
     if text is None:
@@ -207,6 +224,7 @@ def _run_settings(problems: _Problems, table: Mapping[str, Any], plan_dir: Path)
         users=given("users", _whole),
         spawn_rate=given("spawn_rate", _positive),
         run_time=given("run_time", _run_time),
+        stages=given("stages", _stages),
         host=given("host", _host),
         name=given("name", _text),
         tags=given("tags", _tags),

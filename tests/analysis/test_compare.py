@@ -9,10 +9,10 @@ import pytest
 
 from loadgate.analysis.compare import RunOutline, compare_runs
 from loadgate.analysis.compare_blocks import (
+    BlockFold,
     BlockLayout,
     LatencyGrid,
-    build_series,
-    decode_second,
+    grid_counts,
     quantile_bucket,
 )
 from loadgate.analysis.compare_types import (
@@ -310,29 +310,39 @@ def test_bad_settings_are_refused(settings: dict[str, float], message: str) -> N
         CompareSettings(**settings)  # type: ignore[arg-type]
 
 
-def test_decoded_seconds_hold_every_recorded_latency() -> None:
+def test_grid_counts_hold_every_recorded_latency() -> None:
     grid = LatencyGrid(resolution=0.01)
+    grid_of_id: dict[int, int] = {}  # shared across seconds, as BlockFold shares it
     for stored in synthetic_run(151, seconds=2):
-        decoded, histogram = decode_second(stored, grid)
-        assert sum(count for _, count in decoded.buckets) == histogram.count == stored.requests
+        histogram = LatencyHistogram.decode(stored.histogram)
+        buckets = grid_counts(histogram, grid, grid_of_id)
+        assert buckets == grid_counts(histogram, grid), "the shared cache changes nothing"
+        assert sum(buckets.values()) == histogram.count == stored.requests
         expected: dict[int, int] = {}
         for value_us, count in histogram.recorded_values():
             bucket = grid.bucket(value_us)
             expected[bucket] = expected.get(bucket, 0) + count
         # Lowest and highest equivalent values differ by 0.1 %: each latency lands in
         # the same grid bucket as recorded_values' value, or the one below.
-        shift = sum(b * c for b, c in expected.items()) - sum(b * c for b, c in decoded.buckets)
+        shift = sum(b * c for b, c in expected.items()) - sum(b * c for b, c in buckets.items())
         assert 0 <= shift <= histogram.count
 
 
 def test_grid_quantile_of_the_whole_run_is_within_the_grid_resolution() -> None:
     stored = synthetic_run(161, endpoints={"GET /users": 2.0})
     grid = LatencyGrid(resolution=0.01)
-    decoded = [decode_second(s, grid) for s in stored]
-    merged = LatencyHistogram.merged(h for _, h in decoded)
-    buckets = [b for d, _ in decoded for b, _ in d.buckets]
-    layout = BlockLayout.covering((s.second for s in stored), max_blocks=60)
-    series = build_series(layout, (d for d, _ in decoded), min(buckets), max(buckets))
+    layout = BlockLayout.covering((s.second for s in stored), max_blocks=6)
+    fold = BlockFold(layout, grid, None)
+    for second in stored:  # in order, as the store streams them
+        fold.add(second)
+    fold.close_block()
+    merged = fold.histograms[("GET", "/users")]
+    assert merged.count == sum(s.requests for s in stored)
+    blocks = fold.blocks[("GET", "/users")]
+    assert blocks.requests == [sum(s.requests for s in stored[i : i + 4]) for i in range(0, 20, 4)]
+    bucket_range = blocks.bucket_range()
+    assert bucket_range is not None
+    series = blocks.series(layout, *bucket_range)
     everything = [1] * layout.blocks
     for quantile in (0.5, 0.95, 0.99):
         exact_us = merged.quantile_us(quantile)

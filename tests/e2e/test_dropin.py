@@ -254,7 +254,7 @@ def test_failed_requests_exit_1_unless_exit_code_on_error_says_otherwise(
     ("flag", "expected"),
     [
         (["--web-port", "8089"], "--web-port is not supported: loadgate run is headless"),
-        (["--processes", "4"], "--processes is not supported: loadgate run runs the load in one"),
+        (["--worker"], "--worker is not supported: a worker is `loadgate worker --master-host"),
         (["--usrs", "5"], "unknown option --usrs: did you mean --users?"),
         (["--spawnrate", "5"], "unknown option --spawnrate: did you mean --spawn-rate?"),
     ],

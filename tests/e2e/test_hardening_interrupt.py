@@ -102,10 +102,13 @@ def test_a_second_ctrl_c_exits_at_once_while_the_store_is_locked(
     with RunStore.open(db_url) as store:
         after = store.list_runs()[0]
         generator = store.generator_seconds(after.run.run_id)
+        totals = store.stored_fold(after.run.run_id)
     assert after.run.run_id == before.run.run_id, "the seconds went to the same run"
     assert after.run.status is RunStatus.ABORTED
     assert after.run.status_reason.startswith("interrupted by SIGINT")
     assert after.requests > before.requests, "the spilled seconds were added"
+    assert totals is not None, "the imported run's totals are stored"
+    assert sum(t.requests for t in totals.totals()) == after.requests
     # The writes waited in SQLite's busy timeout on the writer thread, not on the hub.
     while_locked = [g.stall_ms for g in generator if g.second > locked_at_s]
     assert while_locked, generator

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow
 USERS = 10
 RUN_TIME_S = 10
 STALL_LIMIT_MS = 5.0
+BUSY_TASK_MS = 30.0  # scripts/busy_task.py's busy loop
 # Seconds left out of the steady state: loading and spawning, then stopping.
 SKIP_FIRST, SKIP_LAST = 3, 2
 
@@ -81,3 +82,18 @@ def test_the_json_summary_carries_the_generator_stalls(
     shown = loadgate("show", "last", "--json", "--db", db_url)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["generator"] == generator
+
+
+def test_a_script_that_blocks_the_hub_is_shown_a_stall(
+    loadgate: RunLoadgate, shared_target: Target, db_url: str
+) -> None:
+    # The script's task spins 30 ms after each request: the hub cannot poll meanwhile.
+    result = loadgate(
+        "run", SCRIPTS / "busy_task.py", "-H", shared_target.url, "-t", "2s", "--db", db_url,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with RunStore.open(db_url) as store:
+        stored = store.generator_seconds(store.resolve("last").run_id)
+    assert stored, "one stall sample a second"
+    assert max(s.stall_ms for s in stored) >= BUSY_TASK_MS, stored
+    assert "generator stalls: the load generator itself paused up to" in result.stdout

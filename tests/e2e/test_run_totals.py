@@ -23,7 +23,7 @@ def test_a_finished_run_has_totals_equal_to_its_seconds(
         run = store.resolve("last")
         assert store.stored_fold(run.run_id) is not None
         from_totals = store.summary(run.run_id)
-        seconds = store.endpoint_seconds(run.run_id)
+        seconds = list(store.iter_endpoint_seconds(run.run_id))
         from_seconds = summarize(run, seconds, store.user_samples(run.run_id))
     assert from_totals == from_seconds
     assert from_totals.total.requests > 0

@@ -15,6 +15,8 @@ PURE = [
     "loadgate.engine.locust_flags",
     "loadgate.engine.setting_sources",
     "loadgate.engine.writer",
+    "loadgate.engine.shipping",
+    "loadgate.engine.worker_merge",
     "loadgate.engine.stall",
     "loadgate.cli.run",
     "loadgate.cli.import_spill",

@@ -10,7 +10,7 @@ import pytest
 from loadgate.engine.collector import Collector
 from loadgate.engine.writer import SecondsWriter
 from loadgate.errors import StoreError
-from loadgate.model import EndpointSecond, GeneratorSecond, UsersSample
+from loadgate.model import EndpointSecond, GeneratorSecond, MeasuredBatch, UsersSample
 
 
 class Clock:
@@ -27,14 +27,13 @@ class Sink:
         self.users: list[UsersSample] = []
         self.generator: list[GeneratorSecond] = []
         self.fail = False
+        self.sent_ids: list[list[str]] = []  # per call, failed ones included
 
-    def append(
-        self,
-        run_id: int,
-        seconds: Sequence[EndpointSecond],
-        users: Sequence[UsersSample] = (),
-        generator: Sequence[GeneratorSecond] = (),
-    ) -> None:
+    def append_batches(self, run_id: int, batches: Sequence[MeasuredBatch]) -> None:
+        seconds = [s for b in batches for s in b.seconds]
+        users = [u for b in batches for u in b.users]
+        generator = [g for b in batches for g in b.generator]
+        self.sent_ids.append([b.batch_id for b in batches])
         if self.fail:
             raise StoreError("the store is down")
         self.seconds.extend(seconds)
@@ -87,6 +86,11 @@ def test_a_failed_flush_is_retried_with_the_next_tick() -> None:
     assert writer.consecutive_failures == 0
     assert [(s.second, s.requests) for s in sink.seconds] == [(100, 1), (101, 1)]
     assert [u.second for u in sink.users] == [100, 101]
+    # The retry sends the failed batch under its first id, beside the new one's:
+    # had the failed commit landed after all, the store would skip it.
+    failed, retried = sink.sent_ids
+    assert retried[0] == failed[0]
+    assert len(set(retried)) == 2
 
 
 def test_the_recent_window_covers_the_last_whole_seconds() -> None:

@@ -12,7 +12,7 @@ from loadgate.engine.collector import Collector
 from loadgate.engine.writer import SecondsWriter
 from loadgate.engine.writer_thread import MAX_STORE_FAILURES, STORE_STALL_LIMIT_S, WriterThread
 from loadgate.errors import StoreError
-from loadgate.model import EndpointSecond, GeneratorSecond, UsersSample
+from loadgate.model import EndpointSecond, MeasuredBatch
 from tests.engine.test_writer import Clock, fire
 
 
@@ -25,18 +25,12 @@ class BlockingSink:
         self.seconds: list[EndpointSecond] = []
         self.threads: set[int] = set()
 
-    def append(
-        self,
-        run_id: int,
-        seconds: Sequence[EndpointSecond],
-        users: Sequence[UsersSample] = (),
-        generator: Sequence[GeneratorSecond] = (),
-    ) -> None:
+    def append_batches(self, run_id: int, batches: Sequence[MeasuredBatch]) -> None:
         self.threads.add(threading.get_ident())
         self.release.wait(5)
         if self.fail:
             raise StoreError("the store is down")
-        self.seconds.extend(seconds)
+        self.seconds.extend(s for b in batches for s in b.seconds)
 
 
 def _longest_hub_gap_s(while_running: gevent.Greenlet) -> float:
@@ -97,6 +91,9 @@ def test_failing_writes_keep_their_data_and_stop_the_run_after_a_few() -> None:
         assert thread.wait_idle(5)
     assert thread.store_error() is not None
     unstored = thread.unstored()
-    assert [s.second for s in unstored.seconds] == list(range(100, 100 + MAX_STORE_FAILURES))
-    assert len(unstored.generator) == MAX_STORE_FAILURES
+    assert [s.second for b in unstored for s in b.seconds] == list(
+        range(100, 100 + MAX_STORE_FAILURES)
+    )
+    assert len([g for b in unstored for g in b.generator]) == MAX_STORE_FAILURES
+    assert len({b.batch_id for b in unstored}) == MAX_STORE_FAILURES, "one id per second's batch"
     thread.shutdown()

@@ -16,8 +16,9 @@ from playwright.sync_api import Page, Route
 from loadgate.errors import ExitCode
 from loadgate.model import RunStatus
 from loadgate.report.html import ENDPOINT_COLUMNS, format_number
-from loadgate.stats.timeline import Timeline, build_timeline
+from loadgate.stats.timeline import Timeline
 from loadgate.store import RunStore
+from tests.builders import timeline_of
 from tests.report import synthetic_run
 
 LOADGATE = Path(sys.executable).with_name("loadgate")
@@ -62,8 +63,10 @@ def stored_report(tmp_path_factory: pytest.TempPathFactory) -> StoredReport:
         run_id = store.create_run(synthetic_run.new_run())
         store.append(run_id, synthetic_run.endpoint_seconds(), synthetic_run.user_samples())
         store.finish_run(run_id, RunStatus.COMPLETED, synthetic_run.ENDED_AT)
-        timeline = build_timeline(
-            store.get_run(run_id), store.endpoint_seconds(run_id), store.user_samples(run_id)
+        timeline = timeline_of(
+            store.get_run(run_id),
+            list(store.iter_endpoint_seconds(run_id)),
+            store.user_samples(run_id),
         )
     html_path = folder / "out" / "report.html"
     result = loadgate("report", str(run_id), "-o", str(html_path), "--db", db_url)

@@ -13,7 +13,8 @@ from loadgate.report.html import ExtraSection, render_html, script_json, write_h
 from loadgate.report.html_charts import percentile_curve, percentile_ticks, report_charts
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.summary import RunSummary, summarize
-from loadgate.stats.timeline import Timeline, build_timeline
+from loadgate.stats.timeline import Timeline
+from tests.builders import timeline_of
 from tests.report import synthetic_run
 
 
@@ -30,7 +31,7 @@ def run_data() -> tuple[RunSummary, Timeline]:
     run = synthetic_run.run_info()
     seconds = synthetic_run.endpoint_seconds()
     users = synthetic_run.user_samples()
-    return summarize(run, seconds, users), build_timeline(run, seconds, users)
+    return summarize(run, seconds, users), timeline_of(run, seconds, users)
 
 
 def test_verdicts_are_listed_with_their_outcome(run_data: tuple[RunSummary, Timeline]) -> None:
@@ -122,6 +123,6 @@ def test_unwritable_path_is_a_config_error(
 
 def test_a_run_without_requests_still_renders() -> None:
     run = synthetic_run.run_info()
-    html = render_html(summarize(run, [], []), build_timeline(run, [], []))
+    html = render_html(summarize(run, [], []), timeline_of(run, [], []))
     assert "no requests were made" in html
     assert html.count('class="chart"') == 5

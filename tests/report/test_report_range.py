@@ -58,3 +58,37 @@ def test_a_bad_range_is_bad_input(
     assert result.returncode == ExitCode.BAD_INPUT
     assert message in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def _ended_run_without_totals(tmp_path: Path) -> tuple[str, int]:
+    """A run ended as a second Ctrl-C leaves it: finished, no totals."""
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    with RunStore.open(url) as store:
+        run_id = store.create_run(synthetic_run.new_run())
+        store.append(run_id, synthetic_run.endpoint_seconds(), synthetic_run.user_samples())
+        store.finish_run(run_id, RunStatus.ABORTED, synthetic_run.ENDED_AT)
+    return url, run_id
+
+
+def _has_totals(url: str, run_id: int) -> bool:
+    with RunStore.open(url) as store:
+        return store.stored_fold(run_id) is not None
+
+
+def test_a_whole_report_keeps_the_totals_a_range_does_not(tmp_path: Path) -> None:
+    url, run_id = _ended_run_without_totals(tmp_path)
+    ranged = loadgate("report", "last", "--from", "5s", "-o", tmp_path / "r.html", "--db", url)
+    assert ranged.returncode == 0, ranged.stderr
+    assert not _has_totals(url, run_id), "a range's fold is not the run's totals"
+    whole = loadgate("report", "last", "-o", tmp_path / "w.html", "--db", url)
+    assert whole.returncode == 0, whole.stderr
+    assert _has_totals(url, run_id)
+
+
+def test_show_keeps_the_totals_and_shows_the_same_numbers_from_them(tmp_path: Path) -> None:
+    url, run_id = _ended_run_without_totals(tmp_path)
+    folded = loadgate("show", "last", "--json", "--db", url)
+    assert folded.returncode == 0, folded.stderr
+    assert _has_totals(url, run_id)
+    from_totals = loadgate("show", "last", "--json", "--db", url)
+    assert from_totals.stdout == folded.stdout

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import random
+import weakref
 
 import pytest
 from hdrh.histogram import HdrHistogram
@@ -159,3 +161,20 @@ def test_bucket_floor_is_the_lowest_equivalent_value_of_hdr() -> None:
     values_us = [*range(4200), *(rng.randint(0, HIGHEST_US) for _ in range(20_000))]
     for value_us in values_us:
         assert bucket_floor_us(value_us) == hdr.get_lowest_equivalent_value(value_us), value_us
+
+
+def test_a_decoded_histogram_is_freed_without_the_cyclic_gc() -> None:
+    # hdrh's histogram and its encoder point at each other; LatencyHistogram
+    # makes the encoder's link weak so that reference counting frees a decoded
+    # second at once. An hdrh release that breaks this brings back readers
+    # whose memory grows with the run (150 MB more for 4 h than for 1 h).
+    encoded = histogram_of([250, 900, 1500]).encode()
+    gc.disable()
+    try:
+        decoded = LatencyHistogram.decode(encoded)
+        assert decoded.count == 3
+        hdr = weakref.ref(decoded._hdr)
+        del decoded
+        assert hdr() is None, "freed by reference counting, not left for gc.collect()"
+    finally:
+        gc.enable()

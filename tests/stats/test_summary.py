@@ -6,7 +6,7 @@ import pytest
 
 from loadgate.model import UsersSample
 from loadgate.stats import TOTAL_NAME, summarize, summarize_endpoint
-from loadgate.stats.summary import measured_duration_s
+from loadgate.stats.summary import span_duration_s
 from tests.builders import endpoint_second, run_info
 
 SECONDS = [
@@ -69,10 +69,14 @@ def test_rates_use_the_run_duration() -> None:
 
 
 def test_an_unfinished_run_is_measured_by_its_data() -> None:
-    assert measured_duration_s(run_info(duration_s=None), SECONDS) == 2.0
-    assert measured_duration_s(run_info(duration_s=None), []) == 0.0
+    first, last = min(s.second for s in SECONDS), max(s.second for s in SECONDS)
+    assert span_duration_s(run_info(duration_s=None), first, last) == 2.0
+    assert span_duration_s(run_info(duration_s=None), None, None) == 0.0
+    assert span_duration_s(run_info(duration_s=4.0), first, last) == 4.0, "an ended run's own"
     summary = summarize(run_info(duration_s=None), SECONDS, USERS)
+    assert summary.duration_s == 2.0
     assert summary.total.rps == pytest.approx(221 / 2)
+    assert summarize(run_info(duration_s=None), [], []).duration_s == 0.0
 
 
 def test_status_counts_are_split_into_accepted_and_failed() -> None:

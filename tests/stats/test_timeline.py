@@ -12,10 +12,9 @@ from loadgate.stats.timeline import (
     MAX_CHART_POINTS,
     TimelineFold,
     bucket_width_s,
-    build_timeline,
     epoch_second,
 )
-from tests.builders import START_S, endpoint_second, new_run, run_info
+from tests.builders import START_S, endpoint_second, new_run, run_info, timeline_of
 
 # A run that started a quarter of a second into START_S and lasted 5.5 s.
 STARTED_AT = datetime.fromtimestamp(START_S, tz=UTC) + timedelta(milliseconds=250)
@@ -34,32 +33,32 @@ USERS = [UsersSample(second=START_S, users=2), UsersSample(second=START_S + 2, u
 
 
 def test_axis_spans_the_run_in_seconds_since_start() -> None:
-    timeline = build_timeline(timeline_run(), SECONDS, USERS)
+    timeline = timeline_of(timeline_run(), SECONDS, USERS)
     assert timeline.start_second == START_S
     assert timeline.offsets_s == (0, 1, 2, 3, 4, 5)
 
 
 def test_users_are_carried_between_samples_and_unknown_outside() -> None:
-    timeline = build_timeline(timeline_run(), SECONDS, USERS)
+    timeline = timeline_of(timeline_run(), SECONDS, USERS)
     assert timeline.users == (2, 2, 4, None, None, None)
 
 
 def test_counts_per_second_are_zero_when_idle() -> None:
-    total = build_timeline(timeline_run(), SECONDS, USERS).total
+    total = timeline_of(timeline_run(), SECONDS, USERS).total
     assert total.label == "Total"
     assert total.ok_per_s == (5, 0, 1, 0, 0, 0)
     assert total.failed_per_s == (0, 0, 1, 0, 0, 0)
 
 
 def test_percentiles_per_second_with_gaps_not_zeros() -> None:
-    total = build_timeline(timeline_run(), SECONDS, USERS).total
+    total = timeline_of(timeline_run(), SECONDS, USERS).total
     assert total.p50_ms == (0.3, None, 1.0, None, None, None)
     assert total.p95_ms == (0.5, None, 1.5, None, None, None)
     assert total.p99_ms == (0.5, None, 1.5, None, None, None)
 
 
 def test_endpoints_have_their_own_series_in_summary_order() -> None:
-    timeline = build_timeline(timeline_run(), SECONDS, USERS)
+    timeline = timeline_of(timeline_run(), SECONDS, USERS)
     assert [e.label for e in timeline.endpoints] == ["GET /a", "POST /b"]
     get_a, post_b = timeline.endpoints
     assert get_a.p50_ms == (0.2, None, 1.0, None, None, None)
@@ -69,7 +68,7 @@ def test_endpoints_have_their_own_series_in_summary_order() -> None:
 
 
 def test_status_counts_per_second_join_ok_and_failed() -> None:
-    timeline = build_timeline(timeline_run(), SECONDS, USERS)
+    timeline = timeline_of(timeline_run(), SECONDS, USERS)
     assert dict(timeline.total.status_per_s) == {
         "200": (4, 0, 0, 0, 0, 0),
         "201": (1, 0, 0, 0, 0, 0),
@@ -80,12 +79,12 @@ def test_status_counts_per_second_join_ok_and_failed() -> None:
 
 
 def test_unfinished_run_ends_with_its_data() -> None:
-    timeline = build_timeline(timeline_run(duration_s=None), SECONDS, USERS)
+    timeline = timeline_of(timeline_run(duration_s=None), SECONDS, USERS)
     assert timeline.offsets_s == (0, 1, 2)
 
 
 def test_empty_run_has_one_second_and_no_endpoints() -> None:
-    timeline = build_timeline(timeline_run(duration_s=None), [], [])
+    timeline = timeline_of(timeline_run(duration_s=None), [], [])
     assert timeline.offsets_s == (0,)
     assert timeline.users == (None,)
     assert timeline.endpoints == ()
@@ -96,19 +95,19 @@ def test_empty_run_has_one_second_and_no_endpoints() -> None:
 def test_naive_datetimes_are_utc() -> None:
     naive = STARTED_AT.replace(tzinfo=None)
     assert epoch_second(naive) == START_S
-    assert build_timeline(timeline_run(started_at=naive), SECONDS, USERS).start_second == START_S
+    assert timeline_of(timeline_run(started_at=naive), SECONDS, USERS).start_second == START_S
 
 
 def test_data_before_the_recorded_start_gets_negative_offsets() -> None:
     early = [endpoint_second(START_S - 1, "GET", "/a", [100], ok={"200": 1}), *SECONDS]
-    timeline = build_timeline(timeline_run(), early, USERS)
+    timeline = timeline_of(timeline_run(), early, USERS)
     assert timeline.offsets_s[:2] == (-1, 0)
     assert timeline.total.ok_per_s[:2] == (1, 5)
 
 
 def test_a_run_ending_on_a_second_boundary_does_not_cover_the_next_second() -> None:
     started = datetime.fromtimestamp(START_S, tz=UTC)
-    timeline = build_timeline(timeline_run(3.0, started_at=started), SECONDS, USERS)
+    timeline = timeline_of(timeline_run(3.0, started_at=started), SECONDS, USERS)
     assert timeline.offsets_s == (0, 1, 2)
 
 
@@ -140,7 +139,7 @@ def test_coarse_buckets_hold_exact_percentiles_of_their_seconds_and_rates_per_se
     started = datetime.fromtimestamp(START_S, tz=UTC)
     run = timeline_run(25.0, started_at=started)
     users = [UsersSample(second=START_S + s, users=s) for s in range(25)]
-    timeline = build_timeline(run, seconds, users, bucket_s=10)
+    timeline = timeline_of(run, seconds, users, bucket_s=10)
     assert timeline.bucket_s == 10
     assert timeline.offsets_s == (0, 10, 20)
     assert timeline.users == (9, 19, 24), "the most users in each bucket"
@@ -165,7 +164,7 @@ def test_pieces_of_a_second_are_merged_before_its_percentiles() -> None:
         endpoint_second(START_S, "GET", "/a", latencies[50:]),
     ]
     run = timeline_run(1.0, started_at=datetime.fromtimestamp(START_S, tz=UTC))
-    assert build_timeline(run, pieces, []) == build_timeline(run, [whole], [])
+    assert timeline_of(run, pieces, []) == timeline_of(run, [whole], [])
 
 
 def test_a_fold_refuses_seconds_out_of_order() -> None:

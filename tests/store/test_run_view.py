@@ -10,10 +10,9 @@ from loadgate.model import EndpointSecond, RunStatus, UsersSample
 from loadgate.stats import summarize
 from loadgate.stats.fold import fold_seconds
 from loadgate.stats.summary import summarize_fold
-from loadgate.stats.timeline import build_timeline
 from loadgate.store import RunStore
 from loadgate.store.run_view import RunRange, read_run_series, read_run_view
-from tests.builders import START_S, STARTED_AT, endpoint_second, new_run
+from tests.builders import START_S, STARTED_AT, endpoint_second, new_run, timeline_of
 
 DURATION_S = 1500  # 25 minutes: 10 s buckets
 
@@ -45,10 +44,10 @@ def test_a_long_run_is_charted_in_coarse_buckets_and_summarised_from_its_totals(
     assert not view.from_seconds, "the summary comes from the stored totals"
     assert view.timeline.bucket_s == 10
     assert len(view.timeline.offsets_s) == DURATION_S // 10
-    seconds = store.endpoint_seconds(long_run)
+    seconds = list(store.iter_endpoint_seconds(long_run))
     users = store.user_samples(long_run)
     assert view.summary == summarize(run, seconds, users)
-    assert view.timeline == build_timeline(run, seconds, users)
+    assert view.timeline == timeline_of(run, seconds, users)
     slow_minute = view.timeline.total.p50_ms[60:66]
     assert all(p50 is not None and p50 > 5 for p50 in slow_minute)
 
@@ -60,7 +59,9 @@ def test_a_range_is_read_second_by_second_with_its_own_summary(
     view = read_run_view(store, run, within=RunRange(from_s=590, to_s=700))
     assert view.timeline.bucket_s == 1
     assert view.timeline.offsets_s == tuple(range(590, 700))
-    in_range = [s for s in store.endpoint_seconds(long_run) if 590 <= s.second - START_S < 700]
+    in_range = [
+        s for s in list(store.iter_endpoint_seconds(long_run)) if 590 <= s.second - START_S < 700
+    ]
     expected = summarize_fold(run, fold_seconds(in_range), users_max=0, duration_s=110.0)
     assert view.summary.endpoints == expected.endpoints
     assert view.summary.total == expected.total

@@ -49,7 +49,7 @@ def test_round_trip_keeps_histograms_and_counts_exactly(store: RunStore) -> None
     )
     store.append(run_id, [written], [UsersSample(second=1_700_000_000, users=20)])
 
-    [read] = store.endpoint_seconds(run_id)
+    [read] = list(store.iter_endpoint_seconds(run_id))
     assert read == written
     decoded = LatencyHistogram.decode(read.histogram)
     assert decoded.recorded_values() == histogram.recorded_values()
@@ -98,7 +98,7 @@ def test_duplicate_seconds_are_merged_for_readers(store: RunStore) -> None:
     store.append(run_id, [endpoint_second(101, latencies_us=[1])])
     store.append(run_id, [late])
 
-    merged = store.endpoint_seconds(run_id)
+    merged = list(store.iter_endpoint_seconds(run_id))
     assert [(s.second, s.name) for s in merged] == [
         (100, "/cart"),
         (100, "/items"),
@@ -131,7 +131,7 @@ def test_endpoint_seconds_are_ordered_by_second_name_method(store: RunStore) -> 
             endpoint_second(5, name="/a"),
         ],
     )
-    keys = [(s.second, s.name, s.method) for s in store.endpoint_seconds(run_id)]
+    keys = [(s.second, s.name, s.method) for s in list(store.iter_endpoint_seconds(run_id))]
     assert keys == [
         (5, "/a", "GET"),
         (5, "/b", "GET"),
@@ -139,7 +139,7 @@ def test_endpoint_seconds_are_ordered_by_second_name_method(store: RunStore) -> 
         (6, "/b", "GET"),
         (6, "/b", "POST"),
     ]
-    assert [s.second for s in store.endpoint_seconds(run_id, since_second=6)] == [6, 6, 6]
+    assert [s.second for s in store.iter_endpoint_seconds(run_id, from_second=6)] == [6, 6, 6]
 
 
 def test_user_samples_keep_the_last_written_per_second(store: RunStore) -> None:
@@ -158,7 +158,7 @@ def test_unknown_runs_are_reported_with_the_store(store: RunStore) -> None:
         lambda: store.append(42, [endpoint_second(1)]),
         lambda: store.finish_run(42, RunStatus.COMPLETED, STARTED_AT),
         lambda: store.set_baseline(42),
-        lambda: store.endpoint_seconds(42),
+        lambda: list(store.iter_endpoint_seconds(42)),
         lambda: store.summary(42),
     ):
         with pytest.raises(RunNotFoundError, match=f"no run 42 in {store.url}"):
@@ -242,7 +242,7 @@ def test_summary_reads_the_stored_run(store: RunStore) -> None:
 def test_empty_append_is_a_no_op(store: RunStore) -> None:
     run_id = store.create_run(new_run())
     store.append(run_id, [])
-    assert store.endpoint_seconds(run_id) == []
+    assert list(store.iter_endpoint_seconds(run_id)) == []
     assert store.user_samples(run_id) == []
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from loadgate.errors import InputError
-from loadgate.model import GeneratorSecond, RunStatus, UsersSample
+from loadgate.model import GeneratorSecond, MeasuredBatch, RunStatus, UsersSample
 from loadgate.store import RunStore
 from loadgate.store.spill import RunEnd, Spill, import_spill, read_spill, write_spill
 from tests.builders import endpoint_second, new_run
@@ -16,17 +17,30 @@ from tests.builders import endpoint_second, new_run
 ENDED_AT = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
 
 
+def _batches() -> list[MeasuredBatch]:
+    return [
+        MeasuredBatch(
+            batch_id="a" * 32,
+            seconds=[
+                endpoint_second(
+                    1_772_366_410, ok={"200": 2}, failed={"500": 1}, errors={"é [/b]": 1}
+                ),
+            ],
+            users=[UsersSample(second=1_772_366_410, users=3)],
+            generator=[GeneratorSecond(second=1_772_366_410, stall_ms=1.25)],
+        ),
+        MeasuredBatch(
+            batch_id="b" * 32, seconds=[endpoint_second(1_772_366_411)], users=[], generator=[]
+        ),
+    ]
+
+
 def _spill(run_id: int, store_url: str) -> Spill:
     return Spill(
         run_id=run_id,
         store_url=store_url,
         run=new_run(),
-        seconds=[
-            endpoint_second(1_772_366_410, ok={"200": 2}, failed={"500": 1}, errors={"é [/b]": 1}),
-            endpoint_second(1_772_366_411),
-        ],
-        users=[UsersSample(second=1_772_366_410, users=3)],
-        generator=[GeneratorSecond(second=1_772_366_410, stall_ms=1.25)],
+        batches=_batches(),
         end=RunEnd(status=RunStatus.ABORTED, reason="interrupted by SIGINT", ended_at=ENDED_AT),
     )
 
@@ -54,6 +68,70 @@ def test_import_adds_to_the_same_run_and_only_once(store: RunStore, tmp_path: Pa
     assert store.generator_seconds(run_id) == [GeneratorSecond(second=1_772_366_410, stall_ms=1.25)]
     with pytest.raises(InputError, match="already imported"):
         import_spill(store, read_spill(path), path)
+
+
+def test_a_batch_both_stored_and_spilled_is_counted_once(store: RunStore, tmp_path: Path) -> None:
+    # The writer's commit of the first batch landed as the process exited,
+    # after the spill had read it as pending: it is in the store and in the file.
+    run_id = store.create_run(new_run())
+    stored, unstored = _batches()
+    assert store.append_batches(run_id, [stored]) == [stored]
+    path = write_spill(_spill(run_id, store.url), tmp_path / "run.jsonl")
+
+    result = import_spill(store, read_spill(path), path)
+
+    assert (result.skipped_batches, result.seconds, result.requests) == (1, 1, 3)
+    assert "1 of the file's 2 batches were already in run" in result.notes[0]
+    assert store.summary(run_id).total.requests == 3 + 3, "each batch counted once"
+    assert store.get_run(run_id).status is RunStatus.ABORTED
+    assert len(store.generator_seconds(run_id)) == 1
+    assert [u.users for u in store.user_samples(run_id)] == [3]
+    assert unstored.batch_id != stored.batch_id
+
+
+def test_a_renamed_spill_file_is_refused_the_second_time(store: RunStore, tmp_path: Path) -> None:
+    # A run this store does not have: the import creates one; a copy under
+    # another name must not create (or add to) a second.
+    path = write_spill(_spill(999, "postgresql://elsewhere/db"), tmp_path / "run.jsonl")
+    first = import_spill(store, read_spill(path), path)
+    renamed = path.rename(tmp_path / "copy-of-run.jsonl")
+
+    with pytest.raises(InputError, match=rf"already imported into run {first.run_id}"):
+        import_spill(store, read_spill(renamed), renamed)
+
+    assert [listing.run.run_id for listing in store.list_runs()] == [first.run_id]
+    assert store.summary(first.run_id).total.requests == 6
+
+
+def test_an_imported_run_has_its_totals_stored(store: RunStore, tmp_path: Path) -> None:
+    run_id = store.create_run(new_run())
+    store.append(run_id, [endpoint_second(1_772_366_409)])
+    path = write_spill(_spill(run_id, store.url), tmp_path / "run.jsonl")
+    import_spill(store, read_spill(path), path)
+
+    stored = store.stored_fold(run_id)
+    assert stored is not None, "show and runs read one row per endpoint"
+    assert [(t.name, t.requests) for t in stored.totals()] == [("/items", 9)]
+
+
+def test_a_version_1_file_is_still_imported_once(store: RunStore, tmp_path: Path) -> None:
+    run_id = store.create_run(new_run())
+    lines = write_spill(_spill(run_id, store.url), tmp_path / "v2.jsonl").read_text().splitlines()
+    header = json.loads(lines[0])
+    del header["spill_id"]
+    header["spill"] = 1
+    v1 = [json.dumps(header), *(line for line in lines[1:] if '"batch"' not in line)]
+    path = tmp_path / "v1.jsonl"
+    path.write_text("\n".join(v1) + "\n")
+
+    spill = read_spill(path)
+    assert len(spill.batches) == 1
+    import_spill(store, spill, path)
+    copy = tmp_path / "v1-copy.jsonl"
+    copy.write_text(path.read_text())
+    with pytest.raises(InputError, match="already imported"):
+        import_spill(store, read_spill(copy), copy)
+    assert store.summary(run_id).total.requests == 6
 
 
 def test_a_run_missing_from_the_store_is_created(store: RunStore, tmp_path: Path) -> None:

@@ -65,41 +65,16 @@ class BlockLayout:
         return (self.block_length_s,) * full + ((rest,) if rest else ())
 
 
-@dataclass(frozen=True, kw_only=True)
-class DecodedSecond:
-    """One endpoint's second, decoded once: counts and (grid bucket, count) pairs."""
-
-    second: int
-    requests: int
-    failures: int
-    buckets: tuple[tuple[int, int], ...]
-
-
-def decode_second(
-    second: EndpointSecond, grid: LatencyGrid, grid_of_id: dict[int, int] | None = None
-) -> tuple[DecodedSecond, LatencyHistogram]:
-    """Decode a stored second once: its grid buckets for the bootstrap, its histogram for merging.
+def grid_counts(
+    histogram: LatencyHistogram, grid: LatencyGrid, grid_of_id: dict[int, int] | None = None
+) -> dict[int, int]:
+    """The histogram's counts by grid bucket.
 
     Bucket values are HDR's lowest equivalent values (0.1 % below the
     highest), far finer than the grid. `grid_of_id` remembers the grid bucket
     of each HDR bucket id across calls (ids are the same in every histogram):
     a logarithm per recorded bucket was most of the cost of reading a long run.
     """
-    histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
-    buckets = grid_counts(histogram, grid, grid_of_id)
-    decoded = DecodedSecond(
-        second=second.second,
-        requests=second.requests,
-        failures=second.failures,
-        buckets=tuple(sorted(buckets.items())),
-    )
-    return decoded, histogram
-
-
-def grid_counts(
-    histogram: LatencyHistogram, grid: LatencyGrid, grid_of_id: dict[int, int] | None = None
-) -> dict[int, int]:
-    """The histogram's counts by grid bucket (see decode_second for `grid_of_id`)."""
     ids, counts = histogram.recorded_counts()
     known = grid_of_id if grid_of_id is not None else {}
     unknown = [bucket_id for bucket_id in ids if bucket_id not in known]
@@ -148,10 +123,6 @@ class BlockCounts:
         self.failures = [0] * blocks
         self.buckets: list[dict[int, int]] = [{} for _ in range(blocks)]
         self.seconds = 0  # seconds (or pieces) added
-
-    def add(self, block: int, second: DecodedSecond) -> None:
-        self.count(block, second.requests, second.failures)
-        self.add_latencies(block, second.buckets)
 
     def count(self, block: int, requests: int, failures: int) -> None:
         """One second's (or piece's) requests and failures."""
@@ -241,16 +212,6 @@ class BlockFold:
             if self.known is None:
                 self.histograms.setdefault(key, LatencyHistogram()).merge(histogram)
         self._open = {}
-
-
-def build_series(
-    layout: BlockLayout, seconds: Iterable[DecodedSecond], first_bucket: int, last_bucket: int
-) -> BlockSeries:
-    """Sum an endpoint's seconds into the layout's blocks over buckets first..last."""
-    counts = BlockCounts(layout.blocks)
-    for second in seconds:
-        counts.add(layout.block_of(second.second), second)
-    return counts.series(layout, first_bucket, last_bucket)
 
 
 def resample_weights(rng: random.Random, blocks: int, resamples: int) -> list[Weights]:

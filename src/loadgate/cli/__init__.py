@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "report": "loadgate.cli.report:report",
     "run": "loadgate.cli.run:run",
     "import": "loadgate.cli.import_spill:import_command",
+    "worker": "loadgate.cli.worker:worker",
 }
 
 

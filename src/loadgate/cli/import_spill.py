@@ -22,7 +22,10 @@ def import_command(spill_path: Path, db_url: str | None) -> None:
     `loadgate run` writes one when the store stops answering mid-run, or when a
     second Ctrl-C leaves no time to wait for it, and names it in its error. The
     seconds go to the same run if this store has it, else to a new run made
-    from the file's header; the run gets the status the file records.
+    from the file's header; the run gets the status the file records, and its
+    per-endpoint totals are stored as `loadgate run` stores them. Batches the
+    run already has (stored as the run ended) are skipped, and a file already
+    imported, under any name, is refused.
     """
     spill = read_spill(spill_path)
     with RunStore.open(db_url) as store:

@@ -97,6 +97,9 @@ def report(
         # Summary and timeline from the same read, so a run still being written
         # shows the same numbers in its table and its charts.
         view = read_run_view(store, run, within=within)
+        if within is None and view.from_seconds:
+            # The whole run was folded: an ended run keeps it as its totals.
+            store.keep_totals(run, view.fold)
         stalls = GeneratorStalls(store.generator_seconds(run.run_id))
     scope = None
     if within is not None:

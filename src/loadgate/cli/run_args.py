@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import click
 
 from loadgate.cli.run_outputs import RunOutputs
-from loadgate.engine.config import RunConfig
+from loadgate.engine.config import DEFAULT_EXPECT_WORKERS_MAX_WAIT_S, MasterConfig, RunConfig
 from loadgate.engine.locust_args import (
     ParsedCommand,
     build_parser,
@@ -36,6 +36,7 @@ from loadgate.engine.locustfile import (
 from loadgate.engine.setting_sources import COMMAND_LINE, DEFAULT_SOURCE, print_config_rows
 from loadgate.errors import ConfigError, ScriptError
 from loadgate.plan import Plan, load_plan, merge_thresholds
+from loadgate.stages import parse_stages
 
 DEFAULT_LOCUSTFILE = "locustfile.py"
 
@@ -70,6 +71,34 @@ def checked_host(host: str | None) -> str | None:
             f"not {host!r}"
         )
     return host.strip().rstrip("/")
+
+
+def checked_processes(processes: int | None) -> int | None:
+    """Locust's --processes: -1 (one per core) or at least 1; None or 0: one process."""
+    if not processes:
+        return None
+    if processes < -1:
+        raise ConfigError(
+            f"--processes must be -1 (one per core) or at least 1, but is {processes}"
+        )
+    return processes
+
+
+def master_config(options: Any) -> MasterConfig | None:
+    """Locust's --master and its options (--expect-workers-max-wait 0 means our bound)."""
+    if not options.master:
+        return None
+    if options.processes:
+        raise ConfigError(
+            "--master and --processes cannot be combined: --processes starts its own master"
+        )
+    max_wait_s = float(options.expect_workers_max_wait or DEFAULT_EXPECT_WORKERS_MAX_WAIT_S)
+    return MasterConfig(
+        bind_host=options.master_bind_host,
+        bind_port=options.master_bind_port,
+        expect_workers=options.expect_workers,
+        max_wait_s=max_wait_s,
+    )
 
 
 def parse_run(argv: Sequence[str]) -> RunRequest | None:
@@ -158,6 +187,7 @@ def _apply_plan(parsed: ParsedCommand, plan: Plan) -> None:
         "spawn_rate": run.spawn_rate,
         "run_time": parse_duration(run.run_time) if run.run_time is not None else None,
         "host": run.host,
+        "stages": run.stages,
         "name": run.name,
         "tags": list(run.tags) if run.tags else None,
         "exclude_tags": list(run.exclude_tags) if run.exclude_tags else None,
@@ -240,6 +270,9 @@ def _request(
         expect_rate_limit=plan.expect_rate_limit if plan is not None else None,
         locust_options=options,
         custom_arguments={dest: getattr(options, dest, None) for dest in parsed.custom},
+        processes=checked_processes(options.processes),
+        stages=parse_stages(options.stages) if options.stages else (),
+        master=master_config(options),
     )
     # What Locust's main() would have made of them, for scripts that read parsed_options.
     options.num_users = config.users_or_default

@@ -6,7 +6,7 @@ Everything here reads the stored run (DESIGN.md: the store is the seam), so what
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ from loadgate.analysis.thresholds import Threshold
 from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
 from loadgate.cli.compare import compare_stored, find_baseline
 from loadgate.errors import ConfigError, ExitCode, OutputError
-from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
+from loadgate.model import EndpointSecond, RunEvent, RunInfo, RunStatus, UsersSample, WorkerTotal
 from loadgate.report.compare_view import comparison_section, print_comparison
 from loadgate.report.csv_export import write_csv
 from loadgate.report.generator_view import (
@@ -33,7 +33,16 @@ from loadgate.report.generator_view import (
 from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import write_json
 from loadgate.report.junit import write_junit
+from loadgate.report.regions_view import print_regions, region_summaries, regions_to_dict
 from loadgate.report.terminal import print_findings, print_summary, print_verdicts
+from loadgate.report.workers_view import (
+    events_to_dict,
+    print_events,
+    print_workers,
+    workers_sections,
+    workers_to_dict,
+)
+from loadgate.stats import RunSummary
 from loadgate.store import RunStore
 from loadgate.store.run_view import RunView, read_run_view
 
@@ -132,6 +141,9 @@ def finish(
         store.store_totals(run_id, view.fold)
     summary = view.summary
     stalls = GeneratorStalls(store.generator_seconds(run_id))
+    workers = store.workers(run_id)
+    events = store.events(run_id)
+    regions = by_region(store, summary.run, workers)
     if outputs.tables_to_stderr:
         console = notes
     findings = find_all(view.series, summary.run.settings)
@@ -150,10 +162,16 @@ def finish(
         sections=sections,
         stalls=stalls,
         findings=findings,
+        workers=workers,
+        events=events,
+        regions=regions,
     )
     with _printing(run_id):
         print_summary(summary, console)
         print_stall_line(stalls, summary, console)
+        print_workers(workers, console)
+        print_events(events, console)
+        print_regions(regions, console)
         print_findings(findings, console)
         print_verdicts(verdicts, console)
         if comparison is not None and base is not None:
@@ -203,6 +221,15 @@ def _compare_with_baseline(
     return (None, None) if base is None else (base, compare_stored(store, base, run))
 
 
+def by_region(
+    store: RunStore, run: RunInfo, workers: Sequence[WorkerTotal]
+) -> dict[str, RunSummary]:
+    """Each region's summary, when the run's workers ran in more than one (one more read)."""
+    if len({worker.region for worker in workers}) < 2:
+        return {}
+    return region_summaries(run, store.iter_endpoint_seconds(run.run_id, by_region=True))
+
+
 class _StoredSeconds:
     """A run's stored seconds, streamed from the store each time they are iterated."""
 
@@ -226,10 +253,21 @@ def _write_files(
     sections: Sequence[ExtraSection],
     stalls: GeneratorStalls,
     findings: Sequence[Finding],
+    workers: Sequence[WorkerTotal],
+    events: Sequence[RunEvent],
+    regions: Mapping[str, RunSummary],
 ) -> None:
     summary = view.summary
     if outputs.json_path is not None:
-        write_json(summary, outputs.json_path, stalls_to_dict(stalls, summary), findings)
+        write_json(
+            summary,
+            outputs.json_path,
+            stalls_to_dict(stalls, summary),
+            workers=workers_to_dict(workers),
+            events=events_to_dict(events),
+            regions=regions_to_dict(regions),
+            findings=findings,
+        )
     if outputs.junit_path is not None:
         write_junit(outputs.junit_path, summary.run, verdicts)
     if outputs.report_path is not None:
@@ -238,7 +276,11 @@ def _write_files(
             summary,
             view.timeline,
             verdicts=verdicts,
-            extra_sections=[*stall_sections(stalls, summary), *sections],
+            extra_sections=[
+                *stall_sections(stalls, summary),
+                *workers_sections(workers, events),
+                *sections,
+            ],
             findings=findings,
         )
     if outputs.csv_prefix is not None:

@@ -7,9 +7,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadgate.stages import Stage
+
+# Locust's defaults for a master.
+DEFAULT_MASTER_PORT = 5557
+DEFAULT_MASTER_BIND_HOST = "*"  # every interface, as ZeroMQ spells it
+# Locust waits for --expect-workers forever by default; we never do.
+DEFAULT_EXPECT_WORKERS_MAX_WAIT_S = 60.0
+
 # Locust's headless defaults, for the same flags.
 DEFAULT_USERS = 1
 DEFAULT_SPAWN_RATE_PER_S = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class MasterConfig:
+    """`--master`: workers connect from other processes or machines (`loadgate worker`)."""
+
+    bind_host: str = DEFAULT_MASTER_BIND_HOST
+    bind_port: int = DEFAULT_MASTER_PORT
+    expect_workers: int = 1
+    max_wait_s: float = DEFAULT_EXPECT_WORKERS_MAX_WAIT_S
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +50,11 @@ class RunConfig:
     thresholds: tuple[str, ...] = ()
     # The rate limit the findings compare the accepted rate with ('50/s'), stored likewise.
     expect_rate_limit: str | None = None
+    # Locust's --processes: that many local worker processes under a master (-1: one per core).
+    processes: int | None = None
+    # --stages: users over time, as a load shape built from the flag.
+    stages: tuple[Stage, ...] = ()
+    master: MasterConfig | None = None
     # Locust's parsed options, when the command line was parsed by Locust's parser
     # (loadgate.engine.locust_args); None: built from the fields above.
     locust_options: Any = None

@@ -100,13 +100,10 @@ class RunEnding:
             return self._spilled_to
 
     def _spill(self, end: RunEnd) -> Spill:
-        unstored = self._thread.unstored()
         return Spill(
             run_id=self._run.run_id,
             store_url=self._run.store_url,
             run=self._run.new,
-            seconds=unstored.seconds,
-            users=unstored.users,
-            generator=unstored.generator,
+            batches=self._thread.unstored(),
             end=end,
         )

@@ -101,6 +101,13 @@ def _add_loadgate_options(parser: Any) -> None:
         "[a SQLite file in the user's data folder].",
     )
     add(
+        "--stages",
+        metavar="STAGES",
+        env_var="LOADGATE_STAGES",
+        help='Users over time instead of -u/-r/-t: "30s:10,1m:50,30s:0" ramps linearly to '
+        "each count (DURATION:USERS[@SPAWN_RATE]).",
+    )
+    add(
         "--plan",
         dest="plan_path",
         metavar="FILE.toml",

@@ -12,9 +12,7 @@ _WEB_UI = (
     "loadgate run is headless: Locust's web UI is not served "
     "(write an HTML report with --html FILE, or later with `loadgate report`)"
 )
-_DISTRIBUTED = (
-    "loadgate run runs the load in one process: Locust's master/worker mode is not offered yet"
-)
+_WORKER = "a worker is `loadgate worker --master-host HOST [--master-port PORT] [SCRIPT]`"
 
 # Long option string -> why `loadgate run` refuses it. On the command line such
 # a flag is an error; from a config file or LOCUST_* variable it is ignored with
@@ -30,16 +28,9 @@ REFUSED: Mapping[str, str] = {
     "--autostart": _WEB_UI,
     "--autoquit": _WEB_UI,
     "--headful": _WEB_UI,
-    "--master": _DISTRIBUTED,
-    "--master-bind-host": _DISTRIBUTED,
-    "--master-bind-port": _DISTRIBUTED,
-    "--expect-workers": _DISTRIBUTED,
-    "--expect-workers-max-wait": _DISTRIBUTED,
-    "--enable-rebalancing": _DISTRIBUTED,
-    "--worker": _DISTRIBUTED,
-    "--processes": _DISTRIBUTED,
-    "--master-host": _DISTRIBUTED,
-    "--master-port": _DISTRIBUTED,
+    "--worker": _WORKER,
+    "--master-host": _WORKER,
+    "--master-port": _WORKER,
     "--otel": "OpenTelemetry instrumentation is not offered: loadgate measures requests itself",
 }
 

@@ -4,19 +4,59 @@ from __future__ import annotations
 
 import contextlib
 import resource
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 import gevent
 import locust
 from locust.env import Environment
+from locust.runners import STATE_MISSING, STATE_STOPPED
 
 from loadgate.engine.collector import Collector
 from loadgate.engine.locustfile import LoadedScript
-from loadgate.errors import ConfigError, ScriptError
+from loadgate.engine.shipping import PieceShipper
+from loadgate.engine.worker_merge import WorkerMerge
+from loadgate.errors import ConfigError, ScriptError, WorkersMissingError
+from loadgate.model import WorkerTotal
 
 # What Locust's main() asks of the OS: each user holds sockets.
 MIN_OPEN_FILES = 10_000
+# A worker leaving waits at most this long for its last report to leave the socket.
+FLUSH_LINGER_MS = 5_000
+# A master waits this long for its workers' last reports once their users stopped.
+FINAL_REPORTS_TIMEOUT_S = 10.0
+WORKERS_POLL_S = 0.1
+
+
+@dataclass(frozen=True)
+class Local:
+    """One process: Locust's LocalRunner."""
+
+
+@dataclass(frozen=True)
+class Master:
+    """Locust's MasterRunner: no users here, the workers' pieces go to `merge`."""
+
+    bind_host: str
+    bind_port: int
+    merge: WorkerMerge
+    expect_workers: int
+    expect_timeout_s: float
+    hint: str = ""  # how to start the missing workers, for the error
+
+
+@dataclass(frozen=True)
+class Worker:
+    """Locust's WorkerRunner: users here, finished seconds shipped to the master."""
+
+    master_host: str
+    master_port: int
+    region: str = ""
+
+
+Role = Local | Master | Worker
 
 
 def raise_open_files_limit() -> None:
@@ -38,7 +78,12 @@ class LocustRun:
     """
 
     def __init__(
-        self, script: LoadedScript, options: Any, host: str | None, collector: Collector
+        self,
+        script: LoadedScript,
+        options: Any,
+        host: str | None,
+        collector: Collector,
+        role: Role = Local(),
     ) -> None:
         try:
             self.environment = Environment(
@@ -59,16 +104,75 @@ class LocustRun:
             raise ScriptError(f"{script.path}: {exc}") from exc
         self._apply_user_configs(getattr(options, "config_users", None) or [])
         self._options = options
+        self._role = role
         # Locust's event hooks are untyped: one Any, rather than an ignore per call.
         self._events: Any = cast(Any, self.environment.events)
-        self.runner = self.environment.create_local_runner()
-        self._events.request.add_listener(collector.on_request)
+        self.runner: Any = self._create_runner(role)
+        if isinstance(role, Master):
+            self._events.worker_report.add_listener(role.merge.on_worker_report)
+            role.merge.live_workers = self.live_workers
+        else:
+            self._events.request.add_listener(collector.on_request)
         if getattr(options, "equal_weights", False):
             # As Locust's main(): after the script's own init listeners.
             self._events.init.add_listener(
                 lambda environment, **_: environment.assign_equal_weights()
             )
+        if isinstance(role, Worker):
+            shipper = PieceShipper(
+                collector,
+                is_stopped=lambda: bool(self.runner.state == STATE_STOPPED),
+                region=role.region,
+            )
+            self._events.report_to_master.add_listener(shipper.on_report_to_master)
         self._events.init.fire(environment=self.environment, runner=self.runner, web_ui=None)
+
+    def _create_runner(self, role: Role) -> Any:
+        environment = self.environment
+        if isinstance(role, Master):
+            return environment.create_master_runner(role.bind_host, role.bind_port)
+        if isinstance(role, Worker):
+            return environment.create_worker_runner(role.master_host, role.master_port)
+        return environment.create_local_runner()
+
+    def live_workers(self) -> dict[str, int]:
+        """A master's connected workers that are not missing, with the users each runs."""
+        return {
+            c.id: sum(c.user_classes_count.values())
+            for c in self.runner.clients.all
+            if c.state != STATE_MISSING
+        }
+
+    def run_until_quit(self) -> None:
+        """A worker: run until the master says quit, then make sure the last report left.
+
+        ZeroMQ sends from a thread of its own: a process that exits right after
+        the last report (os._exit in a forked worker) would lose it unless the
+        socket is closed with a linger and its context terminated first.
+        """
+        self.runner.greenlet.join()
+        client = self.runner.client
+        client.close(linger=FLUSH_LINGER_MS)
+        client.socket.context.term()
+
+    def worker_totals(self) -> list[WorkerTotal]:
+        """What each worker sent (a master's run), else nothing."""
+        return self._role.merge.totals() if isinstance(self._role, Master) else []
+
+    def wait_for_workers(self) -> None:
+        """A master: block (cooperatively) until the expected workers are connected."""
+        role = self._role
+        if not isinstance(role, Master):
+            return
+        deadline = time.monotonic() + role.expect_timeout_s
+        while len(self.live_workers()) < role.expect_workers:
+            if time.monotonic() > deadline:
+                raise WorkersMissingError(
+                    f"only {len(self.live_workers())} of {role.expect_workers} workers connected "
+                    f"to the master on {role.bind_host}:{role.bind_port} within "
+                    f"{role.expect_timeout_s:g}s{role.hint}"
+                )
+            gevent.sleep(WORKERS_POLL_S)
 
     def _apply_user_configs(self, config_lists: list[list[dict[str, Any]]]) -> None:
         """Locust's --config-users: class attributes set from JSON, as Locust's main() does."""
@@ -109,8 +213,26 @@ class LocustRun:
         gevent.spawn(wait)
 
     def stop(self) -> None:
-        """Stop every user (at once, unless the script set a stop timeout) and the runner."""
-        self.runner.quit()
+        """Stop every user (at once, unless the script set a stop timeout) and the runner.
+
+        A master tells its workers to quit and waits (bounded) for their last
+        reports, which carry everything they measured: Locust's own quit
+        waits a fixed 0.5 s, too short for a busy or remote worker.
+        """
+        role = self._role
+        if not isinstance(role, Master):
+            self.runner.quit()
+            return
+        self.runner.stop(send_stop_to_client=False)
+        live = set(self.live_workers())
+        for worker_id in live:
+            self.runner.send_message("quit", None, worker_id)
+        deadline = time.monotonic() + FINAL_REPORTS_TIMEOUT_S
+        while role.merge.waiting_for(live & set(self.live_workers())):
+            if time.monotonic() > deadline:
+                break
+            gevent.sleep(WORKERS_POLL_S)
+        self.runner.greenlet.kill(block=True)
 
     def fire_quitting(self) -> None:
         """Locust's last events before exit, for scripts that listen to them."""

@@ -7,11 +7,20 @@ and only in a process that runs one load test.
 from __future__ import annotations
 
 # Locust first: it monkey-patches the process when imported.
-from loadgate.engine.runner import LocustRun, raise_open_files_limit  # isort: skip
+from loadgate.engine.runner import (  # isort: skip
+    Local,
+    LocustRun,
+    Master,
+    Role,
+    Worker,
+    raise_open_files_limit,
+)
 
 import platform
+import socket
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -25,19 +34,23 @@ from loadgate import __version__
 from loadgate.duration import format_duration_s
 from loadgate.engine.abort import AbortCheck, TrailingSeconds
 from loadgate.engine.collector import Collector
-from loadgate.engine.config import RunConfig
+from loadgate.engine.config import MasterConfig, RunConfig
 from loadgate.engine.ending import SPILL_WAIT_S, RunEnding, StoredRun
 from loadgate.engine.interrupt import Interrupts
 from loadgate.engine.live import LiveView, Progress, make_live_view
+from loadgate.engine.local_workers import LocalWorkers, processes_count
 from loadgate.engine.locustfile import LoadedScript, load_script
 from loadgate.engine.options import parse_locust_options
-from loadgate.engine.stall import hub_stall_meter
+from loadgate.engine.stage_shape import StagesShape
+from loadgate.engine.stall import NoStallMeter, hub_stall_meter
 from loadgate.engine.tags import validate_tags
-from loadgate.engine.target import BuiltinGateway
+from loadgate.engine.target import LOOPBACK, BuiltinGateway, free_port
+from loadgate.engine.worker_merge import WorkerMerge
 from loadgate.engine.writer import RunSink, SecondsWriter
 from loadgate.engine.writer_thread import WriterThread
 from loadgate.errors import StoreError
-from loadgate.model import NewRun, RunStatus
+from loadgate.model import NewRun, RunStatus, WorkerTotal
+from loadgate.stages import format_stages
 from loadgate.store.spill import RunEnd
 
 TICK_OFFSET_S = 0.02  # tick just after each second starts, so the previous one is complete
@@ -49,6 +62,8 @@ CLOSE_TIMEOUT_S = 15.0
 # The writer thread shares the GIL with the hub in slices this long (CPython's
 # default, 5 ms, would be a 5 ms stall each time the hub waits for it).
 GIL_SWITCH_INTERVAL_S = 0.0005
+# How long a master waits for its --processes workers to connect.
+LOCAL_WORKERS_TIMEOUT_S = 30.0
 
 
 class RunStoreLike(RunSink, Protocol):
@@ -61,6 +76,8 @@ class RunStoreLike(RunSink, Protocol):
     def finish_run(
         self, run_id: int, status: RunStatus, ended_at: datetime, reason: str = ""
     ) -> None: ...
+
+    def store_workers(self, run_id: int, workers: Sequence[WorkerTotal]) -> None: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,12 +117,24 @@ def prepare(config: RunConfig, script: LoadedScript | None = None) -> RunPlan:
     validate_tags(script.user_classes, config.tags, config.exclude_tags)
     options = parse_locust_options(config)
     warnings: list[str] = []
+    if config.stages and script.shape is not None:
+        warnings.append(
+            f"the script's load shape {script.shape_name} decides users and run time: "
+            "--stages ignored"
+        )
+    elif config.stages:
+        script = replace(script, shape=StagesShape(config.stages))
     shape = script.shape
     given = [flag for flag, value in (("-u", config.users), ("-r", config.spawn_rate_per_s),
              ("-t", config.run_time_s)) if value is not None]  # fmt: skip
     if shape is not None and given and not getattr(shape, "use_common_options", False):
+        decides = (
+            "--stages decides"
+            if isinstance(shape, StagesShape)
+            else f"the load shape {script.shape_name} decides"
+        )
         warnings.append(
-            f"the load shape {script.shape_name} decides users and run time: "
+            f"{decides} users and run time: "
             f"{', '.join(given)} ignored (as in Locust, unless the shape sets use_common_options)"
         )
     return RunPlan(config=config, script=script, options=options, warnings=tuple(warnings))
@@ -127,6 +156,15 @@ def settings_of(plan: RunPlan, host: str, builtin_target: bool) -> dict[str, Any
         "expect_rate_limit": config.expect_rate_limit,
         "user_classes": [c.__name__ for c in plan.script.user_classes],
         "shape": plan.script.shape_name,
+        "stages": format_stages(config.stages) if config.stages else None,
+        "processes": config.processes,
+        "master": None
+        if config.master is None
+        else {
+            "bind_host": config.master.bind_host,
+            "bind_port": config.master.bind_port,
+            "expect_workers": config.master.expect_workers,
+        },
         "custom_arguments": {k: _storable(v) for k, v in config.custom_arguments.items()},
         "loadgate_version": __version__,
         "locust_version": locust.__version__,
@@ -166,6 +204,7 @@ def execute(
     live = make_live_view(live_console)
     interrupts.before_exit(live.stop_now)
     gateway: BuiltinGateway | None = None
+    workers: LocalWorkers | None = None
     try:
         if plan.needs_builtin_target:
             gateway = BuiltinGateway.launch()
@@ -176,6 +215,16 @@ def execute(
             for user_class in plan.script.user_classes:
                 user_class.host = user_class.host or gateway.url
             host = gateway.url if not host else f"{host}, {gateway.url}"
+        role: Role = Local()
+        if plan.config.processes:
+            role, workers = _fork_local_workers(plan, processes_count(plan.config.processes))
+            interrupts.before_exit(workers.kill_now)
+        elif plan.config.master is not None:
+            role = _master_role(plan.config.master)
+        if isinstance(role, Master) and gateway is not None and not plan.config.host:
+            # Workers load the script themselves: the target reaches them in the
+            # master's spawn message (Environment.host), not in their User classes.
+            plan = replace(plan, config=replace(plan.config, host=gateway.url))
         new = NewRun(
             name=plan.config.name,
             script_path=str(plan.script.path),
@@ -193,11 +242,53 @@ def execute(
             live=live,
             interrupts=interrupts,
             abort_check=abort_check,
+            role=role,
         )
         return drive.run()
     finally:
+        if workers is not None:
+            workers.reap()
         if gateway is not None:
             gateway.stop()
+
+
+def _master_role(master: MasterConfig) -> Master:
+    return Master(
+        bind_host=master.bind_host,
+        bind_port=master.bind_port,
+        merge=WorkerMerge(),
+        expect_workers=master.expect_workers,
+        expect_timeout_s=master.max_wait_s,
+        hint=(
+            f" (start them with `loadgate worker --master-host HOST "
+            f"--master-port {master.bind_port}`, or change --expect-workers)"
+        ),
+    )
+
+
+def _fork_local_workers(plan: RunPlan, count: int) -> tuple[Master, LocalWorkers]:
+    """`--processes`: workers forked now, and the master role that will wait for them."""
+    port = free_port()
+
+    def run_worker() -> None:
+        worker = LocustRun(
+            plan.script,
+            plan.options,
+            plan.config.host,
+            Collector(),
+            Worker(LOOPBACK, port, socket.gethostname()),
+        )
+        worker.run_until_quit()
+
+    workers = LocalWorkers.fork(count, run_worker)
+    master = Master(
+        bind_host=LOOPBACK,
+        bind_port=port,
+        merge=WorkerMerge(),
+        expect_workers=count,
+        expect_timeout_s=LOCAL_WORKERS_TIMEOUT_S,
+    )
+    return master, workers
 
 
 class _Drive:
@@ -217,8 +308,10 @@ class _Drive:
         live: LiveView,
         interrupts: Interrupts,
         abort_check: AbortCheck | None,
+        role: Role,
     ) -> None:
         self._plan = plan
+        self._role = role
         self._store = store
         self._run = run
         self._run_id = run.run_id
@@ -229,7 +322,11 @@ class _Drive:
         self._collector = Collector()
         self._started_s = time.time()
         self._writer = SecondsWriter(
-            store, run.run_id, self._collector, self._trailing.add if abort_check else None
+            store,
+            run.run_id,
+            self._collector,
+            self._trailing.add if abort_check else None,
+            pieces=role.merge if isinstance(role, Master) else None,
         )
         self._thread = WriterThread(
             self._writer,
@@ -237,7 +334,7 @@ class _Drive:
             abort_reason=self._abort_reason if abort_check else None,
             store_url=run.store_url,
         )
-        self._meter = hub_stall_meter()
+        self._meter = NoStallMeter() if isinstance(role, Master) else hub_stall_meter()
         self._end: AsyncResult = AsyncResult()
         self._ending = RunEnding(store, run, self._thread)
 
@@ -247,7 +344,9 @@ class _Drive:
 
     def run(self) -> RunOutcome:
         plan = self._plan
-        locust_run = LocustRun(plan.script, plan.options, plan.config.host, self._collector)
+        locust_run = LocustRun(
+            plan.script, plan.options, plan.config.host, self._collector, self._role
+        )
         self._interrupts.stop_run_with(
             lambda name: self._finish(RunStatus.ABORTED, f"interrupted by {name}", True)
         )
@@ -259,14 +358,18 @@ class _Drive:
         # script loaded and the store opened: refresh it, or timers fire early.
         gevent.get_hub().loop.update_now()
         greenlets = [gevent.spawn(self._tick_forever, locust_run)]
-        if plan.enforces_run_time and plan.config.run_time_s is not None:
-            greenlets.append(
-                gevent.spawn_later(plan.config.run_time_s, self._finish, RunStatus.COMPLETED, "")
-            )
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         self._meter.start()
         self._live.start()
         try:
+            # A master's run time counts from when its workers are there.
+            locust_run.wait_for_workers()
+            if plan.enforces_run_time and plan.config.run_time_s is not None:
+                greenlets.append(
+                    gevent.spawn_later(
+                        plan.config.run_time_s, self._finish, RunStatus.COMPLETED, ""
+                    )
+                )
             locust_run.start()
             status, reason, interrupted = self._end.get()
             # The ticker must not hand over batches while _stop closes the writer.
@@ -310,6 +413,11 @@ class _Drive:
             if status is not RunStatus.ABORTED:
                 end = RunEnd(status=RunStatus.FAILED, reason=str(exc), ended_at=ended_at)
             raise ending.spilled(exc, None, end) from exc
+        workers = locust_run.worker_totals()
+        if workers:
+            self._thread.call(
+                self._store.store_workers, self._run_id, workers, timeout_s=CLOSE_TIMEOUT_S
+            )
         if not ending.record(status, ended_at, reason, CLOSE_TIMEOUT_S):
             raise StoreError(f"recording the end of run {self._run_id} did not finish in time")
         locust_run.fire_quitting()

@@ -71,6 +71,19 @@ class HubStallMeter:
         return longest_s * MS_PER_S
 
 
+class NoStallMeter:
+    """A master's: its hub sends no requests, so its stalls touch no latency (none stored)."""
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def take_longest_ms(self) -> float | None:
+        return None
+
+
 def hub_stall_meter() -> HubStallMeter:
     """A meter on the current thread's hub (imports gevent: engine processes only)."""
     import gevent

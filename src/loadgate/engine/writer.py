@@ -11,14 +11,16 @@ thread-safe: one thread at a time calls `write`.
 
 from __future__ import annotations
 
+import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from loadgate.engine.collector import Collector, FinishedSecond
-from loadgate.model import EndpointSecond, GeneratorSecond, UsersSample
+from loadgate.model import EndpointSecond, GeneratorSecond, MeasuredBatch, RunEvent, UsersSample
 from loadgate.stats import LatencyHistogram
+from loadgate.store.merging import merge_endpoint_seconds
 
 RECENT_WINDOW_S = 5
 # What the live view shows; computed with the window, off the hub (about 6 ms
@@ -26,16 +28,24 @@ RECENT_WINDOW_S = 5
 LIVE_QUANTILES = (0.5, 0.95, 0.99)
 
 
-class RunSink(Protocol):
-    """Where measurements go: RunStore.append (or anything shaped like it)."""
+class PieceSource(Protocol):
+    """Seconds measured elsewhere, already encoded: a master's workers (engine.worker_merge)."""
 
-    def append(
-        self,
-        run_id: int,
-        seconds: Sequence[EndpointSecond],
-        users: Sequence[UsersSample] = (),
-        generator: Sequence[GeneratorSecond] = (),
-    ) -> None: ...
+    def take_ready(self) -> list[EndpointSecond]: ...
+
+    def take_all(self) -> list[EndpointSecond]: ...
+
+    def take_events(self) -> list[RunEvent]: ...
+
+
+class RunSink(Protocol):
+    """Where measurements go: RunStore.append_batches (or anything shaped like it).
+
+    One transaction for all the batches; a batch whose id the run already has
+    is skipped, so that a retry (or an import of a spill) never adds one twice.
+    """
+
+    def append_batches(self, run_id: int, batches: Sequence[MeasuredBatch]) -> object: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,6 +79,13 @@ class Batch:
     finished: list[FinishedSecond]
     users: UsersSample
     generator: GeneratorSecond | None = None
+    # Workers' pieces (a master's run): encoded, possibly several per endpoint-second.
+    pieces: list[EndpointSecond] = field(default_factory=list)
+    events: list[RunEvent] = field(default_factory=list)
+    # Fixed here, on the hub, before any attempt to store the batch: its
+    # encoded form (pending, retried) and a spill file holding it carry the
+    # same id, so the store adds it once however many times it is sent.
+    batch_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     # Whether the live view will show the recent window soon: computing it
     # costs about 2-3% of the generator's CPU at 6,000 req/s (bench/overhead.py).
     want_window: bool = True
@@ -84,22 +101,25 @@ class _SecondTotal:
 
 @dataclass
 class Pending:
-    """Measurements taken from the collector but not stored yet."""
+    """Measurements taken from the collector but not stored yet, one batch per hand-off.
 
-    seconds: list[EndpointSecond] = field(default_factory=list)
-    users: list[UsersSample] = field(default_factory=list)
-    generator: list[GeneratorSecond] = field(default_factory=list)
+    Other threads may read `batches` (a spill at exit): the writer only ever
+    appends a finished batch to it or replaces the list, never edits one.
+    """
+
+    batches: list[MeasuredBatch] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.seconds or self.users or self.generator)
+        return bool(self.batches)
 
 
 class SecondsWriter:
     """Flushes a run's finished seconds and user counts; call `tick` every second or so.
 
-    A failed append leaves its data pending, to be retried with the next write
-    (and `consecutive_failures` counts how long the store has been failing); the
-    StoreError still propagates so the caller can decide when to give up.
+    A failed append leaves its batches pending, to be retried with the next
+    write under the same ids (and `consecutive_failures` counts how long the
+    store has been failing); the StoreError still propagates so the caller can
+    decide when to give up.
     """
 
     def __init__(
@@ -108,8 +128,10 @@ class SecondsWriter:
         run_id: int,
         collector: Collector,
         on_seconds: Callable[[Sequence[EndpointSecond]], None] | None = None,
+        pieces: PieceSource | None = None,
     ) -> None:
         self._sink = sink
+        self._pieces = pieces
         self._on_seconds = on_seconds
         self._run_id = run_id
         self._collector = collector
@@ -135,6 +157,8 @@ class SecondsWriter:
             finished=self._collector.take_finished(current_second),
             users=UsersSample(second=current_second - 1, users=users),
             generator=_generator_second(current_second - 1, stall_ms),
+            pieces=self._pieces.take_ready() if self._pieces is not None else [],
+            events=self._pieces.take_events() if self._pieces is not None else [],
         )
 
     def take_all(self, now_s: float, users: int, stall_ms: float | None = None) -> Batch:
@@ -145,6 +169,8 @@ class SecondsWriter:
             finished=self._collector.take_all(),
             users=UsersSample(second=current_second, users=users),
             generator=_generator_second(current_second, stall_ms),
+            pieces=self._pieces.take_all() if self._pieces is not None else [],
+            events=self._pieces.take_events() if self._pieces is not None else [],
         )
 
     # -- the costly half: encode and store -------------------------------------
@@ -156,27 +182,47 @@ class SecondsWriter:
 
     def add(self, batch: Batch) -> None:
         """Encode the batch into `pending`, without touching the store."""
+        seconds: list[EndpointSecond] = []
         for second in batch.finished:
             stored = []
             for key, tally in second.tallies.items():
                 stored.append(tally.to_endpoint_second(second.second, key))
                 self.between_endpoints()
-            self.pending.seconds.extend(stored)
+            seconds.extend(stored)
             self._remember(second)
             if self._on_seconds is not None:
                 self._on_seconds(stored)
-        self.pending.users.append(batch.users)
-        if batch.generator is not None:
-            self.pending.generator.append(batch.generator)
+        if batch.pieces:
+            seconds.extend(self._add_pieces(batch.pieces))
+        # Added whole, once encoded: a reader on another thread sees all of it or none.
+        self.pending.batches.append(encoded_batch(batch, seconds))
+
+    def _add_pieces(self, pieces: list[EndpointSecond]) -> list[EndpointSecond]:
+        """Workers' pieces, one row per endpoint-second: HDR histograms added, counts summed."""
+        merged = merge_endpoint_seconds(pieces, by_region=True)
+        by_second: dict[int, list[EndpointSecond]] = {}
+        for piece in merged:
+            by_second.setdefault(piece.second, []).append(piece)
+        for second, stored in sorted(by_second.items()):
+            histogram = LatencyHistogram.merged(
+                LatencyHistogram.decode(piece.histogram) for piece in stored
+            )
+            requests = sum(piece.requests for piece in stored)
+            failures = sum(piece.failures for piece in stored)
+            self._remember_total(_SecondTotal(second, requests, failures, histogram))
+            if self._on_seconds is not None:
+                self._on_seconds(stored)
+        return merged
 
     def flush(self) -> None:
-        pending = self.pending
+        sent = self.pending.batches
         try:
-            self._sink.append(self._run_id, pending.seconds, pending.users, pending.generator)
+            self._sink.append_batches(self._run_id, sent)
         except BaseException:
             self.consecutive_failures += 1
             raise
         self.consecutive_failures = 0
+        # Only this thread adds to pending, so nothing arrived while the append ran.
         self.pending = Pending()
 
     def tick(self, now_s: float, users: int, stall_ms: float | None = None) -> None:
@@ -190,16 +236,27 @@ class SecondsWriter:
     def _remember(self, second: FinishedSecond) -> None:
         requests = sum(t.requests for t in second.tallies.values())
         failures = sum(t.failures for t in second.tallies.values())
-        self.requests_total += requests
-        self.failures_total += failures
         histogram = LatencyHistogram.merged(t.histogram for t in second.tallies.values())
-        if self._recent and self._recent[-1].second == second.second:
-            # A second taken while current, then its rest: one entry, added up.
-            last = self._recent.pop()
-            histogram.merge(last.histogram)
-            requests += last.requests
-            failures += last.failures
-        self._recent.append(_SecondTotal(second.second, requests, failures, histogram))
+        self._remember_total(_SecondTotal(second.second, requests, failures, histogram))
+
+    def _remember_total(self, total: _SecondTotal) -> None:
+        self.requests_total += total.requests
+        self.failures_total += total.failures
+        for index, known in enumerate(self._recent):
+            if known.second == total.second:
+                # A second taken while current then its rest, or a worker's late
+                # piece: one entry, added up.
+                known.histogram.merge(total.histogram)
+                self._recent[index] = _SecondTotal(
+                    total.second,
+                    known.requests + total.requests,
+                    known.failures + total.failures,
+                    known.histogram,
+                )
+                return
+        if self._recent and total.second < self._recent[-1].second:
+            return  # older than the window: counted in the totals only
+        self._recent.append(total)
 
     def recent_window(self, now_s: float, started_s: float) -> RecentWindow:
         """The last RECENT_WINDOW_S whole seconds before the current one (fewer at the start)."""
@@ -214,6 +271,21 @@ class SecondsWriter:
             histogram=histogram,
             quantiles=histogram.quantiles_us(LIVE_QUANTILES),
         )
+
+
+def encoded_batch(batch: Batch, seconds: Sequence[EndpointSecond] | None = None) -> MeasuredBatch:
+    """The stored form of a hand-off, under its id (`seconds`: already encoded)."""
+    if seconds is None:
+        seconds = [s for second in batch.finished for s in second.to_endpoint_seconds()]
+        seconds += batch.pieces  # a master's, encoded by its workers (merged by readers)
+    generator = [batch.generator] if batch.generator is not None else []
+    return MeasuredBatch(
+        batch_id=batch.batch_id,
+        seconds=seconds,
+        users=[batch.users],
+        generator=generator,
+        events=batch.events,
+    )
 
 
 def _generator_second(second: int, stall_ms: float | None) -> GeneratorSecond | None:

@@ -42,9 +42,15 @@ from typing import Any, TypeVar
 from gevent import Timeout, monkey
 from gevent.threadpool import ThreadPool
 
-from loadgate.engine.writer import EMPTY_WINDOW, Batch, Pending, RecentWindow, SecondsWriter
+from loadgate.engine.writer import (
+    EMPTY_WINDOW,
+    Batch,
+    RecentWindow,
+    SecondsWriter,
+    encoded_batch,
+)
 from loadgate.errors import StoreError
-from loadgate.model import EndpointSecond
+from loadgate.model import MeasuredBatch
 
 MAX_QUEUED_BATCHES = 30  # seconds of measurements waiting behind a slow write
 STORE_STALL_LIMIT_S = 10.0  # one write in flight this long: the store is stuck
@@ -95,6 +101,7 @@ class WriterThread:
         self._pool = ThreadPool(1)
         self._queue: deque[Batch] = deque()
         self._in_flight: Any = None  # the AsyncResult of the running task
+        self._in_flight_batches: tuple[Batch, ...] = ()  # what that task was given
         self._in_flight_since_s = 0.0
         self._stopped = False
         self._left_running = False  # a call that timed out still runs on the thread
@@ -164,19 +171,27 @@ class WriterThread:
         if last is not None:
             self._queue.append(last)
 
-    def unstored(self) -> Pending:
-        """What is not in the store: written-but-failed, then queued (encoded here, on the hub).
+    def unstored(self) -> list[MeasuredBatch]:
+        """What may not be in the store, each batch under its id: for the spill file.
 
-        For the spill file, once the thread is idle or given up on.
+        Safe from any thread, even while a write runs. A batch moves from the
+        queue to the running write, then into pending (encoded), then out once
+        committed; read in that order, each stage after the one before it, a
+        batch that moves meanwhile is still seen once, or it is stored. A
+        batch whose commit lands after it was read is both stored and spilled
+        under one id, and `loadgate import` skips it. Encoding a batch here
+        while the thread encodes it too is safe: its tallies no longer change,
+        and hdrh's encoder, shared per histogram, gets the same header values
+        written from both threads.
         """
-        pending = self._writer.pending
-        spilled = Pending(list(pending.seconds), list(pending.users), list(pending.generator))
-        for batch in list(self._queue):
-            spilled.seconds.extend(_encoded(batch))
-            spilled.users.append(batch.users)
-            if batch.generator is not None:
-                spilled.generator.append(batch.generator)
-        return spilled
+        queued = list(self._queue)
+        in_flight = self._in_flight_batches
+        pending = list(self._writer.pending.batches)
+        unstored: dict[str, MeasuredBatch] = {batch.batch_id: batch for batch in pending}
+        for batch in [*in_flight, *queued]:
+            if batch.batch_id not in unstored:
+                unstored[batch.batch_id] = encoded_batch(batch)
+        return list(unstored.values())
 
     def shutdown(self) -> None:
         """Let the thread go; one stuck in a store call is left behind, not waited for.
@@ -191,6 +206,7 @@ class WriterThread:
         if self._in_flight is not None or not self._queue or self._stopped:
             return
         batches = list(self._queue)
+        self._in_flight_batches = tuple(batches)  # before the queue forgets them: see unstored
         self._queue.clear()
         self._in_flight_since_s = self._clock_s()
         self._in_flight = self._pool.spawn(self._write, batches)
@@ -201,6 +217,7 @@ class WriterThread:
         if result is not self._in_flight:
             return  # already seen by wait_idle
         self._in_flight = None
+        self._in_flight_batches = ()
         if result.successful():
             self.state = result.value
         else:  # a bug in the write itself: stop the run with it rather than lose data quietly
@@ -233,7 +250,3 @@ class WriterThread:
             consecutive_failures=writer.consecutive_failures,
             last_error=error if error is not None else None,
         )
-
-
-def _encoded(batch: Batch) -> list[EndpointSecond]:
-    return [s for second in batch.finished for s in second.to_endpoint_seconds()]

@@ -7,7 +7,7 @@ imported: see `worker.py`); the admin API merges them for /metrics.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -18,6 +18,8 @@ ERROR_KINDS = (
 )  # fmt: skip
 # The statuses the HTTP server answers on its own, exported as 0 before the first.
 REFUSAL_STATUSES = (400, 408, 413, 414, 417, 431, 501, 505)
+# How prometheus-client merges a gauge's per-process values for /metrics.
+MultiprocessMode = Literal["livesum", "livemax"]
 # Seconds; dense below 10 ms, where a gateway's own time lives.
 LATENCY_BUCKETS_S = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -69,91 +71,127 @@ class UpstreamMetrics:
         child.inc()
 
 
+class _Declare:
+    """Declares metrics named PREFIX + name in one registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def counter(self, name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
+        return Counter(PREFIX + name, doc, labels, registry=self._registry)
+
+    def histogram(self, name: str, doc: str, label: str) -> Histogram:
+        return Histogram(
+            PREFIX + name, doc, [label], buckets=LATENCY_BUCKETS_S, registry=self._registry
+        )
+
+    def gauge(
+        self, name: str, doc: str, mode: MultiprocessMode, labels: tuple[str, ...] = ()
+    ) -> Gauge:
+        return Gauge(PREFIX + name, doc, labels, multiprocess_mode=mode, registry=self._registry)
+
+
 class GatewayMetrics:
-    """Every metric the gateway exports, registered in a private registry."""
+    """Every metric the gateway exports, registered in a private registry.
+
+    Declared by family: requests, cache and rate limits, upstreams, refusals.
+    """
+
+    requests: Counter
+    request_duration: Histogram
+    gateway_latency: Histogram
+    in_flight: Gauge
+    cache: Counter
+    rate_limit: Counter
+    rate_limit_backend_errors: Counter
+    rate_limit_fallback: Gauge
+    upstream_latency: Histogram
+    retries: Counter
+    upstream_errors: Counter
+    breaker_state: Gauge
+    refused: Counter
 
     def __init__(self) -> None:
-        registry = CollectorRegistry()
+        declare = _Declare(CollectorRegistry())
+        self._declare_requests(declare)
+        self._declare_cache_and_limits(declare)
+        self._declare_upstreams(declare)
+        self._declare_refusals(declare)
+        self._consumers: dict[tuple[str, bool], Any] = {}
 
-        def counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
-            return Counter(PREFIX + name, doc, labels, registry=registry)
-
-        def histogram(name: str, doc: str, label: str) -> Histogram:
-            return Histogram(
-                PREFIX + name, doc, [label], buckets=LATENCY_BUCKETS_S, registry=registry
-            )
-
-        self.requests = counter(
+    def _declare_requests(self, declare: _Declare) -> None:
+        self.requests = declare.counter(
             "requests_total",
             "Requests answered by the gateway, by route, method and status.",
             ("route", "method", "status"),
         )
-        self.request_duration = histogram(
+        self.request_duration = declare.histogram(
             "request_duration_seconds",
             "Time from request to response at the gateway, upstream included.",
             "route",
         )
-        self.gateway_latency = histogram(
+        self.gateway_latency = declare.histogram(
             "latency_seconds",
             "The gateway's own time per request (total minus upstream time).",
             "route",
         )
-        self.upstream_latency = histogram(
-            "upstream_latency_seconds",
-            "Time from sending a request upstream to its last response byte, per attempt.",
-            "upstream",
+        self.in_flight = declare.gauge(
+            "requests_in_flight", "Requests the gateway is working on.", "livesum"
         )
-        self.in_flight = Gauge(
-            PREFIX + "requests_in_flight",
-            "Requests the gateway is working on.",
-            multiprocess_mode="livesum",
-            registry=registry,
-        )
-        self.cache = counter(
+
+    def _declare_cache_and_limits(self, declare: _Declare) -> None:
+        self.cache = declare.counter(
             "cache_total",
             "Response cache lookups by route and result (hit, miss, bypass).",
             ("route", "result"),
         )
-        self.rate_limit = counter(
+        self.rate_limit = declare.counter(
             "rate_limit_total",
             "Rate limit decisions by consumer (configured name, jwt or anonymous).",
             ("consumer", "decision"),
         )
-        self.rate_limit_backend_errors = counter(
+        self.rate_limit_backend_errors = declare.counter(
             "rate_limit_backend_errors_total",
             "Shared (Redis) rate limit checks that failed and fell back to local buckets.",
         )
-        self.rate_limit_fallback = Gauge(
-            PREFIX + "rate_limit_fallback",
+        self.rate_limit_fallback = declare.gauge(
+            "rate_limit_fallback",
             "Gateway processes limiting with their own buckets because Redis failed (1 each).",
-            multiprocess_mode="livesum",
-            registry=registry,
+            "livesum",
         )
-        self.retries = counter("retries_total", "Retried attempts to an upstream.", ("upstream",))
-        self.upstream_errors = counter(
+
+    def _declare_upstreams(self, declare: _Declare) -> None:
+        self.upstream_latency = declare.histogram(
+            "upstream_latency_seconds",
+            "Time from sending a request upstream to its last response byte, per attempt.",
+            "upstream",
+        )
+        self.retries = declare.counter(
+            "retries_total", "Retried attempts to an upstream.", ("upstream",)
+        )
+        self.upstream_errors = declare.counter(
             "upstream_errors_total",
-            "Attempts without a usable upstream response, by kind ("
-            + ", ".join(ERROR_KINDS)
-            + ").",
+            f"Attempts without a usable upstream response, by kind ({', '.join(ERROR_KINDS)}).",
             ("upstream", "kind"),
         )
-        self.breaker_state = Gauge(
-            PREFIX + "circuit_breaker_state",
+        self.breaker_state = declare.gauge(
+            "circuit_breaker_state",
             "Circuit breaker per upstream: 0 closed, 1 half-open, 2 open (worst process).",
-            ["upstream"],
-            multiprocess_mode="livemax",
-            registry=registry,
+            "livemax",
+            ("upstream",),
         )
-        self.refused = counter(
+
+    def _declare_refusals(self, declare: _Declare) -> None:
+        self.refused = declare.counter(
             "http_refused_total",
             "Requests the HTTP server answered itself, before routing (malformed, too large, "
             "too slow), by status.",
             ("status",),
         )
+        # Bound up front so every status is exported (as 0) before the first refusal.
         self._refused_by_status: dict[int, Any] = {
             status: self.refused.labels(str(status)) for status in REFUSAL_STATUSES
         }
-        self._consumers: dict[tuple[str, bool], Any] = {}
 
     def refusal(self, status: int) -> None:
         """Count an answer the server made without the gateway (its refusal hook)."""

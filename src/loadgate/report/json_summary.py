@@ -90,13 +90,26 @@ def summary_to_dict(
 def summary_to_json(
     summary: RunSummary,
     generator: Mapping[str, Any] | None = None,
+    *,
+    workers: Sequence[Mapping[str, Any]] = (),
+    events: Sequence[Mapping[str, Any]] = (),
+    regions: Mapping[str, Any] | None = None,
     findings: Sequence[Finding] | None = None,
 ) -> str:
-    """The JSON summary document; `generator`: the generator's health, where known;
-    `findings`: the run's findings, when computed."""
+    """The JSON summary document.
+
+    `generator`: the generator's health (report.generator_view), where known;
+    `workers`: a distributed run's workers (report.workers_view), else empty;
+    `events`: what happened to the run besides its measurements (a lost worker);
+    `regions`: each region's endpoints when workers ran in several (report.regions_view);
+    `findings`: the run's findings (analysis.findings), when computed.
+    """
     data = summary_to_dict(summary, findings)
     if generator is not None:
         data["generator"] = dict(generator)
+    data["workers"] = [dict(worker) for worker in workers]
+    data["events"] = [dict(event) for event in events]
+    data["regions"] = dict(regions or {})
     return json.dumps(data, indent=2) + "\n"
 
 
@@ -104,13 +117,24 @@ def write_json(
     summary: RunSummary,
     path: Path | str,
     generator: Mapping[str, Any] | None = None,
+    *,
+    workers: Sequence[Mapping[str, Any]] = (),
+    events: Sequence[Mapping[str, Any]] = (),
+    regions: Mapping[str, Any] | None = None,
     findings: Sequence[Finding] | None = None,
 ) -> None:
-    """Write the summary to `path`; an unwritable path is a ConfigError.
-
-    `generator`: the generator's health (report.generator_view), where known.
-    """
+    """Write summary_to_json's document to `path`; an unwritable path is a ConfigError."""
     try:
-        Path(path).write_text(summary_to_json(summary, generator, findings), encoding="utf-8")
+        Path(path).write_text(
+            summary_to_json(
+                summary,
+                generator,
+                workers=workers,
+                events=events,
+                regions=regions,
+                findings=findings,
+            ),
+            encoding="utf-8",
+        )
     except OSError as exc:
         raise ConfigError(f"cannot write the JSON summary to {path}: {exc.strerror}") from exc

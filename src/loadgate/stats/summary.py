@@ -8,7 +8,7 @@ histograms merge without loss.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from loadgate.model import EndpointSecond, RunInfo, UsersSample
@@ -116,12 +116,6 @@ def _endpoint_summary(endpoint: EndpointFold, duration_s: float) -> EndpointSumm
         out_of_range=histogram.out_of_range,
         histogram=histogram,
     )
-
-
-def measured_duration_s(run: RunInfo, seconds: Sequence[EndpointSecond]) -> float:
-    """The run's wall-clock length; for an unfinished run, the span of its data."""
-    firsts = [s.second for s in seconds]
-    return span_duration_s(run, min(firsts, default=None), max(firsts, default=None))
 
 
 def span_duration_s(run: RunInfo, first_second: int | None, last_second: int | None) -> float:

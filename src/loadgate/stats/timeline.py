@@ -263,23 +263,3 @@ def _users_series(axis: range, users: Sequence[UsersSample]) -> list[int | None]
         if second in axis:
             series[second - axis.start] = last
     return series
-
-
-def build_timeline(
-    run: RunInfo,
-    seconds: Iterable[EndpointSecond],
-    users: Sequence[UsersSample],
-    *,
-    bucket_s: int | None = None,
-) -> Timeline:
-    """Every endpoint's series and the total's, with users, from a run's stored seconds.
-
-    `bucket_s` by default is `bucket_width_s` of the run's span: one second
-    for runs up to MAX_CHART_POINTS seconds.
-    """
-    ordered = sorted(seconds, key=lambda s: s.second)
-    axis = time_axis(run, [*(s.second for s in ordered), *(u.second for u in users)])
-    fold = TimelineFold(axis, bucket_s or bucket_width_s(len(axis)))
-    for second in ordered:
-        fold.add(second, LatencyHistogram.decode(second.histogram, second.out_of_range))
-    return fold.timeline(epoch_second(run.started_at), users)

@@ -84,6 +84,7 @@ def endpoint_second_row(run_id: int, second: EndpointSecond) -> dict[str, Any]:
         "ok_status_counts": dump_json(second.ok_status_counts),
         "failed_status_counts": dump_json(second.failed_status_counts),
         "errors": dump_json(second.errors),
+        "region": second.region,
     }
 
 
@@ -100,6 +101,7 @@ def endpoint_second(row: Any) -> EndpointSecond:
         failed_status_counts=load_counts(row.failed_status_counts),
         errors=load_counts(row.errors),
         out_of_range=row.out_of_range,
+        region=row.region,
     )
 
 

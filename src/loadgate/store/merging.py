@@ -9,15 +9,19 @@ from loadgate.model import EndpointSecond, UsersSample
 from loadgate.stats import LatencyHistogram
 
 
-def merge_endpoint_seconds(seconds: Iterable[EndpointSecond]) -> list[EndpointSecond]:
+def merge_endpoint_seconds(
+    seconds: Iterable[EndpointSecond], *, by_region: bool = False
+) -> list[EndpointSecond]:
     """One EndpointSecond per (second, method, name), ordered by second, name, method.
 
     Pieces of the same key are added (histograms merged, counts summed); a key
     that arrived once is returned as stored, its histogram bytes untouched.
+    `by_region`: keep regions apart (one per (second, method, name, region)).
     """
-    groups: dict[tuple[int, str, str], list[EndpointSecond]] = {}
+    groups: dict[tuple[int, str, str, str], list[EndpointSecond]] = {}
     for piece in seconds:
-        groups.setdefault((piece.second, piece.name, piece.method), []).append(piece)
+        region = piece.region if by_region else ""
+        groups.setdefault((piece.second, piece.name, piece.method, region), []).append(piece)
     # Sorted here rather than in SQL: PostgreSQL's collation may order names
     # differently from SQLite's bytewise one, and both backends must agree.
     return [
@@ -41,6 +45,7 @@ def _merged(pieces: list[EndpointSecond]) -> EndpointSecond:
         failed_status_counts=_summed(p.failed_status_counts for p in pieces),
         errors=_summed(p.errors for p in pieces),
         out_of_range=sum(p.out_of_range for p in pieces),
+        region=first.region if all(p.region == first.region for p in pieces) else "",
     )
 
 

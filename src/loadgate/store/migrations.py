@@ -130,12 +130,73 @@ def m004_generator_seconds(conn: Connection) -> None:
     ).create(conn, checkfirst=False)  # fmt: skip
 
 
+def m005_applied_batches(conn: Connection) -> None:
+    """The ids of batches already appended, so that storing a batch twice adds it once."""
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "applied_batches",
+        md,
+        sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("batch_id", sa.String(64), primary_key=True),
+        sa.Index("ix_applied_batches_batch_id", "batch_id"),
+    ).create(conn, checkfirst=False)  # fmt: skip
+
+
+def m006_run_workers(conn: Connection) -> None:
+    """What each worker of a distributed run sent its master (loadgate.engine.worker_merge)."""
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "run_workers",
+        md,
+        sa.Column(
+            "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column("worker_id", sa.String(200), primary_key=True),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("region", sa.Text, nullable=False),
+        sa.Column("requests", sa.BigInteger, nullable=False),
+        sa.Column("failures", sa.BigInteger, nullable=False),
+        sa.Column("first_second", sa.BigInteger, nullable=True),
+        sa.Column("last_second", sa.BigInteger, nullable=True),
+        sa.Column("cpu_percent_mean", sa.Float, nullable=False),
+        sa.Column("cpu_percent_max", sa.Float, nullable=False),
+        sa.Column("users_max", sa.Integer, nullable=False),
+    ).create(conn, checkfirst=False)
+
+
+def m007_run_events(conn: Connection) -> None:
+    """Events of a run (a lost worker), each stored second's region, workers' clock offsets."""
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "run_events",
+        md,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+                  autoincrement=True),
+        _run_id_column(),
+        sa.Column("second", sa.BigInteger, nullable=False),
+        sa.Column("kind", sa.String(40), nullable=False),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("detail", sa.Text, nullable=False),
+        sa.Index("ix_run_events_run_id_second", "run_id", "second"),
+    ).create(conn, checkfirst=False)  # fmt: skip
+    conn.execute(sa.text("ALTER TABLE endpoint_seconds ADD COLUMN region TEXT NOT NULL DEFAULT ''"))
+    float_type = sa.Float().compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE run_workers ADD COLUMN clock_offset_ms {float_type} NULL"))
+
+
 # In order; append new ones at the end, never edit or reorder released ones.
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial_schema,
     m002_run_heartbeat,
     m003_endpoint_totals,
     m004_generator_seconds,
+    m005_applied_batches,
+    m006_run_workers,
+    m007_run_events,
 )
 
 

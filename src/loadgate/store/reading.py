@@ -8,13 +8,13 @@ long the run is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from loadgate.model import EndpointSecond, EndpointTotals
+from loadgate.model import EndpointSecond, EndpointTotals, RunStatus
 from loadgate.store import codec
 from loadgate.store.merging import merge_endpoint_seconds
 from loadgate.store.schema import endpoint_seconds, endpoint_totals, runs, users_samples
@@ -24,12 +24,17 @@ ROWS_PER_FETCH = 2000
 
 
 def stream_seconds(
-    conn: Connection, run_id: int, from_second: int | None, to_second: int | None
+    conn: Connection,
+    run_id: int,
+    from_second: int | None,
+    to_second: int | None,
+    by_region: bool = False,
 ) -> Iterator[EndpointSecond]:
     """The run's endpoint-seconds from `from_second` to `to_second` (both included, if given).
 
     Ordered by second, then name, then method, pieces merged: what
-    merge_endpoint_seconds gives for the whole run, one second at a time.
+    merge_endpoint_seconds gives for the whole run, one second at a time;
+    `by_region` keeps each region's apart (a distributed run's).
     """
     query = sa.select(endpoint_seconds).where(endpoint_seconds.c.run_id == run_id)
     if from_second is not None:
@@ -45,11 +50,11 @@ def stream_seconds(
     for row in rows:
         second = codec.endpoint_second(row)
         if group and second.second != group[0].second:
-            yield from merge_endpoint_seconds(group)
+            yield from merge_endpoint_seconds(group, by_region=by_region)
             group = []
         group.append(second)
     if group:
-        yield from merge_endpoint_seconds(group)
+        yield from merge_endpoint_seconds(group, by_region=by_region)
 
 
 def stream_second_counts(conn: Connection, run_id: int) -> Iterator[EndpointSecond]:
@@ -114,3 +119,30 @@ def replace_totals(conn: Connection, run_id: int, totals: Iterable[EndpointTotal
     rows: list[dict[str, Any]] = [codec.endpoint_totals_row(run_id, t) for t in totals]
     if rows:
         conn.execute(sa.insert(endpoint_totals), rows)
+
+
+def keep_totals(conn: Connection, run_id: int, totals: Sequence[EndpointTotals]) -> bool:
+    """Store totals a reader folded, if the run has ended and has none that still hold.
+
+    For readers that fold a run with no usable totals (ended by a second
+    Ctrl-C or a store failure, imported): the next one reads one row per
+    endpoint. Written only when the run is stored as ended and the totals
+    account for every request it has now; False when nothing was written.
+    Safe beside a writer: the run's row is locked first (PostgreSQL; on
+    SQLite the caller's transaction holds the write lock), so an append
+    lands wholly before the check or after the commit, and the primary key
+    (run_id, method, name) refuses a second reader's copy.
+    """
+    run = conn.execute(
+        sa.select(runs.c.status, runs.c.requests).where(runs.c.run_id == run_id).with_for_update()
+    ).one_or_none()
+    if (
+        not totals
+        or run is None
+        or run.status == RunStatus.RUNNING.value
+        or run.requests != sum(t.requests for t in totals)
+        or stored_totals(conn, run_id) is not None  # another reader's, already current
+    ):
+        return False
+    replace_totals(conn, run_id, totals)  # stale ones (seconds appended after them) go
+    return True

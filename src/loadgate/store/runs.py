@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,25 +12,33 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from loadgate.errors import RunNotFoundError
+from loadgate.errors import RunNotFoundError, StoreError
 from loadgate.model import (
     EndpointSecond,
+    EventKind,
     GeneratorSecond,
+    MeasuredBatch,
     NewRun,
+    RunEvent,
     RunInfo,
     RunListing,
     RunStatus,
     UsersSample,
+    WorkerTotal,
 )
 from loadgate.stats import RunSummary
 from loadgate.stats.fold import RunFold, fold_seconds
 from loadgate.stats.summary import summarize_fold
-from loadgate.store import codec, reading
-from loadgate.store.connection import create_store_engine, translated_errors
+from loadgate.store import appending, codec, reading
+from loadgate.store.connection import (
+    SQLITE_BEGIN_OPTION,
+    create_store_engine,
+    translated_errors,
+)
 from loadgate.store.liveness import lost_after_s_from_env
 from loadgate.store.merging import latest_user_samples
 from loadgate.store.migrations import migrate
-from loadgate.store.schema import endpoint_seconds, generator_seconds, runs, users_samples
+from loadgate.store.schema import generator_seconds, run_events, run_workers, runs, users_samples
 from loadgate.store.url import default_db_url, mask_url, parse_db_url
 
 LAST_REF = "last"
@@ -120,37 +129,36 @@ class RunStore:
         seconds: Sequence[EndpointSecond],
         users: Sequence[UsersSample] = (),
         generator: Sequence[GeneratorSecond] = (),
-    ) -> None:
+        *,
+        batch_id: str = "",
+    ) -> bool:
         """Add measured seconds, user counts and generator health to a run, in one transaction.
 
         The same (second, method, name) may be appended more than once; readers
         see the pieces merged. Every call, even an empty one, is the run's
-        heartbeat: a run not appended to for `lost_after_s` reads as LOST.
+        heartbeat: a run not appended to for `lost_after_s` reads as LOST. With
+        a `batch_id`, a batch already applied under that id is skipped (False).
+        """
+        batch = MeasuredBatch(batch_id=batch_id, seconds=seconds, users=users, generator=generator)
+        return bool(self.append_batches(run_id, [batch]))
+
+    def append_batches(self, run_id: int, batches: Sequence[MeasuredBatch]) -> list[MeasuredBatch]:
+        """Append the batches the run lacks, in one transaction; returns those appended.
+
+        A batch whose id was already applied to the run is skipped, so storing
+        a batch again (a retry whose first commit landed, a spill file holding
+        what was also stored) never counts it twice.
         """
         with self._transaction(f"appending to run {run_id}") as conn:
-            # The totals first: it also tells whether the run exists, and on
-            # SQLite takes the write lock before any insert.
-            totals = conn.execute(
-                sa.update(runs)
-                .where(runs.c.run_id == run_id)
-                .values(
-                    requests=runs.c.requests + sum(s.requests for s in seconds),
-                    failures=runs.c.failures + sum(s.failures for s in seconds),
-                    heartbeat_at=datetime.now(UTC),
-                )
-            )
-            if totals.rowcount == 0:
+            appended = appending.append_batches(conn, run_id, batches)
+            if appended is None:
                 raise self._not_found(run_id)
-            if seconds:
-                rows = [codec.endpoint_second_row(run_id, s) for s in seconds]
-                conn.execute(sa.insert(endpoint_seconds), rows)
-            if users:
-                samples = [codec.users_sample_row(run_id, u) for u in users]
-                conn.execute(sa.insert(users_samples), samples)
-            if generator:
-                rows = [{"run_id": run_id, "second": g.second, "stall_ms": g.stall_ms}
-                        for g in generator]  # fmt: skip
-                conn.execute(sa.insert(generator_seconds), rows)
+            return appended
+
+    def applied_to(self, batch_id: str) -> int | None:
+        """The run a batch (or spill file) id was applied to, if any."""
+        with self._transaction("looking up a batch") as conn:
+            return appending.applied_to(conn, batch_id)
 
     def finish_run(
         self, run_id: int, status: RunStatus, ended_at: datetime, reason: str = ""
@@ -180,6 +188,58 @@ class RunStore:
         # SQLite's write lock (or conflict with other runs' appends) for seconds.
         with self._transaction(f"storing the totals of run {run_id}") as conn:
             reading.replace_totals(conn, run_id, fold.totals())
+
+    def store_workers(self, run_id: int, workers: Sequence[WorkerTotal]) -> None:
+        """What each worker of a distributed run sent (replaces what was stored before)."""
+        rows = [
+            {"run_id": run_id, "position": position, "worker_id": w.worker_id, "region": w.region,
+             "requests": w.requests, "failures": w.failures, "first_second": w.first_second,
+             "last_second": w.last_second, "cpu_percent_mean": w.cpu_percent_mean,
+             "cpu_percent_max": w.cpu_percent_max, "users_max": w.users_max,
+             "clock_offset_ms": w.clock_offset_ms}
+            for position, w in enumerate(workers)
+        ]  # fmt: skip
+        with self._transaction(f"storing the workers of run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            conn.execute(sa.delete(run_workers).where(run_workers.c.run_id == run_id))
+            if rows:
+                conn.execute(sa.insert(run_workers), rows)
+
+    def events(self, run_id: int) -> list[RunEvent]:
+        """What happened to the run besides its measurements, ordered by second."""
+        query = (
+            sa.select(run_events)
+            .where(run_events.c.run_id == run_id)
+            .order_by(run_events.c.second, run_events.c.id)
+        )
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            rows = conn.execute(query).all()
+        return [
+            RunEvent(second=r.second, kind=EventKind(r.kind), subject=r.subject,
+                     detail=json.loads(r.detail))
+            for r in rows
+        ]  # fmt: skip
+
+    def workers(self, run_id: int) -> list[WorkerTotal]:
+        """The workers of a distributed run, in the order they first reported (none otherwise)."""
+        query = (
+            sa.select(run_workers)
+            .where(run_workers.c.run_id == run_id)
+            .order_by(run_workers.c.position)
+        )
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            rows = conn.execute(query).all()
+        return [
+            WorkerTotal(
+                worker_id=r.worker_id, region=r.region, requests=r.requests, failures=r.failures,
+                first_second=r.first_second, last_second=r.last_second,
+                cpu_percent_mean=r.cpu_percent_mean, cpu_percent_max=r.cpu_percent_max,
+                users_max=r.users_max, clock_offset_ms=r.clock_offset_ms,
+            )
+            for r in rows
+        ]  # fmt: skip
 
     def set_baseline(self, run_id: int, is_baseline: bool = True) -> None:
         """Mark (or unmark) a run as a baseline for comparisons."""
@@ -252,17 +312,6 @@ class RunStore:
 
     # -- reading measurements -------------------------------------------------
 
-    def endpoint_seconds(
-        self, run_id: int, *, since_second: int | None = None
-    ) -> list[EndpointSecond]:
-        """The run's endpoint-seconds (from `since_second` on, if given), duplicates merged.
-
-        Ordered by second, then name, then method.
-        """
-        with self._transaction(f"reading run {run_id}") as conn:
-            self._get_run(conn, run_id)
-            return self._endpoint_seconds(conn, run_id, since_second)
-
     def user_samples(self, run_id: int, *, since_second: int | None = None) -> list[UsersSample]:
         """The run's user counts, one per second (the last written wins), ordered by second."""
         with self._transaction(f"reading run {run_id}") as conn:
@@ -282,16 +331,24 @@ class RunStore:
         return [GeneratorSecond(second=r.second, stall_ms=r.stall_ms) for r in rows]
 
     def iter_endpoint_seconds(
-        self, run_id: int, *, from_second: int | None = None, to_second: int | None = None
+        self,
+        run_id: int,
+        *,
+        from_second: int | None = None,
+        to_second: int | None = None,
+        by_region: bool = False,
     ) -> Iterator[EndpointSecond]:
-        """The run's endpoint-seconds one at a time, in endpoint_seconds' order.
+        """The run's endpoint-seconds one at a time, pieces of a second merged.
 
-        From `from_second` to `to_second` (both included) if given. Holds one
-        second in memory and one read transaction open while iterated.
+        Ordered by second, then name, then method; from `from_second` to
+        `to_second` (both included) if given. Holds one second in memory and
+        one read transaction open while iterated: `list()` it only for a
+        short run or range.
+        `by_region`: one per region too (a distributed run's), else all merged.
         """
         with self._transaction(f"reading run {run_id}") as conn:
             self._get_run(conn, run_id)
-            yield from reading.stream_seconds(conn, run_id, from_second, to_second)
+            yield from reading.stream_seconds(conn, run_id, from_second, to_second, by_region)
 
     def iter_second_counts(self, run_id: int) -> Iterator[EndpointSecond]:
         """The run's endpoint-seconds without histograms (empty bytes), pieces unmerged."""
@@ -326,20 +383,48 @@ class RunStore:
             totals = reading.stored_totals(conn, run_id)
         return None if totals is None else RunFold.of_totals(totals)
 
-    def fold(self, run_id: int) -> RunFold:
-        """Every endpoint of the run added up: its stored totals, else the fold of its seconds."""
-        stored = self.stored_fold(run_id)
-        return stored if stored is not None else fold_seconds(self.iter_endpoint_seconds(run_id))
-
     def summary(self, run_id: int) -> RunSummary:
-        """The run's summary: one row per endpoint for a finished run, else its seconds folded."""
-        run = self.get_run(run_id)
-        return summarize_fold(run, self.fold(run_id), users_max=self.users_max(run_id))
+        """The run's summary: one row per endpoint when it has totals, else its seconds folded.
 
-    def _endpoint_seconds(
-        self, conn: Connection, run_id: int, since_second: int | None
-    ) -> list[EndpointSecond]:
-        return list(reading.stream_seconds(conn, run_id, since_second, None))
+        An ended run folded this way gets the fold stored as its totals (keep_totals).
+        """
+        run = self.get_run(run_id)
+        fold = self.stored_fold(run_id)
+        if fold is None:
+            fold = fold_seconds(self.iter_endpoint_seconds(run_id))
+            self.keep_totals(run, fold)
+        return summarize_fold(run, fold, users_max=self.users_max(run_id))
+
+    def keep_totals(self, run: RunInfo, fold: RunFold) -> bool:
+        """Store a reader's `fold` of the whole of an ended `run` as its totals; True if written.
+
+        Runs that `loadgate run` did not end normally (a second Ctrl-C, a
+        store failure) or that were imported have no totals: without this,
+        every `show` or `report` of a long one folds all its seconds. Nothing
+        is written for a running or lost run, or when the fold no longer
+        accounts for every request (reading.keep_totals). A store this reader
+        cannot write to (a read-only copy, a lock held past the busy timeout)
+        only costs the next reader the fold again, so that failure is not
+        raised: the reader still shows the run.
+        """
+        if run.status in (RunStatus.RUNNING, RunStatus.LOST) or run.ended_at is None:
+            return False
+        try:
+            with self._write_transaction(f"storing the totals of run {run.run_id}") as conn:
+                return reading.keep_totals(conn, run.run_id, fold.totals())
+        except StoreError:
+            return False
+
+    @contextmanager
+    def _write_transaction(self, action: str) -> Iterator[Connection]:
+        """A transaction that takes SQLite's write lock at BEGIN, for a read-then-write."""
+        with translated_errors(self.url, action), self._engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # A deferred transaction that reads, then writes, fails at once
+                # ("database is locked") when another writer came in between.
+                conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
 
     def _user_samples(
         self, conn: Connection, run_id: int, since_second: int | None

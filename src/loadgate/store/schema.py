@@ -22,14 +22,30 @@ Layout and why:
   summaries of long runs read one row per endpoint. A run without them
   (older, running, lost, or more seconds appended after the totals) is read
   by folding its seconds: `runs.requests` must equal the sum of the totals'
-  requests for them to be used. `errors` is a JSON list of [message, count,
-  first second, last second] in first-seen order, so a summary from the
-  totals lists errors as the fold of the seconds does.
+  requests for them to be used. An ended run without them (a second Ctrl-C,
+  a failing store, an import) gets them from its first whole-run reader
+  (`keep_totals`); the primary key keeps two readers from both writing them.
+  `errors` is a JSON list of [message, count, first second, last second] in
+  first-seen order, so a summary from the totals lists errors as the fold of
+  the seconds does.
 - `runs.heartbeat_at`: when the run's writer last appended; a RUNNING run
   without a recent one is shown as lost (store/liveness.py).
 - `generator_seconds`: append-only, the load generator's own health per second
   (`stall_ms`: the longest gevent hub stall, loadgate.engine.stall); a table of
   its own so that readers of measurements never see it unless they ask.
+- `applied_batches`: the id of every batch appended with one (the writer's
+  batches, a spill file's batches and the spill file itself), written in the
+  same transaction as the batch's rows. A batch both stored and spilled (its
+  commit landed as the process exited) is skipped on import instead of
+  counted twice; the index on `batch_id` finds a spill file already imported
+  into any run.
+- `run_workers`: one row per worker of a distributed run, written once at its
+  end: what the worker sent (requests, seconds) and its CPU use, so the
+  summary can tell a saturated worker. `position` keeps the workers' order.
+- `run_events`: append-only, what happened to a run besides its measurements
+  (a worker lost mid-run), at a wall-clock second; `detail` is JSON text.
+- `endpoint_seconds.region`: the region of the workers that measured the row
+  ('' for a single process); a master merges pieces per region.
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -90,6 +106,7 @@ endpoint_seconds = sa.Table(
     sa.Column("ok_status_counts", sa.Text, nullable=False),
     sa.Column("failed_status_counts", sa.Text, nullable=False),
     sa.Column("errors", sa.Text, nullable=False),
+    sa.Column("region", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_endpoint_seconds_run_id_second", "run_id", "second"),
 )
 
@@ -138,4 +155,50 @@ generator_seconds = sa.Table(
     sa.Column("second", sa.BigInteger, nullable=False),
     sa.Column("stall_ms", sa.Float, nullable=False),
     sa.Index("ix_generator_seconds_run_id_second", "run_id", "second"),
+)
+
+applied_batches = sa.Table(
+    "applied_batches",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Index("ix_applied_batches_batch_id", "batch_id"),
+)
+
+run_workers = sa.Table(
+    "run_workers",
+    metadata,
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("worker_id", sa.String(200), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("region", sa.Text, nullable=False),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("failures", sa.BigInteger, nullable=False),
+    sa.Column("first_second", sa.BigInteger, nullable=True),
+    sa.Column("last_second", sa.BigInteger, nullable=True),
+    sa.Column("cpu_percent_mean", sa.Float, nullable=False),
+    sa.Column("cpu_percent_max", sa.Float, nullable=False),
+    sa.Column("users_max", sa.Integer, nullable=False),
+    sa.Column("clock_offset_ms", sa.Float, nullable=True),
+)
+
+run_events = sa.Table(
+    "run_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("second", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_run_events_run_id_second", "run_id", "second"),
 )

@@ -6,8 +6,9 @@ what was measured but not yet stored is written here instead of being lost.
 
 The format is JSON lines, one record per line, readable by anyone:
 
-    {"spill": 1, "run": {run_id, store, name, script_path, script_text, host,
-                         started_at, settings}}
+    {"spill": 2, "spill_id": UUID, "run": {run_id, store, name, script_path,
+                 script_text, host, started_at, settings}}
+    {"batch": BATCH_ID}                 # the records up to the next batch line
     {"second": {second, method, name, requests, failures, bytes_received,
                 histogram, ok_status_counts, failed_status_counts, errors,
                 out_of_range}}          # histogram: HdrHistogram's base64 text
@@ -15,15 +16,23 @@ The format is JSON lines, one record per line, readable by anyone:
     {"generator": {second, stall_ms}}
     {"end": {status, reason, ended_at}}   # how the run ended, if it did
 
-A spill holds only what the store lacks; `import_spill` appends it to the same
-run when the store has it (same id, name and start), or else creates the run
-from the header (then the seconds stored before the failure are not in it).
+A spill holds what the store may lack: a batch whose commit was landing as the
+process exited is in both, under the id the writer gave it. `import_spill`
+appends the batches the run has not applied yet (RunStore.append_batches), and
+records the file's own id with them, in one transaction: a batch is never
+counted twice, and the same file imported again, under any name, is refused.
+The batches go to the same run when the store has it (same id, name and
+start), or else to a run created from the header (then the seconds stored
+before the failure are not in it). Version 1 files (no ids) are read as one
+batch, with ids derived from their content.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,11 +40,19 @@ from pathlib import Path
 from typing import Any
 
 from loadgate.errors import InputError, RunNotFoundError
-from loadgate.model import EndpointSecond, GeneratorSecond, NewRun, RunStatus, UsersSample
+from loadgate.model import (
+    EndpointSecond,
+    GeneratorSecond,
+    MeasuredBatch,
+    NewRun,
+    RunStatus,
+    UsersSample,
+)
 from loadgate.store.runs import RunStore
 from loadgate.store.url import data_folder
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 IMPORTED_MARK = "imported from spill file"
 
 
@@ -53,10 +70,14 @@ class Spill:
     run_id: int
     store_url: str
     run: NewRun
-    seconds: Sequence[EndpointSecond] = ()
-    users: Sequence[UsersSample] = ()
-    generator: Sequence[GeneratorSecond] = ()
+    batches: Sequence[MeasuredBatch] = ()
     end: RunEnd | None = None
+    # The file's identity, whatever it is renamed to: recorded by the import.
+    spill_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def seconds(self) -> list[EndpointSecond]:
+        return [s for batch in self.batches for s in batch.seconds]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +86,7 @@ class ImportResult:
     created: bool
     seconds: int
     requests: int
+    skipped_batches: int = 0  # already in the store: stored as well as spilled
     notes: list[str] = field(default_factory=list)
 
 
@@ -94,6 +116,7 @@ def _records(spill: Spill) -> Iterator[dict[str, Any]]:
     run = spill.run
     yield {
         "spill": FORMAT_VERSION,
+        "spill_id": spill.spill_id,
         "run": {
             "run_id": spill.run_id,
             "store": spill.store_url,
@@ -105,16 +128,22 @@ def _records(spill: Spill) -> Iterator[dict[str, Any]]:
             "settings": dict(run.settings),
         },
     }
-    for second in spill.seconds:
-        yield {"second": _second_record(second)}
-    for sample in spill.users:
-        yield {"users": {"second": sample.second, "users": sample.users}}
-    for generator in spill.generator:
-        yield {"generator": {"second": generator.second, "stall_ms": generator.stall_ms}}
+    for batch in spill.batches:
+        yield {"batch": batch.batch_id}
+        yield from _batch_records(batch)
     if spill.end is not None:
         end = spill.end
         yield {"end": {"status": end.status.value, "reason": end.reason,
                        "ended_at": end.ended_at.isoformat()}}  # fmt: skip
+
+
+def _batch_records(batch: MeasuredBatch) -> Iterator[dict[str, Any]]:
+    for second in batch.seconds:
+        yield {"second": _second_record(second)}
+    for sample in batch.users:
+        yield {"users": {"second": sample.second, "users": sample.users}}
+    for generator in batch.generator:
+        yield {"generator": {"second": generator.second, "stall_ms": generator.stall_ms}}
 
 
 def _second_record(second: EndpointSecond) -> dict[str, Any]:
@@ -130,43 +159,82 @@ def _second_record(second: EndpointSecond) -> dict[str, Any]:
         "failed_status_counts": dict(second.failed_status_counts),
         "errors": dict(second.errors),
         "out_of_range": second.out_of_range,
+        "region": second.region,
     }
 
 
 def read_spill(path: Path) -> Spill:
     """Read a spill file; InputError naming the file and line for anything else."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read the spill file {path}: {exc.strerror or exc}") from exc
     try:
-        return _parse(lines)
+        return _parse(text)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path} is not a loadgate spill file: {exc}") from exc
 
 
-def _parse(lines: list[str]) -> Spill:
-    records = [json.loads(line) for line in lines if line.strip()]
-    if not records or records[0].get("spill") != FORMAT_VERSION:
-        raise ValueError(f"the first line must be a header with spill={FORMAT_VERSION}")
-    header = records[0]["run"]
-    seconds, users, generator, end = [], [], [], None
-    for record in records[1:]:
+class _Batches:
+    """The batches of a file as its records come: a batch line starts the next one."""
+
+    def __init__(self, first_id: str) -> None:
+        self.done: list[MeasuredBatch] = []
+        self._id = first_id
+        self._seconds: list[EndpointSecond] = []
+        self._users: list[UsersSample] = []
+        self._generator: list[GeneratorSecond] = []
+
+    def start(self, batch_id: str) -> None:
+        self.close()
+        self._id = batch_id
+
+    def add(self, record: dict[str, Any]) -> None:
         if "second" in record:
             data = dict(record["second"])
             data["histogram"] = data["histogram"].encode("ascii")
-            seconds.append(EndpointSecond(**data))
+            self._seconds.append(EndpointSecond(**data))
         elif "users" in record:
-            users.append(UsersSample(**record["users"]))
+            self._users.append(UsersSample(**record["users"]))
         elif "generator" in record:
-            generator.append(GeneratorSecond(**record["generator"]))
+            self._generator.append(GeneratorSecond(**record["generator"]))
+        else:
+            raise ValueError(f"unknown record {sorted(record)}")
+
+    def close(self) -> None:
+        if self._seconds or self._users or self._generator:
+            batch = MeasuredBatch(batch_id=self._id, seconds=self._seconds, users=self._users,
+                                  generator=self._generator)  # fmt: skip
+            self.done.append(batch)
+        self._seconds, self._users, self._generator = [], [], []
+
+
+def _parse(text: str) -> Spill:
+    records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if not records or records[0].get("spill") not in _READABLE_VERSIONS:
+        raise ValueError(f"the first line must be a header with spill={FORMAT_VERSION}")
+    header = records[0]
+    # Version 1 had no ids: the content's hash stands in for the file's and its one batch's.
+    content_id = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    spill_id = str(header.get("spill_id", f"v1-{content_id}"))
+    batches, end = _Batches(first_id=f"v1-{content_id}"), None
+    for record in records[1:]:
+        if "batch" in record:
+            batches.start(str(record["batch"]))
         elif "end" in record:
             data = record["end"]
             end = RunEnd(status=RunStatus(data["status"]), reason=data["reason"],
                          ended_at=datetime.fromisoformat(data["ended_at"]))  # fmt: skip
         else:
-            raise ValueError(f"unknown record {sorted(record)}")
-    run = NewRun(
+            batches.add(record)
+    batches.close()
+    return Spill(run_id=int(header["run"]["run_id"]), store_url=header["run"]["store"],
+                 run=_new_run(header["run"]), batches=batches.done, end=end,
+                 spill_id=spill_id)  # fmt: skip
+
+
+def _new_run(header: dict[str, Any]) -> NewRun:
+    return NewRun(
         name=header["name"],
         script_path=header["script_path"],
         script_text=header["script_text"],
@@ -174,35 +242,59 @@ def _parse(lines: list[str]) -> Spill:
         started_at=datetime.fromisoformat(header["started_at"]),
         settings=header["settings"],
     )
-    return Spill(run_id=int(header["run_id"]), store_url=header["store"], run=run,
-                 seconds=seconds, users=users, generator=generator, end=end)  # fmt: skip
 
 
 def import_spill(store: RunStore, spill: Spill, path: Path) -> ImportResult:
-    """Add the spill to its run in `store` (or to a new run made from its header)."""
-    run_id, created = _target_run(store, spill, path)
-    store.append(run_id, spill.seconds, spill.users, spill.generator)
+    """Add the spill to its run in `store` (or to a new run made from its header).
+
+    The run is ended first: an import cut short is then completed by running
+    it again (the batches applied meanwhile are skipped). Its per-endpoint
+    totals are stored last, as `loadgate run` does, so that summaries read one
+    row per endpoint.
+    """
+    marker = f"spill-{spill.spill_id}"
+    imported_into = store.applied_to(marker)
+    if imported_into is not None:
+        raise InputError(
+            f"{path} was already imported into run {imported_into} (spill file {spill.spill_id})"
+        )
+    run_id, created = _target_run(store, spill)
+    end = spill.end
+    status = end.status if end is not None else RunStatus.FAILED
+    reason = end.reason if end is not None else "the run's process ended before the run did"
+    ended_at = end.ended_at if end is not None else _last_second_time(spill)
+    store.finish_run(run_id, status, ended_at, f"{reason} ({IMPORTED_MARK} {path.name})")
+    # The file's own id goes in with its batches: imported whole, or not at all.
+    appended = store.append_batches(run_id, [*spill.batches, MeasuredBatch(batch_id=marker)])
+    store.store_totals(run_id)
+    added = [batch for batch in appended if batch.batch_id != marker]
+    skipped = len(spill.batches) - len(added)
+    return ImportResult(
+        run_id=run_id,
+        created=created,
+        seconds=len({s.second for batch in added for s in batch.seconds}),
+        requests=sum(s.requests for batch in added for s in batch.seconds),
+        skipped_batches=skipped,
+        notes=_notes(spill, store, run_id, created=created, skipped=skipped),
+    )
+
+
+def _notes(spill: Spill, store: RunStore, run_id: int, *, created: bool, skipped: int) -> list[str]:
     notes = []
     if created:
         notes.append(
             f"run {spill.run_id} of {spill.store_url} is not in {store.url}: created run "
             f"{run_id} with the spilled seconds only"
         )
-    end = spill.end
-    status = end.status if end is not None else RunStatus.FAILED
-    reason = end.reason if end is not None else "the run's process ended before the run did"
-    ended_at = end.ended_at if end is not None else _last_second_time(spill)
-    store.finish_run(run_id, status, ended_at, f"{reason} ({IMPORTED_MARK} {path.name})")
-    return ImportResult(
-        run_id=run_id,
-        created=created,
-        seconds=len({s.second for s in spill.seconds}),
-        requests=sum(s.requests for s in spill.seconds),
-        notes=notes,
-    )
+    if skipped:
+        notes.append(
+            f"{skipped} of the file's {len(spill.batches)} batches were already in run {run_id} "
+            f"(stored as the run ended) and were not added again"
+        )
+    return notes
 
 
-def _target_run(store: RunStore, spill: Spill, path: Path) -> tuple[int, bool]:
+def _target_run(store: RunStore, spill: Spill) -> tuple[int, bool]:
     try:
         stored = store.get_run(spill.run_id)
     except RunNotFoundError:
@@ -213,8 +305,6 @@ def _target_run(store: RunStore, spill: Spill, path: Path) -> tuple[int, bool]:
         and stored.started_at == spill.run.started_at.astimezone(UTC)
     )
     if stored is not None and same:
-        if f"{IMPORTED_MARK} {path.name}" in stored.status_reason:
-            raise InputError(f"{path} was already imported into run {stored.run_id}")
         return stored.run_id, False
     return store.create_run(spill.run), True
 

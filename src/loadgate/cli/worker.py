@@ -1,0 +1,54 @@
+"""`loadgate worker`: a Locust worker for a `loadgate run --master`, on this or another machine."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import click
+
+from loadgate.cli.edge import handles_errors
+from loadgate.engine.config import DEFAULT_MASTER_PORT
+from loadgate.errors import ExitCode
+
+
+@click.command()
+@click.argument("locustfile", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--master-host", required=True, metavar="HOST", help="Where the master runs.")
+@click.option(
+    "--master-port",
+    type=click.IntRange(min=1, max=65535),
+    default=DEFAULT_MASTER_PORT,
+    show_default=True,
+    metavar="PORT",
+    help="The master's --master-bind-port.",
+)
+@click.option(
+    "--region",
+    metavar="LABEL",
+    help="Where this worker runs, stored with its seconds [the host name].",
+)
+@handles_errors
+def worker(
+    locustfile: Path | None, *, master_host: str, master_port: int, region: str | None
+) -> None:
+    """Run the users a master gives this process, and send it what they measure.
+
+    Without LOCUSTFILE, the master's script is used (sent by the master).
+    The master stores the run; the worker never opens the store.
+    """
+    # Locust (gevent's monkey-patching) first, as `loadgate run` does.
+    from loadgate.engine import worker_session
+
+    config = worker_session.WorkerConfig(
+        master_host=master_host,
+        master_port=master_port,
+        region=(region or socket.gethostname()).strip(),
+        script_path=locustfile,
+    )
+    try:
+        worker_session.run_worker(config)
+    except KeyboardInterrupt:
+        click.echo("loadgate: worker interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))

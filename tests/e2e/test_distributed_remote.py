@@ -1,0 +1,166 @@
+"""`run --master` and separate `loadgate worker` processes: regions, the script sent, a loss."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loadgate.store import RunStore
+from tests.e2e.conftest import REPO, SCRIPTS, loadgate_command, read_json
+from tests.fixtures.ports import free_port
+
+pytestmark = pytest.mark.slow
+
+RUN_TIMEOUT_S = 90
+
+
+class Processes:
+    """loadgate subprocesses of one test, killed at its end whatever happened."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self._tmp_path = tmp_path
+        self.started: list[subprocess.Popen[str]] = []
+
+    def start(self, name: str, *args: str | Path) -> subprocess.Popen[str]:
+        log = (self._tmp_path / f"{name}.log").open("w")
+        process = subprocess.Popen(
+            [str(loadgate_command()), *map(str, args)],
+            stdout=log, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+        )  # fmt: skip
+        self.started.append(process)
+        return process
+
+    def log(self, name: str) -> str:
+        return (self._tmp_path / f"{name}.log").read_text()
+
+    def kill_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    started = Processes(tmp_path)
+    yield started
+    started.kill_all()
+
+
+def master_args(port: int, db_url: str, json_file: Path, run_time: str) -> list[str | Path]:
+    return [
+        "run", SCRIPTS / "plain.py", "--master", "--expect-workers", "2",
+        "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+        "--expect-workers-max-wait", "60", "-u", "4", "-r", "4", "-t", run_time,
+        "--db", db_url, "--json", json_file, "-q",
+        "--exit-code-on-error", "0",  # plain.py's /zero is a 404 on the gateway
+    ]  # fmt: skip
+
+
+def worker_args(port: int, region: str, *script: Path) -> list[str | Path]:
+    return ["worker", "--master-host", "127.0.0.1", "--master-port", str(port),
+            "--region", region, *script]  # fmt: skip
+
+
+def test_two_workers_in_two_regions_one_with_the_masters_script(
+    processes: Processes, db_url: str, tmp_path: Path
+) -> None:
+    port, json_file = free_port(), tmp_path / "s.json"
+    master = processes.start("master", *master_args(port, db_url, json_file, "5s"))
+    # One worker has the script, the other gets it from the master.
+    eu = processes.start("eu", *worker_args(port, "eu-west", SCRIPTS / "plain.py"))
+    us = processes.start("us", *worker_args(port, "us-east"))
+    assert master.wait(RUN_TIMEOUT_S) == 0, processes.log("master")
+    assert eu.wait(30) == 0, processes.log("eu")
+    assert us.wait(30) == 0, processes.log("us")
+
+    summary = read_json(json_file)
+    assert summary["status"] == "completed"
+    workers = {w["region"]: w for w in summary["workers"]}
+    assert set(workers) == {"eu-west", "us-east"}
+    assert all(w["requests"] > 20 for w in workers.values())
+    assert summary["total"]["requests"] == sum(w["requests"] for w in workers.values())
+    with RunStore.open(db_url) as store:
+        seconds = list(store.iter_endpoint_seconds(summary["run_id"], by_region=True))
+    # Each second's data keeps the region it was measured in.
+    assert {s.region for s in seconds} == {"eu-west", "us-east"}
+    for region, worker in workers.items():
+        assert sum(s.requests for s in seconds if s.region == region) == worker["requests"]
+    assert summary["events"] == []
+    # Same machine, same clock: the estimate is within the reports' transit time.
+    assert all(abs(w["clock_offset_ms"]) < 250 for w in workers.values())
+    # Per region: the summary and the JSON show every endpoint in each.
+    regions = summary["regions"]
+    assert set(regions) == {"eu-west", "us-east"}
+    for region, worker in workers.items():
+        assert regions[region]["total"]["requests"] == worker["requests"]
+        assert [e["name"] for e in regions[region]["endpoints"]] == ["ping"]
+    master_log = processes.log("master")
+    assert "in region eu-west" in master_log and "in region us-east" in master_log
+
+
+def wait_for_users(db_url: str, users: int, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with RunStore.open(db_url) as store:
+            runs = store.list_runs(limit=1)
+            if runs and any(s.users >= users for s in store.user_samples(runs[0].run.run_id)):
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"the run never had {users} users")
+
+
+def test_a_worker_killed_mid_run_is_an_event_and_the_run_completes(
+    processes: Processes, db_url: str, tmp_path: Path
+) -> None:
+    port, json_file = free_port(), tmp_path / "s.json"
+    report_file = tmp_path / "r.html"
+    master = processes.start(
+        "master", *master_args(port, db_url, json_file, "14s"), "--report", report_file
+    )
+    processes.start("stays", *worker_args(port, "stays", SCRIPTS / "plain.py"))
+    doomed = processes.start("doomed", *worker_args(port, "doomed", SCRIPTS / "plain.py"))
+    wait_for_users(db_url, 4)
+    killed_at_s = time.time()
+    os.kill(doomed.pid, signal.SIGKILL)
+    assert master.wait(RUN_TIMEOUT_S) == 0, processes.log("master")
+
+    summary = read_json(json_file)
+    assert summary["status"] == "completed"
+    (event,) = summary["events"]
+    assert event["kind"] == "worker_lost"
+    assert event["region"] == "doomed"
+    assert event["users"] == 2
+    # Locust calls a worker missing after about 3 heartbeats (1 s each) without one.
+    assert killed_at_s - 1 <= event["second"] <= killed_at_s + 10
+    lost_id = event["subject"]
+    by_id = {w["worker_id"]: w for w in summary["workers"]}
+    assert by_id[lost_id]["region"] == "doomed"
+    assert "worker lost" in processes.log("master")
+    html = report_file.read_text()
+    assert "Workers and events" in html and f"worker lost: {lost_id}" in html
+    # The other worker went on to the end.
+    stays = next(w for w in summary["workers"] if w["region"] == "stays")
+    assert stays["requests"] > by_id[lost_id]["requests"]
+
+
+def test_a_master_whose_workers_do_not_come_says_so_in_one_line_and_exits_6(
+    processes: Processes, db_url: str, tmp_path: Path
+) -> None:
+    args = master_args(free_port(), db_url, tmp_path / "s.json", "5s")
+    args[args.index("60")] = "1"
+    master = processes.start("master", *args)
+    assert master.wait(RUN_TIMEOUT_S) == 6
+    lines = [line for line in processes.log("master").splitlines() if line.strip()]
+    assert lines[-1].startswith("loadgate: "), lines
+    assert "only 0 of 2 workers connected" in lines[-1]
+    assert "Traceback" not in processes.log("master")
+    with RunStore.open(db_url) as store:
+        (listing,) = store.list_runs()
+    assert listing.run.status.value == "failed"

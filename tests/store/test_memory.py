@@ -1,0 +1,119 @@
+"""Reading a long run takes the same memory as reading a short one: readers stream and fold.
+
+Synthetic runs of N and 4N seconds (bench/long_run.py's builder: 8 endpoints,
+realistic per-second HDR histograms, no stored totals, so every second is
+decoded and folded) are read by the report's summary+timeline read and by
+compare's fold, and the peak of Python's allocations (tracemalloc: hdrh's
+count arrays and the decoded rows are Python allocations) is compared. A
+reader that holds every second again (as they did before issue 7) grows by
+several times over; one that streams stays within a few per cent.
+"""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from bench.long_run import ENDPOINTS, build_run
+
+from loadgate.analysis.compare_types import CompareSettings
+from loadgate.cli.compare import compare_stored
+from loadgate.store import RunStore, reading
+from loadgate.store.run_view import read_run_view
+
+# The store fetches rows ROWS_PER_FETCH at a time: the test lowers it so
+# that the shorter run already fills several fetches (else the fetch buffer
+# alone grows with the run, up to its fixed size) while staying short to read.
+ROWS_PER_FETCH_IN_TEST = 64
+SHORT_S = 40
+LONG_S = 4 * SHORT_S
+# The same number of chart buckets for both lengths: a timeline's series are
+# one value per bucket, bounded by MAX_CHART_POINTS in use, and the question
+# here is whether anything else grows with the run.
+CHART_BUCKETS = 20
+# The same number of bootstrap blocks for both lengths, for the same reason.
+SAME_BLOCKS = CompareSettings(max_blocks=CHART_BUCKETS)
+# Measured: +1 % (report read) and +3 % (compare's fold, whose grid buckets
+# per block fill a little more with longer blocks). Holding every stored row
+# instead of streaming them measured +23 % on the report read; holding every
+# decoded second, as readers did before, is several times over.
+MAX_GROWTH = 1.1
+
+
+@dataclass(frozen=True)
+class _Runs:
+    store: RunStore
+    short: int  # a run of SHORT_S seconds
+    long: int  # a run of LONG_S seconds
+    empty: int  # a run without seconds, to compare with: only one run is folded
+
+
+@pytest.fixture(autouse=True)
+def small_fetches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reading, "ROWS_PER_FETCH", ROWS_PER_FETCH_IN_TEST)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Runs]:
+    assert SHORT_S * len(ENDPOINTS) >= 4 * ROWS_PER_FETCH_IN_TEST, "several fetches a run"
+    url = f"sqlite:///{tmp_path_factory.mktemp('memory') / 'runs.db'}"
+    with RunStore.open(url) as store:
+        yield _Runs(
+            store=store,
+            short=build_run(store, "short", SHORT_S, slower=False, with_totals=False),
+            long=build_run(store, "long", LONG_S, slower=False, with_totals=False),
+            empty=build_run(store, "empty", 0, slower=False, with_totals=False),
+        )
+
+
+def _peak_bytes(read: Callable[[], object]) -> int:
+    """The peak of Python allocations made while `read` runs, above what was held before."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        result = read()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    del result
+    return peak - before
+
+
+def _assert_flat(read: Callable[[int], object], runs: _Runs) -> None:
+    read(runs.short)  # warm-up: statement caches, imports and lazy module state
+    short_b = _peak_bytes(lambda: read(runs.short))
+    long_b = _peak_bytes(lambda: read(runs.long))
+    assert long_b <= MAX_GROWTH * short_b, f"{SHORT_S} s: {short_b:,} B, {LONG_S} s: {long_b:,} B"
+
+
+def test_the_report_read_does_not_grow_with_the_run(runs: _Runs) -> None:
+    store = runs.store
+
+    def read(run_id: int) -> object:
+        run = store.get_run(run_id)
+        duration_s = LONG_S if run_id == runs.long else SHORT_S
+        view = read_run_view(store, run, bucket_s=duration_s // CHART_BUCKETS)
+        assert view.from_seconds, "every second was folded, not read from totals"
+        assert view.summary.total.requests > 0
+        return view
+
+    _assert_flat(read, runs)
+
+
+def test_the_compare_fold_does_not_grow_with_the_run(runs: _Runs) -> None:
+    store = runs.store
+    empty = store.get_run(runs.empty)
+
+    def read(run_id: int) -> object:
+        # Against a run without seconds: the run is folded as compare folds
+        # it, with no bootstrap (whose cost does not depend on the run's
+        # length, and under tracemalloc would take most of the test's time).
+        comparison = compare_stored(store, store.get_run(run_id), empty, SAME_BLOCKS)
+        assert comparison.total.base_requests > 0
+        return comparison
+
+    _assert_flat(read, runs)
