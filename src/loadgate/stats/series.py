@@ -12,7 +12,7 @@ that makes the summary and the timeline (store/run_view.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from loadgate.model import EndpointSecond, UsersSample
 from loadgate.stats.buckets import quantiles_us
@@ -25,21 +25,62 @@ P95 = (0.95,)
 RAMP_MIN_LEVELS = 3
 
 
-@dataclass(slots=True)
+_NONE: Mapping[str, int] = {}
+
+
 class SecondPoint:
     """One endpoint's numbers in one second (pieces of the second added up).
 
     `p95_us` is None when no latency was measured in it. Statuses are split
     as stored: `ok` counts responses the script accepted, `failed` the rest.
-    `errors` are the stored error messages with their counts.
+    `errors` are the stored error messages with their counts. Held for every
+    endpoint-second of a run, so kept small: empty maps share one object.
     """
 
-    requests: int = 0
-    failures: int = 0
-    ok: dict[str, int] = field(default_factory=dict)
-    failed: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-    p95_us: int | None = None
+    __slots__ = ("_errors", "_failed", "failures", "ok", "p95_us", "requests")
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.failures = 0
+        self.ok: dict[str, int] = {}
+        self._failed: dict[str, int] | None = None
+        self._errors: dict[str, int] | None = None
+        self.p95_us: int | None = None
+
+    @property
+    def failed(self) -> Mapping[str, int]:
+        return self._failed if self._failed is not None else _NONE
+
+    @property
+    def errors(self) -> Mapping[str, int]:
+        return self._errors if self._errors is not None else _NONE
+
+    def add(self, second: EndpointSecond) -> None:
+        self.requests += second.requests
+        self.failures += second.failures
+        _add_counts(self.ok, second.ok_status_counts)
+        if second.failed_status_counts:
+            if self._failed is None:
+                self._failed = {}
+            _add_counts(self._failed, second.failed_status_counts)
+        if second.errors:
+            if self._errors is None:
+                self._errors = {}
+            _add_counts(self._errors, second.errors)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SecondPoint):
+            return NotImplemented
+        return (self.requests, self.failures, self.ok, self.failed, self.errors, self.p95_us) == (
+            other.requests,
+            other.failures,
+            other.ok,
+            other.failed,
+            other.errors,
+            other.p95_us,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,11 +145,7 @@ class SeriesFold:
         point = points.get(second.second)
         if point is None:
             point = points[second.second] = SecondPoint()
-        point.requests += second.requests
-        point.failures += second.failures
-        _add_counts(point.ok, second.ok_status_counts)
-        _add_counts(point.failed, second.failed_status_counts)
-        _add_counts(point.errors, second.errors)
+        point.add(second)
         if histogram is None:
             return
         held = self._open.get(key)
