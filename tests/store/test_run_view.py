@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from loadgate.analysis.findings import find_all
 from loadgate.model import EndpointSecond, RunStatus, UsersSample
+from loadgate.stats import series as series_module
 from loadgate.stats import summarize
 from loadgate.stats.fold import fold_seconds
 from loadgate.stats.summary import summarize_fold
@@ -106,3 +108,22 @@ def test_the_findings_series_without_histograms_equals_the_one_with_them(store: 
         assert a.p95_us is None and b.p95_us is not None
     assert plain.points[START_S].requests == 8 and plain.points[START_S].ok == {"200": 6, "429": 1}
     assert read_run_view(store, run).series == counts  # not a ramp: no p95 needed
+
+
+def test_a_read_longer_than_the_findings_span_keeps_no_series_and_says_so(
+    store: RunStore, long_run: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays flat: past FINDINGS_MAX_SPAN_S the per-second series is not kept."""
+    monkeypatch.setattr(series_module, "FINDINGS_MAX_SPAN_S", 600)
+    run = store.get_run(long_run)
+    for series in (
+        read_run_view(store, run).series,
+        read_run_series(store, run, store.user_samples(long_run), latency=False),
+    ):
+        assert series.endpoints == ()
+        assert series.skipped_span_s == DURATION_S
+        (finding,) = find_all(series)
+        assert finding.kind == "coverage" and "--from/--to" in finding.sentence
+    # a range within the span gets its series, and so its findings
+    ranged = read_run_view(store, run, within=RunRange(from_s=0, to_s=300)).series
+    assert ranged.skipped_span_s == 0 and ranged.endpoints

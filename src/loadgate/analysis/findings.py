@@ -14,7 +14,7 @@ from loadgate.analysis.error_classes import error_class_findings
 from loadgate.analysis.finding import Finding, Severity, by_severity
 from loadgate.analysis.rate_limit import expected_limit, parse_rate_limit, rate_limit_findings
 from loadgate.analysis.saturation import saturation_findings
-from loadgate.stats.series import RunSeries
+from loadgate.stats.series import FINDINGS_MAX_SPAN_S, RunSeries
 
 
 def find_all(
@@ -28,6 +28,8 @@ def find_all(
     `settings` are the run's stored settings (its `expect_rate_limit`, if
     any); `expect_rate_limit` given here (show/report) replaces it.
     """
+    if series.skipped_span_s:
+        return (_not_computed(series.skipped_span_s),)
     limit = (
         parse_rate_limit(expect_rate_limit)
         if expect_rate_limit is not None
@@ -38,6 +40,21 @@ def find_all(
     found.extend(saturation_findings(series))
     found.extend(rate_limit_findings(series, limit))
     return by_severity(found)
+
+
+def _not_computed(span_s: int) -> Finding:
+    return Finding(
+        kind="coverage",
+        severity=Severity.INFO,
+        sentence=(
+            f"findings are not computed for a read of {span_s} s (over "
+            f"{FINDINGS_MAX_SPAN_S} s, to keep memory flat): report a range of the run "
+            "with --from/--to to get them"
+        ),
+        numbers={"span_s": span_s, "max_span_s": FINDINGS_MAX_SPAN_S},
+        from_s=0,
+        to_s=max(0, span_s - 1),
+    )
 
 
 def worst(findings: Iterable[Finding], family: str | None = None) -> Finding | None:

@@ -23,6 +23,10 @@ P95 = (0.95,)
 # A run whose users took at least this many values is a ramp: only then is a
 # per-second p95 worth its cost (saturation compares load levels).
 RAMP_MIN_LEVELS = 3
+# The series holds every endpoint-second (about 0.75 KB each): beyond this
+# span it is not kept, so memory stays flat however long a run is; a range
+# of a long run (`report --from/--to`) gets its findings.
+FINDINGS_MAX_SPAN_S = 1800
 
 
 _NONE: Mapping[str, int] = {}
@@ -108,6 +112,7 @@ class RunSeries:
     start_second: int
     endpoints: tuple[EndpointSeries, ...]
     users: Mapping[int, int]
+    skipped_span_s: int = 0  # not kept: the span (s) was over FINDINGS_MAX_SPAN_S
 
     def seconds(self) -> list[int]:
         """Every second with data of any endpoint, ascending."""
@@ -175,6 +180,16 @@ class SeriesFold:
             ),
             users=users_per_second(users),
         )
+
+
+def keeps_series(span_s: int) -> bool:
+    """Whether a read of `span_s` seconds keeps the findings' series."""
+    return span_s <= FINDINGS_MAX_SPAN_S
+
+
+def skipped_series(start_second: int, span_s: int) -> RunSeries:
+    """The series of a read too long to keep one: no points, and why."""
+    return RunSeries(start_second=start_second, endpoints=(), users={}, skipped_span_s=span_s)
 
 
 def is_ramp(users: Iterable[UsersSample]) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from loadgate.model import RunInfo, UsersSample
 from loadgate.stats.fold import RunFold
 from loadgate.stats.histogram import LatencyHistogram
-from loadgate.stats.series import RunSeries, SeriesFold, is_ramp
+from loadgate.stats.series import RunSeries, SeriesFold, is_ramp, keeps_series, skipped_series
 from loadgate.stats.summary import RunSummary, summarize_fold
 from loadgate.stats.timeline import (
     Timeline,
@@ -80,6 +80,7 @@ def read_run_view(
     fold = stored if stored is not None else RunFold()
     users = store.user_samples(run.run_id)
     series = SeriesFold()
+    keep_series = keeps_series(len(axis))
     # Per-second p95 only on a ramp, where saturation needs it: it costs as much as the timeline.
     series_latency = is_ramp(users)
     seconds = store.iter_endpoint_seconds(
@@ -88,7 +89,8 @@ def read_run_view(
     for second in seconds:
         histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
         timeline.add(second, histogram)
-        series.add(second, histogram if series_latency else None)
+        if keep_series:
+            series.add(second, histogram if series_latency else None)
         if stored is None:
             fold.add(second, histogram)
     window = (axis.start, axis.stop - 1) if within is not None else (None, None)
@@ -101,7 +103,11 @@ def read_run_view(
         timeline=timeline.timeline(epoch_second(run.started_at), users),
         fold=fold,
         from_seconds=stored is None,
-        series=series.series(epoch_second(run.started_at), users),
+        series=(
+            series.series(epoch_second(run.started_at), users)
+            if keep_series
+            else skipped_series(epoch_second(run.started_at), len(axis))
+        ),
         range_axis=axis if within is not None else None,
     )
 
@@ -115,6 +121,10 @@ def read_run_series(
     it, on a ramp); without, the histograms are not even fetched (`loadgate
     show` of a flat run).
     """
+    span = store.second_span(run.run_id)
+    span_s = 0 if span is None else span[1] - span[0] + 1
+    if not keeps_series(span_s):
+        return skipped_series(epoch_second(run.started_at), span_s)
     fold = SeriesFold()
     if latency:
         for second in store.iter_endpoint_seconds(run.run_id):
