@@ -109,7 +109,10 @@ def test_run_time_as_whole_seconds(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "problem"),
     [
-        ('colour = "blue"', "unknown key 'colour': expected one of run, thresholds, compare"),
+        (
+            'colour = "blue"',
+            "unknown key 'colour': expected one of run, thresholds, compare, findings",
+        ),
         ('run = "fast"', "run: expected a table, got 'fast'"),
         (
             "[run]\nusers_count = 3",
@@ -329,6 +332,13 @@ def test_the_plans_abort_on_fail(tmp_path: Path) -> None:
     )
     assert plan.abort_on_fail is True
     assert [t.abort for t in merge_thresholds(plan, [])] == [True]
+
+
+def test_the_expected_rate_limit_is_checked_and_kept(tmp_path: Path) -> None:
+    plan = load_plan(write(tmp_path, '[findings]\nexpect_rate_limit = "GET /v1/search: 20/s"\n'))
+    assert plan.expect_rate_limit == "GET /v1/search: 20/s"
+    with pytest.raises(ConfigError, match=r"findings\.expect_rate_limit: bad rate limit 'lots'"):
+        load_plan(write(tmp_path, '[findings]\nexpect_rate_limit = "lots"\n'))
 
 
 def test_stages_come_from_the_plan_and_bad_ones_are_named(tmp_path: Path) -> None:

@@ -26,6 +26,9 @@
     [compare]
     baseline = "nightly"
 
+    [findings]
+    expect_rate_limit = "GET /v1/search: 20/s"   # as show/report --expect-rate-limit
+
 Every section and key is optional. Every problem of a file is reported at
 once, each naming its key and what was expected.
 """
@@ -39,6 +42,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from loadgate.analysis.rate_limit import parse_rate_limit
 from loadgate.analysis.thresholds import (
     DEFAULT_WINDOW_S,
     Threshold,
@@ -51,13 +55,14 @@ from loadgate.duration import parse_duration
 from loadgate.errors import ConfigError
 from loadgate.stages import parse_stages
 
-SECTIONS = ("run", "thresholds", "compare")
+SECTIONS = ("run", "thresholds", "compare", "findings")
 RUN_KEYS = (
     "script", "users", "spawn_rate", "run_time", "stages", "host", "name", "tags", "exclude_tags",
 )  # fmt: skip
 THRESHOLD_KEYS = ("checks", "endpoints", "abort_on_fail")
 CHECK_KEYS = ("expr", "abort", "window")
 COMPARE_KEYS = ("baseline",)
+FINDINGS_KEYS = ("expect_rate_limit",)
 
 T = TypeVar("T")
 
@@ -99,6 +104,7 @@ class Plan:
     thresholds: tuple[Threshold, ...] = ()
     abort_on_fail: bool = False
     baseline: str | None = None
+    expect_rate_limit: str | None = None
 
 
 class _Problems:
@@ -293,6 +299,20 @@ def _thresholds(problems: _Problems, table: Mapping[str, Any]) -> tuple[Threshol
     return tuple(thresholds)
 
 
+def _rate_limit(problems: _Problems, table: Mapping[str, Any]) -> str | None:
+    if "expect_rate_limit" not in table:
+        return None
+    text = _text(problems, "findings.expect_rate_limit", table["expect_rate_limit"])
+    if text is None:
+        return None
+    try:
+        parse_rate_limit(text)
+    except ConfigError as exc:
+        problems.lines.append(f"findings.expect_rate_limit: {exc}")
+        return None
+    return text
+
+
 def parse_plan(data: Mapping[str, Any], *, path: Path) -> Plan:
     """A plan from a parsed TOML document; one ConfigError listing every problem."""
     problems = _Problems()
@@ -300,6 +320,7 @@ def parse_plan(data: Mapping[str, Any], *, path: Path) -> Plan:
     run_table = problems.table("run", top.get("run", {}), RUN_KEYS)
     threshold_table = problems.table("thresholds", top.get("thresholds", {}), THRESHOLD_KEYS)
     compare_table = problems.table("compare", top.get("compare", {}), COMPARE_KEYS)
+    findings_table = problems.table("findings", top.get("findings", {}), FINDINGS_KEYS)
     run = _run_settings(problems, run_table, path.parent)
     thresholds = _thresholds(problems, threshold_table)
     abort_on_fail = (
@@ -312,6 +333,7 @@ def parse_plan(data: Mapping[str, Any], *, path: Path) -> Plan:
         if "baseline" in compare_table
         else None
     )
+    expect_rate_limit = _rate_limit(problems, findings_table)
     if problems.lines:
         if len(problems.lines) == 1:
             raise ConfigError(f"invalid plan {path}: {problems.lines[0]}")
@@ -322,6 +344,7 @@ def parse_plan(data: Mapping[str, Any], *, path: Path) -> Plan:
         thresholds=thresholds,
         abort_on_fail=bool(abort_on_fail),
         baseline=baseline,
+        expect_rate_limit=expect_rate_limit,
     )
 
 

@@ -38,6 +38,10 @@ def test_a_seed_script_runs_against_the_builtin_gateway(
     assert total["requests"] > 0
     assert total["failures"] == 0, summary["errors"]
     assert total["unexpected_status_counts"] == {}, summary["errors"]
+    # Never cry wolf: a healthy seed run has no finding above info.
+    assert [f for f in summary["findings"] if f["severity"] != "info"] == [], summary["findings"]
     if script == "rate_limit.py":
         assert set(total["status_counts"]) == {"200", "429"}
         assert total["expected_status_counts"]["429"] > 0
+        # The script accepts its 429s: throttling, said as info.
+        assert "errors.throttling" in {f["kind"] for f in summary["findings"]}

@@ -251,6 +251,36 @@ def test_errors_settings_and_script_are_shown_as_text(
     assert report_page.locator("#no-thresholds").inner_text() == "no thresholds"
 
 
+def test_findings_are_listed_first_and_shaded_on_their_chart(
+    report_page: Page, stored_report: StoredReport
+) -> None:
+    expected = stored_report.summary["findings"]
+    assert expected, "the synthetic run's 503s and refused connections are findings"
+    items = report_page.locator("#findings li.finding")
+    assert items.count() == len(expected)
+    assert [items.nth(i).get_attribute("data-kind") for i in range(items.count())] == [
+        f["kind"] for f in expected
+    ]
+    assert items.first.is_visible()
+    shapes = report_page.evaluate(
+        "() => document.getElementById('chart-status')._fullLayout.shapes"
+        ".map(s => ({name: s.name, x0: s.x0, x1: s.x1}))"
+    )
+    assert [s["name"] for s in shapes] == [f"finding {f['kind']}" for f in expected]
+    assert [(s["x0"], s["x1"]) for s in shapes] == [
+        (f["from_s"] - 0.5, f["to_s"] + 0.5) for f in expected
+    ]
+    # Drawn on screen, not only in the layout.
+    assert (
+        report_page.locator(
+            "#chart-status .shapelayer path, #chart-status .layer-below path"
+        ).count()
+        > 0
+    )
+    items.first.locator("a").click()
+    assert report_page.evaluate("() => location.hash") == "#chart-status"
+
+
 def test_the_report_looks_right(report_page: Page, tmp_path: Path) -> None:
     # A screenshot to look at by eye when the layout changes; not a golden image.
     shot = tmp_path / "report.png"

@@ -6,12 +6,14 @@ from datetime import timedelta
 
 import pytest
 
+from loadgate.analysis.findings import find_all
 from loadgate.model import EndpointSecond, RunStatus, UsersSample
+from loadgate.stats import series as series_module
 from loadgate.stats import summarize
 from loadgate.stats.fold import fold_seconds
 from loadgate.stats.summary import summarize_fold
 from loadgate.store import RunStore
-from loadgate.store.run_view import RunRange, read_run_view
+from loadgate.store.run_view import RunRange, read_run_series, read_run_view
 from tests.builders import START_S, STARTED_AT, endpoint_second, new_run, timeline_of
 
 DURATION_S = 1500  # 25 minutes: 10 s buckets
@@ -76,3 +78,52 @@ def test_a_range_past_the_end_stops_at_the_end(store: RunStore, long_run: int) -
     view = read_run_view(store, run, within=RunRange(from_s=1400, to_s=9000))
     assert view.timeline.offsets_s == tuple(range(1400, DURATION_S))
     assert view.summary.duration_s == 100.0
+
+
+def test_the_findings_series_without_histograms_equals_the_one_with_them(store: RunStore) -> None:
+    run_id = store.create_run(new_run())
+    pieces = [
+        endpoint_second(START_S, latencies_us=[1_000] * 4, failed={"503": 1}, errors={"e": 1}),
+        endpoint_second(START_S, latencies_us=[2_000] * 4, ok={"200": 3, "429": 1}),
+        endpoint_second(START_S + 1, latencies_us=[500]),
+    ]
+    store.append(run_id, pieces[:1], [UsersSample(second=START_S, users=2)])
+    store.append(run_id, pieces[1:], [])  # a second piece of START_S, as a worker would
+    run = store.get_run(run_id)
+    assert all(s.histogram == b"" for s in store.iter_second_counts(run_id))
+    users = store.user_samples(run_id)
+    counts = read_run_series(store, run, users, latency=False)
+    full = read_run_series(store, run, users, latency=True)
+    (plain,), (decoded,) = counts.endpoints, full.endpoints
+    assert plain.points.keys() == decoded.points.keys() == {START_S, START_S + 1}
+    for second in plain.points:
+        a, b = plain.points[second], decoded.points[second]
+        assert (a.requests, a.failures, a.ok, a.failed, a.errors) == (
+            b.requests,
+            b.failures,
+            b.ok,
+            b.failed,
+            b.errors,
+        )
+        assert a.p95_us is None and b.p95_us is not None
+    assert plain.points[START_S].requests == 8 and plain.points[START_S].ok == {"200": 6, "429": 1}
+    assert read_run_view(store, run).series == counts  # not a ramp: no p95 needed
+
+
+def test_a_read_longer_than_the_findings_span_keeps_no_series_and_says_so(
+    store: RunStore, long_run: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays flat: past FINDINGS_MAX_SPAN_S the per-second series is not kept."""
+    monkeypatch.setattr(series_module, "FINDINGS_MAX_SPAN_S", 600)
+    run = store.get_run(long_run)
+    for series in (
+        read_run_view(store, run).series,
+        read_run_series(store, run, store.user_samples(long_run), latency=False),
+    ):
+        assert series.endpoints == ()
+        assert series.skipped_span_s == DURATION_S
+        (finding,) = find_all(series)
+        assert finding.kind == "coverage" and "--from/--to" in finding.sentence
+    # a range within the span gets its series, and so its findings
+    ranged = read_run_view(store, run, within=RunRange(from_s=0, to_s=300)).series
+    assert ranged.skipped_span_s == 0 and ranged.endpoints

@@ -10,6 +10,8 @@ from loadgate.analysis.compare_types import (
     MetricComparison,
     Presence,
 )
+from loadgate.analysis.finding import Finding, Severity
+from loadgate.analysis.findings import find_all
 from loadgate.analysis.status_classes import StatusBreakdown, status_breakdown, status_class
 from loadgate.analysis.thresholds import (
     DEFAULT_WINDOW_S,
@@ -33,6 +35,7 @@ from loadgate.analysis.thresholds_latency import LatencyBuckets
 from loadgate.analysis.thresholds_window import AbortCheck, abort_window_s, evaluate_window
 
 __all__ = ["StatusBreakdown", "status_breakdown", "status_class"]
+__all__ += ["Finding", "Severity", "find_all"]
 __all__ += [
     "DEFAULT_WINDOW_S",
     "AbortCheck",

@@ -3,6 +3,11 @@
 Grammar, one expression per threshold:
 
     [ENDPOINT ": "] METRIC OP NUMBER[UNIT] [abort | abort@WINDOW]
+    [ENDPOINT ": "] no finding [KIND] >= SEVERITY
+
+The second form passes when the run has no finding (of KIND, such as
+`errors` or `errors.gateway`, and about ENDPOINT, if given) at SEVERITY
+(info, warning, critical) or above; it is judged at the end of the run only.
 
 ENDPOINT is split off at the *last* colon followed by a space, so endpoint
 names that contain colons (`/v1/products/:id`) need no quoting. Bounds are
@@ -33,6 +38,15 @@ _WINDOW = re.compile(r"(\d+)(s|m)")
 _PERCENTILE = re.compile(r"p(\d+(?:\.\d+)?)")
 _STATUS = re.compile(r"status_(\d{1,3}|[1-5]xx)")
 _METHOD = re.compile(r"([A-Za-z]+)\s+(\S.*)")
+_NO_FINDING = re.compile(
+    r"no\s+findings?(?:\s+(?P<kind>[a-z_]+(?:\.[a-z_]+)?))?\s*(?P<op>\S+)\s*(?P<severity>\S+)",
+    re.IGNORECASE,
+)
+FINDING_EXPECTED: Final = (
+    "'no finding >= SEVERITY' or 'no finding KIND >= SEVERITY', "
+    "SEVERITY one of info, warning, critical"
+)
+SEVERITY_RANKS: Final = {"info": 0, "warning": 1, "critical": 2}
 
 METRICS_EXPECTED: Final = (
     "a metric: p50 p90 p95 p99 p99.9 (any pNN[.N]), max min mean, rps requests failures "
@@ -53,6 +67,7 @@ class MetricKind(Enum):
     RATIO = "ratio"  # a fraction; bound as a fraction or a %
     RUN_COUNT = "run count"  # of the whole run, never per endpoint
     RUN_DURATION = "run duration"  # seconds, of the whole run
+    FINDING = "finding"  # no finding at or above a severity; bound is the severity's rank
 
 
 class Op(Enum):
@@ -91,12 +106,14 @@ class Metric:
 
     `quantile` (0–1) is set for percentiles; `statuses` for status metrics:
     a code ("429", "0"), a class ("5xx"), or "expected"/"unexpected"/"failures".
+    `finding_kind` narrows a FINDING metric to one kind ('errors', 'saturation').
     """
 
     name: str
     kind: MetricKind
     quantile: float | None = None
     statuses: str | None = None
+    finding_kind: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,7 +143,7 @@ class Threshold:
         window already over the bound dooms the run, but a window under a
         lower bound says nothing about the whole run.
         """
-        if self.metric.kind in (MetricKind.RUN_COUNT, MetricKind.RUN_DURATION):
+        if self.metric.kind in (MetricKind.RUN_COUNT, MetricKind.RUN_DURATION, MetricKind.FINDING):
             return False
         if self.metric.kind is MetricKind.COUNT or (
             self.metric.kind is MetricKind.COUNT_OR_SHARE and not self.share
@@ -299,6 +316,8 @@ def parse_threshold(text: str, *, endpoint: str | None = None) -> Threshold:
     per-endpoint lists); the expression itself must then name none.
     """
     full, endpoint, expression = _locate(text, endpoint)
+    if expression.lower().startswith("no finding"):
+        return _parse_no_finding(full, endpoint, expression)
     metric_match = _METRIC.match(expression)
     if metric_match is None:
         raise _fail(full, f"expected {METRICS_EXPECTED} at the start")
@@ -339,6 +358,31 @@ def parse_threshold(text: str, *, endpoint: str | None = None) -> Threshold:
             "duration_s never do)",
         )
     return threshold
+
+
+def _parse_no_finding(full: str, endpoint: str | None, expression: str) -> Threshold:
+    """`no finding [KIND] >= SEVERITY`: a Threshold whose metric is the findings."""
+    match = _NO_FINDING.fullmatch(expression.strip())
+    if match is None:
+        raise _fail(full, f"expected {FINDING_EXPECTED}")
+    if match.group("op") != ">=":
+        raise _fail(full, f"expected '>=' before the severity, not {match.group('op')!r}")
+    rank = SEVERITY_RANKS.get(match.group("severity").lower())
+    if rank is None:
+        raise _fail(
+            full, f"unknown severity {match.group('severity')!r}: expected info, warning, critical"
+        )
+    kind = match.group("kind")
+    return Threshold(
+        text=full,
+        expression=expression,
+        endpoint=endpoint,
+        metric=Metric(
+            name="finding", kind=MetricKind.FINDING, finding_kind=kind.lower() if kind else None
+        ),
+        op=Op.GE,
+        bound=float(rank),
+    )
 
 
 def parse_thresholds(texts: Iterable[str]) -> tuple[Threshold, ...]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from loadgate.analysis.finding import Finding
 from loadgate.analysis.status_classes import status_breakdown
 from loadgate.analysis.thresholds import Metric, MetricKind, Threshold, parse_thresholds
 from loadgate.stats.histogram import LatencyHistogram
@@ -265,11 +266,57 @@ def _observed_endpoints(endpoints: Sequence[EndpointSummary], summary: RunSummar
     )
 
 
-def evaluate(thresholds: Iterable[Threshold], summary: RunSummary) -> list[Verdict]:
-    """Judge every threshold on a whole run, in the order given."""
+def judge_findings(threshold: Threshold, findings: Sequence[Finding] | None) -> Verdict:
+    """`no finding [KIND] >= SEVERITY` on the run's findings (None: they were not computed)."""
+    names = ("info", "warning", "critical")
+    bound = f"none >= {names[int(threshold.bound)]}"
+    if findings is None:
+        return Verdict(
+            threshold=threshold,
+            passed=False,
+            measured="findings were not computed",
+            bound=bound,
+            measured_value=None,
+        )
+    kind = threshold.metric.finding_kind
+    matching = [
+        f
+        for f in findings
+        if f.severity.rank >= threshold.bound
+        and (kind is None or kind in (f.kind, f.family))
+        and (
+            threshold.endpoint is None
+            or (
+                f.endpoint is not None
+                and endpoint_matches(threshold.endpoint, *f.endpoint.split(" ", 1))
+            )
+        )
+    ]
+    worst = max(matching, key=lambda f: f.severity.rank, default=None)
+    measured = (
+        "none" if worst is None else f"{len(matching)}, worst {worst.severity.value} {worst.kind}"
+    )
+    return Verdict(
+        threshold=threshold,
+        passed=worst is None,
+        measured=measured,
+        bound=bound,
+        measured_value=float(len(matching)),
+    )
+
+
+def evaluate(
+    thresholds: Iterable[Threshold],
+    summary: RunSummary,
+    findings: Sequence[Finding] | None = None,
+) -> list[Verdict]:
+    """Judge every threshold on a whole run, in the order given; `findings` for finding ones."""
     verdicts: list[Verdict] = []
     total = _observed_endpoints([summary.total], summary)
     for threshold in thresholds:
+        if threshold.metric.kind is MetricKind.FINDING:
+            verdicts.append(judge_findings(threshold, findings))
+            continue
         if threshold.endpoint is None:
             verdicts.append(judge(threshold, total))
             continue
@@ -291,13 +338,13 @@ def evaluate(thresholds: Iterable[Threshold], summary: RunSummary) -> list[Verdi
     return verdicts
 
 
-def judge_stored(summary: RunSummary) -> list[Verdict]:
+def judge_stored(summary: RunSummary, findings: Sequence[Finding] | None = None) -> list[Verdict]:
     """The run judged by the thresholds stored with it; none stored, no verdicts.
 
     So `show` and `report` give an old run the verdicts `run` gave it.
     """
     texts: Sequence[str] = summary.run.settings.get("thresholds") or ()
-    return evaluate(parse_thresholds(texts), summary) if texts else []
+    return evaluate(parse_thresholds(texts), summary, findings) if texts else []
 
 
 def all_passed(verdicts: Iterable[Verdict]) -> bool:

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from loadgate.analysis.findings import find_all
+from loadgate.analysis.rate_limit import parse_rate_limit
 from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
-from loadgate.cli.options import db_option
+from loadgate.cli.options import db_option, expect_rate_limit_option
 from loadgate.duration import format_duration_s, parse_duration
 from loadgate.errors import ConfigError
 from loadgate.report.generator_view import GeneratorStalls, stall_sections
@@ -67,9 +69,16 @@ def _range(from_text: str | None, to_text: str | None) -> RunRange | None:
     help="Report only up to this time since the run's start (default: the end).",
 )
 @db_option
+@expect_rate_limit_option
 @handles_errors
 def report(
-    run_ref: str, output_path: Path, from_text: str | None, to_text: str | None, db_url: str | None
+    run_ref: str,
+    *,
+    output_path: Path,
+    from_text: str | None,
+    to_text: str | None,
+    db_url: str | None,
+    expect_rate_limit: str | None,
 ) -> None:
     """Write the HTML report of a stored run (RUN: an id, a run name, or 'last').
 
@@ -81,6 +90,8 @@ def report(
     or shorter.
     """
     within = _range(from_text, to_text)
+    if expect_rate_limit is not None:
+        parse_rate_limit(expect_rate_limit)  # bad input before any read
     with RunStore.open(db_url) as store:
         run = store.resolve(run_ref)
         # Summary and timeline from the same read, so a run still being written
@@ -97,12 +108,14 @@ def report(
             f"{format_duration_s(within.from_s)} to {end} after the start "
             "(tables, charts and thresholds cover this range only)"
         )
+    findings = find_all(view.series, run.settings, expect_rate_limit=expect_rate_limit)
     write_html(
         output_path,
         view.summary,
         view.timeline,
-        verdicts=judge_stored(view.summary),
+        verdicts=judge_stored(view.summary, findings),
         extra_sections=stall_sections(stalls, view.summary),
         scope=scope,
+        findings=findings,
     )
     click.echo(f"report of run {run.run_id} written to {output_path}")

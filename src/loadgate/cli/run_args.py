@@ -267,6 +267,7 @@ def _request(
         tags=tags,
         exclude_tags=exclude_tags,
         thresholds=tuple(threshold.text for threshold in thresholds),
+        expect_rate_limit=plan.expect_rate_limit if plan is not None else None,
         locust_options=options,
         custom_arguments={dest: getattr(options, dest, None) for dest in parsed.custom},
         processes=checked_processes(options.processes),

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.text import Text
 
 from loadgate.analysis.compare_types import Comparison
+from loadgate.analysis.finding import Finding
+from loadgate.analysis.findings import find_all
 from loadgate.analysis.thresholds import Threshold
 from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
 from loadgate.cli.compare import compare_stored, find_baseline
@@ -32,7 +34,7 @@ from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import write_json
 from loadgate.report.junit import write_junit
 from loadgate.report.regions_view import print_regions, region_summaries, regions_to_dict
-from loadgate.report.terminal import print_summary, print_verdicts
+from loadgate.report.terminal import print_findings, print_summary, print_verdicts
 from loadgate.report.workers_view import (
     events_to_dict,
     print_events,
@@ -144,7 +146,8 @@ def finish(
     regions = by_region(store, summary.run, workers)
     if outputs.tables_to_stderr:
         console = notes
-    verdicts = judge_stored(summary)
+    findings = find_all(view.series, summary.run.settings)
+    verdicts = judge_stored(summary, findings)
     base, comparison = _compare_with_baseline(store, outputs.baseline_name, summary.run)
     sections: list[ExtraSection] = []
     if comparison is not None and base is not None:
@@ -158,6 +161,7 @@ def finish(
         verdicts=verdicts,
         sections=sections,
         stalls=stalls,
+        findings=findings,
         workers=workers,
         events=events,
         regions=regions,
@@ -168,6 +172,7 @@ def finish(
         print_workers(workers, console)
         print_events(events, console)
         print_regions(regions, console)
+        print_findings(findings, console)
         print_verdicts(verdicts, console)
         if comparison is not None and base is not None:
             print_comparison(comparison, base, summary.run, console)
@@ -247,6 +252,7 @@ def _write_files(
     verdicts: Sequence[Verdict],
     sections: Sequence[ExtraSection],
     stalls: GeneratorStalls,
+    findings: Sequence[Finding],
     workers: Sequence[WorkerTotal],
     events: Sequence[RunEvent],
     regions: Mapping[str, RunSummary],
@@ -260,6 +266,7 @@ def _write_files(
             workers=workers_to_dict(workers),
             events=events_to_dict(events),
             regions=regions_to_dict(regions),
+            findings=findings,
         )
     if outputs.junit_path is not None:
         write_junit(outputs.junit_path, summary.run, verdicts)
@@ -274,6 +281,7 @@ def _write_files(
                 *workers_sections(workers, events),
                 *sections,
             ],
+            findings=findings,
         )
     if outputs.csv_prefix is not None:
         write_csv(outputs.csv_prefix, summary, seconds, seconds.users())

@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
+from loadgate.analysis.findings import find_all
+from loadgate.analysis.rate_limit import parse_rate_limit
 from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
-from loadgate.cli.options import db_option
+from loadgate.cli.options import db_option, expect_rate_limit_option
 from loadgate.cli.run_outputs import by_region
 from loadgate.model import RunInfo, RunStatus
 from loadgate.report.generator_view import GeneratorStalls, print_stall_line, stalls_to_dict
@@ -17,6 +19,7 @@ from loadgate.report.terminal import (
     STATUS_STYLES,
     format_duration,
     plain,
+    print_findings,
     print_summary,
     print_verdicts,
     summary_console,
@@ -27,7 +30,9 @@ from loadgate.report.workers_view import (
     print_workers,
     workers_to_dict,
 )
+from loadgate.stats.series import is_ramp
 from loadgate.store import RunStore
+from loadgate.store.run_view import read_run_series
 
 
 def _duration(run: RunInfo) -> str:
@@ -83,20 +88,33 @@ def runs(db_url: str | None, limit: int) -> None:
 @click.argument("run_ref", metavar="RUN")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON summary instead.")
+@expect_rate_limit_option
 @handles_errors
-def show(run_ref: str, db_url: str | None, as_json: bool) -> None:
-    """Print the summary of a stored run (RUN: an id, a run name, or 'last')."""
+def show(run_ref: str, db_url: str | None, as_json: bool, expect_rate_limit: str | None) -> None:
+    """Print the summary of a stored run (RUN: an id, a run name, or 'last').
+
+    With its findings (error classes, saturation, rate-limit accuracy),
+    computed again from the stored seconds. --expect-rate-limit replaces the
+    limit the run was started with, if any.
+    """
+    if expect_rate_limit is not None:
+        parse_rate_limit(expect_rate_limit)  # bad input before any read
     with RunStore.open(db_url) as store:
-        run_id = store.resolve(run_ref).run_id
+        run = store.resolve(run_ref)
+        run_id = run.run_id
         summary = store.summary(run_id)
         stalls = GeneratorStalls(store.generator_seconds(run_id))
         workers = store.workers(run_id)
         events = store.events(run_id)
         regions = by_region(store, summary.run, workers)
+        # The findings need the seconds; their histograms only on a ramp (saturation).
+        users = store.user_samples(run_id)
+        series = read_run_series(store, run, users, latency=is_ramp(users))
+    findings = find_all(series, summary.run.settings, expect_rate_limit=expect_rate_limit)
     if as_json:
         document = summary_to_json(
             summary, stalls_to_dict(stalls, summary), workers=workers_to_dict(workers),
-            events=events_to_dict(events), regions=regions_to_dict(regions),
+            events=events_to_dict(events), regions=regions_to_dict(regions), findings=findings,
         )  # fmt: skip
         click.echo(document, nl=False)
     else:
@@ -106,4 +124,5 @@ def show(run_ref: str, db_url: str | None, as_json: bool) -> None:
         print_workers(workers, console)
         print_events(events, console)
         print_regions(regions, console)
-        print_verdicts(judge_stored(summary), console)
+        print_findings(findings, console)
+        print_verdicts(judge_stored(summary, findings), console)

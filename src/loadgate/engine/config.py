@@ -48,6 +48,8 @@ class RunConfig:
     exclude_tags: tuple[str, ...] = ()
     # Threshold expressions, stored with the run so that it can be judged again later.
     thresholds: tuple[str, ...] = ()
+    # The rate limit the findings compare the accepted rate with ('50/s'), stored likewise.
+    expect_rate_limit: str | None = None
     # Locust's --processes: that many local worker processes under a master (-1: one per core).
     processes: int | None = None
     # --stages: users over time, as a load shape built from the flag.

@@ -153,6 +153,7 @@ def settings_of(plan: RunPlan, host: str, builtin_target: bool) -> dict[str, Any
         "tags": list(config.tags),
         "exclude_tags": list(config.exclude_tags),
         "thresholds": list(config.thresholds),
+        "expect_rate_limit": config.expect_rate_limit,
         "user_classes": [c.__name__ for c in plan.script.user_classes],
         "shape": plan.script.shape_name,
         "stages": format_stages(config.stages) if config.stages else None,

@@ -14,8 +14,9 @@ import plotly.offline
 from markupsafe import Markup
 
 from loadgate import __version__
+from loadgate.analysis.finding import Finding
 from loadgate.errors import ConfigError
-from loadgate.report.html_charts import report_charts
+from loadgate.report.html_charts import mark_findings, report_charts
 from loadgate.report.json_summary import endpoint_to_dict
 from loadgate.report.terminal import format_duration, format_ms
 from loadgate.stats.summary import EndpointSummary, RunSummary
@@ -179,14 +180,16 @@ def render_html(
     extra_sections: Sequence[ExtraSection] = (),
     generated_at: datetime | None = None,
     scope: str | None = None,
+    findings: Sequence[Finding] = (),
 ) -> str:
     """The whole report as one HTML document, plotly.js included.
 
     `scope` says which part of the run the report covers, when not all of it.
+    `findings` are listed first, each linked to the chart it is shaded on.
     """
     run = summary.run
     endpoints = (*summary.endpoints, summary.total)
-    charts = report_charts(summary, timeline)
+    charts = mark_findings(report_charts(summary, timeline), findings)
     context: Mapping[str, Any] = {
         "summary": summary,
         "run": run,
@@ -209,6 +212,7 @@ def render_html(
         "status_rows": [_status_row(e) for e in endpoints],
         "errors": summary.errors[:MAX_ERRORS_SHOWN],
         "errors_hidden": max(0, len(summary.errors) - MAX_ERRORS_SHOWN),
+        "findings": list(findings),
         "verdicts": list(verdicts),
         "verdicts_failed": sum(1 for v in verdicts if not v.passed),
         "extra_sections": [
@@ -234,10 +238,16 @@ def write_html(
     verdicts: Sequence[Verdict] = (),
     extra_sections: Sequence[ExtraSection] = (),
     scope: str | None = None,
+    findings: Sequence[Finding] = (),
 ) -> None:
     """Render the report into `path`, creating its folders; an unwritable path is a ConfigError."""
     document = render_html(
-        summary, timeline, verdicts=verdicts, extra_sections=extra_sections, scope=scope
+        summary,
+        timeline,
+        verdicts=verdicts,
+        extra_sections=extra_sections,
+        scope=scope,
+        findings=findings,
     )
     target = Path(path)
     try:

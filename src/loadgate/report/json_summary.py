@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from loadgate.analysis.finding import Finding
 from loadgate.analysis.status_classes import status_breakdown
 from loadgate.errors import ConfigError
 from loadgate.stats.summary import EndpointSummary, RunSummary
@@ -44,9 +45,24 @@ def endpoint_to_dict(endpoint: EndpointSummary) -> dict[str, Any]:
     }
 
 
-def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
-    run = summary.run
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
     return {
+        "kind": finding.kind,
+        "severity": finding.severity.value,
+        "sentence": finding.sentence,
+        "endpoint": finding.endpoint,
+        "from_s": finding.from_s,
+        "to_s": finding.to_s,
+        "numbers": dict(finding.numbers),
+    }
+
+
+def summary_to_dict(
+    summary: RunSummary, findings: Sequence[Finding] | None = None
+) -> dict[str, Any]:
+    """The summary as plain data; `findings` (analysis.findings.find_all) when computed."""
+    run = summary.run
+    data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run.run_id,
         "name": run.name,
@@ -66,6 +82,9 @@ def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
             for e in summary.errors
         ],
     }
+    if findings is not None:
+        data["findings"] = [finding_to_dict(f) for f in findings]
+    return data
 
 
 def summary_to_json(
@@ -75,15 +94,17 @@ def summary_to_json(
     workers: Sequence[Mapping[str, Any]] = (),
     events: Sequence[Mapping[str, Any]] = (),
     regions: Mapping[str, Any] | None = None,
+    findings: Sequence[Finding] | None = None,
 ) -> str:
     """The JSON summary document.
 
     `generator`: the generator's health (report.generator_view), where known;
     `workers`: a distributed run's workers (report.workers_view), else empty;
     `events`: what happened to the run besides its measurements (a lost worker);
-    `regions`: each region's endpoints when workers ran in several (report.regions_view).
+    `regions`: each region's endpoints when workers ran in several (report.regions_view);
+    `findings`: the run's findings (analysis.findings), when computed.
     """
-    data = summary_to_dict(summary)
+    data = summary_to_dict(summary, findings)
     if generator is not None:
         data["generator"] = dict(generator)
     data["workers"] = [dict(worker) for worker in workers]
@@ -100,11 +121,19 @@ def write_json(
     workers: Sequence[Mapping[str, Any]] = (),
     events: Sequence[Mapping[str, Any]] = (),
     regions: Mapping[str, Any] | None = None,
+    findings: Sequence[Finding] | None = None,
 ) -> None:
     """Write summary_to_json's document to `path`; an unwritable path is a ConfigError."""
     try:
         Path(path).write_text(
-            summary_to_json(summary, generator, workers=workers, events=events, regions=regions),
+            summary_to_json(
+                summary,
+                generator,
+                workers=workers,
+                events=events,
+                regions=regions,
+                findings=findings,
+            ),
             encoding="utf-8",
         )
     except OSError as exc:

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from loadgate.analysis.finding import Finding, Severity
 from loadgate.analysis.status_classes import StatusBreakdown, status_breakdown
 from loadgate.analysis.thresholds_eval import Verdict
 from loadgate.model import RunStatus
@@ -157,6 +158,33 @@ def print_summary(summary: RunSummary, console: Console) -> None:
             f"[yellow]{summary.total.out_of_range} latencies were outside the histogram's "
             "range (1 µs to 1 h) and are counted but not in the percentiles[/]"
         )
+
+
+SEVERITY_STYLES = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.CRITICAL: "red"}
+
+
+def finding_table(findings: Sequence[Finding]) -> Table:
+    table = Table(title="Findings", title_justify="left")
+    table.add_column("", no_wrap=True)
+    table.add_column("When (s)", no_wrap=True, justify="right")
+    table.add_column("Endpoint")
+    table.add_column("Finding")
+    for finding in findings:
+        table.add_row(
+            Text(finding.severity.value, SEVERITY_STYLES[finding.severity]),
+            f"{finding.from_s}–{finding.to_s}",
+            plain(finding.endpoint or "all"),
+            plain(finding.sentence),
+        )
+    return table
+
+
+def print_findings(findings: Sequence[Finding], console: Console) -> None:
+    """The findings table, or one line saying there are none."""
+    if findings:
+        console.print(finding_table(findings))
+    else:
+        console.print("Findings: none")
 
 
 def verdict_table(verdicts: Sequence[Verdict]) -> Table:

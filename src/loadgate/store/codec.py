@@ -105,6 +105,23 @@ def endpoint_second(row: Any) -> EndpointSecond:
     )
 
 
+def endpoint_second_counts(row: Any) -> EndpointSecond:
+    """A row read without its histogram column: the histogram is empty bytes."""
+    return EndpointSecond(
+        second=row.second,
+        method=row.method,
+        name=row.name,
+        requests=row.requests,
+        failures=row.failures,
+        bytes_received=row.bytes_received,
+        histogram=b"",
+        ok_status_counts=load_counts(row.ok_status_counts),
+        failed_status_counts=load_counts(row.failed_status_counts),
+        errors=load_counts(row.errors),
+        out_of_range=row.out_of_range,
+    )
+
+
 def users_sample_row(run_id: int, sample: UsersSample) -> dict[str, Any]:
     return {"run_id": run_id, "second": sample.second, "users": sample.users}
 

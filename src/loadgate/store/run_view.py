@@ -1,7 +1,8 @@
 """A stored run read once, in order, into its summary and its charts' timeline.
 
 The seconds are streamed and each is decoded once: the timeline folds it into
-its bucket, and the summary folds it into its endpoint, unless the run's
+its bucket, the findings' series into its second (a few numbers, no
+histogram), and the summary folds it into its endpoint, unless the run's
 stored totals already give the summary (a finished run read whole). Memory
 holds one bucket of histograms and one total per endpoint, whatever the
 run's length.
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loadgate.model import RunInfo
+from loadgate.model import RunInfo, UsersSample
 from loadgate.stats.fold import RunFold
 from loadgate.stats.histogram import LatencyHistogram
+from loadgate.stats.series import RunSeries, SeriesFold, is_ramp, keeps_series, skipped_series
 from loadgate.stats.summary import RunSummary, summarize_fold
 from loadgate.stats.timeline import (
     Timeline,
@@ -43,7 +45,8 @@ class RunView:
 
     `fold` is what the summary was made from; `from_seconds` says whether it
     was folded from the seconds now (then it can be stored as the run's
-    totals) rather than read from stored totals. `range_axis` is the Unix
+    totals) rather than read from stored totals. `series` is every
+    endpoint's per-second numbers, what the findings are computed from. `range_axis` is the Unix
     seconds covered when a range was asked for.
     """
 
@@ -51,6 +54,7 @@ class RunView:
     timeline: Timeline
     fold: RunFold
     from_seconds: bool
+    series: RunSeries
     range_axis: range | None = None
 
 
@@ -74,12 +78,19 @@ def read_run_view(
     timeline = TimelineFold(axis, bucket_s or bucket_width_s(len(axis)))
     stored = store.stored_fold(run.run_id) if within is None else None
     fold = stored if stored is not None else RunFold()
+    users = store.user_samples(run.run_id)
+    series = SeriesFold()
+    keep_series = keeps_series(len(axis))
+    # Per-second p95 only on a ramp, where saturation needs it: it costs as much as the timeline.
+    series_latency = is_ramp(users)
     seconds = store.iter_endpoint_seconds(
         run.run_id, from_second=axis.start, to_second=axis.stop - 1
     )
     for second in seconds:
         histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
         timeline.add(second, histogram)
+        if keep_series:
+            series.add(second, histogram if series_latency else None)
         if stored is None:
             fold.add(second, histogram)
     window = (axis.start, axis.stop - 1) if within is not None else (None, None)
@@ -87,11 +98,38 @@ def read_run_view(
     summary = summarize_fold(
         run, fold, users_max=users_max, duration_s=float(len(axis)) if within else None
     )
-    users = store.user_samples(run.run_id)
     return RunView(
         summary=summary,
         timeline=timeline.timeline(epoch_second(run.started_at), users),
         fold=fold,
         from_seconds=stored is None,
+        series=(
+            series.series(epoch_second(run.started_at), users)
+            if keep_series
+            else skipped_series(epoch_second(run.started_at), len(axis))
+        ),
         range_axis=axis if within is not None else None,
     )
+
+
+def read_run_series(
+    store: RunStore, run: RunInfo, users: list[UsersSample], *, latency: bool
+) -> RunSeries:
+    """The findings' series alone, for a view that takes its summary from stored totals.
+
+    `latency`: decode each second's histogram for its p95 (saturation needs
+    it, on a ramp); without, the histograms are not even fetched (`loadgate
+    show` of a flat run).
+    """
+    span = store.second_span(run.run_id)
+    span_s = 0 if span is None else span[1] - span[0] + 1
+    if not keeps_series(span_s):
+        return skipped_series(epoch_second(run.started_at), span_s)
+    fold = SeriesFold()
+    if latency:
+        for second in store.iter_endpoint_seconds(run.run_id):
+            fold.add(second, LatencyHistogram.decode(second.histogram, second.out_of_range))
+    else:
+        for second in store.iter_second_counts(run.run_id):
+            fold.add(second, None)
+    return fold.series(epoch_second(run.started_at), users)

@@ -350,6 +350,12 @@ class RunStore:
             self._get_run(conn, run_id)
             yield from reading.stream_seconds(conn, run_id, from_second, to_second, by_region)
 
+    def iter_second_counts(self, run_id: int) -> Iterator[EndpointSecond]:
+        """The run's endpoint-seconds without histograms (empty bytes), pieces unmerged."""
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            yield from reading.stream_second_counts(conn, run_id)
+
     def second_span(self, run_id: int, *, with_users: bool = True) -> tuple[int, int] | None:
         """The first and last second with measurements (or user counts); None for none.
 

@@ -1,0 +1,67 @@
+"""Every finding of a stored run, from its per-second series: the one entry point for views.
+
+Each kind lives in its own module (error_classes, saturation, rate_limit);
+this one runs them all over the series `store.run_view.read_run_view`
+folded in the report's single read, and orders what they found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from loadgate.analysis.error_classes import error_class_findings
+from loadgate.analysis.finding import Finding, Severity, by_severity
+from loadgate.analysis.rate_limit import expected_limit, parse_rate_limit, rate_limit_findings
+from loadgate.analysis.saturation import saturation_findings
+from loadgate.stats.series import FINDINGS_MAX_SPAN_S, RunSeries
+
+
+def find_all(
+    series: RunSeries,
+    settings: Mapping[str, Any] | None = None,
+    *,
+    expect_rate_limit: str | None = None,
+) -> tuple[Finding, ...]:
+    """The run's findings, most severe first.
+
+    `settings` are the run's stored settings (its `expect_rate_limit`, if
+    any); `expect_rate_limit` given here (show/report) replaces it.
+    """
+    if series.skipped_span_s:
+        return (_not_computed(series.skipped_span_s),)
+    limit = (
+        parse_rate_limit(expect_rate_limit)
+        if expect_rate_limit is not None
+        else expected_limit(settings)
+    )
+    found: list[Finding] = []
+    found.extend(error_class_findings(series))
+    found.extend(saturation_findings(series))
+    found.extend(rate_limit_findings(series, limit))
+    return by_severity(found)
+
+
+def _not_computed(span_s: int) -> Finding:
+    return Finding(
+        kind="coverage",
+        severity=Severity.INFO,
+        sentence=(
+            f"findings are not computed for a read of {span_s} s (over "
+            f"{FINDINGS_MAX_SPAN_S} s, to keep memory flat): report a range of the run "
+            "with --from/--to to get them"
+        ),
+        numbers={"span_s": span_s, "max_span_s": FINDINGS_MAX_SPAN_S},
+        from_s=0,
+        to_s=max(0, span_s - 1),
+    )
+
+
+def worst(findings: Iterable[Finding], family: str | None = None) -> Finding | None:
+    """The most severe finding (of `family`, e.g. 'errors', if given), or None."""
+    chosen = [f for f in findings if family is None or family in (f.family, f.kind)]
+    return max(chosen, key=lambda f: f.severity.rank, default=None)
+
+
+def at_least(findings: Iterable[Finding], severity: Severity) -> list[Finding]:
+    return [f for f in findings if f.severity.rank >= severity.rank]
