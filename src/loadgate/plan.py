@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -80,19 +80,6 @@ class RunSettings:
     name: str | None = None
     tags: tuple[str, ...] | None = None
     exclude_tags: tuple[str, ...] | None = None
-
-    @property
-    def run_time_s(self) -> int | None:
-        return parse_duration(self.run_time) if self.run_time is not None else None
-
-    def overridden_by(self, flags: RunSettings) -> RunSettings:
-        """These settings with every value `flags` gives (not None, not an empty tag list)."""
-        given = {
-            f.name: getattr(flags, f.name)
-            for f in fields(flags)
-            if getattr(flags, f.name) is not None and getattr(flags, f.name) != ()
-        }
-        return replace(self, **given)
 
 
 @dataclass(frozen=True, kw_only=True)
