@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,3 +149,25 @@ def our_counts(summary: Mapping[str, Any]) -> dict[str, dict[str, int]]:
 
 def names(summary: Mapping[str, Any]) -> Sequence[str]:
     return sorted(e["name"] for e in summary["endpoints"])
+
+
+def stored_requests(db_url: str) -> int:
+    """Requests stored so far in every run of the store at `db_url` (0 while it is being made)."""
+    from loadgate.store import RunStore
+
+    try:
+        with RunStore.open(db_url) as store:
+            return sum(listing.requests for listing in store.list_runs())
+    except Exception:  # the run's process may still be creating the store
+        return 0
+
+
+def wait_for_stored_requests(
+    db_url: str, process: subprocess.Popen[str] | None = None, timeout_s: float = 30.0
+) -> None:
+    """Until a running `loadgate run` has stored requests; fails if it does not in time or dies."""
+    deadline = time.monotonic() + timeout_s
+    while stored_requests(db_url) == 0:
+        assert time.monotonic() < deadline, "the run stored nothing"
+        assert process is None or process.poll() is None, "the run ended before storing"
+        time.sleep(0.2)

@@ -18,7 +18,14 @@ import pytest
 from loadgate.errors import ExitCode
 from loadgate.model import RunStatus
 from loadgate.store import RunStore
-from tests.e2e.conftest import REPO, SCRIPTS, RunLoadgate, Target, loadgate_command
+from tests.e2e.conftest import (
+    REPO,
+    SCRIPTS,
+    RunLoadgate,
+    Target,
+    loadgate_command,
+    wait_for_stored_requests,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -31,21 +38,6 @@ conn.execute("BEGIN EXCLUSIVE")
 print("locked", flush=True)
 sys.stdin.read()  # held until the test closes our stdin
 """
-
-
-def _stored_requests(db_url: str) -> int:
-    try:
-        with RunStore.open(db_url) as store:
-            return sum(listing.requests for listing in store.list_runs())
-    except Exception:  # the run's process may still be creating the store
-        return 0
-
-
-def _wait_for_stored_requests(db_url: str, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while _stored_requests(db_url) == 0:
-        assert time.monotonic() < deadline, "the run stored nothing"
-        time.sleep(0.2)
 
 
 def _lock(db_path: Path) -> subprocess.Popen[str]:
@@ -71,7 +63,7 @@ def test_a_second_ctrl_c_exits_at_once_while_the_store_is_locked(
     )  # fmt: skip
     locker: subprocess.Popen[str] | None = None
     try:
-        _wait_for_stored_requests(db_url)
+        wait_for_stored_requests(db_url, run)
         locker = _lock(db_path)
         locked_at_s = time.time()
         time.sleep(2.5)  # the next write is now waiting for the lock
@@ -131,7 +123,7 @@ def test_a_second_ctrl_c_exits_at_once_while_the_main_thread_is_busy(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
     )  # fmt: skip
     try:
-        _wait_for_stored_requests(db_url)
+        wait_for_stored_requests(db_url, run)
         run.send_signal(signal.SIGINT)
         _wait_for_status(db_url, RunStatus.ABORTED)
         time.sleep(1.0)  # the listener is spinning by now

@@ -30,6 +30,8 @@ from tests.e2e.conftest import (
     Target,
     assert_one_line_error,
     loadgate_command,
+    stored_requests,
+    wait_for_stored_requests,
 )
 from tests.fixtures.postgres import PostgresServer
 
@@ -69,11 +71,6 @@ def _stopped(server: PostgresServer) -> Iterator[None]:
                 os.kill(pid, signal.SIGCONT)
 
 
-def _stored_requests(url: str) -> int:
-    with RunStore.open(url) as store:
-        return sum(listing.requests for listing in store.list_runs())
-
-
 def test_a_stopped_postgresql_is_a_one_line_error_and_a_spill_file_to_import(
     loadgate: RunLoadgate,
     shared_target: Target,
@@ -88,10 +85,7 @@ def test_a_stopped_postgresql_is_a_one_line_error_and_a_spill_file_to_import(
         env={"XDG_DATA_HOME": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while _stored_requests(postgres_fresh_url) == 0:
-            assert time.monotonic() < deadline and run.poll() is None, "the run stored nothing"
-            time.sleep(0.3)
+        wait_for_stored_requests(postgres_fresh_url, run)
         with _stopped(postgres_server):
             stopped_s = time.monotonic()
             stdout, stderr = run.communicate(timeout=ERROR_WITHIN_S + 30)
@@ -109,7 +103,7 @@ def test_a_stopped_postgresql_is_a_one_line_error_and_a_spill_file_to_import(
     spill = Path(found.group(1))
     assert spill.is_relative_to(tmp_path / "data" / "loadgate" / "spill")
 
-    before = _stored_requests(postgres_fresh_url)
+    before = stored_requests(postgres_fresh_url)
     imported = loadgate("import", spill, "--db", postgres_fresh_url)
     assert imported.returncode == 0, imported.stderr
     with RunStore.open(postgres_fresh_url) as store:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -19,18 +18,11 @@ from tests.e2e.conftest import (
     Target,
     loadgate_command,
     read_json,
+    wait_for_stored_requests,
 )
 from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.slow
-
-
-def _stored_requests(db_url: str) -> int:
-    try:
-        with RunStore.open(db_url) as store:
-            return sum(listing.requests for listing in store.list_runs())
-    except Exception:  # the run's process may still be creating the store
-        return 0
 
 
 def test_ctrl_c_stores_an_aborted_run_that_can_be_shown(
@@ -42,9 +34,7 @@ def test_ctrl_c_stores_an_aborted_run_that_can_be_shown(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while _stored_requests(db_url) == 0 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_for_stored_requests(db_url, process)
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
     finally:
