@@ -1,4 +1,10 @@
-"""Conversions between stored rows and model values: UTC datetimes and JSON text."""
+"""Conversions between stored forms and model values: database rows, and plain dicts.
+
+The database rows hold UTC datetimes and JSON text. The plain dict of an
+EndpointSecond (`endpoint_second_dict`) holds only ints, strings and string
+-> int mappings, so that JSON and msgpack carry it as it is: a spill file's
+"second" records and the pieces a worker ships to its master are that dict.
+"""
 
 from __future__ import annotations
 
@@ -68,6 +74,49 @@ def run_info(row: Any, now: datetime, lost_after_s: float) -> RunInfo:
         is_baseline=bool(row.is_baseline),
         heartbeat_at=heartbeat_at,
     )
+
+
+def endpoint_second_dict(second: EndpointSecond) -> dict[str, Any]:
+    """The plain-dict form: spill files and the worker-to-master wire."""
+    return {
+        "second": second.second,
+        "method": second.method,
+        "name": second.name,
+        "requests": second.requests,
+        "failures": second.failures,
+        "bytes_received": second.bytes_received,
+        "histogram": second.histogram.decode("ascii"),  # HDR's encoding is base64 already
+        "ok_status_counts": dict(second.ok_status_counts),
+        "failed_status_counts": dict(second.failed_status_counts),
+        "errors": dict(second.errors),
+        "out_of_range": second.out_of_range,
+        "region": second.region,
+    }
+
+
+def endpoint_second_from_dict(data: Mapping[str, Any]) -> EndpointSecond:
+    """The inverse of endpoint_second_dict; KeyError or ValueError for anything else.
+
+    `region` may be missing (spill files of version 1).
+    """
+    return EndpointSecond(
+        second=int(data["second"]),
+        method=str(data["method"]),
+        name=str(data["name"]),
+        requests=int(data["requests"]),
+        failures=int(data["failures"]),
+        bytes_received=int(data["bytes_received"]),
+        histogram=str(data["histogram"]).encode("ascii"),
+        ok_status_counts=_counts(data["ok_status_counts"]),
+        failed_status_counts=_counts(data["failed_status_counts"]),
+        errors=_counts(data["errors"]),
+        out_of_range=int(data["out_of_range"]),
+        region=str(data.get("region", "")),
+    )
+
+
+def _counts(mapping: Mapping[str, Any]) -> dict[str, int]:
+    return {str(key): int(count) for key, count in mapping.items()}
 
 
 def endpoint_second_row(run_id: int, second: EndpointSecond) -> dict[str, Any]:

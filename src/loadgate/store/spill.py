@@ -11,7 +11,7 @@ The format is JSON lines, one record per line, readable by anyone:
     {"batch": BATCH_ID}                 # the records up to the next batch line
     {"second": {second, method, name, requests, failures, bytes_received,
                 histogram, ok_status_counts, failed_status_counts, errors,
-                out_of_range}}          # histogram: HdrHistogram's base64 text
+                out_of_range, region}}  # store.codec.endpoint_second_dict
     {"users": {second, users}}
     {"generator": {second, stall_ms}}
     {"end": {status, reason, ended_at}}   # how the run ended, if it did
@@ -48,6 +48,7 @@ from loadgate.model import (
     RunStatus,
     UsersSample,
 )
+from loadgate.store.codec import endpoint_second_dict, endpoint_second_from_dict
 from loadgate.store.runs import RunStore
 from loadgate.store.url import data_folder
 
@@ -139,28 +140,11 @@ def _records(spill: Spill) -> Iterator[dict[str, Any]]:
 
 def _batch_records(batch: MeasuredBatch) -> Iterator[dict[str, Any]]:
     for second in batch.seconds:
-        yield {"second": _second_record(second)}
+        yield {"second": endpoint_second_dict(second)}
     for sample in batch.users:
         yield {"users": {"second": sample.second, "users": sample.users}}
     for generator in batch.generator:
         yield {"generator": {"second": generator.second, "stall_ms": generator.stall_ms}}
-
-
-def _second_record(second: EndpointSecond) -> dict[str, Any]:
-    return {
-        "second": second.second,
-        "method": second.method,
-        "name": second.name,
-        "requests": second.requests,
-        "failures": second.failures,
-        "bytes_received": second.bytes_received,
-        "histogram": second.histogram.decode("ascii"),  # HDR's encoding is base64 already
-        "ok_status_counts": dict(second.ok_status_counts),
-        "failed_status_counts": dict(second.failed_status_counts),
-        "errors": dict(second.errors),
-        "out_of_range": second.out_of_range,
-        "region": second.region,
-    }
 
 
 def read_spill(path: Path) -> Spill:
@@ -191,9 +175,7 @@ class _Batches:
 
     def add(self, record: dict[str, Any]) -> None:
         if "second" in record:
-            data = dict(record["second"])
-            data["histogram"] = data["histogram"].encode("ascii")
-            self._seconds.append(EndpointSecond(**data))
+            self._seconds.append(endpoint_second_from_dict(record["second"]))
         elif "users" in record:
             self._users.append(UsersSample(**record["users"]))
         elif "generator" in record:
