@@ -14,6 +14,7 @@ The format is JSON lines, one record per line, readable by anyone:
                 out_of_range, region}}  # store.codec.endpoint_second_dict
     {"users": {second, users}}
     {"generator": {second, stall_ms}}
+    {"event": {second, kind, subject, detail}}  # since version 3 (a worker lost)
     {"end": {status, reason, ended_at}}   # how the run ended, if it did
 
 A spill holds what the store may lack: a batch whose commit was landing as the
@@ -42,9 +43,11 @@ from typing import Any
 from loadgate.errors import InputError, RunNotFoundError
 from loadgate.model import (
     EndpointSecond,
+    EventKind,
     GeneratorSecond,
     MeasuredBatch,
     NewRun,
+    RunEvent,
     RunStatus,
     UsersSample,
 )
@@ -52,8 +55,8 @@ from loadgate.store.codec import endpoint_second_dict, endpoint_second_from_dict
 from loadgate.store.runs import RunStore
 from loadgate.store.url import data_folder
 
-FORMAT_VERSION = 2
-_READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+_READABLE_VERSIONS = (1, 2, 3)
 IMPORTED_MARK = "imported from spill file"
 
 
@@ -145,6 +148,9 @@ def _batch_records(batch: MeasuredBatch) -> Iterator[dict[str, Any]]:
         yield {"users": {"second": sample.second, "users": sample.users}}
     for generator in batch.generator:
         yield {"generator": {"second": generator.second, "stall_ms": generator.stall_ms}}
+    for event in batch.events:
+        yield {"event": {"second": event.second, "kind": event.kind.value,
+                         "subject": event.subject, "detail": dict(event.detail)}}  # fmt: skip
 
 
 def read_spill(path: Path) -> Spill:
@@ -168,6 +174,7 @@ class _Batches:
         self._seconds: list[EndpointSecond] = []
         self._users: list[UsersSample] = []
         self._generator: list[GeneratorSecond] = []
+        self._events: list[RunEvent] = []
 
     def start(self, batch_id: str) -> None:
         self.close()
@@ -180,15 +187,20 @@ class _Batches:
             self._users.append(UsersSample(**record["users"]))
         elif "generator" in record:
             self._generator.append(GeneratorSecond(**record["generator"]))
+        elif "event" in record:
+            data = record["event"]
+            self._events.append(RunEvent(second=int(data["second"]), kind=EventKind(data["kind"]),
+                                         subject=str(data["subject"]),
+                                         detail=dict(data["detail"])))  # fmt: skip
         else:
             raise ValueError(f"unknown record {sorted(record)}")
 
     def close(self) -> None:
-        if self._seconds or self._users or self._generator:
+        if self._seconds or self._users or self._generator or self._events:
             batch = MeasuredBatch(batch_id=self._id, seconds=self._seconds, users=self._users,
-                                  generator=self._generator)  # fmt: skip
+                                  generator=self._generator, events=self._events)  # fmt: skip
             self.done.append(batch)
-        self._seconds, self._users, self._generator = [], [], []
+        self._seconds, self._users, self._generator, self._events = [], [], [], []
 
 
 def _parse(text: str) -> Spill:
