@@ -25,8 +25,8 @@ from loadgate.engine.collector import Collector
 from loadgate.model import EndpointSecond
 from loadgate.store.codec import endpoint_second_dict, endpoint_second_from_dict
 
-REPORT_KEY = "loadgate"
-MIN_CPU_WINDOW_S = 1.0  # our key in Locust's worker report (Locust uses "stats", "errors"...)
+REPORT_KEY = "loadgate"  # our key in Locust's worker report (Locust uses "stats", "errors"...)
+MIN_CPU_WINDOW_S = 1.0
 
 
 @dataclass(frozen=True, kw_only=True)

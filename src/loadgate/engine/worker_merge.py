@@ -101,7 +101,6 @@ class WorkerMerge:
         self._clock_s = clock_s
         self._workers: dict[str, _Worker] = {}
         self._held: dict[int, list[EndpointSecond]] = {}
-        self._released_before = 0  # seconds before this one were released at least once
         self._events: list[RunEvent] = []
         # Set by the master's runner: connected workers that are not missing,
         # with the users each runs (Locust forgets them once a worker is missing).
@@ -144,7 +143,6 @@ class WorkerMerge:
         """The pieces of every second past the watermark, oldest first."""
         watermark = self.watermark()
         ready = sorted(second for second in self._held if second < watermark)
-        self._released_before = max(self._released_before, watermark)
         return [piece for second in ready for piece in self._held.pop(second)]
 
     def take_all(self) -> list[EndpointSecond]:
