@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,9 +18,12 @@ from loadgate.model import (
     EndpointSecond,
     EndpointTotals,
     ErrorTally,
+    EventKind,
+    RunEvent,
     RunInfo,
     RunStatus,
     UsersSample,
+    WorkerTotal,
 )
 from loadgate.store.liveness import derived_status
 
@@ -173,6 +177,25 @@ def endpoint_second_counts(row: Any) -> EndpointSecond:
 
 def users_sample_row(run_id: int, sample: UsersSample) -> dict[str, Any]:
     return {"run_id": run_id, "second": sample.second, "users": sample.users}
+
+
+def run_event_row(run_id: int, event: RunEvent) -> dict[str, Any]:
+    return {"run_id": run_id, "second": event.second, "kind": event.kind.value,
+            "subject": event.subject, "detail": dump_json(event.detail)}  # fmt: skip
+
+
+def run_event(row: Any) -> RunEvent:
+    return RunEvent(second=row.second, kind=EventKind(row.kind), subject=row.subject,
+                    detail=json.loads(row.detail))  # fmt: skip
+
+
+def worker_total_row(run_id: int, position: int, worker: WorkerTotal) -> dict[str, Any]:
+    """Its row in run_workers: the WorkerTotal's fields, in the order the master saw them."""
+    return {"run_id": run_id, "position": position, **asdict(worker)}
+
+
+def worker_total(row: Any) -> WorkerTotal:
+    return WorkerTotal(**{field.name: getattr(row, field.name) for field in fields(WorkerTotal)})
 
 
 def endpoint_totals_row(run_id: int, totals: EndpointTotals) -> dict[str, Any]:
