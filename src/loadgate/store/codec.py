@@ -142,6 +142,15 @@ def endpoint_second_row(run_id: int, second: EndpointSecond) -> dict[str, Any]:
 
 
 def endpoint_second(row: Any) -> EndpointSecond:
+    return _endpoint_second(row, bytes(row.histogram))
+
+
+def endpoint_second_counts(row: Any) -> EndpointSecond:
+    """A row read without its histogram column: the histogram is empty bytes."""
+    return _endpoint_second(row, b"")
+
+
+def _endpoint_second(row: Any, histogram: bytes) -> EndpointSecond:
     return EndpointSecond(
         second=row.second,
         method=row.method,
@@ -149,29 +158,12 @@ def endpoint_second(row: Any) -> EndpointSecond:
         requests=row.requests,
         failures=row.failures,
         bytes_received=row.bytes_received,
-        histogram=bytes(row.histogram),
+        histogram=histogram,
         ok_status_counts=load_counts(row.ok_status_counts),
         failed_status_counts=load_counts(row.failed_status_counts),
         errors=load_counts(row.errors),
         out_of_range=row.out_of_range,
         region=row.region,
-    )
-
-
-def endpoint_second_counts(row: Any) -> EndpointSecond:
-    """A row read without its histogram column: the histogram is empty bytes."""
-    return EndpointSecond(
-        second=row.second,
-        method=row.method,
-        name=row.name,
-        requests=row.requests,
-        failures=row.failures,
-        bytes_received=row.bytes_received,
-        histogram=b"",
-        ok_status_counts=load_counts(row.ok_status_counts),
-        failed_status_counts=load_counts(row.failed_status_counts),
-        errors=load_counts(row.errors),
-        out_of_range=row.out_of_range,
     )
 
 
