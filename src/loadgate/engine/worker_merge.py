@@ -5,9 +5,10 @@ report interval. A second is released to the writer once it is past the
 watermark: every live worker has reported a later second complete, or the
 second is older than the report interval plus CLOCK_ALLOWANCE_S (a silent or
 lost worker must not hold the run's data back). The writer then merges the
-pieces of each (second, method, name) into one row (loadgate.store.merging:
-HDR histograms added, counts summed), so a second normally lands as one row
-per endpoint, whatever the number of workers. A piece that arrives after its
+pieces of each (second, method, name, region) into one row
+(loadgate.store.merging.merge_endpoint_seconds: HDR histograms added, counts
+summed), so a second normally lands as one row per endpoint and region,
+whatever the number of workers. A piece that arrives after its
 second was released is written as a delta; readers add pieces of the same
 second, so nothing is lost, only stored in two rows.
 
