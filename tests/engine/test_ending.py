@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,15 @@ from loadgate.engine.collector import Collector
 from loadgate.engine.ending import RunEnding, StoredRun
 from loadgate.engine.writer import SecondsWriter
 from loadgate.engine.writer_thread import WriterThread
-from loadgate.model import MeasuredBatch
+from loadgate.errors import StoreError
+from loadgate.model import MeasuredBatch, RunStatus
 from loadgate.store import RunStore
-from loadgate.store.spill import import_spill, read_spill
+from loadgate.store.spill import RunEnd, import_spill, read_spill
 from tests.builders import new_run
 from tests.engine.test_writer import Clock, fire
 
 WAIT_S = 5.0
+ENDED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 _allocate_lock = monkey.get_original("_thread", "allocate_lock")
 
 
@@ -121,3 +124,37 @@ def test_a_batch_in_flight_at_exit_is_spilled_and_imported_once(
 
 def _stored_requests(store: RunStore) -> int:
     return sum(listing.requests for listing in store.list_runs())
+
+
+class FailingSink:
+    def append_batches(self, run_id: int, batches: Sequence[MeasuredBatch]) -> object:
+        raise StoreError("the store refuses writes")
+
+
+def test_a_failing_store_still_gets_the_end_and_the_rest_is_spilled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Appends fail, other calls answer (a full disk, a constraint): the run is
+    # marked failed in the store, and its measurements go to the spill file.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    with RunStore.open(f"sqlite:///{tmp_path / 'runs.db'}") as store:
+        run_id = store.create_run(new_run())
+        collector = Collector(Clock(100.5))
+        writer = SecondsWriter(FailingSink(), run_id, collector)
+        thread = WriterThread(writer, started_s=100.0)
+        ending = RunEnding(store, StoredRun(run_id=run_id, new=new_run(), store_url=store.url),
+                           thread)  # fmt: skip
+        fire(collector, 2.0)
+        thread.hand_off(writer.take(101.02, users=1))
+        assert thread.wait_idle(WAIT_S)
+        end = RunEnd(status=RunStatus.FAILED, reason="the store refuses writes", ended_at=ENDED)
+        error = ending.spilled(StoreError("the store refuses writes"), None, end)
+        thread.shutdown()
+
+        run = store.get_run(run_id)
+        assert (run.status, run.status_reason) == (RunStatus.FAILED, "the store refuses writes")
+        found = re.search(r"kept in (\S+\.jsonl)", str(error))
+        assert found is not None, str(error)
+        spilled = read_spill(Path(found.group(1)))
+        assert [s.requests for s in spilled.seconds] == [1]
+        assert spilled.end == end

@@ -7,10 +7,16 @@ import time
 from collections.abc import Sequence
 
 import gevent
+import pytest
 
 from loadgate.engine.collector import Collector
 from loadgate.engine.writer import SecondsWriter
-from loadgate.engine.writer_thread import MAX_STORE_FAILURES, STORE_STALL_LIMIT_S, WriterThread
+from loadgate.engine.writer_thread import (
+    MAX_QUEUED_BATCHES,
+    MAX_STORE_FAILURES,
+    STORE_STALL_LIMIT_S,
+    WriterThread,
+)
 from loadgate.errors import StoreError
 from loadgate.model import EndpointSecond, MeasuredBatch
 from tests.engine.test_writer import Clock, fire
@@ -96,4 +102,55 @@ def test_failing_writes_keep_their_data_and_stop_the_run_after_a_few() -> None:
     )
     assert len([g for b in unstored for g in b.generator]) == MAX_STORE_FAILURES
     assert len({b.batch_id for b in unstored}) == MAX_STORE_FAILURES, "one id per second's batch"
+    thread.shutdown()
+
+
+def test_seconds_queued_behind_a_slow_write_past_the_bound_are_a_store_error() -> None:
+    clock = Clock(100.5)
+    collector = Collector(clock)
+    sink = BlockingSink()
+    writer = SecondsWriter(sink, 1, collector)
+    thread = WriterThread(writer, started_s=100.0, store_url="db://x")
+    for second in range(100, 100 + MAX_QUEUED_BATCHES + 2):  # one in flight, the rest queued
+        assert thread.store_error() is None
+        thread.hand_off(writer.take(second + 1.02, users=1))
+    error = thread.store_error()
+    assert error is not None
+    assert "the run store db://x is too slow" in str(error)
+    sink.release.set()
+    assert thread.wait_idle(5)
+    thread.shutdown()
+
+
+def test_after_stop_writing_no_write_starts_and_the_rest_is_unstored() -> None:
+    clock = Clock(100.5)
+    collector = Collector(clock)
+    sink = BlockingSink()
+    writer = SecondsWriter(sink, 1, collector)
+    thread = WriterThread(writer, started_s=100.0)
+    fire(collector, 1.0)
+    thread.hand_off(writer.take(101.02, users=1))  # in flight
+    clock.now_s = 101.5
+    fire(collector, 1.0)
+    thread.hand_off(writer.take(102.02, users=1))  # queued
+    clock.now_s = 102.5
+    fire(collector, 1.0)
+    thread.stop_writing(writer.take(103.02, users=1))
+    sink.release.set()
+    assert thread.wait_idle(5)
+    assert [s.second for s in sink.seconds] == [100], "only the write in flight went on"
+    assert [s.second for b in thread.unstored() for s in b.seconds] == [101, 102]
+    thread.shutdown()
+
+
+def test_close_raises_the_store_error_when_the_last_writes_failed() -> None:
+    collector = Collector(Clock(100.5))
+    sink = BlockingSink()
+    sink.fail = True
+    sink.release.set()
+    writer = SecondsWriter(sink, 1, collector)
+    thread = WriterThread(writer, started_s=100.0)
+    fire(collector, 1.0)
+    with pytest.raises(StoreError, match="the store is down"):
+        thread.close(writer.take_all(100.9, users=1), timeout_s=5)
     thread.shutdown()

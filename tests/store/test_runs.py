@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from loadgate.errors import RunNotFoundError
-from loadgate.model import RunStatus, UsersSample
+from loadgate.model import RunStatus, UsersSample, WorkerTotal
 from loadgate.stats import LatencyHistogram
 from loadgate.store import RunStore
 from tests.builders import STARTED_AT, endpoint_second, histogram_of, new_run
@@ -249,3 +249,17 @@ def test_empty_append_is_a_no_op(store: RunStore) -> None:
 def test_list_runs_needs_a_positive_limit(store: RunStore) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         store.list_runs(limit=0)
+
+
+def test_a_runs_workers_read_back_in_order_and_replace_what_was_stored(store: RunStore) -> None:
+    run_id = store.create_run(new_run())
+    workers = [
+        WorkerTotal(worker_id="w2", region="eu", requests=10, failures=1, first_second=5,
+                    last_second=9, cpu_percent_mean=40.5, cpu_percent_max=80.0, users_max=3,
+                    clock_offset_ms=-1.5),
+        WorkerTotal(worker_id="w1", region="", requests=0, failures=0, first_second=None,
+                    last_second=None, cpu_percent_mean=0.0, cpu_percent_max=0.0, users_max=0),
+    ]  # fmt: skip
+    store.store_workers(run_id, workers[1:])
+    store.store_workers(run_id, workers)
+    assert store.workers(run_id) == workers

@@ -9,12 +9,22 @@ from pathlib import Path
 import pytest
 
 from loadgate.errors import InputError
-from loadgate.model import GeneratorSecond, MeasuredBatch, RunStatus, UsersSample
+from loadgate.model import (
+    EventKind,
+    GeneratorSecond,
+    MeasuredBatch,
+    RunEvent,
+    RunStatus,
+    UsersSample,
+)
 from loadgate.store import RunStore
 from loadgate.store.spill import RunEnd, Spill, import_spill, read_spill, write_spill
 from tests.builders import endpoint_second, new_run
 
 ENDED_AT = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
+LOST = RunEvent(
+    second=1_772_366_411, kind=EventKind.WORKER_LOST, subject="w1", detail={"region": "eu"}
+)
 
 
 def _batches() -> list[MeasuredBatch]:
@@ -28,9 +38,14 @@ def _batches() -> list[MeasuredBatch]:
             ],
             users=[UsersSample(second=1_772_366_410, users=3)],
             generator=[GeneratorSecond(second=1_772_366_410, stall_ms=1.25)],
+            events=[],
         ),
         MeasuredBatch(
-            batch_id="b" * 32, seconds=[endpoint_second(1_772_366_411)], users=[], generator=[]
+            batch_id="b" * 32,
+            seconds=[endpoint_second(1_772_366_411)],
+            users=[],
+            generator=[],
+            events=[LOST],
         ),
     ]
 
@@ -66,6 +81,7 @@ def test_import_adds_to_the_same_run_and_only_once(store: RunStore, tmp_path: Pa
     assert run.ended_at == ENDED_AT
     assert store.summary(run_id).total.requests == 3 + 3 + 3
     assert store.generator_seconds(run_id) == [GeneratorSecond(second=1_772_366_410, stall_ms=1.25)]
+    assert store.events(run_id) == [LOST]
     with pytest.raises(InputError, match="already imported"):
         import_spill(store, read_spill(path), path)
 

@@ -314,7 +314,6 @@ class _Drive:
         self._role = role
         self._store = store
         self._run = run
-        self._run_id = run.run_id
         self._live = live
         self._interrupts = interrupts
         self._abort_check = abort_check
@@ -416,16 +415,16 @@ class _Drive:
         workers = locust_run.worker_totals()
         if workers:
             self._thread.call(
-                self._store.store_workers, self._run_id, workers, timeout_s=CLOSE_TIMEOUT_S
+                self._store.store_workers, self._run.run_id, workers, timeout_s=CLOSE_TIMEOUT_S
             )
         if not ending.record(status, ended_at, reason, CLOSE_TIMEOUT_S):
-            raise StoreError(f"recording the end of run {self._run_id} did not finish in time")
+            raise StoreError(f"recording the end of run {self._run.run_id} did not finish in time")
         locust_run.fire_quitting()
         wanted = locust_run.process_exit_code
         default_code = EXIT_INTERRUPTED if interrupted else 0
         locust_run.fire_quit(wanted if wanted is not None else default_code)
         return RunOutcome(
-            run_id=self._run_id,
+            run_id=self._run.run_id,
             status=status,
             reason=reason,
             interrupted=interrupted,
@@ -483,7 +482,7 @@ class _Drive:
         plan = self._plan
         state = self._thread.state
         return Progress(
-            label=f"run {self._run_id} · {plan.config.name}",
+            label=f"run {self._run.run_id} · {plan.config.name}",
             elapsed_s=now_s - self._started_s,
             run_time_s=plan.config.run_time_s if plan.enforces_run_time else None,
             users=locust_run.user_count,

@@ -5,9 +5,10 @@ report interval. A second is released to the writer once it is past the
 watermark: every live worker has reported a later second complete, or the
 second is older than the report interval plus CLOCK_ALLOWANCE_S (a silent or
 lost worker must not hold the run's data back). The writer then merges the
-pieces of each (second, method, name) into one row (loadgate.store.merging:
-HDR histograms added, counts summed), so a second normally lands as one row
-per endpoint, whatever the number of workers. A piece that arrives after its
+pieces of each (second, method, name, region) into one row
+(loadgate.store.merging.merge_endpoint_seconds: HDR histograms added, counts
+summed), so a second normally lands as one row per endpoint and region,
+whatever the number of workers. A piece that arrives after its
 second was released is written as a delta; readers add pieces of the same
 second, so nothing is lost, only stored in two rows.
 
@@ -101,7 +102,6 @@ class WorkerMerge:
         self._clock_s = clock_s
         self._workers: dict[str, _Worker] = {}
         self._held: dict[int, list[EndpointSecond]] = {}
-        self._released_before = 0  # seconds before this one were released at least once
         self._events: list[RunEvent] = []
         # Set by the master's runner: connected workers that are not missing,
         # with the users each runs (Locust forgets them once a worker is missing).
@@ -144,7 +144,6 @@ class WorkerMerge:
         """The pieces of every second past the watermark, oldest first."""
         watermark = self.watermark()
         ready = sorted(second for second in self._held if second < watermark)
-        self._released_before = max(self._released_before, watermark)
         return [piece for second in ready for piece in self._held.pop(second)]
 
     def take_all(self) -> list[EndpointSecond]:

@@ -248,5 +248,5 @@ class WriterThread:
             recent=recent,
             abort_reason=self._abort_reason(current_second) if self._abort_reason else None,
             consecutive_failures=writer.consecutive_failures,
-            last_error=error if error is not None else None,
+            last_error=error,
         )

@@ -75,9 +75,7 @@ def _insert_rows(conn: Connection, run_id: int, batches: Sequence[MeasuredBatch]
                  for b in batches for g in b.generator]  # fmt: skip
     if generator:
         conn.execute(sa.insert(generator_seconds), generator)
-    events = [{"run_id": run_id, "second": e.second, "kind": e.kind.value, "subject": e.subject,
-               "detail": codec.dump_json(e.detail)}
-              for b in batches for e in b.events]  # fmt: skip
+    events = [codec.run_event_row(run_id, e) for b in batches for e in b.events]
     if events:
         conn.execute(sa.insert(run_events), events)
 

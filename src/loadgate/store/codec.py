@@ -1,9 +1,16 @@
-"""Conversions between stored rows and model values: UTC datetimes and JSON text."""
+"""Conversions between stored forms and model values: database rows, and plain dicts.
+
+The database rows hold UTC datetimes and JSON text. The plain dict of an
+EndpointSecond (`endpoint_second_dict`) holds only ints, strings and string
+-> int mappings, so that JSON and msgpack carry it as it is: a spill file's
+"second" records and the pieces a worker ships to its master are that dict.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,9 +18,12 @@ from loadgate.model import (
     EndpointSecond,
     EndpointTotals,
     ErrorTally,
+    EventKind,
+    RunEvent,
     RunInfo,
     RunStatus,
     UsersSample,
+    WorkerTotal,
 )
 from loadgate.store.liveness import derived_status
 
@@ -70,6 +80,49 @@ def run_info(row: Any, now: datetime, lost_after_s: float) -> RunInfo:
     )
 
 
+def endpoint_second_dict(second: EndpointSecond) -> dict[str, Any]:
+    """The plain-dict form: spill files and the worker-to-master wire."""
+    return {
+        "second": second.second,
+        "method": second.method,
+        "name": second.name,
+        "requests": second.requests,
+        "failures": second.failures,
+        "bytes_received": second.bytes_received,
+        "histogram": second.histogram.decode("ascii"),  # HDR's encoding is base64 already
+        "ok_status_counts": dict(second.ok_status_counts),
+        "failed_status_counts": dict(second.failed_status_counts),
+        "errors": dict(second.errors),
+        "out_of_range": second.out_of_range,
+        "region": second.region,
+    }
+
+
+def endpoint_second_from_dict(data: Mapping[str, Any]) -> EndpointSecond:
+    """The inverse of endpoint_second_dict; KeyError or ValueError for anything else.
+
+    `region` may be missing (spill files of version 1).
+    """
+    return EndpointSecond(
+        second=int(data["second"]),
+        method=str(data["method"]),
+        name=str(data["name"]),
+        requests=int(data["requests"]),
+        failures=int(data["failures"]),
+        bytes_received=int(data["bytes_received"]),
+        histogram=str(data["histogram"]).encode("ascii"),
+        ok_status_counts=_counts(data["ok_status_counts"]),
+        failed_status_counts=_counts(data["failed_status_counts"]),
+        errors=_counts(data["errors"]),
+        out_of_range=int(data["out_of_range"]),
+        region=str(data.get("region", "")),
+    )
+
+
+def _counts(mapping: Mapping[str, Any]) -> dict[str, int]:
+    return {str(key): int(count) for key, count in mapping.items()}
+
+
 def endpoint_second_row(run_id: int, second: EndpointSecond) -> dict[str, Any]:
     return {
         "run_id": run_id,
@@ -89,6 +142,15 @@ def endpoint_second_row(run_id: int, second: EndpointSecond) -> dict[str, Any]:
 
 
 def endpoint_second(row: Any) -> EndpointSecond:
+    return _endpoint_second(row, bytes(row.histogram))
+
+
+def endpoint_second_counts(row: Any) -> EndpointSecond:
+    """A row read without its histogram column: the histogram is empty bytes."""
+    return _endpoint_second(row, b"")
+
+
+def _endpoint_second(row: Any, histogram: bytes) -> EndpointSecond:
     return EndpointSecond(
         second=row.second,
         method=row.method,
@@ -96,7 +158,7 @@ def endpoint_second(row: Any) -> EndpointSecond:
         requests=row.requests,
         failures=row.failures,
         bytes_received=row.bytes_received,
-        histogram=bytes(row.histogram),
+        histogram=histogram,
         ok_status_counts=load_counts(row.ok_status_counts),
         failed_status_counts=load_counts(row.failed_status_counts),
         errors=load_counts(row.errors),
@@ -105,25 +167,27 @@ def endpoint_second(row: Any) -> EndpointSecond:
     )
 
 
-def endpoint_second_counts(row: Any) -> EndpointSecond:
-    """A row read without its histogram column: the histogram is empty bytes."""
-    return EndpointSecond(
-        second=row.second,
-        method=row.method,
-        name=row.name,
-        requests=row.requests,
-        failures=row.failures,
-        bytes_received=row.bytes_received,
-        histogram=b"",
-        ok_status_counts=load_counts(row.ok_status_counts),
-        failed_status_counts=load_counts(row.failed_status_counts),
-        errors=load_counts(row.errors),
-        out_of_range=row.out_of_range,
-    )
-
-
 def users_sample_row(run_id: int, sample: UsersSample) -> dict[str, Any]:
     return {"run_id": run_id, "second": sample.second, "users": sample.users}
+
+
+def run_event_row(run_id: int, event: RunEvent) -> dict[str, Any]:
+    return {"run_id": run_id, "second": event.second, "kind": event.kind.value,
+            "subject": event.subject, "detail": dump_json(event.detail)}  # fmt: skip
+
+
+def run_event(row: Any) -> RunEvent:
+    return RunEvent(second=row.second, kind=EventKind(row.kind), subject=row.subject,
+                    detail=json.loads(row.detail))  # fmt: skip
+
+
+def worker_total_row(run_id: int, position: int, worker: WorkerTotal) -> dict[str, Any]:
+    """Its row in run_workers: the WorkerTotal's fields, in the order the master saw them."""
+    return {"run_id": run_id, "position": position, **asdict(worker)}
+
+
+def worker_total(row: Any) -> WorkerTotal:
+    return WorkerTotal(**{field.name: getattr(row, field.name) for field in fields(WorkerTotal)})
 
 
 def endpoint_totals_row(run_id: int, totals: EndpointTotals) -> dict[str, Any]:

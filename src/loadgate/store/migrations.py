@@ -25,12 +25,13 @@ Migration = Callable[[Connection], None]
 
 # any constant: identifies loadgate's migration lock among advisory locks
 _PG_MIGRATION_LOCK_KEY = 0x10AD6A7E
+# Row ids: BIGINT, but SQLite autoincrements only an INTEGER PRIMARY KEY.
+_BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def m001_initial_schema(conn: Connection) -> None:
     """Runs, their per-endpoint seconds and their user counts."""
     md = sa.MetaData()
-    big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     sa.Table(
         "runs",
         md,
@@ -50,7 +51,7 @@ def m001_initial_schema(conn: Connection) -> None:
     sa.Table(
         "endpoint_seconds",
         md,
-        sa.Column("id", big_id, primary_key=True, autoincrement=True),
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
         _run_id_column(),
         sa.Column("second", sa.BigInteger, nullable=False),
         sa.Column("method", sa.Text, nullable=False),
@@ -63,7 +64,7 @@ def m001_initial_schema(conn: Connection) -> None:
     sa.Table(
         "users_samples",
         md,
-        sa.Column("id", big_id, primary_key=True, autoincrement=True),
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
         _run_id_column(),
         sa.Column("second", sa.BigInteger, nullable=False),
         sa.Column("users", sa.Integer, nullable=False),
@@ -121,8 +122,7 @@ def m004_generator_seconds(conn: Connection) -> None:
     sa.Table(
         "generator_seconds",
         md,
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
         _run_id_column(),
         sa.Column("second", sa.BigInteger, nullable=False),
         sa.Column("stall_ms", sa.Float, nullable=False),
@@ -174,8 +174,7 @@ def m007_run_events(conn: Connection) -> None:
     sa.Table(
         "run_events",
         md,
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
         _run_id_column(),
         sa.Column("second", sa.BigInteger, nullable=False),
         sa.Column("kind", sa.String(40), nullable=False),

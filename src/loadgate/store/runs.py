@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,7 +14,6 @@ from sqlalchemy.engine import Connection, Engine
 from loadgate.errors import RunNotFoundError, StoreError
 from loadgate.model import (
     EndpointSecond,
-    EventKind,
     GeneratorSecond,
     MeasuredBatch,
     NewRun,
@@ -191,14 +189,7 @@ class RunStore:
 
     def store_workers(self, run_id: int, workers: Sequence[WorkerTotal]) -> None:
         """What each worker of a distributed run sent (replaces what was stored before)."""
-        rows = [
-            {"run_id": run_id, "position": position, "worker_id": w.worker_id, "region": w.region,
-             "requests": w.requests, "failures": w.failures, "first_second": w.first_second,
-             "last_second": w.last_second, "cpu_percent_mean": w.cpu_percent_mean,
-             "cpu_percent_max": w.cpu_percent_max, "users_max": w.users_max,
-             "clock_offset_ms": w.clock_offset_ms}
-            for position, w in enumerate(workers)
-        ]  # fmt: skip
+        rows = [codec.worker_total_row(run_id, position, w) for position, w in enumerate(workers)]
         with self._transaction(f"storing the workers of run {run_id}") as conn:
             self._get_run(conn, run_id)
             conn.execute(sa.delete(run_workers).where(run_workers.c.run_id == run_id))
@@ -215,11 +206,7 @@ class RunStore:
         with self._transaction(f"reading run {run_id}") as conn:
             self._get_run(conn, run_id)
             rows = conn.execute(query).all()
-        return [
-            RunEvent(second=r.second, kind=EventKind(r.kind), subject=r.subject,
-                     detail=json.loads(r.detail))
-            for r in rows
-        ]  # fmt: skip
+        return [codec.run_event(r) for r in rows]
 
     def workers(self, run_id: int) -> list[WorkerTotal]:
         """The workers of a distributed run, in the order they first reported (none otherwise)."""
@@ -231,15 +218,7 @@ class RunStore:
         with self._transaction(f"reading run {run_id}") as conn:
             self._get_run(conn, run_id)
             rows = conn.execute(query).all()
-        return [
-            WorkerTotal(
-                worker_id=r.worker_id, region=r.region, requests=r.requests, failures=r.failures,
-                first_second=r.first_second, last_second=r.last_second,
-                cpu_percent_mean=r.cpu_percent_mean, cpu_percent_max=r.cpu_percent_max,
-                users_max=r.users_max, clock_offset_ms=r.clock_offset_ms,
-            )
-            for r in rows
-        ]  # fmt: skip
+        return [codec.worker_total(r) for r in rows]
 
     def set_baseline(self, run_id: int, is_baseline: bool = True) -> None:
         """Mark (or unmark) a run as a baseline for comparisons."""

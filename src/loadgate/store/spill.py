@@ -11,9 +11,10 @@ The format is JSON lines, one record per line, readable by anyone:
     {"batch": BATCH_ID}                 # the records up to the next batch line
     {"second": {second, method, name, requests, failures, bytes_received,
                 histogram, ok_status_counts, failed_status_counts, errors,
-                out_of_range}}          # histogram: HdrHistogram's base64 text
+                out_of_range, region}}  # store.codec.endpoint_second_dict
     {"users": {second, users}}
     {"generator": {second, stall_ms}}
+    {"event": {second, kind, subject, detail}}  # since version 3 (a worker lost)
     {"end": {status, reason, ended_at}}   # how the run ended, if it did
 
 A spill holds what the store may lack: a batch whose commit was landing as the
@@ -42,17 +43,20 @@ from typing import Any
 from loadgate.errors import InputError, RunNotFoundError
 from loadgate.model import (
     EndpointSecond,
+    EventKind,
     GeneratorSecond,
     MeasuredBatch,
     NewRun,
+    RunEvent,
     RunStatus,
     UsersSample,
 )
+from loadgate.store.codec import endpoint_second_dict, endpoint_second_from_dict
 from loadgate.store.runs import RunStore
 from loadgate.store.url import data_folder
 
-FORMAT_VERSION = 2
-_READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+_READABLE_VERSIONS = (1, 2, 3)
 IMPORTED_MARK = "imported from spill file"
 
 
@@ -139,28 +143,14 @@ def _records(spill: Spill) -> Iterator[dict[str, Any]]:
 
 def _batch_records(batch: MeasuredBatch) -> Iterator[dict[str, Any]]:
     for second in batch.seconds:
-        yield {"second": _second_record(second)}
+        yield {"second": endpoint_second_dict(second)}
     for sample in batch.users:
         yield {"users": {"second": sample.second, "users": sample.users}}
     for generator in batch.generator:
         yield {"generator": {"second": generator.second, "stall_ms": generator.stall_ms}}
-
-
-def _second_record(second: EndpointSecond) -> dict[str, Any]:
-    return {
-        "second": second.second,
-        "method": second.method,
-        "name": second.name,
-        "requests": second.requests,
-        "failures": second.failures,
-        "bytes_received": second.bytes_received,
-        "histogram": second.histogram.decode("ascii"),  # HDR's encoding is base64 already
-        "ok_status_counts": dict(second.ok_status_counts),
-        "failed_status_counts": dict(second.failed_status_counts),
-        "errors": dict(second.errors),
-        "out_of_range": second.out_of_range,
-        "region": second.region,
-    }
+    for event in batch.events:
+        yield {"event": {"second": event.second, "kind": event.kind.value,
+                         "subject": event.subject, "detail": dict(event.detail)}}  # fmt: skip
 
 
 def read_spill(path: Path) -> Spill:
@@ -184,6 +174,7 @@ class _Batches:
         self._seconds: list[EndpointSecond] = []
         self._users: list[UsersSample] = []
         self._generator: list[GeneratorSecond] = []
+        self._events: list[RunEvent] = []
 
     def start(self, batch_id: str) -> None:
         self.close()
@@ -191,22 +182,25 @@ class _Batches:
 
     def add(self, record: dict[str, Any]) -> None:
         if "second" in record:
-            data = dict(record["second"])
-            data["histogram"] = data["histogram"].encode("ascii")
-            self._seconds.append(EndpointSecond(**data))
+            self._seconds.append(endpoint_second_from_dict(record["second"]))
         elif "users" in record:
             self._users.append(UsersSample(**record["users"]))
         elif "generator" in record:
             self._generator.append(GeneratorSecond(**record["generator"]))
+        elif "event" in record:
+            data = record["event"]
+            self._events.append(RunEvent(second=int(data["second"]), kind=EventKind(data["kind"]),
+                                         subject=str(data["subject"]),
+                                         detail=dict(data["detail"])))  # fmt: skip
         else:
             raise ValueError(f"unknown record {sorted(record)}")
 
     def close(self) -> None:
-        if self._seconds or self._users or self._generator:
+        if self._seconds or self._users or self._generator or self._events:
             batch = MeasuredBatch(batch_id=self._id, seconds=self._seconds, users=self._users,
-                                  generator=self._generator)  # fmt: skip
+                                  generator=self._generator, events=self._events)  # fmt: skip
             self.done.append(batch)
-        self._seconds, self._users, self._generator = [], [], []
+        self._seconds, self._users, self._generator, self._events = [], [], [], []
 
 
 def _parse(text: str) -> Spill:
