@@ -18,7 +18,7 @@ import redis
 from tests.fixtures.gateway import RunningGateway
 from tests.fixtures.ports import free_port, wait_for_port
 from tests.fixtures.redis import _redis_binary
-from tests.gateway.test_hardening_upstream import api_port, raw_request
+from tests.gateway.rawhttp import raw_request
 
 # Refills so slowly that each request's token shows in the stored bucket.
 CONFIG = """
@@ -90,7 +90,7 @@ def test_a_stalled_redis_is_set_aside_then_used_again(
     gateway_factory: Callable[..., RunningGateway], stoppable_redis: StoppableRedis
 ) -> None:
     running = gateway_factory(CONFIG, "--redis-url", stoppable_redis.url)
-    port = api_port(running)
+    port = running.api_port
 
     def statuses(count: int) -> list[int]:
         return [raw_request(port, "GET", "/v1/products/1042", CREDENTIALS).status
