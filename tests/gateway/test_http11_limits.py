@@ -166,6 +166,18 @@ def test_a_client_stopping_mid_body_is_sent_408_and_closed(port: int) -> None:
     assert (response.status, response.header("connection"), rest) == (408, "close", b"")
 
 
+def test_a_body_begun_in_the_read_that_ended_the_previous_one_is_timed_out(port: int) -> None:
+    # The read that ends the first body starts the second: that body has its timeout too.
+    with connect(port) as sock:
+        sock.sendall(get("/1", "Content-Length: 4", method="POST") + b"ab")
+        time.sleep(0.1)
+        sock.sendall(b"cd" + get("/2", "Content-Length: 4", method="POST") + b"x")
+        reader = Reader(sock)
+        first, stalled = reader.response(), reader.response()
+        assert reader.rest() == b""
+    assert (first.status, stalled.status) == (200, 408)
+
+
 def test_a_slow_body_is_served_while_each_piece_comes_within_the_body_timeout() -> None:
     limits = ServerLimits(body_timeout_s=1.0)
     with serving(echo, limits) as port, connect(port) as sock:

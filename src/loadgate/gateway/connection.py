@@ -128,7 +128,6 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._stopped:
             return  # after the last request or a refusal: read only to drain, see the docstring
-        reading_before = self._reading
         self._read_bytes = len(data)
         try:
             self._parser.feed_data(data)
@@ -144,7 +143,7 @@ class HttpProtocol(asyncio.Protocol):
             if self._timer is not None:
                 self._cancel_timer()
         else:
-            self._after_read(reading_before)
+            self._after_read()
 
     # httptools callbacks
 
@@ -257,7 +256,7 @@ class HttpProtocol(asyncio.Protocol):
         elif self._transport is not None:
             self._transport.write(CONTINUE)
 
-    def _after_read(self, reading_before: int) -> None:
+    def _after_read(self) -> None:
         """Arm the timer that fits what the connection now waits for."""
         reading = self._reading
         if reading == _HEAD:
@@ -272,11 +271,10 @@ class HttpProtocol(asyncio.Protocol):
                         431, "header_fields_too_large", "the header fields are too large"
                     ))  # fmt: skip
         elif reading == _BODY:
-            if reading_before == _BODY and self._timer_kind == _BODY_TIMEOUT:
-                # The body timeout counts from the last read: note the time, keep the timer.
-                self._body_read_at = self._loop.time()
-            else:
-                self._body_read_at = self._loop.time()
+            # The body timeout counts from the last read: note the time, keep a running
+            # body timer (the one of a body begun in an earlier read, see _on_timer).
+            self._body_read_at = self._loop.time()
+            if self._timer is None or self._timer_kind != _BODY_TIMEOUT:
                 self._arm(self._limits.body_timeout_s, _BODY_TIMEOUT)
         else:
             self._arm(self._limits.keep_alive_s, _IDLE)
