@@ -63,6 +63,21 @@ def test_204_and_304_have_no_body_and_no_content_length(port: int, status: int) 
     assert after.body == b"GET /next body=0"
 
 
+async def not_modified(request: Request) -> Response:
+    """A 304 carrying the length fields of the body it stands for (as a proxy's may)."""
+    return Response(
+        304, [(b"ETag", b'"v1"'), (b"Content-Length", b"123"), (b"Transfer-Encoding", b"chunked")]
+    )
+
+
+def test_a_304_leaves_out_the_length_fields_its_handler_set() -> None:
+    with serving(not_modified) as port:
+        response, rest = answer_and_rest(port, get("/", "Connection: close"))
+    assert (response.status, response.header("etag"), rest) == (304, '"v1"', b"")
+    assert response.header("content-length") is None
+    assert response.header("transfer-encoding") is None
+
+
 def test_an_interim_status_from_a_handler_is_a_500(port: int) -> None:
     response, _ = answer_and_rest(port, get("/?status=103", "Connection: close"))
     assert response.status == 500
