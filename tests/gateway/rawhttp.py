@@ -65,12 +65,25 @@ class RawResponse:
     body: bytes
     head: bytes = field(repr=False)
 
+    def all(self, name: str) -> list[str]:
+        return [v for n, v in self.headers if n.lower() == name.lower()]
+
     def header(self, name: str) -> str | None:
-        values = [v for n, v in self.headers if n.lower() == name.lower()]
+        values = self.all(name)
         return values[-1] if values else None
 
     def count(self, name: str) -> int:
-        return sum(1 for n, _ in self.headers if n.lower() == name.lower())
+        return len(self.all(name))
+
+
+def parse_head(head: bytes) -> tuple[str, list[tuple[str, str]]]:
+    """The first line and the header fields of a message head (without the blank line)."""
+    first, *lines = head.decode("latin-1").split("\r\n")
+    fields = []
+    for line in lines:
+        name, _, value = line.partition(":")
+        fields.append((name.strip(), value.strip()))
+    return first, fields
 
 
 class Reader:
@@ -101,18 +114,20 @@ class Reader:
         return True
 
     def response(self, *, head_request: bool = False) -> RawResponse:
-        """The next response; its body framed by Content-Length, as the server frames it."""
+        """The next response; its body framed by Content-Length, as the server frames it.
+
+        1xx, 204 and 304 responses have no body, whatever they announce (RFC 9110 §6.4.1).
+        """
         while b"\r\n\r\n" not in self.buffer:
             if not self._fill():
                 raise EOFError(f"closed before a response head: {self.buffer[:200]!r}")
         head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        version, status, *_ = lines[0].split(" ", 2)
-        assert version == "HTTP/1.1", lines[0]
-        headers = [(n.strip(), v.strip()) for n, v in (line.split(":", 1) for line in lines[1:])]
+        first, headers = parse_head(head)
+        version, status, *_ = first.split(" ", 2)
+        assert version == "HTTP/1.1", first
         response = RawResponse(int(status), headers, b"", head)
         length = response.header("content-length")
-        if head_request or length is None:
+        if head_request or length is None or response.status < 200 or response.status in (204, 304):
             return response
         while len(self.buffer) < int(length):
             if not self._fill():
@@ -126,6 +141,54 @@ class Reader:
             pass
         rest, self.buffer = self.buffer, b""
         return rest
+
+    def final_response(self, *, head_request: bool = False) -> RawResponse:
+        """The next final response; interim (1xx) ones before it are skipped."""
+        while (response := self.response(head_request=head_request)).status < 200:
+            pass
+        return response
+
+
+class RawClient:
+    """One client connection: requests written as bytes, each final response read back."""
+
+    def __init__(self, port: int, timeout_s: float = TIMEOUT_S) -> None:
+        self.sock = connect(port, timeout_s)
+        self._timeout_s = timeout_s
+        self._reader = Reader(self.sock, timeout_s)
+
+    def __enter__(self) -> RawClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.sock.close()
+
+    def request(
+        self, method: str, target: str, headers: tuple[str, ...] = (), body: bytes = b""
+    ) -> RawResponse:
+        """Send one request (Host 127.0.0.1 unless `headers` has one) and read its answer."""
+        has_host = any(h.lower().startswith("host:") for h in headers)
+        lines = [f"{method} {target} HTTP/1.1", *(() if has_host else ("Host: 127.0.0.1",))]
+        lines += headers
+        if body:
+            lines.append(f"Content-Length: {len(body)}")
+        self.sock.sendall("\r\n".join(lines).encode() + b"\r\n\r\n" + body)
+        self._reader.deadline = time.monotonic() + self._timeout_s
+        return self._reader.final_response(head_request=method == "HEAD")
+
+
+def raw_request(port: int, method: str, target: str, *headers: str) -> RawResponse:
+    """One request on a connection of its own."""
+    with RawClient(port) as client:
+        return client.request(method, target, headers)
+
+
+def answer_and_rest(port: int, data: bytes) -> tuple[RawResponse, bytes]:
+    """Send `data`, read one response and whatever follows it until the server closes."""
+    with connect(port) as sock:
+        sock.sendall(data)
+        reader = Reader(sock)
+        return reader.response(), reader.rest()
 
 
 def get(path: str = "/", *headers: str, method: str = "GET") -> bytes:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.gateway import RunningGateway, loadgate_command
+from tests.gateway.rawhttp import RawClient, answer_and_rest, raw_request
 from tests.gateway.test_auth import hs256
-from tests.gateway.test_hardening_upstream import RawClient, api_port, raw_request
 
 CHECKOUT = "Authorization: Bearer test-checkout-token"
 
@@ -34,10 +34,10 @@ def document(body: bytes) -> dict[str, object]:
 def test_a_public_prefix_does_not_lead_past_a_private_route(
     gateway: RunningGateway, target: str
 ) -> None:
-    anonymous = raw_request(api_port(gateway), "GET", target)
+    anonymous = raw_request(gateway.api_port, "GET", target)
     assert anonymous.status == 401, anonymous.body
     # With credentials the same path reaches the profile: the upstream got the normalised path.
-    allowed = raw_request(api_port(gateway), "GET", target, CHECKOUT)
+    allowed = raw_request(gateway.api_port, "GET", target, CHECKOUT)
     assert allowed.status == 200, allowed.body
     assert document(allowed.body)["email"] == "checkout-tester@example.com"
 
@@ -46,13 +46,13 @@ def test_a_public_prefix_does_not_lead_past_a_private_route(
     "target", ["/v1/products/./1042", "/v1/%70roducts/1042", "/v1/products//1042?x=/../"]
 )
 def test_normalised_paths_reach_their_resource(gateway: RunningGateway, target: str) -> None:
-    response = raw_request(api_port(gateway), "GET", target)
+    response = raw_request(gateway.api_port, "GET", target)
     assert response.status == 200, response.body
     assert document(response.body)["id"] == 1042
 
 
 def test_an_encoded_slash_is_not_a_separator(gateway: RunningGateway) -> None:
-    response = raw_request(api_port(gateway), "GET", "/v1/products/..%2Fusers%2Fprofile")
+    response = raw_request(gateway.api_port, "GET", "/v1/products/..%2Fusers%2Fprofile")
     # Routed (publicly) to products, whose upstream knows no such product.
     assert response.status == 404
     assert document(response.body)["error"] == "invalid_request"
@@ -62,13 +62,13 @@ def test_an_encoded_slash_is_not_a_separator(gateway: RunningGateway) -> None:
 def test_a_path_above_the_root_or_badly_escaped_is_400(
     gateway: RunningGateway, target: str
 ) -> None:
-    response = raw_request(api_port(gateway), "GET", target)
+    response = raw_request(gateway.api_port, "GET", target)
     assert response.status == 400
     assert document(response.body)["error"] == "bad_path"
 
 
 def test_head_on_a_get_route(gateway: RunningGateway) -> None:
-    with RawClient(api_port(gateway)) as client:
+    with RawClient(gateway.api_port) as client:
         head = client.request("HEAD", "/v1/products/1042")
         assert head.status == 200
         assert head.header("x-served-by") is not None  # the upstream answered it
@@ -78,15 +78,10 @@ def test_head_on_a_get_route(gateway: RunningGateway) -> None:
 
 
 def test_allow_lists_head_where_get_is_allowed(gateway: RunningGateway) -> None:
-    port = api_port(gateway)
+    port = gateway.api_port
     delete = raw_request(port, "DELETE", "/v1/products/1042", "Connection: close")
     assert (delete.status, delete.header("allow")) == (405, "GET, HEAD")
-    with RawClient(port) as client:
-        client.sock.sendall(
-            b"HEAD /v1/cart/items HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n"
-            b"Connection: close\r\n\r\n" % CHECKOUT.encode()
-        )
-        post_only = client.response(head_only=True)
+    post_only = raw_request(port, "HEAD", "/v1/cart/items", CHECKOUT, "Connection: close")
     assert (post_only.status, post_only.header("allow")) == (405, "POST")
 
 
@@ -94,7 +89,7 @@ def test_a_cached_authenticated_route_answers_each_consumer_its_own(
     gateway_factory: Callable[..., RunningGateway],
 ) -> None:
     running = gateway_factory("[routes.users]\ncache_ttl_s = 60\n")
-    port = api_port(running)
+    port = running.api_port
     alice = f"Authorization: Bearer {hs256(sub='alice@example.com')}"
     bob = f"Authorization: Bearer {hs256(sub='bob@example.com')}"
 
@@ -114,7 +109,7 @@ def test_a_cached_response_serves_only_the_tenant_it_was_made_for(
     gateway_factory: Callable[..., RunningGateway],
 ) -> None:
     running = gateway_factory("[routes.users]\ncache_ttl_s = 60\n")
-    port = api_port(running)
+    port = running.api_port
 
     def profile(tenant: str) -> tuple[str | None, object]:
         response = raw_request(port, "GET", "/v1/users/profile", CHECKOUT, f"X-Tenant-Id: {tenant}")
@@ -143,7 +138,7 @@ def test_a_cached_response_serves_only_the_tenant_it_was_made_for(
 def test_the_admin_api_answers_loopback_host_names_only(
     gateway: RunningGateway, host: str, status: int
 ) -> None:
-    port = int(gateway.admin_url.rsplit(":", 1)[1])
+    port = gateway.admin_port
     response = raw_request(port, "GET", "/health", f"Host: {host.format(port=port)}")
     assert response.status == status
     if status == 403:
@@ -151,10 +146,8 @@ def test_the_admin_api_answers_loopback_host_names_only(
 
 
 def test_an_admin_request_without_host_is_refused(gateway: RunningGateway) -> None:
-    port = int(gateway.admin_url.rsplit(":", 1)[1])
-    with RawClient(port) as client:
-        client.sock.sendall(b"GET /faults HTTP/1.0\r\n\r\n")
-        assert client.response().status == 403
+    response, _ = answer_and_rest(gateway.admin_port, b"GET /faults HTTP/1.0\r\n\r\n")
+    assert response.status == 403
 
 
 def test_a_short_hs256_secret_is_refused_in_one_line(tmp_path: Path) -> None:

@@ -17,104 +17,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.fixtures.gateway import RunningGateway, launch_gateway
+from tests.gateway.rawhttp import RawClient, parse_head, raw_request
 
 IO_TIMEOUT_S = 10.0
 BODY_CAP = 65_536
 Answer = Callable[[str], tuple[bytes, bool]]  # method -> (raw response, close afterwards)
-
-
-@dataclass
-class RawResponse:
-    """A response as read off the socket."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def all(self, name: str) -> list[str]:
-        return [v for n, v in self.headers if n.lower() == name.lower()]
-
-    def header(self, name: str) -> str | None:
-        values = self.all(name)
-        return values[-1] if values else None
-
-
-def parse_head(head: bytes) -> tuple[str, list[tuple[str, str]]]:
-    """The first line and the header fields of a message head (without the blank line)."""
-    first, *lines = head.decode("latin-1").split("\r\n")
-    fields = []
-    for line in lines:
-        name, _, value = line.partition(":")
-        fields.append((name.strip(), value.strip()))
-    return first, fields
-
-
-class RawClient:
-    """One client connection; requests written as bytes, responses read by hand."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT_S)
-        self._buffer = b""
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def __enter__(self) -> RawClient:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def _fill(self) -> None:
-        data = self.sock.recv(65_536)
-        if not data:
-            raise ConnectionError(f"closed by the server; unread: {self._buffer!r}")
-        self._buffer += data
-
-    def _take(self, size: int) -> bytes:
-        while len(self._buffer) < size:
-            self._fill()
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
-
-    def _head(self) -> bytes:
-        while b"\r\n\r\n" not in self._buffer:
-            self._fill()
-        head, _, self._buffer = self._buffer.partition(b"\r\n\r\n")
-        return head
-
-    def response(self, head_only: bool = False) -> RawResponse:
-        """The next final response (interim 1xx ones are skipped)."""
-        while True:
-            first, fields = parse_head(self._head())
-            status = int(first.split(" ")[1])
-            if status >= 200:
-                break
-        response = RawResponse(status, fields, b"")
-        length = response.header("content-length")
-        if not head_only and status not in (204, 304) and length is not None:
-            response.body = self._take(int(length))
-        return response
-
-    def request(
-        self, method: str, target: str, headers: tuple[str, ...] = (), body: bytes = b""
-    ) -> RawResponse:
-        has_host = any(h.lower().startswith("host:") for h in headers)
-        lines = [f"{method} {target} HTTP/1.1", *(() if has_host else ("Host: 127.0.0.1",))]
-        lines += headers
-        if body:
-            lines.append(f"Content-Length: {len(body)}")
-        self.sock.sendall("\r\n".join(lines).encode() + b"\r\n\r\n" + body)
-        return self.response(head_only=method == "HEAD")
-
-
-def raw_request(port: int, method: str, target: str, *headers: str) -> RawResponse:
-    with RawClient(port) as client:
-        return client.request(method, target, headers)
-
-
-def api_port(running: RunningGateway) -> int:
-    return int(running.api_url.rsplit(":", 1)[1])
 
 
 # The fake upstream's answers, by the second segment of the path.
@@ -246,7 +153,7 @@ class Fronted:
 
     @property
     def port(self) -> int:
-        return api_port(self.gateway)
+        return self.gateway.api_port
 
     def errors(self, kind: str) -> float:
         return self.gateway.metric(

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fixtures.gateway import RunningGateway
-from tests.gateway.rawhttp import Reader, connect, get
+from tests.gateway.rawhttp import Reader, answer_and_rest, connect, get
 
 CHECKOUT = "Authorization: Bearer test-checkout-token"
 # Every client limit below its default; the timeouts well under the reader's 5 s deadline.
@@ -23,15 +23,9 @@ body_timeout_s = 0.5
 """
 
 
-def port_of(gateway: RunningGateway, url: str = "") -> int:
-    port = urlsplit(url or gateway.api_url).port
-    assert port is not None
-    return port
-
-
 def refused_counts(gateway: RunningGateway) -> dict[int, float]:
     """loadgate_gateway_http_refused_total by status, read from the admin port's /metrics."""
-    with connect(port_of(gateway, gateway.admin_url)) as sock:
+    with connect(gateway.admin_port) as sock:
         sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         response = Reader(sock).response()
     assert response.status == 200
@@ -47,7 +41,7 @@ def test_pipelined_requests_through_the_gateway_are_answered_in_order(
     gateway: RunningGateway,
 ) -> None:
     ids = [1042, 2088, 3011, 1042]
-    with connect(port_of(gateway)) as sock:
+    with connect(gateway.api_port) as sock:
         sock.sendall(b"".join(get(f"/v1/products/{i}") for i in ids) + b"NOT HTTP\r\n\r\n")
         reader = Reader(sock)
         responses = [reader.response() for _ in ids]
@@ -58,11 +52,9 @@ def test_pipelined_requests_through_the_gateway_are_answered_in_order(
 
 
 def test_oversized_headers_at_the_gateway_are_431(gateway: RunningGateway) -> None:
-    with connect(port_of(gateway)) as sock:
-        sock.sendall(get("/v1/products/1042", *(f"X-Pad-{i}: {'v' * 64}" for i in range(150))))
-        reader = Reader(sock)
-        response = reader.response()
-        assert reader.rest() == b""
+    data = get("/v1/products/1042", *(f"X-Pad-{i}: {'v' * 64}" for i in range(150)))
+    response, rest = answer_and_rest(gateway.api_port, data)
+    assert rest == b""
     assert response.status == 431
 
 
@@ -71,11 +63,8 @@ def test_a_body_over_the_gateway_cap_is_413_before_it_is_sent(gateway: RunningGa
         "/v1/cart/items", CHECKOUT, "Content-Type: application/json",
         "Content-Length: 100000", "Expect: 100-continue", method="POST",
     )  # fmt: skip
-    with connect(port_of(gateway)) as sock:
-        sock.sendall(head)
-        reader = Reader(sock)
-        response = reader.response()
-        assert reader.rest() == b""
+    response, rest = answer_and_rest(gateway.api_port, head)
+    assert rest == b""
     assert response.status == 413
     assert json.loads(response.body)["error"] == "payload_too_large"
 
@@ -86,7 +75,7 @@ def test_expect_100_continue_at_the_gateway(gateway: RunningGateway) -> None:
         "/v1/cart/items", CHECKOUT, "Content-Type: application/json",
         f"Content-Length: {len(body)}", "Expect: 100-continue", method="POST",
     )  # fmt: skip
-    with connect(port_of(gateway)) as sock:
+    with connect(gateway.api_port) as sock:
         sock.sendall(head)
         reader = Reader(sock)
         interim = reader.response()
@@ -96,7 +85,7 @@ def test_expect_100_continue_at_the_gateway(gateway: RunningGateway) -> None:
 
 
 def test_head_at_the_gateway_writes_no_body(gateway: RunningGateway) -> None:
-    with connect(port_of(gateway)) as sock:
+    with connect(gateway.api_port) as sock:
         # An unknown path: its 404 comes from the gateway itself, whatever the routes allow.
         sock.sendall(get("/nowhere", method="HEAD") + get("/nowhere"))
         reader = Reader(sock)
@@ -109,7 +98,7 @@ def test_head_at_the_gateway_writes_no_body(gateway: RunningGateway) -> None:
 
 def test_a_proxied_head_has_the_get_length_and_no_body(gateway: RunningGateway) -> None:
     path = "/v1/products/1"
-    with connect(port_of(gateway)) as sock:
+    with connect(gateway.api_port) as sock:
         # Pipelined: a body written after the HEAD's head would be read as the GET's answer.
         sock.sendall(get(path, CHECKOUT, method="HEAD") + get(path, CHECKOUT))
         reader = Reader(sock)
@@ -137,11 +126,8 @@ def test_a_mock_upstream_answers_head_with_the_get_length(gateway: RunningGatewa
 def test_a_body_over_the_cap_is_413_before_routing(gateway: RunningGateway) -> None:
     # No route, no credentials: the pipeline would answer 404, but it is never reached.
     head = get("/nowhere", "Content-Length: 100000", method="POST")
-    with connect(port_of(gateway)) as sock:
-        sock.sendall(head)
-        reader = Reader(sock)
-        response = reader.response()
-        assert reader.rest() == b""
+    response, rest = answer_and_rest(gateway.api_port, head)
+    assert rest == b""
     assert response.status == 413
     assert response.header("x-request-id") is None  # the gateway's handler never saw it
 
@@ -162,11 +148,11 @@ def test_configured_limits_refuse_and_each_refusal_is_counted(
     # Exported before the first refusal, so a rate over them starts at 0.
     assert refused_counts(running) == dict.fromkeys((400, 408, 413, 414, 417, 431, 501, 505), 0)
     for data, status in refusals:
-        with connect(port_of(running)) as sock:
+        with connect(running.api_port) as sock:
             sock.sendall(data)
             response = Reader(sock).response()
         assert response.status == status, data[:60]
-    with connect(port_of(running)) as sock:  # within every limit: served, not counted
+    with connect(running.api_port) as sock:  # within every limit: served, not counted
         sock.sendall(get(product, CHECKOUT))
         assert Reader(sock).response().status == 200
     counts = refused_counts(running)

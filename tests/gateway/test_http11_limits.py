@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from loadgate.gateway.server import ServerLimits
-from tests.gateway.rawhttp import RawResponse, Reader, connect, echo, get, serving
+from tests.gateway.rawhttp import Reader, answer_and_rest, connect, echo, get, serving
 
 LIMITS = ServerLimits(
     max_body_bytes=1000,
@@ -33,33 +33,24 @@ def port() -> Iterator[int]:
         yield port
 
 
-def refused(port: int, data: bytes) -> tuple[RawResponse, bytes]:
-    """Send `data`, read one response and whatever follows it until the server closes."""
-    with connect(port) as sock:
-        sock.sendall(data)
-        reader = Reader(sock)
-        response = reader.response()
-        return response, reader.rest()
-
-
 def test_requests_within_every_limit_are_served(port: int) -> None:
     headers = [f"X-Fill-{i}: {'v' * 150}" for i in range(18)]
-    response, _ = refused(port, get("/" + "p" * 1000, *headers, "Connection: close"))
+    response, _ = answer_and_rest(port, get("/" + "p" * 1000, *headers, "Connection: close"))
     assert response.status == 200
 
 
 def test_a_request_target_over_the_limit_is_414_then_closed(port: int) -> None:
-    response, rest = refused(port, get("/" + "p" * 1100))
+    response, rest = answer_and_rest(port, get("/" + "p" * 1100))
     assert (response.status, response.header("connection"), rest) == (414, "close", b"")
 
 
 def test_too_many_header_fields_are_431_then_closed(port: int) -> None:
-    response, rest = refused(port, get("/", *(f"X-H{i}: 1" for i in range(21))))
+    response, rest = answer_and_rest(port, get("/", *(f"X-H{i}: 1" for i in range(21))))
     assert (response.status, response.header("connection"), rest) == (431, "close", b"")
 
 
 def test_too_many_header_bytes_are_431_then_closed(port: int) -> None:
-    response, rest = refused(port, get("/", *(f"X-H{i}: {'v' * 1000}" for i in range(5))))
+    response, rest = answer_and_rest(port, get("/", *(f"X-H{i}: {'v' * 1000}" for i in range(5))))
     assert (response.status, response.header("connection"), rest) == (431, "close", b"")
 
 
@@ -150,28 +141,41 @@ def test_waiting_for_a_100_continue_we_owe_is_not_a_body_timeout(port: int) -> N
 def test_a_body_over_the_cap_is_413_at_once_without_reading_the_rest(port: int) -> None:
     # 10 MB announced, 100 bytes sent: the answer comes before the rest is sent.
     head = get("/", "Content-Length: 10000000", method="POST")
-    response, rest = refused(port, head + b"x" * 100)
+    response, rest = answer_and_rest(port, head + b"x" * 100)
     assert (response.status, response.header("connection"), rest) == (413, "close", b"")
 
 
 def test_a_chunked_body_over_the_cap_is_413_as_soon_as_it_passes_the_cap(port: int) -> None:
     head = get("/", "Transfer-Encoding: chunked", method="POST")
     chunks = b"".join(b"190\r\n" + b"x" * 400 + b"\r\n" for _ in range(3))  # 1200 bytes, no end
-    response, rest = refused(port, head + chunks)
+    response, rest = answer_and_rest(port, head + chunks)
     assert (response.status, response.header("connection"), rest) == (413, "close", b"")
 
 
 def test_a_chunked_body_within_the_cap_is_served(port: int) -> None:
     head = get("/", "Transfer-Encoding: chunked", "Connection: close", method="POST")
-    response, _ = refused(port, head + b"5\r\nhello\r\n3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n")
+    body = b"5\r\nhello\r\n3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n"
+    response, _ = answer_and_rest(port, head + body)
     assert (response.status, response.body) == (200, b"POST / body=8")
     assert response.header("x-header-names") == "host,transfer-encoding,connection"
 
 
 def test_a_client_stopping_mid_body_is_sent_408_and_closed(port: int) -> None:
     head = get("/", "Content-Length: 100", method="POST")
-    response, rest = refused(port, head + b"x" * 10)
+    response, rest = answer_and_rest(port, head + b"x" * 10)
     assert (response.status, response.header("connection"), rest) == (408, "close", b"")
+
+
+def test_a_body_begun_in_the_read_that_ended_the_previous_one_is_timed_out(port: int) -> None:
+    # The read that ends the first body starts the second: that body has its timeout too.
+    with connect(port) as sock:
+        sock.sendall(get("/1", "Content-Length: 4", method="POST") + b"ab")
+        time.sleep(0.1)
+        sock.sendall(b"cd" + get("/2", "Content-Length: 4", method="POST") + b"x")
+        reader = Reader(sock)
+        first, stalled = reader.response(), reader.response()
+        assert reader.rest() == b""
+    assert (first.status, stalled.status) == (200, 408)
 
 
 def test_a_slow_body_is_served_while_each_piece_comes_within_the_body_timeout() -> None:
@@ -219,9 +223,9 @@ def test_every_refusal_and_only_refusals_reach_the_refusal_hook() -> None:
     ]
     with serving(echo, LIMITS, on_refusal=statuses.append) as port:
         for data, status in refusals:
-            response, _ = refused(port, data)
+            response, _ = answer_and_rest(port, data)
             assert response.status == status
         # Answers of the handler, errors included, are not the server's refusals.
-        served, _ = refused(port, get("/?status=404", "Connection: close"))
+        served, _ = answer_and_rest(port, get("/?status=404", "Connection: close"))
         assert served.status == 404
     assert statuses == [status for _, status in refusals]

@@ -8,7 +8,7 @@ import pytest
 
 from loadgate.gateway.messages import Request, Response
 from loadgate.gateway.server import ServerLimits
-from tests.gateway.rawhttp import RawResponse, Reader, connect, echo, get, serving
+from tests.gateway.rawhttp import Reader, answer_and_rest, connect, echo, get, serving
 
 
 async def lengthy(request: Request) -> Response:
@@ -20,14 +20,6 @@ async def lengthy(request: Request) -> Response:
 def port() -> Iterator[int]:
     with serving(echo, ServerLimits(max_body_bytes=1000)) as port:
         yield port
-
-
-def exchange(port: int, data: bytes) -> tuple[RawResponse, bytes]:
-    """Send `data`, read one response and everything after it until the server closes."""
-    with connect(port) as sock:
-        sock.sendall(data)
-        reader = Reader(sock)
-        return reader.response(), reader.rest()
 
 
 def test_head_has_the_get_length_and_no_body(port: int) -> None:
@@ -71,8 +63,23 @@ def test_204_and_304_have_no_body_and_no_content_length(port: int, status: int) 
     assert after.body == b"GET /next body=0"
 
 
+async def not_modified(request: Request) -> Response:
+    """A 304 carrying the length fields of the body it stands for (as a proxy's may)."""
+    return Response(
+        304, [(b"ETag", b'"v1"'), (b"Content-Length", b"123"), (b"Transfer-Encoding", b"chunked")]
+    )
+
+
+def test_a_304_leaves_out_the_length_fields_its_handler_set() -> None:
+    with serving(not_modified) as port:
+        response, rest = answer_and_rest(port, get("/", "Connection: close"))
+    assert (response.status, response.header("etag"), rest) == (304, '"v1"', b"")
+    assert response.header("content-length") is None
+    assert response.header("transfer-encoding") is None
+
+
 def test_an_interim_status_from_a_handler_is_a_500(port: int) -> None:
-    response, _ = exchange(port, get("/?status=103", "Connection: close"))
+    response, _ = answer_and_rest(port, get("/?status=103", "Connection: close"))
     assert response.status == 500
 
 
@@ -107,7 +114,7 @@ def test_expect_100_continue_waits_behind_an_earlier_response(port: int) -> None
 
 def test_expect_100_continue_with_a_body_over_the_cap_is_413_without_100(port: int) -> None:
     head = get("/", "Content-Length: 5000", "Expect: 100-continue", method="POST")
-    response, rest = exchange(port, head)
+    response, rest = answer_and_rest(port, head)
     assert (response.status, response.header("connection"), rest) == (413, "close", b"")
 
 
@@ -125,7 +132,7 @@ def test_expect_100_continue_in_http10_is_ignored(port: int) -> None:
 
 
 def test_an_unknown_expectation_is_417(port: int) -> None:
-    response, rest = exchange(port, get("/", "Expect: teapot", "Content-Length: 0"))
+    response, rest = answer_and_rest(port, get("/", "Expect: teapot", "Content-Length: 0"))
     assert (response.status, rest) == (417, b"")
 
 
@@ -149,10 +156,10 @@ def test_an_unknown_expectation_is_417(port: int) -> None:
 def test_refused_heads_are_answered_then_closed(
     port: int, request_bytes: bytes, status: int
 ) -> None:
-    response, rest = exchange(port, request_bytes)
+    response, rest = answer_and_rest(port, request_bytes)
     assert (response.status, response.header("connection"), rest) == (status, "close", b"")
 
 
 def test_http10_without_host_is_served(port: int) -> None:
-    response, _ = exchange(port, b"GET /old HTTP/1.0\r\n\r\n")
+    response, _ = answer_and_rest(port, b"GET /old HTTP/1.0\r\n\r\n")
     assert (response.status, response.body) == (200, b"GET /old body=0")

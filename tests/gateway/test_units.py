@@ -133,13 +133,13 @@ def test_cache_expires_and_evicts_oldest() -> None:
     cache.put(b"/a", 200, [], b"a", 10.0)
     cache.put(b"/b", 200, [], b"b", 10.0)
     cache.put(b"/c", 200, [], b"c", 10.0)
-    assert cache.get(b"/a") is None
+    assert cache.get(b"/a", _request()) is None
     now[0] = 3.5
-    entry = cache.get(b"/b")
+    entry = cache.get(b"/b", _request())
     assert entry is not None
     assert cache.age_s(entry) == 3
     now[0] = 10.0
-    assert cache.get(b"/b") is None
+    assert cache.get(b"/b", _request()) is None
 
 
 def _request(*headers: tuple[bytes, bytes]) -> Request:

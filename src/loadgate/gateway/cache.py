@@ -71,7 +71,7 @@ class ResponseCache:
         self._max_entries = max_entries
         self._clock = clock
 
-    def get(self, key: bytes, request: Request | None = None) -> CachedResponse | None:
+    def get(self, key: bytes, request: Request) -> CachedResponse | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -79,7 +79,7 @@ class ResponseCache:
             del self._entries[key]
             return None
         for name, value in entry.variant:
-            if request is None or request.header(name) != value:
+            if request.header(name) != value:
                 return None
         return entry
 

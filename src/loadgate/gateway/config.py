@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from loadgate.gateway.faults import Fault
+from loadgate.gateway.server import ServerLimits
 
 HOST = "127.0.0.1"
 # HS256 keys shorter than the hash output make tokens cheap to brute-force (RFC 7518 §3.2).
@@ -16,21 +17,33 @@ class ServerConfig:
     """Where the gateway listens and what it accepts from clients.
 
     The client limits become the API port's ServerLimits (README: "HTTP/1.1 and
-    its limits"); their defaults are ServerLimits' own.
+    its limits"); their defaults are ServerLimits' own, but for a smaller body cap.
     """
 
     port: int = 8080
     admin_port: int = 8081
     processes: int = 1
     max_body_bytes: int = 65_536
-    keep_alive_s: float = 75.0
-    max_url_bytes: int = 8192
-    max_headers: int = 100
-    max_header_bytes: int = 32_768
-    header_timeout_s: float = 10.0
-    body_timeout_s: float = 10.0
+    keep_alive_s: float = ServerLimits.keep_alive_s
+    max_url_bytes: int = ServerLimits.max_url_bytes
+    max_headers: int = ServerLimits.max_headers
+    max_header_bytes: int = ServerLimits.max_header_bytes
+    header_timeout_s: float = ServerLimits.header_timeout_s
+    body_timeout_s: float = ServerLimits.body_timeout_s
     # Upstream bodies are buffered whole; beyond this the answer is a 502.
     max_upstream_body_bytes: int = 8 << 20
+
+    def client_limits(self) -> ServerLimits:
+        """What the API port accepts from each client connection."""
+        return ServerLimits(
+            max_body_bytes=self.max_body_bytes,
+            keep_alive_s=self.keep_alive_s,
+            max_url_bytes=self.max_url_bytes,
+            max_headers=self.max_headers,
+            max_header_bytes=self.max_header_bytes,
+            header_timeout_s=self.header_timeout_s,
+            body_timeout_s=self.body_timeout_s,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

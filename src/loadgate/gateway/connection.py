@@ -82,7 +82,6 @@ class HttpProtocol(asyncio.Protocol):
         # Bytes of the head in earlier reads; -1 while the head began in the current read.
         self._head_bytes = 0
         self._read_bytes = 0
-        self._last_request: Request | None = None
         self._continue_owed = False
         # Answering: requests (or the final refusal, a Response) waiting their turn.
         self._pending: deque[Request | Response] = deque()
@@ -129,16 +128,14 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._stopped:
             return  # after the last request or a refusal: read only to drain, see the docstring
-        reading_before = self._reading
         self._read_bytes = len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._refuse_upgrade()
+            self._stopped = True  # not expected: on_message_complete stops after an Upgrade
         except httptools.HttpParserError:
             if not self._stopped:  # else a callback refused, or the last request was read
                 self._refuse(error_response(400, "bad_request", "the request is not HTTP/1.1"))
-        self._last_request = None  # not to hold its body while the connection waits
         if self._stopped:
             return
         if self._reading == _BETWEEN and self._busy:
@@ -146,7 +143,7 @@ class HttpProtocol(asyncio.Protocol):
             if self._timer is not None:
                 self._cancel_timer()
         else:
-            self._after_read(reading_before)
+            self._after_read()
 
     # httptools callbacks
 
@@ -206,7 +203,9 @@ class HttpProtocol(asyncio.Protocol):
         parser = self._parser
         self._reading = _BETWEEN
         self._continue_owed = False  # the client sent its body without waiting for the 100
-        keep_alive = parser.should_keep_alive()
+        # We never switch protocols (RFC 9110 §7.8 lets a server ignore Upgrade), but
+        # llhttp stops after such a request: it is answered, then the connection closed.
+        keep_alive = parser.should_keep_alive() and not parser.should_upgrade()
         request = Request(
             method=parser.get_method().decode("latin-1"),
             target=self._url,
@@ -217,7 +216,6 @@ class HttpProtocol(asyncio.Protocol):
             version=self._version,
             header_map=self._header_map,
         )
-        self._last_request = request
         self._dispatch(request)
         if not keep_alive:
             # Whatever follows will never be answered: stop parsing it.
@@ -258,7 +256,7 @@ class HttpProtocol(asyncio.Protocol):
         elif self._transport is not None:
             self._transport.write(CONTINUE)
 
-    def _after_read(self, reading_before: int) -> None:
+    def _after_read(self) -> None:
         """Arm the timer that fits what the connection now waits for."""
         reading = self._reading
         if reading == _HEAD:
@@ -273,11 +271,10 @@ class HttpProtocol(asyncio.Protocol):
                         431, "header_fields_too_large", "the header fields are too large"
                     ))  # fmt: skip
         elif reading == _BODY:
-            if reading_before == _BODY and self._timer_kind == _BODY_TIMEOUT:
-                # The body timeout counts from the last read: note the time, keep the timer.
-                self._body_read_at = self._loop.time()
-            else:
-                self._body_read_at = self._loop.time()
+            # The body timeout counts from the last read: note the time, keep a running
+            # body timer (the one of a body begun in an earlier read, see _on_timer).
+            self._body_read_at = self._loop.time()
+            if self._timer is None or self._timer_kind != _BODY_TIMEOUT:
                 self._arm(self._limits.body_timeout_s, _BODY_TIMEOUT)
         else:
             self._arm(self._limits.keep_alive_s, _IDLE)
@@ -314,14 +311,6 @@ class HttpProtocol(asyncio.Protocol):
             # Counted before it is written: a client that has read it sees it counted.
             self._server.on_refusal(response.status)
         self._dispatch(response)
-
-    def _refuse_upgrade(self) -> None:
-        # We never switch protocols (RFC 9110 §7.8 lets a server ignore Upgrade), but the
-        # parser has stopped after the request: answer it, then close.
-        self._stopped = True
-        self._reading = _BETWEEN
-        if self._last_request is not None:
-            self._last_request.keep_alive = False
 
     # answering
 

@@ -15,11 +15,11 @@ HOP_BY_HOP = frozenset(
         b"transfer-encoding", b"upgrade", b"proxy-authenticate", b"proxy-authorization",
     }
 )  # fmt: skip
-# Request headers not forwarded upstream: hop-by-hop ones, Expect (the server
-# answers it; the upstream gets the whole body at once), those the gateway
-# rewrites, and identity headers a client must not be able to forge.
+# Request headers not forwarded upstream: hop-by-hop ones, those the gateway
+# rewrites, and identity headers a client must not be able to forge. (Expect
+# never gets here: the server answers it and leaves it out of Request.headers.)
 DROP_REQUEST_HEADERS = HOP_BY_HOP | {
-    b"expect", b"host", b"content-length",
+    b"host", b"content-length",
     b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-consumer-id",
     b"x-consumer-kind",
 }  # fmt: skip

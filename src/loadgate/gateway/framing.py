@@ -20,12 +20,14 @@ END_KEEP_HTTP10 = b"\r\nConnection: keep-alive\r\n\r\n"
 _LENGTH_NAMES = frozenset({b"content-length", b"transfer-encoding"})
 
 
-def response_head(response: Response, content_length: int, date: bytes, end: bytes) -> bytes:
-    """Status line, the handler's headers, Content-Length and Date."""
+def response_head(response: Response, content_length: int | None, date: bytes, end: bytes) -> bytes:
+    """Status line, the handler's headers, Content-Length (unless None) and Date."""
     parts = [status_line(response.status)]
     for name, value in response.headers:
         parts += (name, b": ", value, b"\r\n")
-    parts += (b"Content-Length: %d\r\nDate: " % content_length, date, end)
+    if content_length is not None:
+        parts.append(b"Content-Length: %d\r\n" % content_length)
+    parts += (b"Date: ", date, end)
     return b"".join(parts)
 
 
@@ -46,14 +48,8 @@ def head_request_head(response: Response, date: bytes, end: bytes) -> bytes:
     sent HEAD upstream) sets Content-Length itself; otherwise it is the length
     of the body the handler returned, which is then not sent.
     """
-    for name, _ in response.headers:
-        if name.lower() == b"content-length":
-            parts = [status_line(response.status)]
-            for header in response.headers:
-                parts += (header[0], b": ", header[1], b"\r\n")
-            parts += (b"Date: ", date, end)
-            return b"".join(parts)
-    return response_head(response, len(response.body), date, end)
+    has_length = any(name.lower() == b"content-length" for name, _ in response.headers)
+    return response_head(response, None if has_length else len(response.body), date, end)
 
 
 def head_refusal(

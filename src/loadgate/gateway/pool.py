@@ -16,13 +16,13 @@ from typing import cast
 
 import httptools
 
-from loadgate.gateway.config import UpstreamConfig
+from loadgate.gateway.config import ServerConfig, UpstreamConfig
 from loadgate.gateway.messages import Headers
 
 # Idle connections older than this are dropped rather than reused, so the gateway
 # never writes to a connection the upstream (75 s keep-alive) is about to close.
 MAX_IDLE_S = 30.0
-DEFAULT_MAX_BODY_BYTES = 8 << 20
+DEFAULT_MAX_BODY_BYTES = ServerConfig.max_upstream_body_bytes
 # httptools buffers a head however long it grows; past this the answer is a 502
 # (nginx's default proxy_buffer_size is 4-8 KiB: real heads are far below).
 MAX_HEAD_BYTES = 64 * 1024

@@ -80,7 +80,6 @@ class RedisLimiter:
         self._probe: asyncio.Task[None] | None = None
         self._on_error: Callable[[], None] = _ignore
         self._on_fallback: Callable[[bool], None] = _ignore
-        self.errors = 0
         self.falling_back = False
 
     def watch(self, on_error: Callable[[], None], on_fallback: Callable[[bool], None]) -> None:
@@ -118,7 +117,6 @@ class RedisLimiter:
         return result
 
     def _failed(self, exc: BaseException) -> None:
-        self.errors += 1
         self._on_error()
         if self.falling_back:
             return  # a request that was already waiting when the breaker opened

@@ -23,7 +23,7 @@ async def _serve(config: GatewayConfig, conn: Connection, port: int, parent_pid:
     from loadgate.gateway.metrics import GatewayMetrics
     from loadgate.gateway.proxy import Gateway
     from loadgate.gateway.ratelimit_redis import RedisLimiter
-    from loadgate.gateway.server import HttpServer, ServerLimits, bind_socket
+    from loadgate.gateway.server import HttpServer, bind_socket
 
     try:
         message: tuple[str, Any] = conn.recv()
@@ -42,15 +42,7 @@ async def _serve(config: GatewayConfig, conn: Connection, port: int, parent_pid:
         return
     metrics = GatewayMetrics()
     gateway = Gateway(config, addresses, metrics, redis)
-    limits = ServerLimits(
-        max_body_bytes=config.server.max_body_bytes,
-        keep_alive_s=config.server.keep_alive_s,
-        max_url_bytes=config.server.max_url_bytes,
-        max_headers=config.server.max_headers,
-        max_header_bytes=config.server.max_header_bytes,
-        header_timeout_s=config.server.header_timeout_s,
-        body_timeout_s=config.server.body_timeout_s,
-    )
+    limits = config.server.client_limits()
     server = HttpServer(gateway.handle, limits, "gateway", on_refusal=metrics.refusal)
     await server.start(sock)
     conn.send(("ready", {"pid": os.getpid()}))
