@@ -93,8 +93,8 @@ def read_run_view(
             series.add(second, histogram if series_latency else None)
         if stored is None:
             fold.add(second, histogram)
-    window = (axis.start, axis.stop - 1) if within is not None else (None, None)
-    users_max = store.users_max(run.run_id, from_second=window[0], to_second=window[1])
+    # The samples are read already: the most users (within the range) needs no query.
+    users_max = max((u.users for u in users if within is None or u.second in axis), default=0)
     summary = summarize_fold(
         run, fold, users_max=users_max, duration_s=float(len(axis)) if within else None
     )
