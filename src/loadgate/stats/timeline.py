@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 
 from loadgate.model import EndpointSecond, RunInfo, UsersSample
 from loadgate.stats.buckets import quantiles_us
+from loadgate.stats.fold import EndpointKey
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.series import users_per_second
 from loadgate.stats.summary import TOTAL_NAME, US_PER_MS
 
-EndpointKey = tuple[str, str]  # (method, name)
 # Bucket widths to choose from, narrowest first; each divides a minute or an hour evenly.
 BUCKET_WIDTHS_S = (1, 10, 60, 600, 3600)
 # At most this many buckets per chart: 1 s buckets up to 12 min, 10 s up to 2 h, 1 min up to 12 h.
