@@ -26,6 +26,7 @@ from pathlib import Path
 from loadgate.analysis.thresholds_latency import LatencyBuckets
 from loadgate.errors import ConfigError
 from loadgate.model import EndpointSecond, UsersSample
+from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.summary import US_PER_MS, EndpointSummary, RunSummary
 
 AGGREGATED_NAME = "Aggregated"  # Locust's name for the total row
@@ -82,6 +83,14 @@ def _ms_cell(value_us: float) -> str:
     return f"{value_us / US_PER_MS:.3f}".rstrip("0").rstrip(".")
 
 
+def _percentile_cells(latency: LatencyHistogram | LatencyBuckets) -> list[str]:
+    """Locust's percentile columns: N/A for an entry without requests."""
+    if not latency.count:
+        return [NOT_AVAILABLE] * len(PERCENTILES)
+    quantiles = latency.quantiles_us(PERCENTILES)
+    return [_ms_cell(quantiles[q]) for q in PERCENTILES]
+
+
 def _number(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
 
@@ -95,11 +104,6 @@ def stats_row(endpoint: EndpointSummary, duration_s: float, *, total: bool = Fal
     """One row of _stats.csv; `total` gives Locust's Aggregated row."""
     requests = endpoint.requests
     histogram = endpoint.histogram
-    if histogram.count:
-        quantiles = histogram.quantiles_us(PERCENTILES)
-        percentiles = [_ms_cell(quantiles[q]) for q in PERCENTILES]
-    else:
-        percentiles = [NOT_AVAILABLE] * len(PERCENTILES)
     return [
         "" if total else endpoint.method,
         AGGREGATED_NAME if total else endpoint.name,
@@ -112,7 +116,7 @@ def stats_row(endpoint: EndpointSummary, duration_s: float, *, total: bool = Fal
         _number(endpoint.bytes_received / requests if requests else 0.0),
         _number(endpoint.rps),
         _number(endpoint.failures / duration_s if duration_s > 0 else 0.0),
-        *percentiles,
+        *_percentile_cells(histogram),
     ]
 
 
@@ -135,11 +139,6 @@ class _Running:
 
     def row(self, second: int, users: int, in_second: tuple[int, int]) -> list[str]:
         latency = self.latency
-        if latency.count:
-            quantiles = latency.quantiles_us(PERCENTILES)
-            percentiles = [_ms_cell(quantiles[q]) for q in PERCENTILES]
-        else:
-            percentiles = [NOT_AVAILABLE] * len(PERCENTILES)
         requests_now, failures_now = in_second
         return [
             str(second),
@@ -148,7 +147,7 @@ class _Running:
             self.name,
             f"{float(requests_now):2f}",  # Locust's own format for these two columns
             f"{float(failures_now):2f}",
-            *percentiles,
+            *_percentile_cells(latency),
             str(self.requests),
             str(self.failures),
             _ms_cell(latency.quantile_us(0.5)),
