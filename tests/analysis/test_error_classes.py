@@ -33,6 +33,15 @@ def test_a_gateway_error_burst_is_found_with_its_first_second_and_range() -> Non
     assert "502/503/504" in gateway.sentence and "first at 20 s" in gateway.sentence
 
 
+def test_one_quiet_second_within_a_burst_does_not_split_it_two_do() -> None:
+    seconds = steady(60)
+    for s in (20, 21, 23, 24, 40, 41):  # 22 quiet: one burst; 25..39 quiet: another
+        seconds[s] = second(s, 20, failed={"502": 8})
+    (gateway,) = error_class_findings(series_of(seconds))
+    assert gateway.numbers["bursts"] == 2
+    assert (gateway.numbers["burst_from_s"], gateway.numbers["burst_to_s"]) == (20, 24)
+
+
 def test_rare_scattered_server_errors_are_info_not_a_warning() -> None:
     seconds = steady(100)
     for s in (10, 50, 90):

@@ -98,6 +98,15 @@ def test_a_healthy_ramp_gives_nothing_even_with_jitter() -> None:
         assert saturation_findings(series_of(seconds, users)) == []
 
 
+def test_a_level_that_stalls_then_grows_again_is_a_dip_not_a_knee() -> None:
+    def dip(users: int, _second: int) -> tuple[int, int, int]:
+        # At 3 users: no more req/s than at 2 and a slower p95; from 4 on, linear again.
+        return (20, 300_000, 0) if users == 3 else (10 * users, 100_000, 0)
+
+    seconds, users = ramp(dip)
+    assert saturation_findings(series_of(seconds, users)) == []
+
+
 def test_a_flat_load_gives_nothing() -> None:
     assert saturation_findings(series_of(steady(60), users=[10] * 60)) == []
     # Flat users, even with latency rising: not a ramp, so no saturation claim.

@@ -13,9 +13,8 @@ from loadgate.report.generator_view import (
     GeneratorStalls,
     print_stall_line,
     stall_sections,
-    stalls_to_dict,
 )
-from loadgate.report.json_summary import write_json
+from loadgate.report.stored_run import StoredRun, write_stored_json
 from loadgate.stats.summary import RunSummary
 from tests.analysis.builders import shop_summary
 
@@ -60,7 +59,7 @@ def test_a_stall_over_1_percent_of_a_low_p99_is_shown() -> None:
 def test_the_json_summary_has_the_maximum_and_the_stalled_seconds(tmp_path: Path) -> None:
     summary = shop_summary()
     stalls = _stalls(0.5, 7.25)
-    write_json(summary, tmp_path / "s.json", stalls_to_dict(stalls, summary))
+    write_stored_json(StoredRun(summary=summary, stalls=stalls), tmp_path / "s.json")
     generator = json.loads((tmp_path / "s.json").read_text())["generator"]
     assert generator["stall_ms_max"] == 7.25
     assert generator["stalled_seconds"] == [{"second": START_S + 1, "stall_ms": 7.25}]

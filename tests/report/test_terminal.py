@@ -8,7 +8,9 @@ from pathlib import Path
 from rich.console import Console
 
 from loadgate.analysis.thresholds_eval import judge_stored
-from loadgate.report.json_summary import summary_to_dict, write_json
+from loadgate.report.generator_view import GeneratorStalls
+from loadgate.report.json_summary import summary_to_dict
+from loadgate.report.stored_run import StoredRun, write_stored_json
 from loadgate.report.terminal import format_ms, print_summary, print_verdicts
 from loadgate.stats.summary import RunSummary, summarize
 from tests.analysis.builders import shop_summary
@@ -55,7 +57,7 @@ def test_json_summary_fields() -> None:
 
 def test_write_json_round_trips(tmp_path: Path) -> None:
     path = tmp_path / "summary.json"
-    write_json(shop_summary(), path)
+    write_stored_json(StoredRun(summary=shop_summary(), stalls=GeneratorStalls([])), path)
     assert json.loads(path.read_text())["run_id"] == 7
 
 

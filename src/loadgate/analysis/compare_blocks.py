@@ -141,9 +141,7 @@ class BlockCounts:
         for block, counts in enumerate(other.buckets):
             self.requests[block] += other.requests[block]
             self.failures[block] += other.failures[block]
-            mine = self.buckets[block]
-            for bucket, count in counts.items():
-                mine[bucket] = mine.get(bucket, 0) + count
+            self.add_latencies(block, counts.items())
         self.seconds += other.seconds
 
     def bucket_range(self) -> tuple[int, int] | None:

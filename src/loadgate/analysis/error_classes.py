@@ -13,7 +13,7 @@ messages into refused, reset and timed out.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from loadgate.analysis.finding import Chart, Finding, Severity
 from loadgate.stats.series import RunSeries, SecondPoint
@@ -284,13 +284,4 @@ def _with_client_kinds(finding: Finding, kinds: Mapping[str, int]) -> Finding:
     detail = ", ".join(f"{count:,} {name}" for name, count in named.items())
     sentence = finding.sentence.removesuffix(".") + f" ({detail})."
     numbers = dict(finding.numbers) | {f"client_{k}": v for k, v in kinds.items()}
-    return Finding(
-        kind=finding.kind,
-        severity=finding.severity,
-        sentence=sentence,
-        numbers=numbers,
-        from_s=finding.from_s,
-        to_s=finding.to_s,
-        endpoint=finding.endpoint,
-        chart=finding.chart,
-    )
+    return replace(finding, sentence=sentence, numbers=numbers)

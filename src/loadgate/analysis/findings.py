@@ -7,7 +7,7 @@ folded in the report's single read, and orders what they found.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from loadgate.analysis.error_classes import error_class_findings
@@ -55,13 +55,3 @@ def _not_computed(span_s: int) -> Finding:
         from_s=0,
         to_s=max(0, span_s - 1),
     )
-
-
-def worst(findings: Iterable[Finding], family: str | None = None) -> Finding | None:
-    """The most severe finding (of `family`, e.g. 'errors', if given), or None."""
-    chosen = [f for f in findings if family is None or family in (f.family, f.kind)]
-    return max(chosen, key=lambda f: f.severity.rank, default=None)
-
-
-def at_least(findings: Iterable[Finding], severity: Severity) -> list[Finding]:
-    return [f for f in findings if f.severity.rank >= severity.rank]

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from loadgate.analysis.finding import Chart, Finding, Severity
+from loadgate.analysis.thresholds_eval import endpoint_matches
 from loadgate.errors import ConfigError
-from loadgate.stats.series import EndpointSeries, RunSeries
+from loadgate.stats.series import RunSeries
 
 SETTING = "expect_rate_limit"
 REJECTED = frozenset({"429", "0"})
@@ -72,20 +73,17 @@ def expected_limit(settings: Mapping[str, Any] | None) -> ExpectedRateLimit | No
     return parse_rate_limit(str(text)) if text else None
 
 
-def _matches(endpoint: EndpointSeries, wanted: str | None) -> bool:
-    if wanted is None:
-        return True
-    method, _, name = wanted.partition(" ")
-    return endpoint.name == wanted or (endpoint.name == name and endpoint.method == method.upper())
-
-
 def rate_limit_findings(series: RunSeries, limit: ExpectedRateLimit | None) -> list[Finding]:
     """One finding when a limit is expected: how accurately it held, or that it never bit."""
     if limit is None:
         return []
     accepted: dict[int, int] = {}
     rejected: dict[int, int] = {}
-    chosen = [e for e in series.endpoints if _matches(e, limit.endpoint)]
+    chosen = [
+        e
+        for e in series.endpoints
+        if limit.endpoint is None or endpoint_matches(limit.endpoint, e.method, e.name)
+    ]
     for endpoint in chosen:
         for second, point in endpoint.points.items():
             statuses = [*point.ok.items(), *point.failed.items()]

@@ -22,7 +22,7 @@ first (at the lowest load) is named.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from statistics import median
@@ -212,8 +212,7 @@ def saturation_findings(series: RunSeries) -> list[Finding]:
     )
     if shape == "error burst":
         text += f" and {last.error_share:.0%} errors"
-    if degraded is not None:
-        text += f"; {degraded[0]} degrades first (at {degraded[1]:.0f} users)"
+    text += _degrades_first(numbers)
     return [
         Finding(
             kind="saturation",
@@ -225,6 +224,14 @@ def saturation_findings(series: RunSeries) -> list[Finding]:
             chart=Chart.THROUGHPUT,
         )
     ]
+
+
+def _degrades_first(numbers: Mapping[str, float | int | str]) -> str:
+    """The sentence's clause naming the endpoint that degraded first, if one did."""
+    if "first_degraded" not in numbers:
+        return ""
+    users = float(numbers["first_degraded_users"])
+    return f"; {numbers['first_degraded']} degrades first (at {users:.0f} users)"
 
 
 def _gradual(
@@ -248,11 +255,7 @@ def _gradual(
         f"{first.users:.0f} users to {_ms(last.p95_ms)} at {last.users:.0f} users, "
         f"while throughput still grows (to {last.rps:.0f} req/s)"
     )
-    if "first_degraded" in numbers:
-        text += (
-            f"; {numbers['first_degraded']} degrades first "
-            f"(at {float(numbers['first_degraded_users']):.0f} users)"
-        )
+    text += _degrades_first(numbers)
     return [
         Finding(
             kind="saturation",

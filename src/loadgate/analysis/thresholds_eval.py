@@ -11,9 +11,7 @@ from loadgate.analysis.finding import Finding
 from loadgate.analysis.status_classes import status_breakdown
 from loadgate.analysis.thresholds import Metric, MetricKind, Threshold, parse_thresholds
 from loadgate.stats.histogram import LatencyHistogram
-from loadgate.stats.summary import EndpointSummary, RunSummary
-
-US_PER_MS = 1000.0
+from loadgate.stats.summary import US_PER_MS, EndpointSummary, RunSummary
 
 
 class LatencyReader(Protocol):

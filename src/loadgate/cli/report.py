@@ -6,15 +6,13 @@ from pathlib import Path
 
 import click
 
-from loadgate.analysis.findings import find_all
 from loadgate.analysis.rate_limit import parse_rate_limit
-from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option, expect_rate_limit_option
+from loadgate.cli.stored_run import read_stored_run
 from loadgate.duration import format_duration_s, parse_duration
 from loadgate.errors import ConfigError
-from loadgate.report.generator_view import GeneratorStalls, stall_sections
-from loadgate.report.html import write_html
+from loadgate.report.stored_run import write_stored_html
 from loadgate.store import RunStore
 from loadgate.store.run_view import RunRange, read_run_view
 
@@ -100,7 +98,11 @@ def report(
         if within is None and view.from_seconds:
             # The whole run was folded: an ended run keeps it as its totals.
             store.keep_totals(run, view.fold)
-        stalls = GeneratorStalls(store.generator_seconds(run.run_id))
+        # The HTML report shows no regions: no read of the seconds by region.
+        stored = read_stored_run(
+            store, view.summary, view.series, expect_rate_limit=expect_rate_limit,
+            with_regions=False,
+        )  # fmt: skip
     scope = None
     if within is not None:
         end = "the end" if within.to_s is None else format_duration_s(within.to_s)
@@ -108,14 +110,5 @@ def report(
             f"{format_duration_s(within.from_s)} to {end} after the start "
             "(tables, charts and thresholds cover this range only)"
         )
-    findings = find_all(view.series, run.settings, expect_rate_limit=expect_rate_limit)
-    write_html(
-        output_path,
-        view.summary,
-        view.timeline,
-        verdicts=judge_stored(view.summary, findings),
-        extra_sections=stall_sections(stalls, view.summary),
-        scope=scope,
-        findings=findings,
-    )
+    write_stored_html(output_path, stored, view.timeline, scope=scope)
     click.echo(f"report of run {run.run_id} written to {output_path}")

@@ -6,7 +6,7 @@ Everything here reads the stored run (DESIGN.md: the store is the seam), so what
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,36 +15,25 @@ from rich.console import Console
 from rich.text import Text
 
 from loadgate.analysis.compare_types import Comparison
-from loadgate.analysis.finding import Finding
-from loadgate.analysis.findings import find_all
 from loadgate.analysis.thresholds import Threshold
-from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
+from loadgate.analysis.thresholds_eval import all_passed
 from loadgate.cli.compare import compare_stored, find_baseline
+from loadgate.cli.stored_run import read_stored_run
 from loadgate.errors import ConfigError, ExitCode, OutputError
-from loadgate.model import EndpointSecond, RunEvent, RunInfo, RunStatus, UsersSample, WorkerTotal
+from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
 from loadgate.report.compare_view import comparison_section, print_comparison
 from loadgate.report.csv_export import write_csv
-from loadgate.report.generator_view import (
-    GeneratorStalls,
-    print_stall_line,
-    stall_sections,
-    stalls_to_dict,
-)
-from loadgate.report.html import ExtraSection, write_html
-from loadgate.report.json_summary import write_json
+from loadgate.report.html import ExtraSection
 from loadgate.report.junit import write_junit
-from loadgate.report.regions_view import print_regions, region_summaries, regions_to_dict
-from loadgate.report.terminal import print_findings, print_summary, print_verdicts
-from loadgate.report.workers_view import (
-    events_to_dict,
-    print_events,
-    print_workers,
-    workers_sections,
-    workers_to_dict,
+from loadgate.report.stored_run import (
+    StoredRun,
+    print_stored_run,
+    write_stored_html,
+    write_stored_json,
 )
-from loadgate.stats import RunSummary
+from loadgate.stats.timeline import Timeline
 from loadgate.store import RunStore
-from loadgate.store.run_view import RunView, read_run_view
+from loadgate.store.run_view import read_run_view
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,41 +128,19 @@ def finish(
     if view.from_seconds and view.summary.run.ended_at is not None:
         # The fold just made is the run's totals: stored, `show` reads one row per endpoint.
         store.store_totals(run_id, view.fold)
-    summary = view.summary
-    stalls = GeneratorStalls(store.generator_seconds(run_id))
-    workers = store.workers(run_id)
-    events = store.events(run_id)
-    regions = by_region(store, summary.run, workers)
+    stored = read_stored_run(store, view.summary, view.series)
+    summary = stored.summary
     if outputs.tables_to_stderr:
         console = notes
-    findings = find_all(view.series, summary.run.settings)
-    verdicts = judge_stored(summary, findings)
     base, comparison = _compare_with_baseline(store, outputs.baseline_name, summary.run)
     sections: list[ExtraSection] = []
     if comparison is not None and base is not None:
         sections.append(comparison_section(comparison, base, summary.run))
     # The files first: whatever printing may meet (a closed pipe, a terminal
     # error), what was asked for is on disk.
-    _write_files(
-        outputs,
-        view,
-        _StoredSeconds(store, run_id),
-        verdicts=verdicts,
-        sections=sections,
-        stalls=stalls,
-        findings=findings,
-        workers=workers,
-        events=events,
-        regions=regions,
-    )
+    _write_files(outputs, stored, view.timeline, _StoredSeconds(store, run_id), sections)
     with _printing(run_id):
-        print_summary(summary, console)
-        print_stall_line(stalls, summary, console)
-        print_workers(workers, console)
-        print_events(events, console)
-        print_regions(regions, console)
-        print_findings(findings, console)
-        print_verdicts(verdicts, console)
+        print_stored_run(stored, console)
         if comparison is not None and base is not None:
             print_comparison(comparison, base, summary.run, console)
         elif outputs.baseline_name is not None:
@@ -189,9 +156,9 @@ def finish(
     end = end if end is not None else RunEnd(interrupted=interrupted)
     return exit_code(
         end,
-        has_thresholds=bool(verdicts),
+        has_thresholds=bool(stored.verdicts),
         # Not interrupted yet aborted: an abort-on-fail threshold stopped the run.
-        thresholds_failed=not all_passed(verdicts)
+        thresholds_failed=not all_passed(stored.verdicts)
         or (summary.run.status is RunStatus.ABORTED and not end.interrupted),
         failed_requests=summary.total.failures,
         regression=regression,
@@ -221,15 +188,6 @@ def _compare_with_baseline(
     return (None, None) if base is None else (base, compare_stored(store, base, run))
 
 
-def by_region(
-    store: RunStore, run: RunInfo, workers: Sequence[WorkerTotal]
-) -> dict[str, RunSummary]:
-    """Each region's summary, when the run's workers ran in more than one (one more read)."""
-    if len({worker.region for worker in workers}) < 2:
-        return {}
-    return region_summaries(run, store.iter_endpoint_seconds(run.run_id, by_region=True))
-
-
 class _StoredSeconds:
     """A run's stored seconds, streamed from the store each time they are iterated."""
 
@@ -246,42 +204,16 @@ class _StoredSeconds:
 
 def _write_files(
     outputs: RunOutputs,
-    view: RunView,
+    stored: StoredRun,
+    timeline: Timeline,
     seconds: _StoredSeconds,
-    *,
-    verdicts: Sequence[Verdict],
     sections: Sequence[ExtraSection],
-    stalls: GeneratorStalls,
-    findings: Sequence[Finding],
-    workers: Sequence[WorkerTotal],
-    events: Sequence[RunEvent],
-    regions: Mapping[str, RunSummary],
 ) -> None:
-    summary = view.summary
     if outputs.json_path is not None:
-        write_json(
-            summary,
-            outputs.json_path,
-            stalls_to_dict(stalls, summary),
-            workers=workers_to_dict(workers),
-            events=events_to_dict(events),
-            regions=regions_to_dict(regions),
-            findings=findings,
-        )
+        write_stored_json(stored, outputs.json_path)
     if outputs.junit_path is not None:
-        write_junit(outputs.junit_path, summary.run, verdicts)
+        write_junit(outputs.junit_path, stored.summary.run, stored.verdicts)
     if outputs.report_path is not None:
-        write_html(
-            outputs.report_path,
-            summary,
-            view.timeline,
-            verdicts=verdicts,
-            extra_sections=[
-                *stall_sections(stalls, summary),
-                *workers_sections(workers, events),
-                *sections,
-            ],
-            findings=findings,
-        )
+        write_stored_html(outputs.report_path, stored, timeline, extra_sections=sections)
     if outputs.csv_prefix is not None:
-        write_csv(outputs.csv_prefix, summary, seconds, seconds.users())
+        write_csv(outputs.csv_prefix, stored.summary, seconds, seconds.users())

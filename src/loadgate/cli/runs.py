@@ -5,31 +5,13 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from loadgate.analysis.findings import find_all
 from loadgate.analysis.rate_limit import parse_rate_limit
-from loadgate.analysis.thresholds_eval import judge_stored
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option, expect_rate_limit_option
-from loadgate.cli.run_outputs import by_region
+from loadgate.cli.stored_run import read_stored_run
 from loadgate.model import RunInfo, RunStatus
-from loadgate.report.generator_view import GeneratorStalls, print_stall_line, stalls_to_dict
-from loadgate.report.json_summary import summary_to_json
-from loadgate.report.regions_view import print_regions, regions_to_dict
-from loadgate.report.terminal import (
-    STATUS_STYLES,
-    format_duration,
-    plain,
-    print_findings,
-    print_summary,
-    print_verdicts,
-    summary_console,
-)
-from loadgate.report.workers_view import (
-    events_to_dict,
-    print_events,
-    print_workers,
-    workers_to_dict,
-)
+from loadgate.report.stored_run import print_stored_run, stored_run_to_json
+from loadgate.report.terminal import STATUS_STYLES, format_duration, plain, summary_console
 from loadgate.stats.series import is_ramp
 from loadgate.store import RunStore
 from loadgate.store.run_view import read_run_series
@@ -101,28 +83,13 @@ def show(run_ref: str, db_url: str | None, as_json: bool, expect_rate_limit: str
         parse_rate_limit(expect_rate_limit)  # bad input before any read
     with RunStore.open(db_url) as store:
         run = store.resolve(run_ref)
-        run_id = run.run_id
-        summary = store.summary(run_id)
-        stalls = GeneratorStalls(store.generator_seconds(run_id))
-        workers = store.workers(run_id)
-        events = store.events(run_id)
-        regions = by_region(store, summary.run, workers)
         # The findings need the seconds; their histograms only on a ramp (saturation).
-        users = store.user_samples(run_id)
+        users = store.user_samples(run.run_id)
         series = read_run_series(store, run, users, latency=is_ramp(users))
-    findings = find_all(series, summary.run.settings, expect_rate_limit=expect_rate_limit)
+        stored = read_stored_run(
+            store, store.summary(run.run_id), series, expect_rate_limit=expect_rate_limit
+        )
     if as_json:
-        document = summary_to_json(
-            summary, stalls_to_dict(stalls, summary), workers=workers_to_dict(workers),
-            events=events_to_dict(events), regions=regions_to_dict(regions), findings=findings,
-        )  # fmt: skip
-        click.echo(document, nl=False)
+        click.echo(stored_run_to_json(stored), nl=False)
     else:
-        console = summary_console()
-        print_summary(summary, console)
-        print_stall_line(stalls, summary, console)
-        print_workers(workers, console)
-        print_events(events, console)
-        print_regions(regions, console)
-        print_findings(findings, console)
-        print_verdicts(judge_stored(summary, findings), console)
+        print_stored_run(stored, summary_console())

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import plotly.graph_objects as go
 import plotly.offline
 from markupsafe import Markup
@@ -25,9 +24,8 @@ from loadgate.analysis.compare_types import (
     MetricComparison,
     Presence,
 )
-from loadgate.errors import ConfigError
 from loadgate.model import RunInfo
-from loadgate.report.html import ExtraSection, script_json
+from loadgate.report.html import ExtraSection, script_json, template_environment, write_page
 from loadgate.report.html_charts import percentile_curve, percentile_ticks, plotly_text
 from loadgate.report.terminal import format_duration, format_ms
 
@@ -345,16 +343,6 @@ def _html_rows(endpoint: EndpointComparison) -> list[dict[str, Any]]:
     ]
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("loadgate.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _body_context(comparison: Comparison, base: RunInfo, candidate: RunInfo) -> dict[str, Any]:
     endpoints = (*comparison.endpoints, comparison.total)
     charts = [
@@ -389,7 +377,7 @@ def _body_context(comparison: Comparison, base: RunInfo, candidate: RunInfo) -> 
 def comparison_section(comparison: Comparison, base: RunInfo, candidate: RunInfo) -> ExtraSection:
     """The comparison as a section of a run's HTML report (its charts drawn by the report)."""
     body = (
-        _environment()
+        template_environment()
         .get_template("compare_body.html.j2")
         .render(_body_context(comparison, base, candidate))
     )
@@ -412,18 +400,11 @@ def render_comparison_html(
         generated_at=(generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S UTC"),
         plotly_js=Markup(plotly.offline.get_plotlyjs()),  # plotly's own bundle
     )
-    return _environment().get_template("compare.html.j2").render(context)
+    return template_environment().get_template("compare.html.j2").render(context)
 
 
 def write_comparison_html(
     path: Path | str, comparison: Comparison, base: RunInfo, candidate: RunInfo
 ) -> None:
     """Write the comparison page to `path` (folders created); unwritable: ConfigError."""
-    document = render_comparison_html(comparison, base, candidate)
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(document, encoding="utf-8")
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ConfigError(f"cannot write the comparison report to {path}: {reason}") from exc
+    write_page(path, render_comparison_html(comparison, base, candidate), "comparison report")

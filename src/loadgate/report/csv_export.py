@@ -26,7 +26,8 @@ from pathlib import Path
 from loadgate.analysis.thresholds_latency import LatencyBuckets
 from loadgate.errors import ConfigError
 from loadgate.model import EndpointSecond, UsersSample
-from loadgate.stats.summary import EndpointSummary, RunSummary
+from loadgate.stats.histogram import LatencyHistogram
+from loadgate.stats.summary import US_PER_MS, EndpointSummary, RunSummary
 
 AGGREGATED_NAME = "Aggregated"  # Locust's name for the total row
 PERCENTILES = (0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0)
@@ -75,12 +76,19 @@ HISTORY_COLUMNS = (
 )
 FAILURES_COLUMNS = ("Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen")
 NOT_AVAILABLE = "N/A"  # Locust's percentile cell for an entry without requests
-US_PER_MS = 1000.0
 
 
-def format_ms(value_us: float) -> str:
+def _ms_cell(value_us: float) -> str:
     """Microseconds as milliseconds, exact to the microsecond: 1234 -> '1.234', 5000 -> '5'."""
     return f"{value_us / US_PER_MS:.3f}".rstrip("0").rstrip(".")
+
+
+def _percentile_cells(latency: LatencyHistogram | LatencyBuckets) -> list[str]:
+    """Locust's percentile columns: N/A for an entry without requests."""
+    if not latency.count:
+        return [NOT_AVAILABLE] * len(PERCENTILES)
+    quantiles = latency.quantiles_us(PERCENTILES)
+    return [_ms_cell(quantiles[q]) for q in PERCENTILES]
 
 
 def _number(value: float) -> str:
@@ -96,24 +104,19 @@ def stats_row(endpoint: EndpointSummary, duration_s: float, *, total: bool = Fal
     """One row of _stats.csv; `total` gives Locust's Aggregated row."""
     requests = endpoint.requests
     histogram = endpoint.histogram
-    if histogram.count:
-        quantiles = histogram.quantiles_us(PERCENTILES)
-        percentiles = [format_ms(quantiles[q]) for q in PERCENTILES]
-    else:
-        percentiles = [NOT_AVAILABLE] * len(PERCENTILES)
     return [
         "" if total else endpoint.method,
         AGGREGATED_NAME if total else endpoint.name,
         str(requests),
         str(endpoint.failures),
-        format_ms(histogram.quantile_us(0.5)),
-        format_ms(endpoint.mean_ms * US_PER_MS),
-        format_ms(histogram.min_us),
-        format_ms(histogram.max_us),
+        _ms_cell(histogram.quantile_us(0.5)),
+        _ms_cell(endpoint.mean_ms * US_PER_MS),
+        _ms_cell(histogram.min_us),
+        _ms_cell(histogram.max_us),
         _number(endpoint.bytes_received / requests if requests else 0.0),
         _number(endpoint.rps),
         _number(endpoint.failures / duration_s if duration_s > 0 else 0.0),
-        *percentiles,
+        *_percentile_cells(histogram),
     ]
 
 
@@ -136,11 +139,6 @@ class _Running:
 
     def row(self, second: int, users: int, in_second: tuple[int, int]) -> list[str]:
         latency = self.latency
-        if latency.count:
-            quantiles = latency.quantiles_us(PERCENTILES)
-            percentiles = [format_ms(quantiles[q]) for q in PERCENTILES]
-        else:
-            percentiles = [NOT_AVAILABLE] * len(PERCENTILES)
         requests_now, failures_now = in_second
         return [
             str(second),
@@ -149,13 +147,13 @@ class _Running:
             self.name,
             f"{float(requests_now):2f}",  # Locust's own format for these two columns
             f"{float(failures_now):2f}",
-            *percentiles,
+            *_percentile_cells(latency),
             str(self.requests),
             str(self.failures),
-            format_ms(latency.quantile_us(0.5)),
-            format_ms(latency.mean_us),
-            format_ms(latency.min_us),
-            format_ms(latency.max_us),
+            _ms_cell(latency.quantile_us(0.5)),
+            _ms_cell(latency.mean_us),
+            _ms_cell(latency.min_us),
+            _ms_cell(latency.max_us),
             _number(self.bytes_received / self.requests if self.requests else 0.0),
         ]
 

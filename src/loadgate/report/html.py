@@ -162,7 +162,8 @@ def script_json(document: object) -> Markup:
     return Markup(escaped)  # escaped above for the script context
 
 
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
+    """The Jinja set-up of every HTML page: our templates, escaped, strict about missing names."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("loadgate.report", "templates"),
         autoescape=True,
@@ -227,7 +228,7 @@ def render_html(
         "chart_json": {c.chart_id: script_json(c.figure) for c in charts},
         "plotly_js": Markup(plotly.offline.get_plotlyjs()),  # plotly's own bundle
     }
-    return _environment().get_template(TEMPLATE_NAME).render(context)
+    return template_environment().get_template(TEMPLATE_NAME).render(context)
 
 
 def write_html(
@@ -249,10 +250,15 @@ def write_html(
         scope=scope,
         findings=findings,
     )
+    write_page(path, document, "HTML report")
+
+
+def write_page(path: Path | str, document: str, what: str) -> None:
+    """Write an HTML `document` to `path`, creating its folders; unwritable: ConfigError."""
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(document, encoding="utf-8")
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise ConfigError(f"cannot write the HTML report to {path}: {reason}") from exc
+        raise ConfigError(f"cannot write the {what} to {path}: {reason}") from exc

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from loadgate.analysis.finding import Finding
 from loadgate.analysis.status_classes import status_breakdown
-from loadgate.errors import ConfigError
 from loadgate.stats.summary import EndpointSummary, RunSummary
 
 SCHEMA_VERSION = 1
@@ -85,56 +82,3 @@ def summary_to_dict(
     if findings is not None:
         data["findings"] = [finding_to_dict(f) for f in findings]
     return data
-
-
-def summary_to_json(
-    summary: RunSummary,
-    generator: Mapping[str, Any] | None = None,
-    *,
-    workers: Sequence[Mapping[str, Any]] = (),
-    events: Sequence[Mapping[str, Any]] = (),
-    regions: Mapping[str, Any] | None = None,
-    findings: Sequence[Finding] | None = None,
-) -> str:
-    """The JSON summary document.
-
-    `generator`: the generator's health (report.generator_view), where known;
-    `workers`: a distributed run's workers (report.workers_view), else empty;
-    `events`: what happened to the run besides its measurements (a lost worker);
-    `regions`: each region's endpoints when workers ran in several (report.regions_view);
-    `findings`: the run's findings (analysis.findings), when computed.
-    """
-    data = summary_to_dict(summary, findings)
-    if generator is not None:
-        data["generator"] = dict(generator)
-    data["workers"] = [dict(worker) for worker in workers]
-    data["events"] = [dict(event) for event in events]
-    data["regions"] = dict(regions or {})
-    return json.dumps(data, indent=2) + "\n"
-
-
-def write_json(
-    summary: RunSummary,
-    path: Path | str,
-    generator: Mapping[str, Any] | None = None,
-    *,
-    workers: Sequence[Mapping[str, Any]] = (),
-    events: Sequence[Mapping[str, Any]] = (),
-    regions: Mapping[str, Any] | None = None,
-    findings: Sequence[Finding] | None = None,
-) -> None:
-    """Write summary_to_json's document to `path`; an unwritable path is a ConfigError."""
-    try:
-        Path(path).write_text(
-            summary_to_json(
-                summary,
-                generator,
-                workers=workers,
-                events=events,
-                regions=regions,
-                findings=findings,
-            ),
-            encoding="utf-8",
-        )
-    except OSError as exc:
-        raise ConfigError(f"cannot write the JSON summary to {path}: {exc.strerror}") from exc

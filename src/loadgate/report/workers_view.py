@@ -23,6 +23,24 @@ SATURATED_CPU_PERCENT = 90.0  # Locust's own worker CPU warning threshold
 CLOCK_OFFSET_WARNING_MS = 250.0  # seconds are keyed by each worker's clock
 
 
+_COLUMNS = ("Worker", "Region", "Requests", "req/s", "Users max", "CPU mean", "CPU max", "Clock")
+
+
+def _cells(worker: WorkerTotal) -> tuple[str, ...]:
+    """A worker's row, the same in the terminal and the HTML report."""
+    clock = "?" if worker.clock_offset_ms is None else f"{worker.clock_offset_ms:+.0f} ms"
+    return (
+        worker.worker_id,
+        worker.region,
+        str(worker.requests),
+        f"{worker.rate_per_s:.1f}",
+        str(worker.users_max),
+        f"{worker.cpu_percent_mean:.0f}%",
+        f"{worker.cpu_percent_max:.0f}%",
+        clock,
+    )
+
+
 def saturated(workers: Sequence[WorkerTotal]) -> list[WorkerTotal]:
     return [w for w in workers if w.cpu_percent_max >= SATURATED_CPU_PERCENT]
 
@@ -43,20 +61,10 @@ def print_workers(workers: Sequence[WorkerTotal], console: Console) -> None:
     if not workers:
         return
     table = Table(title="Workers", title_justify="left")
-    for column in ("Worker", "Region", "Requests", "req/s", "Users max", "CPU mean", "CPU max",
-                   "Clock"):  # fmt: skip
+    for column in _COLUMNS:
         table.add_column(column, justify="left" if column in ("Worker", "Region") else "right")
     for worker in workers:
-        table.add_row(
-            Text(worker.worker_id),
-            Text(worker.region),
-            str(worker.requests),
-            f"{worker.rate_per_s:.1f}",
-            str(worker.users_max),
-            f"{worker.cpu_percent_mean:.0f}%",
-            f"{worker.cpu_percent_max:.0f}%",
-            "?" if worker.clock_offset_ms is None else f"{worker.clock_offset_ms:+.0f} ms",
-        )
+        table.add_row(*(Text(cell) for cell in _cells(worker)))
     console.print(table)
     for line in clock_warnings(workers):
         console.print(Text(line, style="yellow"))
@@ -131,17 +139,10 @@ def workers_sections(
     if not workers and not events:
         return []
     rows = "".join(
-        f"<tr><td>{escape(w.worker_id)}</td><td>{escape(w.region)}</td>"
-        f"<td>{w.requests}</td><td>{w.rate_per_s:.1f}</td><td>{w.users_max}</td>"
-        f"<td>{w.cpu_percent_mean:.0f}%</td><td>{w.cpu_percent_max:.0f}%</td>"
-        f"<td>{'?' if w.clock_offset_ms is None else f'{w.clock_offset_ms:+.0f} ms'}</td></tr>"
+        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in _cells(w)) + "</tr>"
         for w in workers
     )
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("Worker", "Region", "Requests", "req/s", "Users max", "CPU mean", "CPU max",
-                  "Clock")
-    )  # fmt: skip
+    head = "".join(f"<th>{column}</th>" for column in _COLUMNS)
     notes = [*clock_warnings(workers), *(event_line(event) for event in events)]
     busy = saturated(workers)
     if busy:

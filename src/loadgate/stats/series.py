@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from loadgate.model import EndpointSecond, UsersSample
 from loadgate.stats.buckets import quantiles_us
+from loadgate.stats.fold import EndpointKey
 from loadgate.stats.histogram import LatencyHistogram
 
-EndpointKey = tuple[str, str]  # (method, name)
 P95 = (0.95,)
 # A run whose users took at least this many values is a ramp: only then is a
 # per-second p95 worth its cost (saturation compares load levels).

@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 
 from loadgate.model import EndpointSecond, RunInfo, UsersSample
 from loadgate.stats.buckets import quantiles_us
+from loadgate.stats.fold import EndpointKey
 from loadgate.stats.histogram import LatencyHistogram
+from loadgate.stats.series import users_per_second
 from loadgate.stats.summary import TOTAL_NAME, US_PER_MS
 
-EndpointKey = tuple[str, str]  # (method, name)
 # Bucket widths to choose from, narrowest first; each divides a minute or an hour evenly.
 BUCKET_WIDTHS_S = (1, 10, 60, 600, 3600)
 # At most this many buckets per chart: 1 s buckets up to 12 min, 10 s up to 2 h, 1 min up to 12 h.
@@ -247,19 +248,11 @@ def _most(levels: Sequence[int | None]) -> int | None:
 
 
 def _users_series(axis: range, users: Sequence[UsersSample]) -> list[int | None]:
-    """Users at the end of each second, carried forward between samples.
+    """Users at the end of each second of `axis`, carried forward between samples.
 
     Users is a level, not a count of events: a second the engine did not sample
     still had the users of the last sample. Before the first sample and after
     the last one it is unknown (None).
     """
-    series: list[int | None] = [None] * len(axis)
-    by_second = {u.second: u.users for u in users}
-    if not by_second:
-        return series
-    last: int | None = None
-    for second in range(min(by_second), max(by_second) + 1):
-        last = by_second.get(second, last)
-        if second in axis:
-            series[second - axis.start] = last
-    return series
+    carried = users_per_second(users)
+    return [carried.get(second) for second in axis]

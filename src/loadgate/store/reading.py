@@ -37,10 +37,7 @@ def stream_seconds(
     `by_region` keeps each region's apart (a distributed run's).
     """
     query = sa.select(endpoint_seconds).where(endpoint_seconds.c.run_id == run_id)
-    if from_second is not None:
-        query = query.where(endpoint_seconds.c.second >= from_second)
-    if to_second is not None:
-        query = query.where(endpoint_seconds.c.second <= to_second)
+    query = _within(query, endpoint_seconds.c.second, from_second, to_second)
     # By id within a second: pieces merge in the order they were written.
     query = query.order_by(endpoint_seconds.c.second, endpoint_seconds.c.id)
     # On the statement, not the connection: the connection's options would
@@ -55,6 +52,17 @@ def stream_seconds(
         group.append(second)
     if group:
         yield from merge_endpoint_seconds(group, by_region=by_region)
+
+
+def _within(
+    query: sa.Select[Any], second: sa.ColumnElement[int], first: int | None, last: int | None
+) -> sa.Select[Any]:
+    """`query` limited to seconds from `first` to `last` (both included, if given)."""
+    if first is not None:
+        query = query.where(second >= first)
+    if last is not None:
+        query = query.where(second <= last)
+    return query
 
 
 def stream_second_counts(conn: Connection, run_id: int) -> Iterator[EndpointSecond]:
@@ -89,10 +97,7 @@ def second_span(conn: Connection, run_id: int, with_users: bool) -> tuple[int, i
 
 def users_max(conn: Connection, run_id: int, from_second: int | None, to_second: int | None) -> int:
     query = sa.select(sa.func.max(users_samples.c.users)).where(users_samples.c.run_id == run_id)
-    if from_second is not None:
-        query = query.where(users_samples.c.second >= from_second)
-    if to_second is not None:
-        query = query.where(users_samples.c.second <= to_second)
+    query = _within(query, users_samples.c.second, from_second, to_second)
     most = conn.execute(query).scalar_one_or_none()
     return int(most) if most is not None else 0
 

@@ -46,8 +46,7 @@ class RunView:
     `fold` is what the summary was made from; `from_seconds` says whether it
     was folded from the seconds now (then it can be stored as the run's
     totals) rather than read from stored totals. `series` is every
-    endpoint's per-second numbers, what the findings are computed from. `range_axis` is the Unix
-    seconds covered when a range was asked for.
+    endpoint's per-second numbers, what the findings are computed from.
     """
 
     summary: RunSummary
@@ -55,7 +54,6 @@ class RunView:
     fold: RunFold
     from_seconds: bool
     series: RunSeries
-    range_axis: range | None = None
 
 
 def read_run_view(
@@ -69,11 +67,12 @@ def read_run_view(
     """
     span = store.second_span(run.run_id)
     axis = time_axis(run, span or ())
+    run_start = epoch_second(run.started_at)
     if within is not None:
-        start = epoch_second(run.started_at) + within.from_s
+        start = run_start + within.from_s
         stop = axis.stop
         if within.to_s is not None:
-            stop = min(stop, epoch_second(run.started_at) + within.to_s)  # not past the end
+            stop = min(stop, run_start + within.to_s)  # not past the end
         axis = range(start, max(start + 1, stop))
     timeline = TimelineFold(axis, bucket_s or bucket_width_s(len(axis)))
     stored = store.stored_fold(run.run_id) if within is None else None
@@ -93,22 +92,19 @@ def read_run_view(
             series.add(second, histogram if series_latency else None)
         if stored is None:
             fold.add(second, histogram)
-    window = (axis.start, axis.stop - 1) if within is not None else (None, None)
-    users_max = store.users_max(run.run_id, from_second=window[0], to_second=window[1])
+    # The samples are read already: the most users (within the range) needs no query.
+    users_max = max((u.users for u in users if within is None or u.second in axis), default=0)
     summary = summarize_fold(
         run, fold, users_max=users_max, duration_s=float(len(axis)) if within else None
     )
     return RunView(
         summary=summary,
-        timeline=timeline.timeline(epoch_second(run.started_at), users),
+        timeline=timeline.timeline(run_start, users),
         fold=fold,
         from_seconds=stored is None,
         series=(
-            series.series(epoch_second(run.started_at), users)
-            if keep_series
-            else skipped_series(epoch_second(run.started_at), len(axis))
+            series.series(run_start, users) if keep_series else skipped_series(run_start, len(axis))
         ),
-        range_axis=axis if within is not None else None,
     )
 
 
