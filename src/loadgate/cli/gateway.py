@@ -12,10 +12,15 @@ host does):
 - SIGTERM (or SIGINT) stops every process of the gateway within about 2 s and
   exits 0. A start that fails exits 3 with one line on stderr; a bad config or
   flag exits 2.
+- `--upstreams-only` starts the mock upstreams and the admin API, no gateway:
+  for nginx, HAProxy or any gateway of your own to be put in front of them.
+- `--json` prints, once ready, one line of JSON instead of the text lines:
+  `{"api": URL or null, "admin": URL, "processes": N, "upstreams": {NAME: [URL, ...]}}`.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +52,41 @@ def _overrides(
     return overrides
 
 
+def _refuse_with_upstreams_only(
+    port: int | None, processes: int | None, redis_url: str | None
+) -> None:
+    flags = (("--port", port), ("--processes", processes), ("--redis-url", redis_url))
+    given = [flag for flag, value in flags if value is not None]
+    if given:
+        raise ConfigError(
+            f"{given[0]}: not used with --upstreams-only (no gateway process runs; "
+            "the upstreams and the admin API take --admin-port and --config)"
+        )
+
+
+def _announce_json(urls: GatewayUrls) -> None:
+    document = {
+        "api": urls.api,
+        "admin": urls.admin,
+        "processes": urls.processes,
+        "upstreams": urls.upstreams,
+    }
+    click.echo(json.dumps(document))
+
+
 def _announce(config: GatewayConfig, urls: GatewayUrls) -> None:
-    plural = "es" if urls.processes > 1 else ""
-    lines = [
-        f"loadgate gateway: ready ({urls.processes} gateway process{plural})",
-        f"  api    {urls.api}",
-        f"  admin  {urls.admin}  (/health /metrics /upstreams /faults)",
-    ]
+    if urls.api is None:
+        lines = [
+            "loadgate gateway: ready (upstreams only, no gateway process)",
+            f"  admin  {urls.admin}  (/health /upstreams /faults)",
+        ]
+    else:
+        plural = "es" if urls.processes > 1 else ""
+        lines = [
+            f"loadgate gateway: ready ({urls.processes} gateway process{plural})",
+            f"  api    {urls.api}",
+            f"  admin  {urls.admin}  (/health /metrics /upstreams /faults)",
+        ]
     width = max(len(name) for name in urls.upstreams)
     for name, upstream_urls in urls.upstreams.items():
         prefixes = " ".join(route.prefix for route in config.routes_of(name))
@@ -83,20 +116,43 @@ def _announce(config: GatewayConfig, urls: GatewayUrls) -> None:
     metavar="URL",
     help="Share rate limits across processes through this Redis (redis://HOST:PORT/DB).",
 )
+@click.option(
+    "--upstreams-only",
+    is_flag=True,
+    help="Serve only the mock upstreams (and the admin API), for a gateway of your own.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Once ready, print the URLs as one line of JSON instead of text.",
+)
 @handles_errors
 def gateway(
+    *,
     port: int | None,
     admin_port: int | None,
     config_path: Path | None,
     processes: int | None,
     redis_url: str | None,
+    upstreams_only: bool,
+    as_json: bool,
 ) -> None:
     """Run the reference API gateway and its mock upstreams on 127.0.0.1 until Ctrl-C."""
+    if upstreams_only:
+        _refuse_with_upstreams_only(port, processes, redis_url)
     try:
         config = load_config(config_path, _overrides(port, admin_port, processes, redis_url))
     except GatewayConfigError as exc:
         raise ConfigError(str(exc)) from None
+
+    def announce(urls: GatewayUrls) -> None:
+        if as_json:
+            _announce_json(urls)
+        else:
+            _announce(config, urls)
+
     try:
-        Supervisor(config).run(lambda urls: _announce(config, urls))
+        Supervisor(config, upstreams_only=upstreams_only).run(announce)
     except GatewayStartError as exc:
         raise RunError(str(exc)) from None

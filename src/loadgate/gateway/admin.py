@@ -92,7 +92,7 @@ class AdminApi:
         healthy = status.ready and status.alive()
         document = {
             "status": "ok" if healthy else ("starting" if not status.ready else "failing"),
-            "api": status.api_url,
+            "api": status.api_url or None,
             "processes": status.processes,
             "pids": {"gateway": status.gateway_pids, "upstreams": status.upstream_pid},
             "upstreams": self._urls(),

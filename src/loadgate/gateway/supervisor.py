@@ -4,6 +4,10 @@
     ├── upstream process: every mock upstream instance + the fault control API
     └── gateway process × N: the API port, shared through SO_REUSEPORT
 
+With `upstreams_only`, no gateway process is started and no API port taken:
+the upstreams are served for a gateway of someone else's (nginx, HAProxy) to
+be put in front of them, and the admin API still gives health and faults.
+
 Children are started with multiprocessing's spawn (no state inherited from this
 process), report "ready" or "error" over a pipe, and stop on SIGTERM or when
 this process dies. If a child dies while serving, everything stops and `run`
@@ -39,9 +43,9 @@ STOP_GRACE_S = 1.5
 
 @dataclass(frozen=True, kw_only=True)
 class GatewayUrls:
-    """Where a started gateway serves."""
+    """Where a started gateway serves; `api` is None when only the upstreams run."""
 
-    api: str
+    api: str | None
     admin: str
     processes: int
     upstreams: dict[str, list[str]]
@@ -63,8 +67,9 @@ class Child:
 class Supervisor:
     """Runs a gateway with its upstreams until SIGINT or SIGTERM."""
 
-    def __init__(self, config: GatewayConfig) -> None:
+    def __init__(self, config: GatewayConfig, *, upstreams_only: bool = False) -> None:
         self._config = config
+        self._upstreams_only = upstreams_only
         self._context = multiprocessing.get_context("spawn")
         self._children: list[Child] = []
         self._stop = asyncio.Event()
@@ -81,16 +86,22 @@ class Supervisor:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._stop.set)
         metrics_dir = tempfile.mkdtemp(prefix="loadgate-gateway-metrics-")
-        status = GatewayStatus(processes=self._config.server.processes, alive=self._all_alive)
+        processes = 0 if self._upstreams_only else self._config.server.processes
+        status = GatewayStatus(processes=processes, alive=self._all_alive)
         admin = AdminApi(self._config, status, metrics_dir)
         admin_server = HttpServer(admin.handle, ServerLimits(), "admin")
         try:
-            reserved = self._bind(self._config.server.port, "--port", reuse_port=True)
+            reserved = (
+                None
+                if self._upstreams_only
+                else self._bind(self._config.server.port, "--port", reuse_port=True)
+            )
             admin_sock = self._bind(self._config.server.admin_port, "--admin-port")
             admin_url = f"http://{HOST}:{admin_sock.getsockname()[1]}"
             await admin_server.start(admin_sock)
             urls = await self._start_children(reserved, metrics_dir, status, admin_url)
-            reserved.close()
+            if reserved is not None:
+                reserved.close()
             status.ready = True
             on_ready(urls)
             await self._watch()
@@ -134,14 +145,18 @@ class Supervisor:
         return child
 
     async def _start_children(
-        self, reserved: socket.socket, metrics_dir: str, status: GatewayStatus, admin_url: str
+        self,
+        reserved: socket.socket | None,
+        metrics_dir: str,
+        status: GatewayStatus,
+        admin_url: str,
     ) -> GatewayUrls:
-        port = reserved.getsockname()[1]
+        port = None if reserved is None else reserved.getsockname()[1]
         me = os.getpid()
         upstreams = self._spawn("upstream process", run_upstream_process, me)
         gateways = [
             self._spawn(f"gateway process {i + 1}", run_gateway_process, port, metrics_dir, me)
-            for i in range(self._config.server.processes)
+            for i in range(status.processes)
         ]
         deadline = time.monotonic() + START_TIMEOUT_S
         info = await self._expect_ready(upstreams, deadline)
@@ -152,9 +167,9 @@ class Supervisor:
             gateway.conn.send(("upstreams", info["ports"]))
         for gateway in gateways:
             status.gateway_pids.append((await self._expect_ready(gateway, deadline))["pid"])
-        status.api_url = f"http://{HOST}:{port}"
+        status.api_url = "" if port is None else f"http://{HOST}:{port}"
         return GatewayUrls(
-            api=status.api_url,
+            api=status.api_url or None,
             admin=admin_url,
             processes=len(gateways),
             upstreams={
