@@ -19,8 +19,8 @@ system-deps:
 	bash scripts/system-deps.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples/gateways
+	$(BIN)/ruff format --check src tests bench examples/gateways
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
