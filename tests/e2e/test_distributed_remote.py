@@ -164,3 +164,39 @@ def test_a_master_whose_workers_do_not_come_says_so_in_one_line_and_exits_6(
     with RunStore.open(db_url) as store:
         (listing,) = store.list_runs()
     assert listing.run.status.value == "failed"
+
+
+def first_stored_second(db_url: str, region: str) -> int:
+    """The first second the newest run stored for `region` (fails if it has none)."""
+    with RunStore.open(db_url) as store:
+        (listing,) = store.list_runs(limit=1)
+        seconds = store.iter_endpoint_seconds(listing.run.run_id, by_region=True)
+        return min(s.second for s in seconds if s.region == region and s.requests > 0)
+
+
+def test_a_worker_that_joins_late_gets_users(
+    processes: Processes, db_url: str, tmp_path: Path
+) -> None:
+    port, json_file = free_port(), tmp_path / "s.json"
+    args = master_args(port, db_url, json_file, "18s")
+    args[args.index("--expect-workers") + 1] = "1"
+    master = processes.start("master", *args)
+    processes.start("early", *worker_args(port, "early", SCRIPTS / "plain.py"))
+    # The run has started on the one worker it waited for, with all its users.
+    wait_for_users(db_url, 4)
+    joined_after_s = time.time()
+    late = processes.start("late", *worker_args(port, "late", SCRIPTS / "plain.py"))
+    assert master.wait(RUN_TIMEOUT_S) == 0, processes.log("master")
+    assert late.wait(30) == 0, processes.log("late")
+
+    summary = read_json(json_file)
+    assert summary["status"] == "completed"
+    workers = {w["region"]: w for w in summary["workers"]}
+    assert set(workers) == {"early", "late"}
+    # The master moved users to the newcomer: each ends up with half of the 4.
+    assert workers["late"]["users_max"] == 2, workers
+    assert workers["late"]["requests"] > 0
+    assert first_stored_second(db_url, "late") >= int(joined_after_s)
+    assert first_stored_second(db_url, "early") < int(joined_after_s)
+    assert summary["total"]["requests"] == sum(w["requests"] for w in workers.values())
+    assert summary["events"] == []
