@@ -155,6 +155,19 @@ class LocustRun:
         client.close(linger=FLUSH_LINGER_MS)
         client.socket.context.term()
 
+    def leave_master(self) -> None:
+        """A worker asked to stop (a signal): its users stop, its last report goes, it says so.
+
+        What Locust's worker does on the master's "quit" (stop, a final report,
+        end its greenlets, so run_until_quit returns), plus Locust's own "quit"
+        message to the master, which then gives this worker's users to the
+        others and does not count it as lost.
+        """
+        self.runner.stop()
+        self.runner._send_stats()  # final: the shipper sees the users stopped
+        self.runner.send_message("quit")
+        self.runner.greenlet.kill(block=True)
+
     def worker_totals(self) -> list[WorkerTotal]:
         """What each worker sent (a master's run), else nothing."""
         return self._role.merge.totals() if isinstance(self._role, Master) else []
