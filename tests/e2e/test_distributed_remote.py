@@ -222,8 +222,12 @@ def test_a_worker_stopped_by_sigterm_leaves_cleanly_and_the_others_take_its_user
 
     summary = read_json(json_file)
     assert summary["status"] == "completed"
-    assert summary["events"] == []  # it said it quit: not lost
+    (event,) = summary["events"]  # it said it left: not lost
     workers = {w["region"]: w for w in summary["workers"]}
+    assert event["kind"] == "worker_left"
+    assert event["subject"] == workers["leaves"]["worker_id"]
+    assert (event["region"], event["users"]) == ("leaves", 2)
+    assert "worker left" in processes.log("master")
     assert workers["leaves"]["requests"] > 0
     # The master gave the leaver's 2 users to the worker that stayed.
     assert workers["stays"]["users_max"] == 4, workers
