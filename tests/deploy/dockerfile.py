@@ -47,6 +47,13 @@ def one(stage: list[Instruction], keyword: str) -> Instruction:
     return found[0]
 
 
+def image_uid(stage: list[Instruction]) -> int:
+    """The numeric uid of USER (Kubernetes' runAsNonRoot can only check a number)."""
+    user = one(stage, "USER").arguments
+    assert re.fullmatch(r"\d+(:\d+)?", user), f"USER {user} is not numeric"
+    return int(user.partition(":")[0])
+
+
 def exec_form(instruction: Instruction) -> list[str]:
     """ENTRYPOINT ["a", "b"] as a list; the shell form would wrap it in /bin/sh (no signals)."""
     value = json.loads(instruction.arguments)

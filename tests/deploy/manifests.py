@@ -7,7 +7,6 @@ that a deliberate typo in a copy of them is found.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -30,9 +29,6 @@ class Manifests:
 
     files: dict[str, list[Doc]]
     kustomization: Doc
-
-    def copy(self) -> Manifests:
-        return copy.deepcopy(self)
 
     def documents(self) -> Iterator[Doc]:
         for documents in self.files.values():

@@ -18,6 +18,7 @@ from tests.deploy.dockerfile import (
     exec_form,
     final_stage,
     ignored,
+    image_uid,
     instructions,
     one,
 )
@@ -26,12 +27,6 @@ from tests.e2e.conftest import loadgate_command
 ALL = instructions(DOCKERFILE.read_text())
 FINAL = final_stage(ALL)
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-
-
-def image_uid() -> int:
-    user = one(FINAL, "USER").arguments
-    assert re.fullmatch(r"\d+(:\d+)?", user), f"USER {user} is not numeric"
-    return int(user.partition(":")[0])
 
 
 def test_the_base_is_debian_slim_with_the_projects_python() -> None:
@@ -63,7 +58,7 @@ def test_the_worker_port_is_exposed() -> None:
 
 
 def test_it_runs_as_a_user_it_creates() -> None:
-    uid = image_uid()
+    uid = image_uid(FINAL)
     assert uid != 0
     created = " ".join(i.arguments for i in FINAL if i.keyword == "RUN")
     assert f"useradd --uid {uid} " in created

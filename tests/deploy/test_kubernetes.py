@@ -16,15 +16,15 @@ import yaml
 from loadgate.cli.worker import worker as worker_command
 from loadgate.engine.config import DEFAULT_MASTER_PORT
 from tests.deploy import manifests as checks
+from tests.deploy.dockerfile import DOCKERFILE, final_stage, image_uid, instructions
 from tests.deploy.manifests import Manifests, args_of, container, load
-from tests.deploy.test_dockerfile import image_uid
 from tests.e2e.conftest import SCRIPTS, loadgate_command
 
 README = (checks.REPO / "README.md").read_text()
 NAMES = checks.readme_names(README)
-STORE_VARIABLE = (
-    "LOADGATE_DB"  # `loadgate run` reads --db from it (README, "Where runs are stored")
-)
+IMAGE_UID = image_uid(final_stage(instructions(DOCKERFILE.read_text())))
+# `loadgate run` reads --db from it (README, "Where runs are stored").
+STORE_VARIABLE = "LOADGATE_DB"
 
 
 def help_flags(*command: str) -> set[str]:
@@ -50,7 +50,7 @@ def problems(m: Manifests, flags: tuple[set[str], set[str]]) -> list[str]:
         *checks.script_problems(m, NAMES["configmap"], NAMES["configmap_key"]),
         *checks.env_problems(m, NAMES["secret"], NAMES["secret_key"]),
         *checks.store_url_problems(m, STORE_VARIABLE, NAMES["secret"], NAMES["secret_key"]),
-        *checks.user_problems(m, image_uid()),
+        *checks.user_problems(m, IMAGE_UID),
         *checks.worker_resource_problems(m),
         *checks.flag_problems(m, *flags),
         *checks.readme_problems(m, NAMES),
