@@ -208,6 +208,7 @@ class EventKind(StrEnum):
     """What can happen to a run besides its measurements."""
 
     WORKER_LOST = "worker_lost"  # a worker stopped reporting mid-run; the run went on
+    WORKER_LEFT = "worker_left"  # a worker was stopped mid-run; its users went to the others
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,7 +216,7 @@ class RunEvent:
     """Something that happened during a run, at a wall-clock second.
 
     `subject` names what it happened to (a worker's id); `detail` holds the
-    rest (for a lost worker: its region and the users it held).
+    rest (for a lost or departed worker: its region and the users it held).
     """
 
     second: int

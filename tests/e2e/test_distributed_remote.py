@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from loadgate.errors import ExitCode
 from loadgate.store import RunStore
-from tests.e2e.conftest import REPO, SCRIPTS, loadgate_command, read_json
+from tests.e2e.conftest import HERE, REPO, SCRIPTS, loadgate_command, read_json
 from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.slow
@@ -164,3 +167,97 @@ def test_a_master_whose_workers_do_not_come_says_so_in_one_line_and_exits_6(
     with RunStore.open(db_url) as store:
         (listing,) = store.list_runs()
     assert listing.run.status.value == "failed"
+
+
+def first_stored_second(db_url: str, region: str) -> int:
+    """The first second the newest run stored for `region` (fails if it has none)."""
+    with RunStore.open(db_url) as store:
+        (listing,) = store.list_runs(limit=1)
+        seconds = store.iter_endpoint_seconds(listing.run.run_id, by_region=True)
+        return min(s.second for s in seconds if s.region == region and s.requests > 0)
+
+
+def test_a_worker_that_joins_late_gets_users(
+    processes: Processes, db_url: str, tmp_path: Path
+) -> None:
+    port, json_file = free_port(), tmp_path / "s.json"
+    args = master_args(port, db_url, json_file, "18s")
+    args[args.index("--expect-workers") + 1] = "1"
+    master = processes.start("master", *args)
+    processes.start("early", *worker_args(port, "early", SCRIPTS / "plain.py"))
+    # The run has started on the one worker it waited for, with all its users.
+    wait_for_users(db_url, 4)
+    joined_after_s = time.time()
+    late = processes.start("late", *worker_args(port, "late", SCRIPTS / "plain.py"))
+    assert master.wait(RUN_TIMEOUT_S) == 0, processes.log("master")
+    assert late.wait(30) == 0, processes.log("late")
+
+    summary = read_json(json_file)
+    assert summary["status"] == "completed"
+    workers = {w["region"]: w for w in summary["workers"]}
+    assert set(workers) == {"early", "late"}
+    # The master moved users to the newcomer: each ends up with half of the 4.
+    assert workers["late"]["users_max"] == 2, workers
+    assert workers["late"]["requests"] > 0
+    late_from_s = first_stored_second(db_url, "late")
+    assert late_from_s >= int(joined_after_s)
+    assert first_stored_second(db_url, "early") < late_from_s
+    assert summary["total"]["requests"] == sum(w["requests"] for w in workers.values())
+    assert summary["events"] == []
+
+
+def test_a_worker_stopped_by_sigterm_leaves_cleanly_and_the_others_take_its_users(
+    processes: Processes, db_url: str, tmp_path: Path
+) -> None:
+    """What `docker stop` or a pod scaled away does: the run loses no data and no users."""
+    port, json_file = free_port(), tmp_path / "s.json"
+    master = processes.start("master", *master_args(port, db_url, json_file, "16s"))
+    processes.start("stays", *worker_args(port, "stays", SCRIPTS / "plain.py"))
+    leaving = processes.start("leaves", *worker_args(port, "leaves", SCRIPTS / "plain.py"))
+    wait_for_users(db_url, 4)
+    leaving.send_signal(signal.SIGTERM)
+    assert leaving.wait(30) == ExitCode.INTERRUPTED, processes.log("leaves")
+    assert "its last report was sent to the master" in processes.log("leaves")
+    assert master.wait(RUN_TIMEOUT_S) == 0, processes.log("master")
+
+    summary = read_json(json_file)
+    assert summary["status"] == "completed"
+    (event,) = summary["events"]  # it said it left: not lost
+    workers = {w["region"]: w for w in summary["workers"]}
+    assert event["kind"] == "worker_left"
+    assert event["subject"] == workers["leaves"]["worker_id"]
+    assert (event["region"], event["users"]) == ("leaves", 2)
+    assert "worker left" in processes.log("master")
+    assert workers["leaves"]["requests"] > 0
+    # The master gave the leaver's 2 users to the worker that stayed.
+    assert workers["stays"]["users_max"] == 4, workers
+    assert summary["total"]["requests"] == sum(w["requests"] for w in workers.values())
+
+
+def test_ctrl_c_stops_a_worker_still_waiting_for_its_master(
+    processes: Processes, tmp_path: Path
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent_master:
+        silent_master.settimeout(60)
+        port = silent_master.getsockname()[1]
+        waiting = processes.start("w", *worker_args(port, "r", SCRIPTS / "plain.py"))
+        # Connected, and so waiting for an answer that never comes.
+        connection, _ = silent_master.accept()
+        with connection:
+            waiting.send_signal(signal.SIGINT)
+            assert waiting.wait(30) == ExitCode.INTERRUPTED, processes.log("w")
+    assert processes.log("w").strip() == "loadgate: worker interrupted"
+
+
+def test_a_worker_whose_master_never_answers_says_so_in_one_line(tmp_path: Path) -> None:
+    port = free_port()
+    args = worker_args(port, "r", SCRIPTS / "plain.py")[1:]  # without "worker"
+    result = subprocess.run(
+        [sys.executable, str(HERE / "impatient_worker.py"), *map(str, args)],
+        capture_output=True, text=True, timeout=60, cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == ExitCode.RUN_FAILED, result.stderr
+    assert result.stderr.strip() == (
+        f"loadgate: error: no master answered at 127.0.0.1:{port} within 3s; "
+        "start `loadgate run ... --master` there first"
+    )

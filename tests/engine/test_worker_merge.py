@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import msgpack
 
@@ -10,7 +10,7 @@ from loadgate.engine.collector import Collector
 from loadgate.engine.shipping import REPORT_KEY, PieceShipper, WorkerReport, report_from_wire
 from loadgate.engine.worker_merge import CLOCK_ALLOWANCE_S, REPORT_INTERVAL_S, WorkerMerge
 from loadgate.engine.writer import SecondsWriter
-from loadgate.model import EndpointSecond, MeasuredBatch
+from loadgate.model import EndpointSecond, EventKind, MeasuredBatch
 from loadgate.report.workers_view import clock_warnings
 from loadgate.stats import LatencyHistogram
 
@@ -84,6 +84,30 @@ def test_a_lost_worker_does_not_hold_seconds_back() -> None:
     (event,) = merge.take_events()
     assert (event.subject, event.detail["users"]) == ("w2", 3)
     assert merge.take_events() == []  # once
+
+
+@dataclass(frozen=True)
+class LocustMessage:
+    """What Locust's master hands a custom message's listener: the sender and the data."""
+
+    node_id: str
+    data: dict[str, int]
+
+
+def test_a_worker_that_leaves_is_an_event_of_its_own_and_never_lost() -> None:
+    merge = WorkerMerge(clock_s=Clock(T0 + 1.5))
+    live = {"w1": 2, "w2": 2}
+    merge.live_workers = lambda: live
+    merge.add("w1", report([piece(T0, [100])], complete_before=T0 + 1))
+    last = report([piece(T0, [200])], complete_before=T0 + 2, final=True)
+    merge.add("w2", replace(last, region="eu"))
+    merge.on_worker_leaving(msg=LocustMessage("w2", {"users": 2}))
+    del live["w2"]  # Locust's "quit" followed: the master forgot it
+    (event,) = merge.take_events()
+    assert event.kind is EventKind.WORKER_LEFT
+    assert (event.second, event.subject) == (T0 + 1, "w2")
+    assert event.detail == {"region": "eu", "users": 2}
+    assert merge.take_events() == []  # its final report came: not lost as well
 
 
 def test_the_writer_merges_pieces_of_a_second_into_one_exact_row() -> None:

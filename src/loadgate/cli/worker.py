@@ -48,7 +48,10 @@ def worker(
         script_path=locustfile,
     )
     try:
-        worker_session.run_worker(config)
-    except KeyboardInterrupt:
+        left_master = worker_session.run_worker(config)
+    except (KeyboardInterrupt, worker_session.WorkerInterruptedError):
         click.echo("loadgate: worker interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    if left_master:
+        click.echo("loadgate: worker stopped; its last report was sent to the master", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))

@@ -16,7 +16,7 @@ from locust.runners import STATE_MISSING, STATE_STOPPED
 
 from loadgate.engine.collector import Collector
 from loadgate.engine.locustfile import LoadedScript
-from loadgate.engine.shipping import PieceShipper
+from loadgate.engine.shipping import LEAVING_MESSAGE, PieceShipper
 from loadgate.engine.worker_merge import WorkerMerge
 from loadgate.errors import ConfigError, ScriptError, WorkersMissingError
 from loadgate.model import WorkerTotal
@@ -110,6 +110,7 @@ class LocustRun:
         self.runner: Any = self._create_runner(role)
         if isinstance(role, Master):
             self._events.worker_report.add_listener(role.merge.on_worker_report)
+            self.runner.register_message(LEAVING_MESSAGE, role.merge.on_worker_leaving)
             role.merge.live_workers = self.live_workers
         else:
             self._events.request.add_listener(collector.on_request)
@@ -154,6 +155,21 @@ class LocustRun:
         client = self.runner.client
         client.close(linger=FLUSH_LINGER_MS)
         client.socket.context.term()
+
+    def leave_master(self) -> None:
+        """A worker asked to stop (a signal): its users stop, its last report goes, it says so.
+
+        What Locust's worker does on the master's "quit" (stop, a final report,
+        end its greenlets, so run_until_quit returns), plus our LEAVING_MESSAGE
+        (the master stores a worker_left event) and Locust's own "quit" message,
+        on which the master gives this worker's users to the others.
+        """
+        users = int(self.runner.user_count)
+        self.runner.stop()
+        self.runner._send_stats()  # final: the shipper sees the users stopped
+        self.runner.send_message(LEAVING_MESSAGE, {"users": users})
+        self.runner.send_message("quit")
+        self.runner.greenlet.kill(block=True)
 
     def worker_totals(self) -> list[WorkerTotal]:
         """What each worker sent (a master's run), else nothing."""

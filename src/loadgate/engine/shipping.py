@@ -26,6 +26,9 @@ from loadgate.model import EndpointSecond
 from loadgate.store.codec import endpoint_second_dict, endpoint_second_from_dict
 
 REPORT_KEY = "loadgate"  # our key in Locust's worker report (Locust uses "stats", "errors"...)
+# A worker stopped mid-run sends this custom message, {"users": N}, after its
+# last report and before Locust's "quit", so the master can store why it went.
+LEAVING_MESSAGE = "loadgate_leaving"
 MIN_CPU_WINDOW_S = 1.0
 
 

@@ -126,6 +126,21 @@ class WorkerMerge:
                 piece = replace(piece, region=report.region)  # noqa: PLW2901
             self._held.setdefault(piece.second, []).append(piece)
 
+    def on_worker_leaving(self, msg: Any, **_kwargs: Any) -> None:
+        """Locust's listener for LEAVING_MESSAGE: a worker stopped mid-run (Ctrl-C, SIGTERM)."""
+        worker = self._workers.get(msg.node_id)
+        self._events.append(
+            RunEvent(
+                second=int(self._clock_s()),
+                kind=EventKind.WORKER_LEFT,
+                subject=msg.node_id,
+                detail={
+                    "region": worker.region if worker is not None else "",
+                    "users": int((msg.data or {}).get("users", 0)),
+                },
+            )
+        )
+
     # -- the ticker ----------------------------------------------------------------
 
     def watermark(self) -> int:

@@ -107,6 +107,12 @@ def event_line(event: RunEvent) -> str:
             f"{at} UTC worker lost: {event.subject} (region {region}) stopped reporting "
             f"while holding {event.detail.get('users', 0)} users; the run went on without it"
         )
+    if event.kind is EventKind.WORKER_LEFT:
+        region = event.detail.get("region") or "?"
+        return (
+            f"{at} UTC worker left: {event.subject} (region {region}) was stopped while "
+            f"holding {event.detail.get('users', 0)} users; the master gave them to the others"
+        )
     return f"{at} UTC {event.kind.value}: {event.subject}"
 
 

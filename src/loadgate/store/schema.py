@@ -43,7 +43,7 @@ Layout and why:
   end: what the worker sent (requests, seconds) and its CPU use, so the
   summary can tell a saturated worker. `position` keeps the workers' order.
 - `run_events`: append-only, what happened to a run besides its measurements
-  (a worker lost mid-run), at a wall-clock second; `detail` is JSON text.
+  (a worker lost or stopped mid-run), at a wall-clock second; `detail` is JSON text.
 - `endpoint_seconds.region`: the region of the workers that measured the row
   ('' for a single process); a master merges pieces per region.
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
