@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# Series kept per scraped URL; more are counted as left out, never stored.
+DEFAULT_MAX_SERIES = 500
+
 
 class SeriesKind(StrEnum):
     """What a scraped series' values are."""

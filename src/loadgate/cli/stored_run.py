@@ -6,9 +6,11 @@ from collections.abc import Sequence
 
 from loadgate.analysis.findings import find_all
 from loadgate.analysis.thresholds_eval import judge_stored
+from loadgate.analysis.upstream_signals import read_by_findings
 from loadgate.model import RunInfo, WorkerTotal
 from loadgate.report.generator_view import GeneratorStalls
 from loadgate.report.regions_view import region_summaries
+from loadgate.report.scraped_charts import SeriesChoice
 from loadgate.report.stored_run import StoredRun
 from loadgate.stats.series import RunSeries
 from loadgate.stats.summary import RunSummary
@@ -31,7 +33,11 @@ def read_stored_run(
     """
     run_id = summary.run.run_id
     workers = store.workers(run_id)
-    findings = find_all(series, summary.run.settings, expect_rate_limit=expect_rate_limit)
+    choice = SeriesChoice.of_settings(summary.run.settings)
+    scraped = store.scraped(run_id, lambda key: read_by_findings(key) or choice.wants(key))
+    findings = find_all(
+        series, summary.run.settings, expect_rate_limit=expect_rate_limit, scraped=scraped
+    )
     return StoredRun(
         summary=summary,
         stalls=GeneratorStalls(store.generator_seconds(run_id)),
@@ -40,6 +46,8 @@ def read_stored_run(
         regions=by_region(store, summary.run, workers) if with_regions else {},
         findings=findings,
         verdicts=judge_stored(summary, findings),
+        scraped=scraped,
+        series=series,
     )
 
 

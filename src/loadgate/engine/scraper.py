@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from gevent import monkey
 from gevent.threadpool import ThreadPool
 
-from loadgate.scrape import DEFAULT_MAX_SERIES, DEFAULT_TIMEOUT_S, Deriver, scrape_once
-from loadgate.scraped import ScrapeSecond
+from loadgate.scrape import DEFAULT_TIMEOUT_S, Deriver, scrape_once
+from loadgate.scraped import DEFAULT_MAX_SERIES, ScrapeSecond
 
 SCRAPE_OFFSET_S = 0.02  # just after a second starts: the one before is over
 SLEEP_SLICE_S = 0.05  # how quickly a sleeping thread sees `stop`

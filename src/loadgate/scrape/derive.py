@@ -24,9 +24,8 @@ from collections.abc import Iterator
 
 from loadgate.scrape.exposition import Buckets, Reading, SampleId
 from loadgate.scrape.quantiles import bucket_deltas, bucket_quantile
-from loadgate.scraped import ScrapeSecond, SeriesKey, SeriesKind
+from loadgate.scraped import DEFAULT_MAX_SERIES, ScrapeSecond, SeriesKey, SeriesKind
 
-DEFAULT_MAX_SERIES = 500
 QUANTILES = (0.5, 0.95, 0.99)
 
 
