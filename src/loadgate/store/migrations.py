@@ -207,12 +207,8 @@ def m008_scraped_metrics(conn: Connection) -> None:
         md,
         sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
         _run_id_column(),
-        sa.Column(
-            "series_id",
-            sa.BigInteger,
-            sa.ForeignKey("scrape_series.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        # No foreign key: the run's own cascade removes samples and series together.
+        sa.Column("series_id", sa.BigInteger, nullable=False),
         sa.Column("second", sa.BigInteger, nullable=False),
         sa.Column("value", sa.Float, nullable=False),
         sa.Index("ix_scrape_samples_run_id_series_id_second", "run_id", "series_id", "second"),

@@ -231,12 +231,7 @@ scrape_samples = sa.Table(
     sa.Column(
         "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
     ),
-    sa.Column(
-        "series_id",
-        sa.BigInteger,
-        sa.ForeignKey("scrape_series.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    sa.Column("series_id", sa.BigInteger, nullable=False),  # a scrape_series.id
     sa.Column("second", sa.BigInteger, nullable=False),
     sa.Column("value", sa.Float, nullable=False),
     sa.Index("ix_scrape_samples_run_id_series_id_second", "run_id", "series_id", "second"),
