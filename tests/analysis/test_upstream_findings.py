@@ -13,6 +13,7 @@ from tests.analysis.series_builders import series_of, steady
 from tests.builders import START_S
 
 URL = "http://127.0.0.1:9/metrics"
+Samples = dict[int, float]
 ATTEMPTS = "loadgate_gateway_upstream_latency_seconds_count"
 BREAKER = "loadgate_gateway_circuit_breaker_state"
 
@@ -32,7 +33,7 @@ def per_offset(values: Mapping[int, float]) -> dict[int, float]:
     return {START_S + offset: value for offset, value in values.items()}
 
 
-def attempts(rate_of: dict[int, float], upstream: str = "catalog") -> dict[SeriesKey, dict[int, float]]:
+def attempts(rate_of: dict[int, float], upstream: str = "catalog") -> dict[SeriesKey, Samples]:
     return {key(ATTEMPTS, SeriesKind.RATE, upstream=upstream): per_offset(rate_of)}
 
 
