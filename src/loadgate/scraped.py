@@ -89,16 +89,33 @@ class SeriesStats:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChartBuckets:
+    """The buckets of a chart's time axis: `count` of `bucket_s` from `first_second`."""
+
+    first_second: int
+    bucket_s: int
+    count: int
+
+    @property
+    def stop_second(self) -> int:
+        return self.first_second + self.bucket_s * self.count
+
+
+@dataclass(frozen=True, kw_only=True)
 class ScrapedRun:
     """What was scraped during a run, as the reports read it.
 
     `series` lists every stored series with its stats; `samples` holds the
-    values per second of the series a reader asked for (charts, findings).
+    values per second of the series the findings asked for; `chart_samples`
+    the values of the charted series averaged per bucket of a chart's axis,
+    keyed by the bucket's first second (at most one value per bucket, so
+    memory does not grow with the run's length).
     """
 
     targets: tuple[ScrapeTarget, ...] = ()
     series: tuple[SeriesStats, ...] = ()
     samples: Mapping[SeriesKey, Mapping[int, float]] = field(default_factory=dict)
+    chart_samples: Mapping[SeriesKey, Mapping[int, float]] = field(default_factory=dict)
 
     @property
     def scraped(self) -> bool:

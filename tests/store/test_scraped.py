@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadgate.scraped import ScrapeSecond, SeriesKey, SeriesKind
+from loadgate.scraped import ChartBuckets, ScrapeSecond, SeriesKey, SeriesKind
 from loadgate.store import RunStore
 from tests.builders import new_run
 
@@ -73,3 +73,19 @@ def test_each_run_reads_only_its_own_scrapes(store: RunStore) -> None:
     store.append_scrapes(first, [ScrapeSecond(url=URL, second=START, values={GAUGE: 1.0})])
     store.append_scrapes(second, [ScrapeSecond(url=URL, second=START, values={GAUGE: 5.0})])
     assert store.scraped(second, lambda key: True).samples == {GAUGE: {START: 5.0}}
+
+
+def test_charted_series_are_read_as_means_per_bucket_of_the_axis(store: RunStore) -> None:
+    run_id = store.create_run(new_run())
+    store.append_scrapes(
+        run_id,
+        [
+            ScrapeSecond(url=URL, second=START + offset, values={RATE: float(offset), GAUGE: 1.0})
+            for offset in range(25)
+        ],
+    )
+    buckets = ChartBuckets(first_second=START, bucket_s=10, count=2)
+    scraped = store.scraped(run_id, charted=lambda key: key == RATE, buckets=buckets)
+    # 0..9 and 10..19 averaged; 20..24 are past the axis; the gauge was not asked for.
+    assert scraped.chart_samples == {RATE: {START: 4.5, START + 10: 14.5}}
+    assert scraped.samples == {}

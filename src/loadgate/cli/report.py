@@ -101,7 +101,7 @@ def report(
         # The HTML report shows no regions: no read of the seconds by region.
         stored = read_stored_run(
             store, view.summary, view.series, expect_rate_limit=expect_rate_limit,
-            with_regions=False,
+            with_regions=False, chart_on=view.timeline,
         )  # fmt: skip
     scope = None
     if within is not None:

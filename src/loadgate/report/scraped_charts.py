@@ -27,7 +27,7 @@ from loadgate.analysis.retry_amplification import (
 )
 from loadgate.analysis.upstream_signals import breaker_gauge
 from loadgate.report.html_charts import Chart, chart_layout, plotly_figure, plotly_text, time_range
-from loadgate.scraped import ScrapedRun, SeriesKey, SeriesKind, SeriesStats
+from loadgate.scraped import ChartBuckets, ScrapedRun, SeriesKey, SeriesKind, SeriesStats
 from loadgate.stats.series import RunSeries
 from loadgate.stats.timeline import Timeline
 
@@ -66,6 +66,20 @@ class SeriesChoice:
 
     def wants(self, key: SeriesKey) -> bool:
         return re.search(self.pattern, key.name) is not None
+
+
+def chart_buckets(timeline: Timeline) -> ChartBuckets:
+    """The buckets of `timeline`'s axis, for the store to average the charted series over."""
+    return ChartBuckets(
+        first_second=timeline.start_second + timeline.offsets_s[0],
+        bucket_s=timeline.bucket_s,
+        count=len(timeline.offsets_s),
+    )
+
+
+def at_buckets(means: Mapping[int, float], timeline: Timeline) -> list[float | None]:
+    """Means read per bucket (ScrapedRun.chart_samples) in the order of `timeline`'s buckets."""
+    return [means.get(timeline.start_second + offset) for offset in timeline.offsets_s]
 
 
 def bucketed(samples: Mapping[int, float], timeline: Timeline) -> list[float | None]:
@@ -131,7 +145,8 @@ def upstream_chart(timeline: Timeline, series: RunSeries, scraped: ScrapedRun) -
         "title": {"text": "breaker state (0 closed, 1 half-open, 2 open)"},
         "overlaying": "y",
         "side": "right",
-        "rangemode": "tozero",
+        "range": [0, 2.2],
+        "dtick": 1,
         "showgrid": False,
     }
     layout["shapes"] = [
@@ -155,14 +170,12 @@ def upstream_chart(timeline: Timeline, series: RunSeries, scraped: ScrapedRun) -
     )
 
 
-def _groups(
-    scraped: ScrapedRun, choice: SeriesChoice
-) -> list[tuple[tuple[str, SeriesKind], list[SeriesStats]]]:
+def _groups(scraped: ScrapedRun) -> list[tuple[tuple[str, SeriesKind], list[SeriesStats]]]:
     """Chosen series that moved, by (name, kind), in name order; at most MAX_CHARTS groups."""
     groups: dict[tuple[str, SeriesKind], list[SeriesStats]] = {}
     for stats in scraped.series:
         key = stats.key
-        if key in scraped.samples and choice.wants(key) and (stats.max_value or stats.min_value):
+        if key in scraped.chart_samples and (stats.max_value or stats.min_value):
             groups.setdefault((key.name, key.kind), []).append(stats)
     return sorted(groups.items())[:MAX_CHARTS]
 
@@ -171,15 +184,15 @@ def _largest(members: Iterable[SeriesStats]) -> list[SeriesStats]:
     return sorted(members, key=lambda s: (-abs(s.mean_value), s.key))[:MAX_LINES]
 
 
-def metric_charts(timeline: Timeline, scraped: ScrapedRun, choice: SeriesChoice) -> list[Chart]:
+def metric_charts(timeline: Timeline, scraped: ScrapedRun) -> list[Chart]:
     charts: list[Chart] = []
     urls = len(scraped.targets)
-    for index, ((name, kind), members) in enumerate(_groups(scraped, choice)):
+    for index, ((name, kind), members) in enumerate(_groups(scraped)):
         shown = _largest(members)
         traces = [
             go.Scatter(
                 x=timeline.offsets_s,
-                y=bucketed(scraped.samples[stats.key], timeline),
+                y=at_buckets(scraped.chart_samples[stats.key], timeline),
                 name=_line_name(stats.key, urls),
                 mode="lines",
                 line={"width": 1.5},
@@ -209,12 +222,13 @@ def metric_charts(timeline: Timeline, scraped: ScrapedRun, choice: SeriesChoice)
     return charts
 
 
-def scraped_charts(
-    timeline: Timeline, series: RunSeries, scraped: ScrapedRun, choice: SeriesChoice
-) -> Sequence[Chart]:
-    """Every chart of the scraped metrics, in page order (none when nothing was scraped)."""
+def scraped_charts(timeline: Timeline, series: RunSeries, scraped: ScrapedRun) -> Sequence[Chart]:
+    """Every chart of the scraped metrics, in page order (none when nothing was scraped).
+
+    `scraped` holds the charted series read over `chart_buckets(timeline)`.
+    """
     if not scraped.scraped or not timeline.offsets_s:
         return []
     upstream = upstream_chart(timeline, series, scraped)
     first = [upstream] if upstream is not None else []
-    return [*first, *metric_charts(timeline, scraped, choice)]
+    return [*first, *metric_charts(timeline, scraped)]

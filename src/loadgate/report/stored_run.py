@@ -28,7 +28,7 @@ from loadgate.report.generator_view import (
 from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import summary_to_dict
 from loadgate.report.regions_view import print_regions, regions_to_dict
-from loadgate.report.scraped_charts import SeriesChoice, scraped_charts
+from loadgate.report.scraped_charts import scraped_charts
 from loadgate.report.scraped_view import print_scraped, scraped_to_dict
 from loadgate.report.terminal import print_findings, print_summary, print_verdicts
 from loadgate.report.workers_view import (
@@ -113,13 +113,7 @@ def write_stored_html(
     extra_sections: Sequence[ExtraSection] = (),
 ) -> None:
     """The HTML report of the run; `extra_sections` (a comparison) come after its own."""
-    charts = (
-        scraped_charts(
-            timeline, run.series, run.scraped, SeriesChoice.of_settings(run.summary.run.settings)
-        )
-        if run.series is not None
-        else ()
-    )
+    charts = scraped_charts(timeline, run.series, run.scraped) if run.series is not None else ()
     write_html(
         path,
         run.summary,

@@ -24,7 +24,7 @@ from loadgate.model import (
     UsersSample,
     WorkerTotal,
 )
-from loadgate.scraped import ScrapedRun, ScrapeSecond, SeriesKey
+from loadgate.scraped import ChartBuckets, ScrapedRun, ScrapeSecond, SeriesKey
 from loadgate.stats import RunSummary
 from loadgate.stats.fold import RunFold, fold_seconds
 from loadgate.stats.summary import summarize_fold
@@ -212,12 +212,18 @@ class RunStore:
             return scraped.append_scrapes(conn, run_id, seconds, known or {})
 
     def scraped(
-        self, run_id: int, wanted: Callable[[SeriesKey], bool] = lambda key: False
+        self,
+        run_id: int,
+        wanted: Callable[[SeriesKey], bool] = lambda key: False,
+        *,
+        charted: Callable[[SeriesKey], bool] | None = None,
+        buckets: ChartBuckets | None = None,
     ) -> ScrapedRun:
-        """What was scraped during the run, with the values per second of the series `wanted`."""
+        """What was scraped during the run, with the values per second of the series `wanted`,
+        and the means per bucket of `buckets` of the series `charted`."""
         with self._transaction(f"reading the scraped metrics of run {run_id}") as conn:
             self._get_run(conn, run_id)
-            return scraped.read_scraped(conn, run_id, wanted)
+            return scraped.read_scraped(conn, run_id, wanted, charted, buckets)
 
     def events(self, run_id: int) -> list[RunEvent]:
         """What happened to the run besides its measurements, ordered by second."""

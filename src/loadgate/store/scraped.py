@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from loadgate.scraped import (
+    ChartBuckets,
     Labels,
     ScrapedRun,
     ScrapeSecond,
@@ -81,19 +82,56 @@ def _labels(text: str) -> Labels:
     return tuple(sorted((str(k), str(v)) for k, v in loaded.items()))
 
 
-def read_scraped(conn: Connection, run_id: int, wanted: Callable[[SeriesKey], bool]) -> ScrapedRun:
-    """What was scraped during the run; the values per second of the series `wanted` accepts."""
+def read_scraped(
+    conn: Connection,
+    run_id: int,
+    wanted: Callable[[SeriesKey], bool],
+    charted: Callable[[SeriesKey], bool] | None = None,
+    buckets: ChartBuckets | None = None,
+) -> ScrapedRun:
+    """What was scraped during the run, the values per second of the series `wanted` accepts,
+    and those of the series `charted` accepts averaged per bucket of `buckets`."""
     targets = _targets(conn, run_id)
     if not targets:
         return ScrapedRun()
     stats = _series_stats(conn, run_id)
     ids = {s.key: series_id for series_id, s in stats.items()}
     chosen = {series_id: key for key, series_id in ids.items() if wanted(key)}
+    charts: dict[SeriesKey, dict[int, float]] = {}
+    if charted is not None and buckets is not None:
+        drawn = {series_id: key for key, series_id in ids.items() if charted(key)}
+        charts = _bucket_means(conn, run_id, drawn, buckets)
     return ScrapedRun(
         targets=targets,
         series=tuple(sorted(stats.values(), key=lambda s: s.key)),
         samples=_samples(conn, run_id, chosen),
+        chart_samples=charts,
     )
+
+
+def _bucket_means(
+    conn: Connection, run_id: int, chosen: Mapping[int, SeriesKey], buckets: ChartBuckets
+) -> dict[SeriesKey, dict[int, float]]:
+    """Each chosen series' mean per bucket, keyed by the bucket's first second (SQL does it)."""
+    means: dict[SeriesKey, dict[int, float]] = {key: {} for key in chosen.values()}
+    if not chosen:
+        return means
+    v = scrape_samples.c
+    index = ((v.second - buckets.first_second) // buckets.bucket_s).label("bucket")
+    rows = conn.execute(
+        sa.select(v.series_id, index, sa.func.avg(v.value).label("mean"))
+        .where(
+            v.run_id == run_id,
+            v.series_id.in_(list(chosen)),
+            v.second >= buckets.first_second,
+            v.second < buckets.stop_second,
+        )
+        .group_by(v.series_id, index)
+    )
+    for row in rows:
+        start = buckets.first_second + int(row.bucket) * buckets.bucket_s
+        means[chosen[int(row.series_id)]][start] = float(row.mean)
+    return means
 
 
 def _targets(conn: Connection, run_id: int) -> tuple[ScrapeTarget, ...]:
