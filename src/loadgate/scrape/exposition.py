@@ -12,6 +12,7 @@ a gauge.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -40,11 +41,17 @@ def _labels(labels: dict[str, str], without: str = "") -> Labels:
     return tuple(sorted((k, v) for k, v in labels.items() if k != without))
 
 
-def read_exposition(text: str) -> Reading:
-    """The Reading of one /metrics answer; ValueError when it is not Prometheus text."""
+def read_exposition(text: str, between: Callable[[], None] | None = None) -> Reading:
+    """The Reading of one /metrics answer; ValueError when it is not Prometheus text.
+
+    `between`, if given, is called after each metric family: the scraper
+    pauses there, so that a long page is not parsed in one hold of the GIL.
+    """
     reading = Reading()
     buckets: dict[SampleId, list[tuple[float, float]]] = {}
     for family in text_string_to_metric_families(text):
+        if between is not None:
+            between()
         kind = family.type
         if kind in ("info", "stateset", "gaugehistogram") or family.name.endswith("_created"):
             continue

@@ -20,14 +20,18 @@ def scrape_once(
     *,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     clock_s: Callable[[], float] = time.monotonic,
+    between: Callable[[], None] | None = None,
 ) -> ScrapeSecond:
-    """The values of `deriver`'s URL for `second`, or a gap saying why there are none."""
+    """The values of `deriver`'s URL for `second`, or a gap saying why there are none.
+
+    `between` is called between the page's metric families (read_exposition).
+    """
     url = deriver.url
     try:
         text = fetch_text(url, timeout_s)
         at_s = clock_s()
         try:
-            reading = read_exposition(text)
+            reading = read_exposition(text, between)
         except ValueError as exc:
             raise ScrapeError(f"not Prometheus text ({exc})") from None
     except ScrapeError as failure:
