@@ -169,3 +169,14 @@ def test_bad_scrape_options_are_one_line_errors(
     result = loadgate("run", SCRIPT, "-t", "1s", "--db", db_url, *args)
     line = assert_one_line_error(result, 2)
     assert named in line
+
+
+def test_a_distributed_run_is_scraped_by_its_master_alone(
+    loadgate: RunLoadgate, db_url: str, tmp_path: Path
+) -> None:
+    summary, _ = run_scraped(loadgate, db_url, tmp_path, "--processes", "2")
+    assert len(summary["workers"]) == 2
+    (target,) = summary["scraped"]["targets"]
+    # One scrape a second from one process: workers scraping too would double it.
+    assert 6 <= target["scrapes"] <= 10
+    assert target["gap_seconds"] == []
