@@ -21,6 +21,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Sequence
+from typing import Any
 
 from gevent import monkey
 from gevent.threadpool import ThreadPool
@@ -56,7 +57,7 @@ class Scraper:
         self._results: deque[ScrapeSecond] = deque(maxlen=MAX_WAITING)
         self._stopping = False
         self._pool: ThreadPool | None = None
-        self._loops: list[object] = []
+        self._loops: list[Any] = []  # gevent AsyncResults of the scraping loops
 
     def start(self) -> None:
         if not self.urls or self._pool is not None:
@@ -79,8 +80,8 @@ class Scraper:
             return
         wait_s = timeout_s if timeout_s is not None else self._timeout_s + 1.0
         for loop in self._loops:
-            loop.wait(wait_s)  # type: ignore[attr-defined]  # gevent's AsyncResult
-        if all(loop.ready() for loop in self._loops):  # type: ignore[attr-defined]
+            loop.wait(wait_s)
+        if all(loop.ready() for loop in self._loops):
             pool.kill()
 
     # -- on a scraping thread ---------------------------------------------------
