@@ -8,6 +8,7 @@ and short (4 users, 8 s).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,14 @@ def test_the_builtin_gateway_is_scraped_unless_told_not_to(
     (target,) = scraped["scraped"]["targets"]
     assert target["url"].startswith("http://127.0.0.1:") and target["url"].endswith("/metrics")
     assert target["series"] > 0 and target["gap_seconds"] == []
+    # `report` charts other series than the run chose, when asked.
+    report = tmp_path / "requests.html"
+    only = "^loadgate_gateway_requests_total$"
+    run_id = str(scraped["run_id"])
+    result = loadgate("report", run_id, "--db", db_url, "-o", report, "--scrape-series", only)
+    assert result.returncode == 0, result.stderr
+    titles = re.findall(r"<strong>(loadgate_gateway_\w+)", report.read_text())
+    assert titles == ["loadgate_gateway_requests_total"]
     plain, _ = run_scraped(loadgate, db_url, tmp_path, "--no-scrape")
     assert plain["scraped"] == {"targets": [], "series": []}
 

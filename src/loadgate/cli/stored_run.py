@@ -26,6 +26,7 @@ def read_stored_run(
     expect_rate_limit: str | None = None,
     with_regions: bool = True,
     chart_on: Timeline | None = None,
+    chart_series: str | None = None,
 ) -> StoredRun:
     """`summary` and what is read and judged beside it; `series` gives the findings.
 
@@ -33,15 +34,21 @@ def read_stored_run(
     `with_regions`: split a multi-region run by region (one more read of its
     seconds); the HTML report does not show regions, so it does without.
     `chart_on`: the timeline the HTML report will draw, when it will: the
-    charted scraped series are read averaged over its buckets.
+    charted scraped series are read averaged over its buckets; those whose
+    name `chart_series` finds, if given, else the run's own choice.
     """
     run_id = summary.run.run_id
     workers = store.workers(run_id)
+    choice = (
+        SeriesChoice(chart_series)
+        if chart_series is not None
+        else SeriesChoice.of_settings(summary.run.settings)
+    )
     scraped = store.scraped(
         run_id,
         # Per second, as the findings' series: only for a read short enough to keep one.
         read_by_findings if not series.skipped_span_s else lambda key: False,
-        charted=SeriesChoice.of_settings(summary.run.settings).wants if chart_on else None,
+        charted=choice.wants if chart_on is not None else None,
         buckets=chart_buckets(chart_on) if chart_on is not None else None,
     )
     findings = find_all(
