@@ -189,3 +189,13 @@ def test_a_distributed_run_is_scraped_by_its_master_alone(
     # One scrape a second from one process: workers scraping too would double it.
     assert 6 <= target["scrapes"] <= 10
     assert target["gap_seconds"] == []
+
+
+def test_a_plans_scrape_section_is_used_and_stored_with_the_run(
+    loadgate: RunLoadgate, db_url: str, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[scrape]\nseries = "retries_total"\nbuiltin = false\n')
+    summary, _ = run_scraped(loadgate, db_url, tmp_path, "--plan", plan)
+    assert summary["scraped"]["targets"] == []  # the built-in gateway left alone
+    assert summary["settings"]["scrape"] == {"urls": [], "series": "retries_total"}

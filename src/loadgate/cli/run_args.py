@@ -194,6 +194,7 @@ def _apply_plan(parsed: ParsedCommand, plan: Plan) -> None:
         "exclude_tags": list(run.exclude_tags) if run.exclude_tags else None,
         "baseline_name": plan.baseline,
         "locustfile": str(run.script) if run.script is not None else None,
+        "scrape_series": plan.scrape.series,
     }
     for dest, value in values.items():
         if value is not None and _below_plan(parsed.source(dest)):
@@ -253,11 +254,11 @@ def _scrape_settings(options: Any, plan: Plan | None) -> dict[str, Any]:
     scrape = plan.scrape if plan is not None else ScrapeSettings()
     if options.no_scrape:
         return {"scrape_urls": (), "scrape_builtin": False, "scrape_series": None}
-    series = options.scrape_series
+    series = options.scrape_series  # the plan's, unless given otherwise (_apply_plan)
     return {
         "scrape_urls": tuple(dict.fromkeys([*scrape.urls, *urls])),
         "scrape_builtin": scrape.builtin,
-        "scrape_series": checked_pattern(series) if series is not None else scrape.series,
+        "scrape_series": checked_pattern(series) if series is not None else None,
     }
 
 
