@@ -116,3 +116,24 @@ def test_a_page_that_is_not_prometheus_text_is_a_gap() -> None:
         server.shutdown()
         server.server_close()
     assert gap.error.startswith("not Prometheus text")
+
+
+def test_an_answer_that_is_not_http_is_a_gap() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def answer_garbage() -> None:
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"HELLO THERE\r\n\r\n")
+        connection.close()
+
+    thread = threading.Thread(target=answer_garbage, daemon=True)
+    thread.start()
+    try:
+        gap = scrape_once(Deriver(f"http://127.0.0.1:{listener.getsockname()[1]}/metrics"), 1)
+    finally:
+        thread.join(5)
+        listener.close()
+    assert gap.error.startswith("not an HTTP answer"), gap.error

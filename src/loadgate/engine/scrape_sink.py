@@ -73,6 +73,9 @@ class ScrapeSink:
         taken = self._scraper.take()
         for scrape in taken:
             self._note(scrape)
+        for url, error in self._scraper.broken():
+            # Not a gap: scraping this URL has stopped. Said, not raised: the load goes on.
+            self._warn_once(f"{url} broken", f"scraping {url} stopped: {error!r}")
         self._held.extend(taken)
         if self._in_flight is not None and not self._in_flight.ready():
             return

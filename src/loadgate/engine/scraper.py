@@ -72,6 +72,14 @@ class Scraper:
             taken.append(self._results.popleft())
         return taken
 
+    def broken(self) -> list[tuple[str, BaseException]]:
+        """URLs whose thread ended with an exception (a bug: a target's failures are gaps)."""
+        return [
+            (url, loop.exception)
+            for url, loop in zip(self.urls, self._loops, strict=False)
+            if loop.ready() and not loop.successful()
+        ]
+
     def stop(self, timeout_s: float | None = None) -> None:
         """Ask the threads to end and wait (cooperatively) until they have, at most `timeout_s`."""
         self._stopping = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.request
 
@@ -26,6 +27,8 @@ def fetch_text(url: str, timeout_s: float) -> str:
         raise ScrapeError(_reason(exc.reason)) from None
     except TimeoutError:
         raise ScrapeError(f"no answer within {timeout_s:g} s") from None
+    except http.client.HTTPException as exc:  # an answer that is not HTTP, or cut short
+        raise ScrapeError(f"not an HTTP answer ({type(exc).__name__})") from None
     except (OSError, ValueError) as exc:
         raise ScrapeError(_reason(exc)) from None
     if len(body) > MAX_BODY_BYTES:
