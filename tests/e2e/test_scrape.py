@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
+from loadgate.errors import ExitCode
 from tests.e2e.conftest import REPO, RunLoadgate, assert_one_line_error, read_json
 from tests.fixtures.gateway import RunningGateway
 from tests.fixtures.ports import free_port
@@ -34,15 +35,20 @@ CHARTS_DRAWN = (
 
 
 def run_scraped(
-    loadgate: RunLoadgate, db_url: str, tmp_path: Path, *args: str | Path
+    loadgate: RunLoadgate,
+    db_url: str,
+    tmp_path: Path,
+    *args: str | Path,
+    codes: tuple[int, ...] = (0, 1),
 ) -> tuple[dict[str, Any], Any]:
-    """One 8 s run; its JSON summary and the finished process."""
+    """One 8 s run; its JSON summary and the finished process (which exited with one of
+    `codes`: 1 when requests failed, as they do under a fault)."""
     json_file = tmp_path / f"summary-{len(list(tmp_path.glob('summary-*')))}.json"
     result = loadgate(
         "run", SCRIPT, "-u", "4", "-r", "4", "-t", "8s", "--db", db_url, "--json", json_file,
         *args,
     )  # fmt: skip
-    assert result.returncode in (0, 1), result.stderr  # 1: requests failed, under a fault
+    assert result.returncode in codes, result.stderr
     return read_json(json_file), result
 
 
@@ -65,8 +71,9 @@ def test_retries_on_a_failing_upstream_are_retry_amplification_charted_under_the
 ) -> None:
     page, page_errors = watched_page
     gateway = gateway_factory(NO_BREAKER)
-    target = ("-H", gateway.api_url, "--scrape", f"{gateway.admin_url}/metrics")
-    healthy, _ = run_scraped(loadgate, db_url, tmp_path, *target)
+    target = ("-H", gateway.api_url, "--scrape", f"{gateway.admin_url}/metrics",
+              "--threshold", "no finding retry_amplification >= warning")  # fmt: skip
+    healthy, _ = run_scraped(loadgate, db_url, tmp_path, *target, codes=(0,))
     assert "retry_amplification" not in kinds(healthy)
     (scraped,) = healthy["scraped"]["targets"]
     assert scraped["url"] == f"{gateway.admin_url}/metrics"
@@ -74,7 +81,9 @@ def test_retries_on_a_failing_upstream_are_retry_amplification_charted_under_the
     # f = 0.6 and 2 retries: (1 - 0.6^3) / (1 - 0.6) = 1.96 attempts per request.
     gateway.set_fault("catalog", error_rate=0.6, error_status=503)
     report = tmp_path / "amplified.html"
-    faulty, result = run_scraped(loadgate, db_url, tmp_path, *target, "--report", report)
+    faulty, result = run_scraped(
+        loadgate, db_url, tmp_path, *target, "--report", report, codes=(ExitCode.THRESHOLDS_FAILED,)
+    )
     found = kinds(faulty)
     assert "retry_amplification" in found, faulty["findings"]
     assert "breaker_opened" not in found  # this gateway has no breaker on catalog
