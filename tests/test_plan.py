@@ -110,7 +110,7 @@ def test_run_time_as_whole_seconds(tmp_path: Path) -> None:
     [
         (
             'colour = "blue"',
-            "unknown key 'colour': expected one of run, thresholds, compare, findings",
+            "unknown key 'colour': expected one of run, thresholds, compare, findings, scrape",
         ),
         ('run = "fast"', "run: expected a table, got 'fast'"),
         (
@@ -327,3 +327,26 @@ def test_stages_come_from_the_plan_and_bad_ones_are_named(tmp_path: Path) -> Non
     assert plan.run.stages == "30s:10, 1m:50@5"
     (problem,) = problems_of(tmp_path, '[run]\nstages = "30s:ten"')
     assert problem.startswith("run.stages: --stages '30s:ten'")
+
+
+def test_the_scrape_section_is_checked_and_kept(tmp_path: Path) -> None:
+    plan = load_plan(
+        write(
+            tmp_path,
+            '[scrape]\nurls = ["http://127.0.0.1:9901/stats/prometheus"]\n'
+            'series = "upstream_rq|breaker"\nbuiltin = false\n',
+        )
+    )
+    assert plan.scrape.urls == ("http://127.0.0.1:9901/stats/prometheus",)
+    assert plan.scrape.series == "upstream_rq|breaker"
+    assert plan.scrape.builtin is False
+    assert load_plan(write(tmp_path, "")).scrape.builtin is True
+    problems = problems_of(
+        tmp_path,
+        '[scrape]\nurls = ["ftp://x/metrics"]\nseries = "(open"\nbuiltin = "no"\nevery = 2\n',
+    )
+    assert len(problems) == 4, problems
+    assert problems[0].startswith("unknown key 'scrape.every'")
+    assert any(p.startswith("scrape.urls[0] takes the URL") for p in problems)
+    assert any(p.startswith("scrape.series takes a regular expression") for p in problems)
+    assert any(p.startswith("scrape.builtin: expected true or false") for p in problems)

@@ -29,6 +29,11 @@
     [findings]
     expect_rate_limit = "GET /v1/search: 20/s"   # as show/report --expect-rate-limit
 
+    [scrape]
+    urls = ["http://127.0.0.1:9901/stats/prometheus"]   # as --scrape
+    series = "upstream_rq|breaker"  # as --scrape-series
+    builtin = false                 # do not scrape the built-in gateway (--no-scrape: nothing)
+
 Every section and key is optional. Every problem of a file is reported at
 once, each naming its key and what was expected.
 """
@@ -53,9 +58,10 @@ from loadgate.analysis.thresholds import (
 )
 from loadgate.duration import parse_duration
 from loadgate.errors import ConfigError
+from loadgate.scrape.settings import checked_pattern, checked_url
 from loadgate.stages import parse_stages
 
-SECTIONS = ("run", "thresholds", "compare", "findings")
+SECTIONS = ("run", "thresholds", "compare", "findings", "scrape")
 RUN_KEYS = (
     "script", "users", "spawn_rate", "run_time", "stages", "host", "name", "tags", "exclude_tags",
 )  # fmt: skip
@@ -63,6 +69,7 @@ THRESHOLD_KEYS = ("checks", "endpoints", "abort_on_fail")
 CHECK_KEYS = ("expr", "abort", "window")
 COMPARE_KEYS = ("baseline",)
 FINDINGS_KEYS = ("expect_rate_limit",)
+SCRAPE_KEYS = ("urls", "series", "builtin")
 
 T = TypeVar("T")
 
@@ -83,6 +90,15 @@ class RunSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScrapeSettings:
+    """The [scrape] section: URLs to scrape, the series to chart, the built-in gateway's too."""
+
+    urls: tuple[str, ...] = ()
+    series: str | None = None
+    builtin: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     """A parsed plan file."""
 
@@ -92,6 +108,7 @@ class Plan:
     abort_on_fail: bool = False
     baseline: str | None = None
     expect_rate_limit: str | None = None
+    scrape: ScrapeSettings = ScrapeSettings()
 
 
 class _Problems:
@@ -300,6 +317,37 @@ def _rate_limit(problems: _Problems, table: Mapping[str, Any]) -> str | None:
     return text
 
 
+def _checked(problems: _Problems, key: str, check: Callable[[str, str], str], value: object) -> str:
+    """`value` as `check` accepts it, or '' with the problem noted."""
+    text = _text(problems, key, value)
+    if text is None:
+        return ""
+    try:
+        return check(text, key)
+    except ConfigError as exc:
+        problems.lines.append(str(exc))
+        return ""
+
+
+def _scrape(problems: _Problems, table: Mapping[str, Any]) -> ScrapeSettings:
+    urls = table.get("urls", [])
+    if not isinstance(urls, list):
+        problems.add("scrape.urls", 'a list of URLs, such as ["http://127.0.0.1/metrics"]', urls)
+        urls = []
+    checked = [_checked(problems, f"scrape.urls[{i}]", checked_url, u) for i, u in enumerate(urls)]
+    series = (
+        _checked(problems, "scrape.series", checked_pattern, table["series"])
+        if "series" in table
+        else None
+    )
+    builtin = _flag(problems, "scrape.builtin", table["builtin"]) if "builtin" in table else None
+    return ScrapeSettings(
+        urls=tuple(url for url in checked if url),
+        series=series or None,
+        builtin=True if builtin is None else builtin,
+    )
+
+
 def parse_plan(data: Mapping[str, Any], *, path: Path) -> Plan:
     """A plan from a parsed TOML document; one ConfigError listing every problem."""
     problems = _Problems()
@@ -308,6 +356,7 @@ def parse_plan(data: Mapping[str, Any], *, path: Path) -> Plan:
     threshold_table = problems.table("thresholds", top.get("thresholds", {}), THRESHOLD_KEYS)
     compare_table = problems.table("compare", top.get("compare", {}), COMPARE_KEYS)
     findings_table = problems.table("findings", top.get("findings", {}), FINDINGS_KEYS)
+    scrape_table = problems.table("scrape", top.get("scrape", {}), SCRAPE_KEYS)
     run = _run_settings(problems, run_table, path.parent)
     thresholds = _thresholds(problems, threshold_table)
     abort_on_fail = (
@@ -321,6 +370,7 @@ def parse_plan(data: Mapping[str, Any], *, path: Path) -> Plan:
         else None
     )
     expect_rate_limit = _rate_limit(problems, findings_table)
+    scrape = _scrape(problems, scrape_table)
     if problems.lines:
         if len(problems.lines) == 1:
             raise ConfigError(f"invalid plan {path}: {problems.lines[0]}")
@@ -332,6 +382,7 @@ def parse_plan(data: Mapping[str, Any], *, path: Path) -> Plan:
         abort_on_fail=bool(abort_on_fail),
         baseline=baseline,
         expect_rate_limit=expect_rate_limit,
+        scrape=scrape,
     )
 
 

@@ -37,6 +37,7 @@ class Chart(Enum):
     THROUGHPUT = "chart-throughput"
     LATENCY = "chart-latency"
     STATUS = "chart-status"
+    UPSTREAM = "chart-upstream"  # scraped: upstream requests per client request, breakers
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,6 +1,7 @@
 """Every finding of a stored run, from its per-second series: the one entry point for views.
 
-Each kind lives in its own module (error_classes, saturation, rate_limit);
+Each kind lives in its own module (error_classes, saturation, rate_limit,
+retry_amplification, breaker);
 this one runs them all over the series `store.run_view.read_run_view`
 folded in the report's single read, and orders what they found.
 """
@@ -10,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from loadgate.analysis.breaker import breaker_findings
 from loadgate.analysis.error_classes import error_class_findings
 from loadgate.analysis.finding import Finding, Severity, by_severity
 from loadgate.analysis.rate_limit import expected_limit, parse_rate_limit, rate_limit_findings
+from loadgate.analysis.retry_amplification import retry_amplification_findings
 from loadgate.analysis.saturation import saturation_findings
+from loadgate.scraped import NOT_SCRAPED, ScrapedRun
 from loadgate.stats.series import FINDINGS_MAX_SPAN_S, RunSeries
 
 
@@ -22,11 +26,14 @@ def find_all(
     settings: Mapping[str, Any] | None = None,
     *,
     expect_rate_limit: str | None = None,
+    scraped: ScrapedRun = NOT_SCRAPED,
 ) -> tuple[Finding, ...]:
     """The run's findings, most severe first.
 
     `settings` are the run's stored settings (its `expect_rate_limit`, if
     any); `expect_rate_limit` given here (show/report) replaces it.
+    `scraped` holds the target's metrics, with the values of the series
+    upstream_signals.read_by_findings names.
     """
     if series.skipped_span_s:
         return (_not_computed(series.skipped_span_s),)
@@ -39,6 +46,8 @@ def find_all(
     found.extend(error_class_findings(series))
     found.extend(saturation_findings(series))
     found.extend(rate_limit_findings(series, limit))
+    found.extend(retry_amplification_findings(series, scraped))
+    found.extend(breaker_findings(series, scraped))
     return by_severity(found)
 
 

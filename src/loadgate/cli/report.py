@@ -13,6 +13,7 @@ from loadgate.cli.stored_run import read_stored_run
 from loadgate.duration import format_duration_s, parse_duration
 from loadgate.errors import ConfigError
 from loadgate.report.stored_run import write_stored_html
+from loadgate.scrape.settings import checked_pattern
 from loadgate.store import RunStore
 from loadgate.store.run_view import RunRange, read_run_view
 
@@ -66,6 +67,12 @@ def _range(from_text: str | None, to_text: str | None) -> RunRange | None:
     metavar="TIME",
     help="Report only up to this time since the run's start (default: the end).",
 )
+@click.option(
+    "--scrape-series",
+    metavar="REGEX",
+    help="Which scraped series to chart, instead of those the run was started with "
+    "(a regular expression searched in each series name).",
+)
 @db_option
 @expect_rate_limit_option
 @handles_errors
@@ -77,6 +84,7 @@ def report(
     to_text: str | None,
     db_url: str | None,
     expect_rate_limit: str | None,
+    scrape_series: str | None,
 ) -> None:
     """Write the HTML report of a stored run (RUN: an id, a run name, or 'last').
 
@@ -90,6 +98,8 @@ def report(
     within = _range(from_text, to_text)
     if expect_rate_limit is not None:
         parse_rate_limit(expect_rate_limit)  # bad input before any read
+    if scrape_series is not None:
+        checked_pattern(scrape_series)
     with RunStore.open(db_url) as store:
         run = store.resolve(run_ref)
         # Summary and timeline from the same read, so a run still being written
@@ -101,7 +111,7 @@ def report(
         # The HTML report shows no regions: no read of the seconds by region.
         stored = read_stored_run(
             store, view.summary, view.series, expect_rate_limit=expect_rate_limit,
-            with_regions=False,
+            with_regions=False, chart_on=view.timeline, chart_series=scrape_series,
         )  # fmt: skip
     scope = None
     if within is not None:

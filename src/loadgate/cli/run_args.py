@@ -35,7 +35,8 @@ from loadgate.engine.locustfile import (
 )
 from loadgate.engine.setting_sources import COMMAND_LINE, DEFAULT_SOURCE, print_config_rows
 from loadgate.errors import ConfigError, ScriptError
-from loadgate.plan import Plan, load_plan, merge_thresholds
+from loadgate.plan import Plan, ScrapeSettings, load_plan, merge_thresholds
+from loadgate.scrape.settings import checked_pattern, checked_url
 from loadgate.stages import parse_stages
 
 DEFAULT_LOCUSTFILE = "locustfile.py"
@@ -193,6 +194,7 @@ def _apply_plan(parsed: ParsedCommand, plan: Plan) -> None:
         "exclude_tags": list(run.exclude_tags) if run.exclude_tags else None,
         "baseline_name": plan.baseline,
         "locustfile": str(run.script) if run.script is not None else None,
+        "scrape_series": plan.scrape.series,
     }
     for dest, value in values.items():
         if value is not None and _below_plan(parsed.source(dest)):
@@ -244,6 +246,22 @@ def _json_path(options: Any) -> Path | None:
     return Path(options.json) if isinstance(options.json, str) else None
 
 
+def _scrape_settings(options: Any, plan: Plan | None) -> dict[str, Any]:
+    """RunConfig's scrape fields: the plan's [scrape], then --scrape, --no-scrape and co."""
+    urls = [checked_url(url) for url in options.scrape_urls]
+    if options.no_scrape and urls:
+        raise ConfigError("--no-scrape and --scrape cannot be combined: give one or the other")
+    scrape = plan.scrape if plan is not None else ScrapeSettings()
+    if options.no_scrape:
+        return {"scrape_urls": (), "scrape_builtin": False, "scrape_series": None}
+    series = options.scrape_series  # the plan's, unless given otherwise (_apply_plan)
+    return {
+        "scrape_urls": tuple(dict.fromkeys([*scrape.urls, *urls])),
+        "scrape_builtin": scrape.builtin,
+        "scrape_series": checked_pattern(series) if series is not None else None,
+    }
+
+
 def _request(
     parsed: ParsedCommand, plan: Plan | None, script: LoadedScript, spec: str
 ) -> RunRequest:
@@ -268,6 +286,7 @@ def _request(
         exclude_tags=exclude_tags,
         thresholds=tuple(threshold.text for threshold in thresholds),
         expect_rate_limit=plan.expect_rate_limit if plan is not None else None,
+        **_scrape_settings(options, plan),
         locust_options=options,
         custom_arguments={dest: getattr(options, dest, None) for dest in parsed.custom},
         processes=checked_processes(options.processes),

@@ -6,12 +6,15 @@ from collections.abc import Sequence
 
 from loadgate.analysis.findings import find_all
 from loadgate.analysis.thresholds_eval import judge_stored
+from loadgate.analysis.upstream_signals import read_by_findings
 from loadgate.model import RunInfo, WorkerTotal
 from loadgate.report.generator_view import GeneratorStalls
 from loadgate.report.regions_view import region_summaries
+from loadgate.report.scraped_charts import SeriesChoice, chart_buckets
 from loadgate.report.stored_run import StoredRun
 from loadgate.stats.series import RunSeries
 from loadgate.stats.summary import RunSummary
+from loadgate.stats.timeline import Timeline
 from loadgate.store import RunStore
 
 
@@ -22,16 +25,35 @@ def read_stored_run(
     *,
     expect_rate_limit: str | None = None,
     with_regions: bool = True,
+    chart_on: Timeline | None = None,
+    chart_series: str | None = None,
 ) -> StoredRun:
     """`summary` and what is read and judged beside it; `series` gives the findings.
 
     `expect_rate_limit` replaces the limit the run was started with, if any.
     `with_regions`: split a multi-region run by region (one more read of its
     seconds); the HTML report does not show regions, so it does without.
+    `chart_on`: the timeline the HTML report will draw, when it will: the
+    charted scraped series are read averaged over its buckets; those whose
+    name `chart_series` finds, if given, else the run's own choice.
     """
     run_id = summary.run.run_id
     workers = store.workers(run_id)
-    findings = find_all(series, summary.run.settings, expect_rate_limit=expect_rate_limit)
+    choice = (
+        SeriesChoice(chart_series)
+        if chart_series is not None
+        else SeriesChoice.of_settings(summary.run.settings)
+    )
+    scraped = store.scraped(
+        run_id,
+        # Per second, as the findings' series: only for a read short enough to keep one.
+        read_by_findings if not series.skipped_span_s else lambda key: False,
+        charted=choice.wants if chart_on is not None else None,
+        buckets=chart_buckets(chart_on) if chart_on is not None else None,
+    )
+    findings = find_all(
+        series, summary.run.settings, expect_rate_limit=expect_rate_limit, scraped=scraped
+    )
     return StoredRun(
         summary=summary,
         stalls=GeneratorStalls(store.generator_seconds(run_id)),
@@ -40,6 +62,8 @@ def read_stored_run(
         regions=by_region(store, summary.run, workers) if with_regions else {},
         findings=findings,
         verdicts=judge_stored(summary, findings),
+        scraped=scraped,
+        series=series,
     )
 
 

@@ -55,6 +55,12 @@ class RunConfig:
     # --stages: users over time, as a load shape built from the flag.
     stages: tuple[Stage, ...] = ()
     master: MasterConfig | None = None
+    # Prometheus text endpoints of the target, scraped once a second during the run.
+    scrape_urls: tuple[str, ...] = ()
+    # Also scrape the built-in gateway's /metrics when loadgate starts it (--no-scrape: off).
+    scrape_builtin: bool = True
+    # Which scraped series the HTML report charts (a regular expression), stored with the run.
+    scrape_series: str | None = None
     # Locust's parsed options, when the command line was parsed by Locust's parser
     # (loadgate.engine.locust_args); None: built from the fields above.
     locust_options: Any = None

@@ -167,6 +167,30 @@ def _add_loadgate_options(parser: Any) -> None:
         env_var="LOADGATE_QUIET",
         help="No live view while running (--only-summary does the same).",
     )
+    add(
+        "--scrape",
+        dest="scrape_urls",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="Also scrape this Prometheus text endpoint once a second during the run and chart "
+        "it under the client's charts (repeatable; the built-in gateway's /metrics is scraped "
+        "by default).",
+    )
+    add(
+        "--no-scrape",
+        action="store_true",
+        env_var="LOADGATE_NO_SCRAPE",
+        help="Scrape nothing, not even the built-in gateway's /metrics.",
+    )
+    add(
+        "--scrape-series",
+        metavar="REGEX",
+        env_var="LOADGATE_SCRAPE_SERIES",
+        help="Which scraped series the HTML report charts: a regular expression searched in "
+        "each series name [the gateway's requests, upstream attempts and errors, breaker "
+        "state, latency].",
+    )
     add("--print-config", action="store_true",
         help="Print every effective setting and where it came from, then exit.")  # fmt: skip
     parser.conflict_handler = "error"

@@ -41,6 +41,8 @@ from loadgate.engine.live import LiveView, Progress, make_live_view
 from loadgate.engine.local_workers import LocalWorkers, processes_count
 from loadgate.engine.locustfile import LoadedScript, load_script
 from loadgate.engine.options import parse_locust_options
+from loadgate.engine.scrape_sink import ScrapeSink, ScrapeStore
+from loadgate.engine.scraper import Scraper
 from loadgate.engine.stage_shape import StagesShape
 from loadgate.engine.stall import NoStallMeter, hub_stall_meter
 from loadgate.engine.tags import validate_tags
@@ -66,7 +68,7 @@ GIL_SWITCH_INTERVAL_S = 0.0005
 LOCAL_WORKERS_TIMEOUT_S = 30.0
 
 
-class RunStoreLike(RunSink, Protocol):
+class RunStoreLike(RunSink, ScrapeStore, Protocol):
     """The part of loadgate.store.RunStore a run needs."""
 
     url: str
@@ -140,7 +142,9 @@ def prepare(config: RunConfig, script: LoadedScript | None = None) -> RunPlan:
     return RunPlan(config=config, script=script, options=options, warnings=tuple(warnings))
 
 
-def settings_of(plan: RunPlan, host: str, builtin_target: bool) -> dict[str, Any]:
+def settings_of(
+    plan: RunPlan, host: str, builtin_target: bool, scrape_urls: Sequence[str] = ()
+) -> dict[str, Any]:
     """What is stored with the run, beside the script's text."""
     config = plan.config
     return {
@@ -154,6 +158,7 @@ def settings_of(plan: RunPlan, host: str, builtin_target: bool) -> dict[str, Any
         "exclude_tags": list(config.exclude_tags),
         "thresholds": list(config.thresholds),
         "expect_rate_limit": config.expect_rate_limit,
+        "scrape": {"urls": list(scrape_urls), "series": config.scrape_series},
         "user_classes": [c.__name__ for c in plan.script.user_classes],
         "shape": plan.script.shape_name,
         "stages": format_stages(config.stages) if config.stages else None,
@@ -170,6 +175,14 @@ def settings_of(plan: RunPlan, host: str, builtin_target: bool) -> dict[str, Any
         "locust_version": locust.__version__,
         "python_version": platform.python_version(),
     }
+
+
+def scrape_urls(config: RunConfig, gateway: BuiltinGateway | None) -> tuple[str, ...]:
+    """The URLs the run scrapes: those given, and the built-in gateway's unless turned off."""
+    urls = list(config.scrape_urls)
+    if gateway is not None and config.scrape_builtin and gateway.metrics_url not in urls:
+        urls.append(gateway.metrics_url)
+    return tuple(urls)
 
 
 def _storable(value: object) -> object:
@@ -225,13 +238,14 @@ def execute(
             # Workers load the script themselves: the target reaches them in the
             # master's spawn message (Environment.host), not in their User classes.
             plan = replace(plan, config=replace(plan.config, host=gateway.url))
+        scraped = scrape_urls(plan.config, gateway)
         new = NewRun(
             name=plan.config.name,
             script_path=str(plan.script.path),
             script_text=plan.script.text,
             host=host,
             started_at=datetime.now(UTC),
-            settings=settings_of(plan, host, gateway is not None),
+            settings=settings_of(plan, host, gateway is not None, scraped),
         )
         run_id = store.create_run(new)
         interrupts.run_id = run_id
@@ -243,6 +257,7 @@ def execute(
             interrupts=interrupts,
             abort_check=abort_check,
             role=role,
+            scraper=Scraper(scraped),
         )
         return drive.run()
     finally:
@@ -309,6 +324,7 @@ class _Drive:
         interrupts: Interrupts,
         abort_check: AbortCheck | None,
         role: Role,
+        scraper: Scraper,
     ) -> None:
         self._plan = plan
         self._role = role
@@ -336,6 +352,8 @@ class _Drive:
         self._meter = NoStallMeter() if isinstance(role, Master) else hub_stall_meter()
         self._end: AsyncResult = AsyncResult()
         self._ending = RunEnding(store, run, self._thread)
+        self._scraper = scraper
+        self._scrapes = ScrapeSink(scraper, store, run.run_id, self._thread)
 
     def _finish(self, status: RunStatus, reason: str, interrupted: bool = False) -> None:
         if not self._end.ready():
@@ -358,6 +376,7 @@ class _Drive:
         gevent.get_hub().loop.update_now()
         greenlets = [gevent.spawn(self._tick_forever, locust_run)]
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+        self._scraper.start()
         self._meter.start()
         self._live.start()
         try:
@@ -381,6 +400,7 @@ class _Drive:
             # From here on, Ctrl-C ends the process at once.
             self._interrupts.stop_run_with(None)
             gevent.killall(greenlets)
+            self._scraper.stop(timeout_s=0)
             self._meter.stop()
             self._live.stop()
             self._thread.shutdown()
@@ -412,6 +432,9 @@ class _Drive:
             if status is not RunStatus.ABORTED:
                 end = RunEnd(status=RunStatus.FAILED, reason=str(exc), ended_at=ended_at)
             raise ending.spilled(exc, None, end) from exc
+        # The scrapes of the run's last second, then everything not stored yet.
+        self._scraper.stop()
+        self._scrapes.close(CLOSE_TIMEOUT_S)
         workers = locust_run.worker_totals()
         if workers:
             self._thread.call(
@@ -469,6 +492,7 @@ class _Drive:
         stall_ms = self._meter.take_longest_ms()
         batch = self._writer.take(now_s, locust_run.user_count, stall_ms)
         self._thread.hand_off(replace(batch, want_window=self._live.shows_soon()))
+        self._scrapes.flush(CLOSE_TIMEOUT_S)
         error = self._thread.store_error()
         if error is not None and self._ending.store_error is None:
             self._ending.store_error = error

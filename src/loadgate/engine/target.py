@@ -58,6 +58,11 @@ class BuiltinGateway:
     def health_url(self) -> str:
         return f"http://{LOOPBACK}:{self.admin_port}/health"
 
+    @property
+    def metrics_url(self) -> str:
+        """Its Prometheus metrics (the admin API's /metrics)."""
+        return f"http://{LOOPBACK}:{self.admin_port}/metrics"
+
     @classmethod
     def launch(cls) -> BuiltinGateway:
         """Start the process; then `wait_until_ready` (separate, so a caller can register

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from loadgate import __version__
 from loadgate.analysis.finding import Finding
 from loadgate.errors import ConfigError
-from loadgate.report.html_charts import mark_findings, report_charts
+from loadgate.report.html_charts import Chart, mark_findings, report_charts
 from loadgate.report.json_summary import endpoint_to_dict
 from loadgate.report.terminal import format_duration, format_ms
 from loadgate.stats.summary import EndpointSummary, RunSummary
@@ -182,15 +182,17 @@ def render_html(
     generated_at: datetime | None = None,
     scope: str | None = None,
     findings: Sequence[Finding] = (),
+    extra_charts: Sequence[Chart] = (),
 ) -> str:
     """The whole report as one HTML document, plotly.js included.
 
     `scope` says which part of the run the report covers, when not all of it.
     `findings` are listed first, each linked to the chart it is shaded on.
+    `extra_charts` over time (the target's scraped metrics) come under the client's.
     """
     run = summary.run
     endpoints = (*summary.endpoints, summary.total)
-    charts = mark_findings(report_charts(summary, timeline), findings)
+    charts = mark_findings((*report_charts(summary, timeline), *extra_charts), findings)
     context: Mapping[str, Any] = {
         "summary": summary,
         "run": run,
@@ -240,6 +242,7 @@ def write_html(
     extra_sections: Sequence[ExtraSection] = (),
     scope: str | None = None,
     findings: Sequence[Finding] = (),
+    extra_charts: Sequence[Chart] = (),
 ) -> None:
     """Render the report into `path`, creating its folders; an unwritable path is a ConfigError."""
     document = render_html(
@@ -249,6 +252,7 @@ def write_html(
         extra_sections=extra_sections,
         scope=scope,
         findings=findings,
+        extra_charts=extra_charts,
     )
     write_page(path, document, "HTML report")
 

@@ -104,7 +104,7 @@ def status_color(status: str, index_in_class: int) -> str:
     return palette[index_in_class % len(palette)]
 
 
-def _time_range(timeline: Timeline) -> list[float]:
+def time_range(timeline: Timeline) -> list[float]:
     # One explicit range for every chart over time: lines, markers and bars would
     # otherwise each pad differently, and linked zooming needs the same start.
     half = timeline.bucket_s / 2
@@ -130,7 +130,7 @@ def format_bucket(bucket_s: int) -> str:
     return f"{bucket_s} s"
 
 
-def _layout(y_title: str, *, time_range: list[float] | None = None) -> dict[str, Any]:
+def chart_layout(y_title: str, *, time_range: list[float] | None = None) -> dict[str, Any]:
     time_axis = time_range is not None
     return {
         "template": "plotly_white",
@@ -150,7 +150,7 @@ def _layout(y_title: str, *, time_range: list[float] | None = None) -> dict[str,
     }
 
 
-def _figure(traces: Sequence[go.BaseTraceType], layout: dict[str, Any]) -> dict[str, Any]:
+def plotly_figure(traces: Sequence[go.BaseTraceType], layout: dict[str, Any]) -> dict[str, Any]:
     # go.Figure validates every attribute name, so a typo fails here, not silently in the page.
     figure: dict[str, Any] = go.Figure(data=list(traces), layout=layout).to_plotly_json()
     return figure
@@ -173,8 +173,8 @@ def users_chart(timeline: Timeline) -> Chart:
         caption="Users running at the end of each second."
         if timeline.bucket_s == 1
         else f"The most users running in each {format_bucket(timeline.bucket_s)}.",
-        figure=_figure(
-            [trace], _layout("users", time_range=_time_range(timeline)) | {"height": 240}
+        figure=plotly_figure(
+            [trace], chart_layout("users", time_range=time_range(timeline)) | {"height": 240}
         ),
         time_axis=True,
         per_endpoint=False,
@@ -225,7 +225,7 @@ def throughput_chart(timeline: Timeline) -> Chart:
         caption=_per_bucket(
             timeline, "Requests that finished in each second, successful and failed."
         ),
-        figure=_figure(traces, _layout("requests/s", time_range=_time_range(timeline))),
+        figure=plotly_figure(traces, chart_layout("requests/s", time_range=time_range(timeline))),
         time_axis=True,
         per_endpoint=True,
     )
@@ -254,7 +254,7 @@ def latency_chart(timeline: Timeline) -> Chart:
         if timeline.bucket_s == 1
         else f"From the merged HDR histograms of each {format_bucket(timeline.bucket_s)} "
         "(exact percentiles of its requests); buckets without requests are gaps.",
-        figure=_figure(traces, _layout("ms", time_range=_time_range(timeline))),
+        figure=plotly_figure(traces, chart_layout("ms", time_range=time_range(timeline))),
         time_axis=True,
         per_endpoint=True,
     )
@@ -279,7 +279,7 @@ def status_chart(timeline: Timeline) -> Chart:
                     hovertemplate=f"{name}: %{{y}}<extra></extra>",
                 )
             )
-    layout = _layout("responses/s", time_range=_time_range(timeline)) | {
+    layout = chart_layout("responses/s", time_range=time_range(timeline)) | {
         "barmode": "stack",
         "bargap": 0.05,
     }
@@ -289,7 +289,7 @@ def status_chart(timeline: Timeline) -> Chart:
         caption=_per_bucket(
             timeline, "Responses per second by HTTP status, stacked; 'no response' is status 0."
         ),
-        figure=_figure(traces, layout),
+        figure=plotly_figure(traces, layout),
         time_axis=True,
         per_endpoint=True,
     )
@@ -314,7 +314,7 @@ def distribution_chart(summary: RunSummary) -> Chart:
             )
         )
     tick_values, tick_labels = percentile_ticks(widest)
-    layout = _layout("ms")
+    layout = chart_layout("ms")
     layout["xaxis"] = {
         "type": "log",
         "title": {"text": "percentile"},
@@ -327,7 +327,7 @@ def distribution_chart(summary: RunSummary) -> Chart:
         title="Percentile curve",
         caption="Percentiles of the whole run from the merged HDR histograms; "
         "the x axis stretches the tail (1/(1−q), log scale). Click a legend entry to hide it.",
-        figure=_figure(traces, layout),
+        figure=plotly_figure(traces, layout),
         time_axis=False,
         per_endpoint=False,
     )

@@ -28,6 +28,8 @@ from loadgate.report.generator_view import (
 from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import summary_to_dict
 from loadgate.report.regions_view import print_regions, regions_to_dict
+from loadgate.report.scraped_charts import scraped_charts
+from loadgate.report.scraped_view import print_scraped, scraped_to_dict
 from loadgate.report.terminal import print_findings, print_summary, print_verdicts
 from loadgate.report.workers_view import (
     events_to_dict,
@@ -36,8 +38,10 @@ from loadgate.report.workers_view import (
     workers_sections,
     workers_to_dict,
 )
+from loadgate.scraped import NOT_SCRAPED, ScrapedRun
+from loadgate.stats.series import RunSeries
 from loadgate.stats.summary import RunSummary
-from loadgate.stats.timeline import Timeline
+from loadgate.stats.timeline import Timeline, epoch_second
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,7 +51,10 @@ class StoredRun:
     `stalls`: the generator's own pauses; `workers` and `events`: a
     distributed run's (else empty); `regions`: each region's summary when its
     workers ran in several (else empty); `findings` and `verdicts`: computed
-    from the stored seconds and the thresholds stored with the run.
+    from the stored seconds and the thresholds stored with the run;
+    `scraped`: the target's metrics (NOT_SCRAPED when none), with the values
+    of the series charts and findings need; `series`: the per-second numbers
+    the findings came from (the upstream chart draws its ratio from them).
     """
 
     summary: RunSummary
@@ -57,6 +64,8 @@ class StoredRun:
     regions: Mapping[str, RunSummary] = field(default_factory=dict)
     findings: Sequence[Finding] = ()
     verdicts: Sequence[Verdict] = ()
+    scraped: ScrapedRun = NOT_SCRAPED
+    series: RunSeries | None = None
 
 
 def print_stored_run(run: StoredRun, console: Console) -> None:
@@ -66,6 +75,7 @@ def print_stored_run(run: StoredRun, console: Console) -> None:
     print_workers(run.workers, console)
     print_events(run.events, console)
     print_regions(run.regions, console)
+    print_scraped(run.scraped, epoch_second(run.summary.run.started_at), console)
     print_findings(run.findings, console)
     print_verdicts(run.verdicts, console)
 
@@ -77,6 +87,7 @@ def stored_run_to_dict(run: StoredRun) -> dict[str, Any]:
     data["workers"] = workers_to_dict(run.workers)
     data["events"] = events_to_dict(run.events)
     data["regions"] = regions_to_dict(run.regions)
+    data["scraped"] = scraped_to_dict(run.scraped, epoch_second(run.summary.run.started_at))
     return data
 
 
@@ -102,6 +113,7 @@ def write_stored_html(
     extra_sections: Sequence[ExtraSection] = (),
 ) -> None:
     """The HTML report of the run; `extra_sections` (a comparison) come after its own."""
+    charts = scraped_charts(timeline, run.series, run.scraped) if run.series is not None else ()
     write_html(
         path,
         run.summary,
@@ -114,4 +126,5 @@ def write_stored_html(
         ],
         scope=scope,
         findings=run.findings,
+        extra_charts=charts,
     )

@@ -187,6 +187,49 @@ def m007_run_events(conn: Connection) -> None:
     conn.execute(sa.text(f"ALTER TABLE run_workers ADD COLUMN clock_offset_ms {float_type} NULL"))
 
 
+def m008_scraped_metrics(conn: Connection) -> None:
+    """A target's own metrics scraped during a run: series, values per second, each scrape."""
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "scrape_series",
+        md,
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+        _run_id_column(),
+        sa.Column("url", sa.Text, nullable=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("labels", sa.Text, nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Index("ix_scrape_series_run_id", "run_id"),
+    )
+    sa.Table(
+        "scrape_samples",
+        md,
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+        _run_id_column(),
+        # No foreign key: the run's own cascade removes samples and series together.
+        sa.Column("series_id", sa.BigInteger, nullable=False),
+        sa.Column("second", sa.BigInteger, nullable=False),
+        sa.Column("value", sa.Float, nullable=False),
+        sa.Index("ix_scrape_samples_run_id_series_id_second", "run_id", "series_id", "second"),
+    )
+    sa.Table(
+        "scrapes",
+        md,
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+        _run_id_column(),
+        sa.Column("url", sa.Text, nullable=False),
+        sa.Column("second", sa.BigInteger, nullable=False),
+        sa.Column("error", sa.Text, nullable=False),
+        sa.Column("series", sa.Integer, nullable=False),
+        sa.Column("series_dropped", sa.Integer, nullable=False),
+        sa.Column("dropped_example", sa.Text, nullable=False),
+        sa.Index("ix_scrapes_run_id_second", "run_id", "second"),
+    )
+    for name in ("scrape_series", "scrape_samples", "scrapes"):
+        md.tables[name].create(conn, checkfirst=False)
+
+
 # In order; append new ones at the end, never edit or reorder released ones.
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial_schema,
@@ -196,6 +239,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m005_applied_batches,
     m006_run_workers,
     m007_run_events,
+    m008_scraped_metrics,
 )
 
 

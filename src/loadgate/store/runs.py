@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
@@ -24,10 +24,11 @@ from loadgate.model import (
     UsersSample,
     WorkerTotal,
 )
+from loadgate.scraped import ChartBuckets, ScrapedRun, ScrapeSecond, SeriesKey
 from loadgate.stats import RunSummary
 from loadgate.stats.fold import RunFold, fold_seconds
 from loadgate.stats.summary import summarize_fold
-from loadgate.store import appending, codec, reading
+from loadgate.store import appending, codec, reading, scraped
 from loadgate.store.connection import (
     SQLITE_BEGIN_OPTION,
     create_store_engine,
@@ -195,6 +196,34 @@ class RunStore:
             conn.execute(sa.delete(run_workers).where(run_workers.c.run_id == run_id))
             if rows:
                 conn.execute(sa.insert(run_workers), rows)
+
+    def append_scrapes(
+        self,
+        run_id: int,
+        seconds: Sequence[ScrapeSecond],
+        known: Mapping[SeriesKey, int] | None = None,
+    ) -> dict[SeriesKey, int]:
+        """Store what was scraped from the run's targets; returns the ids of new series.
+
+        Pass every id returned so far as `known`, so that a series is created once.
+        """
+        with self._transaction(f"storing the scraped metrics of run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            return scraped.append_scrapes(conn, run_id, seconds, known or {})
+
+    def scraped(
+        self,
+        run_id: int,
+        wanted: Callable[[SeriesKey], bool] = lambda key: False,
+        *,
+        charted: Callable[[SeriesKey], bool] | None = None,
+        buckets: ChartBuckets | None = None,
+    ) -> ScrapedRun:
+        """What was scraped during the run, with the values per second of the series `wanted`,
+        and the means per bucket of `buckets` of the series `charted`."""
+        with self._transaction(f"reading the scraped metrics of run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            return scraped.read_scraped(conn, run_id, wanted, charted, buckets)
 
     def events(self, run_id: int) -> list[RunEvent]:
         """What happened to the run besides its measurements, ordered by second."""

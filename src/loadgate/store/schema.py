@@ -46,6 +46,13 @@ Layout and why:
   (a worker lost or stopped mid-run), at a wall-clock second; `detail` is JSON text.
 - `endpoint_seconds.region`: the region of the workers that measured the row
   ('' for a single process); a master merges pieces per region.
+- `scrape_series`, `scrape_samples`, `scrapes`: a target's own metrics,
+  scraped once a second during the run (loadgate.scraped). A series row per
+  (url, sample name, labels as sorted JSON, kind), written the first time it
+  is seen; a sample row per series per second (the per-second value: a rate,
+  a gauge or a quantile); a scrapes row per URL per second saying whether
+  the scrape worked (`error` '' when it did: a gap otherwise), how many
+  series it had and how many it dropped over the cap.
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -201,4 +208,47 @@ run_events = sa.Table(
     sa.Column("subject", sa.Text, nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
     sa.Index("ix_run_events_run_id_second", "run_id", "second"),
+)
+
+scrape_series = sa.Table(
+    "scrape_series",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("labels", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Index("ix_scrape_series_run_id", "run_id"),
+)
+
+scrape_samples = sa.Table(
+    "scrape_samples",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("series_id", sa.BigInteger, nullable=False),  # a scrape_series.id
+    sa.Column("second", sa.BigInteger, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Index("ix_scrape_samples_run_id_series_id_second", "run_id", "series_id", "second"),
+)
+
+scrapes = sa.Table(
+    "scrapes",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("second", sa.BigInteger, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("series", sa.Integer, nullable=False),
+    sa.Column("series_dropped", sa.Integer, nullable=False),
+    sa.Column("dropped_example", sa.Text, nullable=False),
+    sa.Index("ix_scrapes_run_id_second", "run_id", "second"),
 )
