@@ -1,0 +1,115 @@
+"""The fast client's connections: one geventhttpclient HTTPClient per origin and TLS/timeout set.
+
+requests decides TLS verification, client certificates and timeouts per
+request; geventhttpclient per client. So each distinct (origin, verify,
+cert, timeouts) gets a client of its own, with a keep-alive pool of
+POOL_SIZE connections (requests' pool_maxsize). A script that passes the
+same `timeout=` every time, the usual case, uses one client per host.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+from geventhttpclient.client import HTTPClient
+from geventhttpclient.header import Headers
+from requests.utils import DEFAULT_CA_BUNDLE_PATH, extract_zipped_paths
+
+from loadgate.engine.fastclient.refusal import UnsupportedByFastClient
+
+POOL_SIZE = 10
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Verify = bool | str
+Cert = str | tuple[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """requests' timeout=: one number for both, or (connect, read); None waits forever."""
+
+    connect_s: float | None
+    read_s: float | None
+
+    @classmethod
+    def of(cls, timeout: Any) -> Timeouts:
+        if isinstance(timeout, tuple):
+            connect, read = timeout
+            return cls(connect_s=connect, read_s=read)
+        return cls(connect_s=timeout, read_s=timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientKey:
+    scheme: str
+    host: str
+    port: int
+    verify: Verify
+    cert: Cert
+    timeouts: Timeouts
+
+
+def tls_context(verify: Verify, cert: Cert) -> ssl.SSLContext:
+    """requests' TLS settings: certifi's CAs, a CA bundle path, or no verification at all."""
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    else:
+        path = extract_zipped_paths(DEFAULT_CA_BUNDLE_PATH) if verify is True else str(verify)
+        if not os.path.exists(path):
+            raise OSError(f"Could not find a suitable TLS CA certificate bundle, invalid path: {path}")
+        if os.path.isdir(path):
+            context = ssl.create_default_context(capath=path)
+        else:
+            context = ssl.create_default_context(cafile=path)
+    if cert:
+        certfile, keyfile = (cert, None) if isinstance(cert, str) else cert
+        context.load_cert_chain(certfile, keyfile)
+    return context
+
+
+class _Client(HTTPClient):
+    # No User-Agent of geventhttpclient's own: the session sends requests' headers.
+    DEFAULT_HEADERS = Headers()
+
+
+class Connections:
+    """The HTTPClients of one session, made on first use."""
+
+    def __init__(self) -> None:
+        self._clients: dict[ClientKey, HTTPClient] = {}
+
+    def client(self, key: ClientKey) -> HTTPClient:
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = self._make(key)
+        return client
+
+    def _make(self, key: ClientKey) -> HTTPClient:
+        if key.scheme not in DEFAULT_PORTS:
+            raise UnsupportedByFastClient(f"the URL scheme {key.scheme!r}")
+        options: dict[str, Any] = {}
+        if key.scheme == "https":
+            context = tls_context(key.verify, key.cert)
+            options = {
+                "ssl": True,
+                "insecure": key.verify is False,
+                "ssl_context_factory": lambda **_: context,
+            }
+        return _Client(
+            key.host,
+            port=key.port,
+            concurrency=POOL_SIZE,
+            connection_timeout=key.timeouts.connect_s,
+            network_timeout=key.timeouts.read_s,
+            **options,
+        )
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
