@@ -15,6 +15,11 @@ DEFAULT_MASTER_BIND_HOST = "*"  # every interface, as ZeroMQ spells it
 # Locust waits for --expect-workers forever by default; we never do.
 DEFAULT_EXPECT_WORKERS_MAX_WAIT_S = 60.0
 
+# The HTTP client of HttpUser scripts (--client): Locust's python-requests, or
+# loadgate.engine.fastclient.
+CLIENT_CHOICES = ("requests", "fast")
+DEFAULT_CLIENT = "requests"
+
 # Locust's headless defaults, for the same flags.
 DEFAULT_USERS = 1
 DEFAULT_SPAWN_RATE_PER_S = 1.0
@@ -55,6 +60,7 @@ class RunConfig:
     # --stages: users over time, as a load shape built from the flag.
     stages: tuple[Stage, ...] = ()
     master: MasterConfig | None = None
+    client: str = DEFAULT_CLIENT
     # Locust's parsed options, when the command line was parsed by Locust's parser
     # (loadgate.engine.locust_args); None: built from the fields above.
     locust_options: Any = None

@@ -23,7 +23,8 @@ from typing import Any
 from locust.argument_parser import download_locustfile_from_master
 
 from loadgate.engine.collector import Collector
-from loadgate.engine.config import RunConfig
+from loadgate.engine.config import DEFAULT_CLIENT, RunConfig
+from loadgate.engine.fastclient import use_client
 from loadgate.engine.locustfile import load_script
 from loadgate.engine.options import parse_locust_options
 from loadgate.errors import RunError
@@ -37,6 +38,7 @@ class WorkerConfig:
     master_port: int
     region: str
     script_path: Path | None = None  # None: the master's script
+    client: str = DEFAULT_CLIENT
 
 
 def run_worker(config: WorkerConfig) -> None:
@@ -45,6 +47,7 @@ def run_worker(config: WorkerConfig) -> None:
     with tempfile.TemporaryDirectory(prefix="loadgate-worker-") as folder:
         path = config.script_path or fetch_script(config, Path(folder))
         script = load_script(path)
+        use_client(config.client, script.user_classes)
         options = parse_locust_options(RunConfig(script_path=path, name=path.stem))
         worker = LocustRun(
             script,

@@ -19,6 +19,7 @@ import json
 import ssl
 import sys
 import time
+from collections.abc import Sequence
 from email.parser import BytesParser
 from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,7 +37,7 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _answer(self, status: int, body: bytes, headers: list[tuple[str, str]] = []) -> None:
+    def _answer(self, status: int, body: bytes, headers: Sequence[tuple[str, str]] = ()) -> None:
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
@@ -68,7 +69,8 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(200, json.dumps(fields).encode(), [("Content-Type", "application/json")])
             return
         if path.startswith("/status/"):
-            self._answer(int(path.rsplit("/", 1)[1]), b"status body", [("Content-Type", "text/plain")])
+            status = int(path.rsplit("/", 1)[1])
+            self._answer(status, b"status body", [("Content-Type", "text/plain")])
         elif path.startswith("/redirect/"):
             status = int(path.rsplit("/", 1)[1])
             self._answer(status, b"", [("Location", dict(query)["to"])])
@@ -91,7 +93,8 @@ class Handler(BaseHTTPRequestHandler):
             }
             self._answer(200, json.dumps(echo).encode(), [("Content-Type", "application/json")])
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _route
+    # The names http.server calls.
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _route  # noqa: N815
 
 
 def main() -> None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import ssl
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from geventhttpclient.client import HTTPClient
 from geventhttpclient.header import Headers
 from requests.utils import DEFAULT_CA_BUNDLE_PATH, extract_zipped_paths
 
-from loadgate.engine.fastclient.refusal import UnsupportedByFastClient
+from loadgate.engine.fastclient.refusal import UnsupportedByFastClientError
 
 POOL_SIZE = 10
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -61,7 +61,10 @@ def tls_context(verify: Verify, cert: Cert) -> ssl.SSLContext:
     else:
         path = extract_zipped_paths(DEFAULT_CA_BUNDLE_PATH) if verify is True else str(verify)
         if not os.path.exists(path):
-            raise OSError(f"Could not find a suitable TLS CA certificate bundle, invalid path: {path}")
+            # requests' own words for it
+            raise OSError(
+                f"Could not find a suitable TLS CA certificate bundle, invalid path: {path}"
+            )
         if os.path.isdir(path):
             context = ssl.create_default_context(capath=path)
         else:
@@ -91,7 +94,7 @@ class Connections:
 
     def _make(self, key: ClientKey) -> HTTPClient:
         if key.scheme not in DEFAULT_PORTS:
-            raise UnsupportedByFastClient(f"the URL scheme {key.scheme!r}")
+            raise UnsupportedByFastClientError(f"the URL scheme {key.scheme!r}")
         options: dict[str, Any] = {}
         if key.scheme == "https":
             context = tls_context(key.verify, key.cert)
@@ -104,8 +107,9 @@ class Connections:
             key.host,
             port=key.port,
             concurrency=POOL_SIZE,
-            connection_timeout=key.timeouts.connect_s,
-            network_timeout=key.timeouts.read_s,
+            # None is no timeout (socket.settimeout's meaning), as requests' default.
+            connection_timeout=cast(float, key.timeouts.connect_s),
+            network_timeout=cast(float, key.timeouts.read_s),
             **options,
         )
 

@@ -22,7 +22,7 @@ from datetime import timedelta
 from http.client import RemoteDisconnected
 from typing import Any, NoReturn
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError
 from requests import PreparedRequest, Response
 from requests.exceptions import ConnectionError as RequestsConnectionError
@@ -32,12 +32,12 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
-from loadgate.engine.fastclient.refusal import UnsupportedByFastClient
+from loadgate.engine.fastclient.refusal import UnsupportedByFastClientError
 
 ACCEPT_ENCODING = "gzip, deflate, br"  # what decoded_content can undo (requests' default here)
 
 
-class RawRefused(UnsupportedByFastClient, AttributeError):
+class RawRefusedError(UnsupportedByFastClientError, AttributeError):
     """`response.raw` (urllib3's stream) does not exist with the fast client."""
 
 
@@ -45,7 +45,7 @@ class _NoRaw:
     """Stands in for `response.raw`: any use of it names the way back."""
 
     def __getattr__(self, name: str) -> NoReturn:
-        raise RawRefused(f"response.raw.{name}")
+        raise RawRefusedError(f"response.raw.{name}")
 
 
 NO_RAW = _NoRaw()
@@ -93,8 +93,7 @@ def decoded_content(content: bytes, coding: str) -> bytes:
             # identity and anything unknown: left as it is, as urllib3 does
         except (zlib.error, brotli.error) as exc:
             raise ContentDecodingError(
-                "Received response with content-encoding: "
-                f"{name}, but failed to decode it.", exc
+                f"Received response with content-encoding: {name}, but failed to decode it.", exc
             ) from exc
     return content
 

@@ -6,14 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import locust.user.users
-from locust import FastHttpUser, HttpUser
+from locust import HttpUser
 
+from loadgate.engine.config import CLIENT_CHOICES, DEFAULT_CLIENT
 from loadgate.engine.fastclient.refusal import WAY_BACK
 from loadgate.engine.fastclient.session import FastSession
 from loadgate.errors import ConfigError
-
-CLIENT_CHOICES = ("requests", "fast")
-DEFAULT_CLIENT = "requests"
 
 
 def use_client(client: str, user_classes: Iterable[type[Any]]) -> None:
@@ -29,10 +27,10 @@ def use_client(client: str, user_classes: Iterable[type[Any]]) -> None:
     if client == DEFAULT_CLIENT:
         return
     for user_class in user_classes:
-        if issubclass(user_class, HttpUser) and not issubclass(user_class, FastHttpUser):
-            if user_class.pool_manager is not None:
-                raise ConfigError(
-                    f"{user_class.__name__}.pool_manager is set: a urllib3 PoolManager is not "
-                    f"supported by --client fast; {WAY_BACK}"
-                )
-    locust.user.users.HttpSession = FastSession  # type: ignore[attr-defined,misc]
+        if issubclass(user_class, HttpUser) and user_class.pool_manager is not None:
+            raise ConfigError(
+                f"{user_class.__name__}.pool_manager is set: a urllib3 PoolManager is not "
+                f"supported by --client fast; {WAY_BACK}"
+            )
+    users_module: Any = locust.user.users
+    users_module.HttpSession = FastSession

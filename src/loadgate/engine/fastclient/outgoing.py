@@ -10,24 +10,28 @@ and a path) is taken as it is, which is what requests would make of it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from requests import PreparedRequest
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
-from requests.compat import json as complexjson
-from requests.cookies import RequestsCookieJar, cookiejar_from_dict, get_cookie_header, merge_cookies
+from requests.cookies import (
+    RequestsCookieJar,
+    cookiejar_from_dict,
+    get_cookie_header,
+    merge_cookies,
+)
 from requests.exceptions import InvalidHeader
 from requests.models import RequestEncodingMixin
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_auth_from_url
 
-from loadgate.engine.fastclient.refusal import UnsupportedByFastClient
+from loadgate.engine.fastclient.refusal import UnsupportedByFastClientError
 
 _CANONICAL_URL = re.compile(r"https?://([a-z0-9.\-\[\]:]+)/[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=]*\Z")
 FORM = "application/x-www-form-urlencoded"
-
 
 
 def full_url(url: str, params: Any) -> str:
@@ -46,7 +50,7 @@ def merged_params(session_params: Mapping[str, Any], params: Any) -> Any:
     if params is None:
         return dict(session_params)
     if not isinstance(params, Mapping):
-        raise UnsupportedByFastClient("params as a string or list beside session params")
+        raise UnsupportedByFastClientError("params as a string or list beside session params")
     merged = {**session_params, **params}
     return {key: value for key, value in merged.items() if value is not None}
 
@@ -60,23 +64,22 @@ def merged_headers(
         merged.update(headers)
     result: CaseInsensitiveDict[str] = CaseInsensitiveDict()
     for name, value in merged.items():
-        if value is None:
-            continue
-        if isinstance(value, bytes):
-            value = value.decode("latin-1")
-        elif not isinstance(value, str):
+        if isinstance(value, str):
+            result[name] = value
+        elif isinstance(value, bytes):
+            result[name] = value.decode("latin-1")
+        elif value is not None:
             raise InvalidHeader(
                 f"Header part ({value!r}) from {(name, value)} must be of type str or bytes, "
                 f"not {type(value)}"
             )
-        result[name] = value
     return result
 
 
 def encode_body(data: Any, json_body: Any, files: Any) -> tuple[bytes | None, str | None]:
     """The body and the Content-Type it implies, by requests' precedence: json, files, data."""
     if not data and json_body is not None:
-        text = complexjson.dumps(json_body, allow_nan=False)
+        text = json.dumps(json_body, allow_nan=False)
         return text.encode("utf-8"), "application/json"
     if files:
         body, content_type = RequestEncodingMixin._encode_files(files, data)
@@ -93,7 +96,7 @@ def encode_body(data: Any, json_body: Any, files: Any) -> tuple[bytes | None, st
         return (content.encode("utf-8") if isinstance(content, str) else content), None
     if isinstance(data, Mapping | list | tuple):
         return str(RequestEncodingMixin._encode_params(data)).encode("ascii"), FORM
-    raise UnsupportedByFastClient(f"data= as {type(data).__name__} (a streamed body)")
+    raise UnsupportedByFastClientError(f"data= as {type(data).__name__} (a streamed body)")
 
 
 def prepared(
@@ -113,20 +116,20 @@ def prepared(
         headers["Content-Length"] = str(len(body))
     elif method not in ("GET", "HEAD") and "content-length" not in headers:
         headers["Content-Length"] = "0"
-    request.headers = headers
+    request.headers = cast(Any, headers)
     request.body = body
     return request
 
 
 def add_cookies(request: PreparedRequest, jar: RequestsCookieJar, cookies: Any) -> None:
     """The Cookie header from the session's jar and the request's cookies=, unless one is set."""
+    sent: Any = jar
     if cookies:
-        if not isinstance(cookies, RequestsCookieJar):
-            cookies = cookiejar_from_dict(cookies)
-        jar = merge_cookies(merge_cookies(RequestsCookieJar(), jar), cookies)
-    if not len(jar) or "cookie" in request.headers:
+        given = cookies if isinstance(cookies, RequestsCookieJar) else cookiejar_from_dict(cookies)
+        sent = merge_cookies(merge_cookies(RequestsCookieJar(), jar), given)
+    if not len(sent) or "cookie" in request.headers:
         return
-    header = get_cookie_header(jar, request)
+    header = get_cookie_header(sent, request)
     if header is not None:
         request.headers["Cookie"] = header
 
@@ -141,11 +144,11 @@ def apply_auth(request: PreparedRequest, auth: Any) -> None:
     if isinstance(auth, tuple) and len(auth) == 2:
         auth = HTTPBasicAuth(*auth)
     if isinstance(auth, HTTPDigestAuth):
-        raise UnsupportedByFastClient("auth=HTTPDigestAuth (it answers a 401 challenge)")
+        raise UnsupportedByFastClientError("auth=HTTPDigestAuth (it answers a 401 challenge)")
     if not callable(auth):
-        raise UnsupportedByFastClient(f"auth= as {type(auth).__name__}")
+        raise UnsupportedByFastClientError(f"auth= as {type(auth).__name__}")
     handled = auth(request)
     if handled is not None and handled is not request:
         request.__dict__.update(handled.__dict__)
     if request.hooks.get("response"):
-        raise UnsupportedByFastClient("an auth handler that registers response hooks")
+        raise UnsupportedByFastClientError("an auth handler that registers response hooks")

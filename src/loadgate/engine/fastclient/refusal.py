@@ -5,7 +5,7 @@ from __future__ import annotations
 WAY_BACK = "run with --client requests (the default) to use python-requests"
 
 
-class UnsupportedByFastClient(Exception):
+class UnsupportedByFastClientError(Exception):
     """A script used a part of the requests API that `--client fast` does not offer."""
 
     def __init__(self, what: str) -> None:

@@ -7,7 +7,7 @@ scripts use: the verbs, `headers`, `cookies`, `auth`, `params`, `verify`,
 `cert`, `max_redirects`. Responses are requests.Response objects wrapped by
 Locust's own ResponseContextManager, so catch_response and the failure
 messages are Locust's. Anything else of requests.Session is refused by name
-(UnsupportedByFastClient) rather than quietly ignored.
+(UnsupportedByFastClientError) rather than quietly ignored.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from locust.clients import ResponseContextManager
@@ -24,18 +24,18 @@ from requests import PreparedRequest, Response
 from requests.auth import HTTPBasicAuth
 from requests.cookies import MockRequest, MockResponse, RequestsCookieJar
 from requests.exceptions import InvalidSchema, InvalidURL, MissingSchema, RequestException
-from requests.sessions import DEFAULT_REDIRECT_LIMIT
+from requests.models import DEFAULT_REDIRECT_LIMIT
 from requests.structures import CaseInsensitiveDict
 from requests.utils import default_headers
 
 from loadgate.engine.fastclient import outgoing, redirects
 from loadgate.engine.fastclient.connections import DEFAULT_PORTS, ClientKey, Connections, Timeouts
 from loadgate.engine.fastclient.incoming import build_response, requests_errors
-from loadgate.engine.fastclient.refusal import UnsupportedByFastClient
+from loadgate.engine.fastclient.refusal import UnsupportedByFastClientError
 
 _ABSOLUTE_URL = re.compile(r"^https?://", re.IGNORECASE)
 # requests.Session attributes this session refuses to take other values for.
-_FIXED = {"proxies": {}, "hooks": None, "stream": False, "trust_env": False}
+_FIXED: dict[str, Any] = {"proxies": {}, "hooks": None, "stream": False, "trust_env": False}
 _REQUEST_KWARGS = frozenset(
     {"params", "headers", "cookies", "files", "auth", "timeout", "allow_redirects", "verify",
      "cert", "proxies", "hooks", "stream"}
@@ -49,7 +49,7 @@ class FastSession:
         self, base_url: str, request_event: Any, user: Any, *, pool_manager: Any = None
     ) -> None:
         if pool_manager is not None:
-            raise UnsupportedByFastClient("HttpUser.pool_manager (a urllib3 PoolManager)")
+            raise UnsupportedByFastClientError("HttpUser.pool_manager (a urllib3 PoolManager)")
         self.base_url = base_url
         self.request_event = request_event
         self.user = user
@@ -70,17 +70,17 @@ class FastSession:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _FIXED and value != _FIXED[name] and not (name == "hooks" and not value):
-            raise UnsupportedByFastClient(f"setting client.{name}")
+            raise UnsupportedByFastClientError(f"setting client.{name}")
         if name not in _FIXED:
             object.__setattr__(self, name, value)
 
-    def __getattr__(self, name: str) -> NoReturn:
+    def __getattr__(self, name: str) -> Any:
         # Only called for what the session does not have: requests.Session's other parts.
         if name in _FIXED:
-            return _FIXED[name]  # type: ignore[return-value]
+            return _FIXED[name]
         if name.startswith("__"):
             raise AttributeError(name)
-        raise UnsupportedByFastClient(f"client.{name}")
+        raise UnsupportedByFastClientError(f"client.{name}")
 
     @contextmanager
     def rename_request(self, name: str) -> Iterator[None]:
@@ -112,7 +112,9 @@ class FastSession:
         kwargs.setdefault("allow_redirects", False)
         return self.request("HEAD", url, **kwargs)
 
-    def post(self, url: str, data: Any = None, json: Any = None, **kwargs: Any) -> ResponseContextManager:
+    def post(
+        self, url: str, data: Any = None, json: Any = None, **kwargs: Any
+    ) -> ResponseContextManager:
         return self.request("POST", url, data=data, json=json, **kwargs)
 
     def put(self, url: str, data: Any = None, **kwargs: Any) -> ResponseContextManager:
@@ -172,7 +174,7 @@ class FastSession:
             catch_response=catch_response,
         )
         if not catch_response:
-            wrapped.__exit__(None, None, None)
+            cast(Any, wrapped).__exit__(None, None, None)
         return wrapped
 
     def _send_safely(
@@ -224,7 +226,10 @@ class FastSession:
             client = self._connections.client(key)
             start = time.perf_counter()
             raw = client.request(
-                str(request.method), target, body=request.body, headers=request.headers
+                str(request.method),
+                target,
+                body=cast(Any, request.body),
+                headers=cast(Any, request.headers),
             )
             response = build_response(raw, request, time.perf_counter() - start)
         if "set-cookie" in response.headers or "set-cookie2" in response.headers:
@@ -248,6 +253,6 @@ def _refuse_unsupported(kwargs: Mapping[str, Any]) -> None:
         if key not in _REQUEST_KWARGS:
             raise TypeError(f"request() got an unexpected keyword argument {key!r}")
         if key in ("proxies", "hooks") and value:
-            raise UnsupportedByFastClient(f"{key}=")
+            raise UnsupportedByFastClientError(f"{key}=")
         if key == "stream" and value:
-            raise UnsupportedByFastClient("stream=True")
+            raise UnsupportedByFastClientError("stream=True")
