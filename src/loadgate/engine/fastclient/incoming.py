@@ -31,6 +31,7 @@ from requests.exceptions import SSLError as RequestsSSLError
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
+from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from loadgate.engine.fastclient.refusal import UnsupportedByFastClientError
 
@@ -123,11 +124,19 @@ def requests_errors(
         cause = ReadTimeoutError(pool_name(request, host, port), str(request.url), message)  # type: ignore[arg-type]
         raise ReadTimeout(cause, request=request) from exc
     except ssl.SSLError as exc:
-        raise RequestsSSLError(exc, request=request) from exc
+        _raise_tls_failure(request, exc)
     except HTTPConnectionClosed as exc:
         _raise_disconnected(request, exc)
     except (OSError, HTTPParseError) as exc:
         raise RequestsConnectionError(exc, request=request) from exc
+
+
+def _raise_tls_failure(request: PreparedRequest, failure: ssl.SSLError) -> NoReturn:
+    # requests' chain: its SSLError, then urllib3's wrapping the ssl module's error.
+    try:
+        raise Urllib3SSLError(failure) from failure
+    except Urllib3SSLError as wrapped:
+        raise RequestsSSLError(wrapped, request=request) from wrapped
 
 
 def _raise_disconnected(request: PreparedRequest, closed: HTTPConnectionClosed) -> NoReturn:

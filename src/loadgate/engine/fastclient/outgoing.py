@@ -144,7 +144,7 @@ def apply_auth(request: PreparedRequest, auth: Any) -> None:
     if isinstance(auth, tuple) and len(auth) == 2:
         auth = HTTPBasicAuth(*auth)
     if isinstance(auth, HTTPDigestAuth):
-        raise UnsupportedByFastClientError("auth=HTTPDigestAuth (it answers a 401 challenge)")
+        raise UnsupportedByFastClientError("auth=HTTPDigestAuth")
     if not callable(auth):
         raise UnsupportedByFastClientError(f"auth= as {type(auth).__name__}")
     handled = auth(request)
