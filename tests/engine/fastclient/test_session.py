@@ -262,7 +262,10 @@ def _digest() -> Any:
         (lambda c: setattr(c, "trust_env", True), "setting client.trust_env"),
         (lambda c: c.get("/echo").raw.read(), "response.raw.read"),
         (lambda c: c.get("/echo", auth=_digest()), "auth=HTTPDigestAuth"),
-        (lambda c: c.post("/echo", data=(b"x" for _ in range(2))), "data= as generator"),
+        (
+            lambda c: c.post("/echo", data=(b"x" for _ in range(2))),
+            "data= as generator (a streamed body)",
+        ),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )
