@@ -17,7 +17,8 @@ from tests.fixtures.ports import free_port, wait_for_port
 SERVER = Path(__file__).parent / "echo_server.py"
 
 
-def _serve(*args: str) -> Iterator[str]:
+def serve_echo(*args: str) -> Iterator[str]:
+    """echo_server.py on a free port (TLS when given a certificate and key): its address."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, str(SERVER), str(port), *args],
@@ -34,7 +35,7 @@ def _serve(*args: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def echo_url() -> Iterator[str]:
-    for address in _serve():
+    for address in serve_echo():
         yield f"http://{address}"
 
 
@@ -59,7 +60,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
 
 @pytest.fixture(scope="module")
 def tls_url(certificate: Certificate) -> Iterator[str]:
-    for address in _serve(str(certificate.cert), str(certificate.key)):
+    for address in serve_echo(str(certificate.cert), str(certificate.key)):
         yield f"https://{address}"
 
 

@@ -102,6 +102,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main() -> None:
     port = int(sys.argv[1])
+    ThreadingHTTPServer.request_queue_size = 128  # a burst of connections is not refused
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     if len(sys.argv) == 4:
