@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import ssl
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from geventhttpclient.client import HTTPClient
 from geventhttpclient.header import Headers
@@ -21,6 +23,8 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH, extract_zipped_paths
 from loadgate.engine.fastclient.refusal import UnsupportedByFastClientError
 
 POOL_SIZE = 10
+# Parsed URLs kept (a script's distinct URLs; bounded, so memory stays flat).
+ENDPOINTS_CACHED = 4096
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Verify = bool | str
@@ -43,13 +47,29 @@ class Timeouts:
 
 
 @dataclass(frozen=True, slots=True)
-class ClientKey:
+class Endpoint:
+    """Where a URL's request goes: the origin, and the request target (path and query)."""
+
     scheme: str
     host: str
     port: int
-    verify: Verify
-    cert: Cert
-    timeouts: Timeouts
+    target: str
+
+
+@lru_cache(maxsize=ENDPOINTS_CACHED)
+def endpoint_of(url: str) -> Endpoint:
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return Endpoint(
+        scheme=parts.scheme,
+        host=parts.hostname or "",
+        port=parts.port or DEFAULT_PORTS.get(parts.scheme, 0),
+        target=f"{path}?{parts.query}" if parts.query else path,
+    )
+
+
+# What a client is made for: scheme, host, port, verify, cert and timeout= as given.
+ClientKey = tuple[str, str, int, Verify, Cert, Any]
 
 
 def tls_context(verify: Verify, cert: Cert) -> ssl.SSLContext:
@@ -93,23 +113,25 @@ class Connections:
         return client
 
     def _make(self, key: ClientKey) -> HTTPClient:
-        if key.scheme not in DEFAULT_PORTS:
-            raise UnsupportedByFastClientError(f"the URL scheme {key.scheme!r}")
+        scheme, host, port, verify, cert, timeout = key
+        if scheme not in DEFAULT_PORTS:
+            raise UnsupportedByFastClientError(f"the URL scheme {scheme!r}")
         options: dict[str, Any] = {}
-        if key.scheme == "https":
-            context = tls_context(key.verify, key.cert)
+        if scheme == "https":
+            context = tls_context(verify, cert)
             options = {
                 "ssl": True,
-                "insecure": key.verify is False,
+                "insecure": verify is False,
                 "ssl_context_factory": lambda **_: context,
             }
+        timeouts = Timeouts.of(timeout)
         return _Client(
-            key.host,
-            port=key.port,
+            host,
+            port=port,
             concurrency=POOL_SIZE,
             # None is no timeout (socket.settimeout's meaning), as requests' default.
-            connection_timeout=cast(float, key.timeouts.connect_s),
-            network_timeout=cast(float, key.timeouts.read_s),
+            connection_timeout=cast(float, timeouts.connect_s),
+            network_timeout=cast(float, timeouts.read_s),
             **options,
         )
 

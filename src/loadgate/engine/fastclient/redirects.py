@@ -32,8 +32,10 @@ def follow(
     max_redirects: int,
 ) -> Response:
     """The last response of the chain that starts with `response`, the others in its history."""
-    history: list[Response] = []
     target = _RULES.get_redirect_target(response)
+    if not target:
+        return response
+    history: list[Response] = []
     previous_fragment = urlparse(str(response.request.url)).fragment
     while target:
         response.history = history[:]
@@ -43,8 +45,7 @@ def follow(
         url, previous_fragment = _next_url(target, str(response.url), previous_fragment)
         response = send(_next_request(response, url, jar))
         target = _RULES.get_redirect_target(response)
-    if history:
-        response.history = history
+    response.history = history
     return response
 
 

@@ -29,10 +29,12 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import default_headers
 
 from loadgate.engine.fastclient import outgoing, redirects
-from loadgate.engine.fastclient.connections import DEFAULT_PORTS, ClientKey, Connections, Timeouts
+from loadgate.engine.fastclient.connections import Connections, Timeouts, endpoint_of
 from loadgate.engine.fastclient.incoming import build_response, requests_errors
 from loadgate.engine.fastclient.refusal import UnsupportedByFastClientError
 
+# verify, cert and timeout=, as the request (or the session) gives them.
+_Settings = tuple[bool | str, Any, Any]
 _ABSOLUTE_URL = re.compile(r"^https?://", re.IGNORECASE)
 # requests.Session attributes this session refuses to take other values for.
 _FIXED: dict[str, Any] = {"proxies": {}, "hooks": None, "stream": False, "trust_env": False}
@@ -200,10 +202,10 @@ class FastSession:
         auth = kwargs.get("auth")
         outgoing.apply_auth(request, self.auth if auth is None else auth)
         verify = kwargs.get("verify")
-        settings = _Settings(
-            verify=self.verify if verify is None else verify,
-            cert=kwargs.get("cert") or self.cert,
-            timeouts=Timeouts.of(kwargs.get("timeout")),
+        settings = (
+            self.verify if verify is None else verify,
+            kwargs.get("cert") or self.cert,
+            kwargs.get("timeout"),
         )
         response = self._exchange(request, settings)
         if kwargs.get("allow_redirects", True):
@@ -217,19 +219,19 @@ class FastSession:
 
     def _exchange(self, request: PreparedRequest, settings: _Settings) -> Response:
         """One request and its response, cookies kept in the session's jar."""
-        parts = urlsplit(str(request.url))
-        host = parts.hostname or ""
-        port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
-        key = ClientKey(parts.scheme, host, port, settings.verify, settings.cert, settings.timeouts)
-        target = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
-        with requests_errors(request, host, port, settings.timeouts.read_s):
+        endpoint = endpoint_of(str(request.url))
+        verify, cert, timeout = settings
+        key = (endpoint.scheme, endpoint.host, endpoint.port, verify, cert, timeout)
+        read_timeout_s = Timeouts.of(timeout).read_s if timeout is not None else None
+        with requests_errors(request, endpoint.host, endpoint.port, read_timeout_s):
             client = self._connections.client(key)
             start = time.perf_counter()
             raw = client.request(
                 str(request.method),
-                target,
+                endpoint.target,
                 body=cast(Any, request.body),
-                headers=cast(Any, request.headers),
+                # Pairs: the cheapest form for geventhttpclient to merge (it does, twice).
+                headers=cast(Any, list(request.headers.items())),
             )
             response = build_response(raw, request, time.perf_counter() - start)
         if "set-cookie" in response.headers or "set-cookie2" in response.headers:
@@ -237,15 +239,6 @@ class FastSession:
             self.cookies.extract_cookies(cookies_of, MockRequest(request))  # type: ignore[arg-type]
             response.cookies.extract_cookies(cookies_of, MockRequest(request))  # type: ignore[arg-type]
         return response
-
-
-class _Settings:
-    __slots__ = ("cert", "timeouts", "verify")
-
-    def __init__(self, *, verify: bool | str, cert: Any, timeouts: Timeouts) -> None:
-        self.verify = verify
-        self.cert = cert
-        self.timeouts = timeouts
 
 
 def _refuse_unsupported(kwargs: Mapping[str, Any]) -> None:
