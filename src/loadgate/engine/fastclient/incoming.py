@@ -28,11 +28,11 @@ from requests import PreparedRequest, Response
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ContentDecodingError, ReadTimeout
 from requests.exceptions import SSLError as RequestsSSLError
-from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
+from loadgate.engine.fastclient.headers import Headers
 from loadgate.engine.fastclient.refusal import UnsupportedByFastClientError
 
 ACCEPT_ENCODING = "gzip, deflate, br"  # what decoded_content can undo (requests' default here)
@@ -52,8 +52,8 @@ class _NoRaw:
 NO_RAW = _NoRaw()
 
 
-def response_headers(raw: Any) -> CaseInsensitiveDict[str]:
-    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+def response_headers(raw: Any) -> Headers:
+    headers = Headers()
     for name, value in raw.items():
         known = headers.get(name)
         headers[name] = value if known is None else f"{known}, {value}"

@@ -28,6 +28,7 @@ from requests.models import RequestEncodingMixin
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_auth_from_url
 
+from loadgate.engine.fastclient.headers import Headers, pairs_of
 from loadgate.engine.fastclient.refusal import UnsupportedByFastClientError
 
 _CANONICAL_URL = re.compile(r"https?://([a-z0-9.\-\[\]:]+)/[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=]*\Z")
@@ -57,12 +58,13 @@ def merged_params(session_params: Mapping[str, Any], params: Any) -> Any:
 
 def merged_headers(
     session_headers: Mapping[str, Any], headers: Mapping[str, Any] | None
-) -> CaseInsensitiveDict[str]:
+) -> Headers:
     """Session headers, then the request's; a None value removes a header (requests' rule)."""
-    merged: CaseInsensitiveDict[Any] = CaseInsensitiveDict(session_headers)
-    if headers:
-        merged.update(headers)
-    result: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    merged: CaseInsensitiveDict[Any] = CaseInsensitiveDict()
+    for given in (session_headers, headers or {}):
+        for name, value in pairs_of(given):
+            merged[name] = value
+    result = Headers()
     for name, value in merged.items():
         if isinstance(value, str):
             result[name] = value
@@ -102,7 +104,7 @@ def encode_body(data: Any, json_body: Any, files: Any) -> tuple[bytes | None, st
 def prepared(
     method: str,
     url: str,
-    headers: CaseInsensitiveDict[str],
+    headers: Headers,
     body: bytes | None,
     content_type: str | None,
 ) -> PreparedRequest:

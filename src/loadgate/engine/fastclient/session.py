@@ -30,6 +30,7 @@ from requests.utils import default_headers
 
 from loadgate.engine.fastclient import outgoing, redirects
 from loadgate.engine.fastclient.connections import Connections, Timeouts, endpoint_of
+from loadgate.engine.fastclient.headers import Headers, pairs_of
 from loadgate.engine.fastclient.incoming import build_response, requests_errors
 from loadgate.engine.fastclient.refusal import UnsupportedByFastClientError
 
@@ -56,7 +57,7 @@ class FastSession:
         self.request_event = request_event
         self.user = user
         self.request_name: str | None = None
-        self.headers: CaseInsensitiveDict[str] = default_headers()
+        self.headers: CaseInsensitiveDict[str] = Headers(default_headers())
         self.cookies = RequestsCookieJar()
         self.auth: Any = None
         self.params: dict[str, Any] = {}
@@ -231,7 +232,7 @@ class FastSession:
                 endpoint.target,
                 body=cast(Any, request.body),
                 # Pairs: the cheapest form for geventhttpclient to merge (it does, twice).
-                headers=cast(Any, list(request.headers.items())),
+                headers=cast(Any, list(pairs_of(request.headers))),
             )
             response = build_response(raw, request, time.perf_counter() - start)
         if "set-cookie" in response.headers or "set-cookie2" in response.headers:
