@@ -102,7 +102,25 @@ def test_cookies_redirects_and_uploads_give_the_same_results(
     assert result["endpoints"][("GET", "no-follow")] == ["302"]
 
 
-def test_the_fast_client_is_the_one_that_runs(loadgate: RunLoadgate, tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [None, "1"])
+def test_the_fast_client_is_the_one_that_runs(
+    loadgate: RunLoadgate, tmp_path: Path, processes: str | None
+) -> None:
+    more = ("--processes", processes) if processes else ()
     for client, expected in (("fast", "client FastSession"), ("requests", "client HttpSession")):
-        summary = run_with(loadgate, tmp_path, CLIENTS / "which_client.py", client)
+        summary = run_with(loadgate, tmp_path, CLIENTS / "which_client.py", client, *more)
         assert {e["name"] for e in summary["endpoints"]} == {expected}
+
+
+def test_a_pool_manager_is_refused_before_the_run_with_the_way_back(
+    loadgate: RunLoadgate, tmp_path: Path
+) -> None:
+    result = loadgate(
+        "run", CLIENTS / "pool_manager.py", "-t", "2s", "--client", "fast",
+        "--db", f"sqlite:///{tmp_path / 'runs.db'}",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "loadgate: error: Pooled.pool_manager is set: a urllib3 PoolManager is not supported by "
+        "--client fast; run with --client requests (the default) to use python-requests"
+    ]
