@@ -260,6 +260,8 @@ def _digest() -> Any:
         (lambda c: c.mount("http://", object()), "client.mount"),
         (lambda c: setattr(c, "proxies", {"http": "http://127.0.0.1:9"}), "setting client.proxies"),
         (lambda c: setattr(c, "trust_env", True), "setting client.trust_env"),
+        (lambda c: setattr(c, "hooks", {"response": []}), "setting client.hooks"),
+        (lambda c: c.hooks["response"].append(print), "client.hooks"),
         (lambda c: c.get("/echo").raw.read(), "response.raw.read"),
         (lambda c: c.get("/echo", auth=_digest()), "auth=HTTPDigestAuth"),
         (
@@ -279,3 +281,10 @@ def test_what_it_does_not_do_is_refused_by_name_with_the_way_back(
         use(fast.session)
     assert str(refused.value).startswith(f"{named} is not supported by --client fast")
     assert "--client requests" in str(refused.value)
+
+
+def test_probing_for_what_it_lacks_still_works(clients: MakeClients, echo_url: str) -> None:
+    _, fast = clients(echo_url)
+    assert getattr(fast.session, "adapters", None) is None
+    assert not hasattr(fast.session.get("/echo").raw, "read")
+    assert fast.session.trust_env is False and fast.session.proxies == {}

@@ -33,20 +33,16 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from loadgate.engine.fastclient.headers import Headers
-from loadgate.engine.fastclient.refusal import UnsupportedByFastClientError
+from loadgate.engine.fastclient.refusal import AttributeRefusedError
 
 ACCEPT_ENCODING = "gzip, deflate, br"  # what decoded_content can undo (requests' default here)
-
-
-class RawRefusedError(UnsupportedByFastClientError, AttributeError):
-    """`response.raw` (urllib3's stream) does not exist with the fast client."""
 
 
 class _NoRaw:
     """Stands in for `response.raw`: any use of it names the way back."""
 
     def __getattr__(self, name: str) -> NoReturn:
-        raise RawRefusedError(f"response.raw.{name}")
+        raise AttributeRefusedError(f"response.raw.{name}")
 
 
 NO_RAW = _NoRaw()

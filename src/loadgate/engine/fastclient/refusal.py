@@ -11,3 +11,11 @@ class UnsupportedByFastClientError(Exception):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} is not supported by --client fast: {WAY_BACK}")
         self.what = what
+
+
+class AttributeRefusedError(UnsupportedByFastClientError, AttributeError):
+    """An attribute the fast client's session or response does not have (requests' do).
+
+    An AttributeError too, so that getattr(x, name, default) and hasattr keep
+    working for code that probes; using the attribute gets the message.
+    """

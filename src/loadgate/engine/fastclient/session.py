@@ -32,13 +32,15 @@ from loadgate.engine.fastclient import outgoing, redirects
 from loadgate.engine.fastclient.connections import Connections, Timeouts, endpoint_of
 from loadgate.engine.fastclient.headers import Headers, pairs_of
 from loadgate.engine.fastclient.incoming import build_response, requests_errors
-from loadgate.engine.fastclient.refusal import UnsupportedByFastClientError
+from loadgate.engine.fastclient.refusal import AttributeRefusedError, UnsupportedByFastClientError
 
 # verify, cert and timeout=, as the request (or the session) gives them.
 _Settings = tuple[bool | str, Any, Any]
 _ABSOLUTE_URL = re.compile(r"^https?://", re.IGNORECASE)
 # requests.Session attributes this session refuses to take other values for.
-_FIXED: dict[str, Any] = {"proxies": {}, "hooks": None, "stream": False, "trust_env": False}
+_FIXED: dict[str, Any] = {"proxies": {}, "stream": False, "trust_env": False}
+# requests.Session attributes that change how requests are sent, which this session lacks.
+_REFUSED_SETTINGS = frozenset({"hooks", "adapters", "mount"})
 _REQUEST_KWARGS = frozenset(
     {"params", "headers", "cookies", "files", "auth", "timeout", "allow_redirects", "verify",
      "cert", "proxies", "hooks", "stream"}
@@ -72,7 +74,7 @@ class FastSession:
             self.auth = HTTPBasicAuth(unquote(parts.username), unquote(parts.password))
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in _FIXED and value != _FIXED[name] and not (name == "hooks" and not value):
+        if (name in _FIXED and value != _FIXED[name]) or name in _REFUSED_SETTINGS:
             raise UnsupportedByFastClientError(f"setting client.{name}")
         if name not in _FIXED:
             object.__setattr__(self, name, value)
@@ -83,7 +85,7 @@ class FastSession:
             return _FIXED[name]
         if name.startswith("__"):
             raise AttributeError(name)
-        raise UnsupportedByFastClientError(f"client.{name}")
+        raise AttributeRefusedError(f"client.{name}")
 
     @contextmanager
     def rename_request(self, name: str) -> Iterator[None]:
