@@ -53,8 +53,8 @@ from loadgate.analysis.thresholds import (
     parse_window_s,
 )
 from loadgate.duration import parse_duration
-from loadgate.engine.config import CLIENT_CHOICES
 from loadgate.errors import ConfigError
+from loadgate.http_client import CLIENT_CHOICES
 from loadgate.stages import parse_stages
 
 SECTIONS = ("run", "thresholds", "compare", "findings")

@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from loadgate.cli.edge import handles_errors
-from loadgate.engine.config import CLIENT_CHOICES, DEFAULT_CLIENT, DEFAULT_MASTER_PORT
+from loadgate.engine.config import DEFAULT_MASTER_PORT
 from loadgate.errors import ExitCode
+from loadgate.http_client import CLIENT_CHOICES, DEFAULT_CLIENT
 
 
 @click.command()

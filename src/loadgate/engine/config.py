@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadgate.http_client import DEFAULT_CLIENT
 from loadgate.stages import Stage
 
 # Locust's defaults for a master.
@@ -14,11 +15,6 @@ DEFAULT_MASTER_PORT = 5557
 DEFAULT_MASTER_BIND_HOST = "*"  # every interface, as ZeroMQ spells it
 # Locust waits for --expect-workers forever by default; we never do.
 DEFAULT_EXPECT_WORKERS_MAX_WAIT_S = 60.0
-
-# The HTTP client of HttpUser scripts (--client): Locust's python-requests, or
-# loadgate.engine.fastclient.
-CLIENT_CHOICES = ("requests", "fast")
-DEFAULT_CLIENT = "requests"
 
 # Locust's headless defaults, for the same flags.
 DEFAULT_USERS = 1

@@ -28,10 +28,10 @@ from locust.argument_parser import LocustArgumentParser, get_empty_argument_pars
 
 from loadgate import __version__
 from loadgate.duration import parse_duration
-from loadgate.engine.config import CLIENT_CHOICES, DEFAULT_CLIENT
 from loadgate.engine.locust_flags import REFUSED, SUGGESTIONS
 from loadgate.engine.setting_sources import COMMAND_LINE, DEFAULT_SOURCE, sources_of
 from loadgate.errors import ConfigError
+from loadgate.http_client import CLIENT_CHOICES, DEFAULT_CLIENT
 
 
 def _untyped(thing: object) -> Any:

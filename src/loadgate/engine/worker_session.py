@@ -23,11 +23,12 @@ from typing import Any
 from locust.argument_parser import download_locustfile_from_master
 
 from loadgate.engine.collector import Collector
-from loadgate.engine.config import DEFAULT_CLIENT, RunConfig
+from loadgate.engine.config import RunConfig
 from loadgate.engine.fastclient import use_client
 from loadgate.engine.locustfile import load_script
 from loadgate.engine.options import parse_locust_options
 from loadgate.errors import RunError
+from loadgate.http_client import DEFAULT_CLIENT
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,10 +8,10 @@ from typing import Any
 import locust.user.users
 from locust import HttpUser
 
-from loadgate.engine.config import CLIENT_CHOICES, DEFAULT_CLIENT
 from loadgate.engine.fastclient.refusal import WAY_BACK
 from loadgate.engine.fastclient.session import FastSession
 from loadgate.errors import ConfigError
+from loadgate.http_client import CLIENT_CHOICES, DEFAULT_CLIENT
 
 
 def use_client(client: str, user_classes: Iterable[type[Any]]) -> None:
