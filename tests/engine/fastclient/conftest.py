@@ -64,6 +64,14 @@ def tls_url(certificate: Certificate) -> Iterator[str]:
         yield f"https://{address}"
 
 
+@pytest.fixture(scope="module")
+def mutual_tls_url(certificate: Certificate) -> Iterator[str]:
+    """TLS that wants a client certificate: the server's own (self-signed) one will do."""
+    cert, key = str(certificate.cert), str(certificate.key)
+    for address in serve_echo(cert, key, cert):
+        yield f"https://{address}"
+
+
 @dataclass
 class Client:
     """One session (Locust's HttpSession or our FastSession) and the request events it fired."""

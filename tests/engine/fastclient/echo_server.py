@@ -1,6 +1,7 @@
 """A local HTTP/1.1 server that tells a client what it sent: for comparing two clients.
 
-Run as `python echo_server.py PORT [CERT KEY]` (with a certificate and key: TLS).
+Run as `python echo_server.py PORT [CERT KEY [CLIENT_CA]]` (with a certificate and key: TLS;
+with a CA file too: clients must present a certificate it signed).
 Paths:
   /echo...          200, JSON: method, path (with the query), headers, body (latin-1)
   /status/N         status N, a short text body
@@ -105,9 +106,12 @@ def main() -> None:
     ThreadingHTTPServer.request_queue_size = 128  # a burst of connections is not refused
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
-    if len(sys.argv) == 4:
+    if len(sys.argv) >= 4:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(sys.argv[2], sys.argv[3])
+        if len(sys.argv) == 5:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(sys.argv[4])
         server.socket = context.wrap_socket(server.socket, server_side=True)
     server.serve_forever()
 

@@ -288,3 +288,20 @@ def test_probing_for_what_it_lacks_still_works(clients: MakeClients, echo_url: s
     assert getattr(fast.session, "adapters", None) is None
     assert not hasattr(fast.session.get("/echo").raw, "read")
     assert fast.session.trust_env is False and fast.session.proxies == {}
+
+
+@pytest.mark.parametrize("with_cert", [True, False])
+def test_a_client_certificate_is_presented_as_requests_does(
+    clients: MakeClients, mutual_tls_url: str, certificate: Certificate, with_cert: bool
+) -> None:
+    kwargs: dict[str, Any] = {"verify": str(certificate.cert)}
+    if with_cert:
+        kwargs["cert"] = (str(certificate.cert), str(certificate.key))
+    pair = clients(mutual_tls_url)
+    statuses = [client.session.get("/status/200", **kwargs).status_code for client in pair]
+    assert statuses == ([200, 200] if with_cert else [0, 0])
+    if with_cert:
+        assert pair[0].reported() == pair[1].reported()
+    else:
+        # The server's refusal arrives as an alert or a reset, whichever the timing gives.
+        assert all("SSL" in message for *_, message in pair[1].reported()), pair[1].reported()

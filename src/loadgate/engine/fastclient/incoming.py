@@ -128,7 +128,10 @@ def requests_errors(
 
 
 def _raise_tls_failure(request: PreparedRequest, failure: ssl.SSLError) -> NoReturn:
-    # requests' chain: its SSLError, then urllib3's wrapping the ssl module's error.
+    # requests' chain for a certificate it does not trust: its SSLError, then urllib3's
+    # wrapping the ssl module's error; for a TLS error once connected, the ssl error alone.
+    if not isinstance(failure, ssl.SSLCertVerificationError):
+        raise RequestsSSLError(failure, request=request) from failure
     try:
         raise Urllib3SSLError(failure) from failure
     except Urllib3SSLError as wrapped:
