@@ -88,8 +88,8 @@ def encode_body(data: Any, json_body: Any, files: Any) -> tuple[bytes | None, st
         return body, content_type
     if not data:
         return None, None
-    if isinstance(data, bytes):
-        return data, None
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data), None
     if isinstance(data, str):
         # http.client sends a str body as ISO-8859-1, and so does requests.
         return data.encode("iso-8859-1"), None

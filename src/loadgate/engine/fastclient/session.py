@@ -226,8 +226,10 @@ class FastSession:
         verify, cert, timeout = settings
         key = (endpoint.scheme, endpoint.host, endpoint.port, verify, cert, timeout)
         read_timeout_s = Timeouts.of(timeout).read_s if timeout is not None else None
+        # Outside the error mapping, as in requests: a missing CA bundle is an OSError of
+        # the script's, not a failed request.
+        client = self._connections.client(key)
         with requests_errors(request, endpoint.host, endpoint.port, read_timeout_s):
-            client = self._connections.client(key)
             start = time.perf_counter()
             raw = client.request(
                 str(request.method),
