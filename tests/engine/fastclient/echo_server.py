@@ -7,7 +7,7 @@ Paths:
   /status/N         status N, a short text body
   /redirect/N?to=U  status N with Location U
   /set-cookie?k=v   200 with Set-Cookie k=v (Path=/) for each pair
-  /gzip             a gzip-encoded JSON body
+  /encoded/CODING   a JSON body with Content-Encoding CODING (gzip, deflate or br)
   /slow/MS          200 after MS milliseconds
   /close            closes the connection without answering
   /upload           a multipart body's parts: name, filename, size
@@ -20,11 +20,20 @@ import json
 import ssl
 import sys
 import time
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from email.parser import BytesParser
 from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+import brotli  # type: ignore[import-untyped]
+
+ENCODERS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.compress,
+    "deflate": zlib.compress,
+    "br": brotli.compress,
+}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -81,10 +90,11 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/set-cookie":
             cookies = [("Set-Cookie", f"{key}={value}; Path=/") for key, value in query]
             self._answer(200, b"{}", [("Content-Type", "application/json"), *cookies])
-        elif path == "/gzip":
-            payload = gzip.compress(json.dumps({"zipped": True}).encode())
+        elif path.startswith("/encoded/"):
+            coding = path.rsplit("/", 1)[1]
+            payload = ENCODERS[coding](json.dumps({"encoded": coding}).encode())
             self._answer(200, payload, [("Content-Type", "application/json"),
-                                        ("Content-Encoding", "gzip")])  # fmt: skip
+                                        ("Content-Encoding", coding)])  # fmt: skip
         elif path.startswith("/slow/"):
             time.sleep(int(path.rsplit("/", 1)[1]) / 1000)
             self._answer(200, b"slow")

@@ -100,9 +100,9 @@ def raise_for_status(client: Any) -> object:
     return type(raised.value).__name__, str(raised.value)
 
 
-def json_and_gzip(client: Any) -> object:
-    response = client.get("/gzip")
-    return response.json(), response.headers.get("content-encoding"), seen(response)
+def encoded_bodies(client: Any) -> object:
+    responses = [client.get(f"/encoded/{coding}") for coding in ("gzip", "deflate", "br")]
+    return [(r.json(), r.headers.get("content-encoding"), seen(r)) for r in responses]
 
 
 def cookies(client: Any) -> object:
@@ -174,7 +174,7 @@ def closed_without_answer(client: Any) -> object:
 
 
 SCENARIOS: list[Callable[[Any], object]] = [
-    get_with_params, verbs, statuses, catch_response, raise_for_status, json_and_gzip, cookies,
+    get_with_params, verbs, statuses, catch_response, raise_for_status, encoded_bodies, cookies,
     redirects, cookie_across_redirect, auth, session_defaults, uploads, renamed, read_timeout,
     refused, closed_without_answer,
 ]  # fmt: skip

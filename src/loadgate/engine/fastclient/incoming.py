@@ -28,14 +28,19 @@ from requests import PreparedRequest, Response
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ContentDecodingError, ReadTimeout
 from requests.exceptions import SSLError as RequestsSSLError
-from requests.utils import get_encoding_from_headers
+from requests.utils import DEFAULT_ACCEPT_ENCODING, get_encoding_from_headers
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from loadgate.engine.fastclient.headers import Headers
 from loadgate.engine.fastclient.refusal import AttributeRefusedError
 
-ACCEPT_ENCODING = "gzip, deflate, br"  # what decoded_content can undo (requests' default here)
+DECODABLE = ("gzip", "deflate", "br")
+# requests' Accept-Encoding, less what decoded_content could not undo (zstd, when
+# requests finds a zstd module): never ask for a body that would stay encoded.
+ACCEPT_ENCODING = ", ".join(
+    coding for coding in DEFAULT_ACCEPT_ENCODING.split(", ") if coding in DECODABLE
+)
 
 
 class _NoRaw:

@@ -31,7 +31,7 @@ from requests.utils import default_headers
 from loadgate.engine.fastclient import outgoing, redirects
 from loadgate.engine.fastclient.connections import Connections, Timeouts, endpoint_of
 from loadgate.engine.fastclient.headers import Headers, pairs_of
-from loadgate.engine.fastclient.incoming import build_response, requests_errors
+from loadgate.engine.fastclient.incoming import ACCEPT_ENCODING, build_response, requests_errors
 from loadgate.engine.fastclient.refusal import AttributeRefusedError, UnsupportedByFastClientError
 
 # verify, cert and timeout=, as the request (or the session) gives them.
@@ -60,6 +60,7 @@ class FastSession:
         self.user = user
         self.request_name: str | None = None
         self.headers: CaseInsensitiveDict[str] = Headers(default_headers())
+        self.headers["Accept-Encoding"] = ACCEPT_ENCODING
         self.cookies = RequestsCookieJar()
         self.auth: Any = None
         self.params: dict[str, Any] = {}
