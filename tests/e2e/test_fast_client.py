@@ -124,3 +124,16 @@ def test_a_pool_manager_is_refused_before_the_run_with_the_way_back(
         "loadgate: error: Pooled.pool_manager is set: a urllib3 PoolManager is not supported by "
         "--client fast; run with --client requests (the default) to use python-requests"
     ]
+
+
+def test_a_refused_use_fails_the_run_and_names_the_way_back(
+    loadgate: RunLoadgate, tmp_path: Path
+) -> None:
+    result = loadgate(
+        "run", CLIENTS / "streamed.py", "-t", "2s", "-q", "--client", "fast",
+        "--db", f"sqlite:///{tmp_path / 'runs.db'}",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "stream=True is not supported by --client fast: run with --client requests" in " ".join(
+        result.stderr.split()
+    )
