@@ -9,14 +9,16 @@ every script's endpoints are reached within the run (short waits).
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import REPO, SCRIPTS, RunLoadgate, read_json
+from tests.e2e.conftest import REPO, SCRIPTS, RunLoadgate, loadgate_command, read_json
 from tests.engine.fastclient.conftest import serve_echo
+from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -137,3 +139,28 @@ def test_a_refused_use_fails_the_run_and_names_the_way_back(
     assert "stream=True is not supported by --client fast: run with --client requests" in " ".join(
         result.stderr.split()
     )
+
+
+def test_a_remote_worker_runs_the_client_it_is_given(loadgate: RunLoadgate, tmp_path: Path) -> None:
+    port, json_file = free_port(), tmp_path / "s.json"
+    master = subprocess.Popen(
+        [str(loadgate_command()), "run", str(CLIENTS / "which_client.py"), "--master",
+         "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
+         "--master-bind-port", str(port), "--expect-workers-max-wait", "60",
+         "-u", "2", "-r", "2", "-t", "3s", "-q", "--json", str(json_file),
+         "--db", f"sqlite:///{tmp_path / 'runs.db'}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+    try:
+        worker = loadgate(
+            "worker", "--master-host", "127.0.0.1", "--master-port", str(port),
+            "--client", "fast",
+        )  # fmt: skip
+        assert master.wait(60) == 0, master.communicate()[1]
+    finally:
+        if master.poll() is None:
+            master.kill()
+            master.wait()
+    assert worker.returncode == 0, worker.stderr
+    summary = read_json(json_file)
+    assert {e["name"] for e in summary["endpoints"]} == {"client FastSession"}
