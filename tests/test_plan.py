@@ -116,7 +116,7 @@ def test_run_time_as_whole_seconds(tmp_path: Path) -> None:
         (
             "[run]\nusers_count = 3",
             "unknown key 'run.users_count': expected one of script, users, spawn_rate, "
-            "run_time, stages, host, name, tags, exclude_tags",
+            "run_time, stages, host, name, tags, exclude_tags, client",
         ),
         ('[run]\nusers = "ten"', "run.users: expected a whole number, 0 or more, got 'ten'"),
         ("[run]\nusers = -1", "run.users: expected a whole number, 0 or more, got -1"),
@@ -350,3 +350,11 @@ def test_the_scrape_section_is_checked_and_kept(tmp_path: Path) -> None:
     assert any(p.startswith("scrape.urls[0] takes the URL") for p in problems)
     assert any(p.startswith("scrape.series takes a regular expression") for p in problems)
     assert any(p.startswith("scrape.builtin: expected true or false") for p in problems)
+
+
+def test_the_client_comes_from_the_plan_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    assert load_plan(write(tmp_path, '[run]\nclient = "fast"')).run.client == "fast"
+    assert load_plan(write(tmp_path, "")).run.client is None
+    assert problems_of(tmp_path, '[run]\nclient = "quick"') == [
+        'run.client: expected "requests" or "fast", got \'quick\''
+    ]

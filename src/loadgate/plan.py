@@ -10,6 +10,7 @@
     name = "checkout"
     tags = ["browse"]
     exclude_tags = ["slow"]
+    client = "fast"                 # as --client: "requests" (the default) or "fast"
 
     [thresholds]
     abort_on_fail = false           # as --abort-on-fail
@@ -58,12 +59,14 @@ from loadgate.analysis.thresholds import (
 )
 from loadgate.duration import parse_duration
 from loadgate.errors import ConfigError
+from loadgate.http_client import CLIENT_CHOICES
 from loadgate.scrape.settings import checked_pattern, checked_url
 from loadgate.stages import parse_stages
 
 SECTIONS = ("run", "thresholds", "compare", "findings", "scrape")
 RUN_KEYS = (
     "script", "users", "spawn_rate", "run_time", "stages", "host", "name", "tags", "exclude_tags",
+    "client",
 )  # fmt: skip
 THRESHOLD_KEYS = ("checks", "endpoints", "abort_on_fail")
 CHECK_KEYS = ("expr", "abort", "window")
@@ -87,6 +90,7 @@ class RunSettings:
     name: str | None = None
     tags: tuple[str, ...] | None = None
     exclude_tags: tuple[str, ...] | None = None
+    client: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,6 +209,13 @@ def _stages(problems: _Problems, key: str, value: object) -> str | None:
     return None
 
 
+def _client(problems: _Problems, key: str, value: object) -> str | None:
+    if value not in CLIENT_CHOICES:
+        problems.add(key, " or ".join(f'"{choice}"' for choice in CLIENT_CHOICES), value)
+        return None
+    return str(value)
+
+
 def _host(problems: _Problems, key: str, value: object) -> str | None:
     text = _text(problems, key, value)
     if text is None:
@@ -233,6 +244,7 @@ def _run_settings(problems: _Problems, table: Mapping[str, Any], plan_dir: Path)
         name=given("name", _text),
         tags=given("tags", _tags),
         exclude_tags=given("exclude_tags", _tags),
+        client=given("client", _client),
     )
 
 

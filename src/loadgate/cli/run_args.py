@@ -189,6 +189,7 @@ def _apply_plan(parsed: ParsedCommand, plan: Plan) -> None:
         "run_time": parse_duration(run.run_time) if run.run_time is not None else None,
         "host": run.host,
         "stages": run.stages,
+        "client": run.client,
         "name": run.name,
         "tags": list(run.tags) if run.tags else None,
         "exclude_tags": list(run.exclude_tags) if run.exclude_tags else None,
@@ -292,6 +293,7 @@ def _request(
         processes=checked_processes(options.processes),
         stages=parse_stages(options.stages) if options.stages else (),
         master=master_config(options),
+        client=options.client,
     )
     # What Locust's main() would have made of them, for scripts that read parsed_options.
     options.num_users = config.users_or_default

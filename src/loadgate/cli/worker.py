@@ -11,6 +11,7 @@ import click
 from loadgate.cli.edge import handles_errors
 from loadgate.engine.config import DEFAULT_MASTER_PORT
 from loadgate.errors import ExitCode
+from loadgate.http_client import CLIENT_CHOICES, DEFAULT_CLIENT
 
 
 @click.command()
@@ -29,9 +30,22 @@ from loadgate.errors import ExitCode
     metavar="LABEL",
     help="Where this worker runs, stored with its seconds [the host name].",
 )
+@click.option(
+    "--client",
+    type=click.Choice(CLIENT_CHOICES),
+    default=DEFAULT_CLIENT,
+    show_default=True,
+    envvar="LOADGATE_CLIENT",
+    help="The HTTP client of HttpUser scripts, as `loadgate run --client` (give the same).",
+)
 @handles_errors
 def worker(
-    locustfile: Path | None, *, master_host: str, master_port: int, region: str | None
+    locustfile: Path | None,
+    *,
+    master_host: str,
+    master_port: int,
+    region: str | None,
+    client: str,
 ) -> None:
     """Run the users a master gives this process, and send it what they measure.
 
@@ -46,6 +60,7 @@ def worker(
         master_port=master_port,
         region=(region or socket.gethostname()).strip(),
         script_path=locustfile,
+        client=client,
     )
     try:
         left_master = worker_session.run_worker(config)

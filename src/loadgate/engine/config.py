@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadgate.http_client import DEFAULT_CLIENT
 from loadgate.stages import Stage
 
 # Locust's defaults for a master.
@@ -61,6 +62,7 @@ class RunConfig:
     scrape_builtin: bool = True
     # Which scraped series the HTML report charts (a regular expression), stored with the run.
     scrape_series: str | None = None
+    client: str = DEFAULT_CLIENT
     # Locust's parsed options, when the command line was parsed by Locust's parser
     # (loadgate.engine.locust_args); None: built from the fields above.
     locust_options: Any = None

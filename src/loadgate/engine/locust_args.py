@@ -31,6 +31,7 @@ from loadgate.duration import parse_duration
 from loadgate.engine.locust_flags import REFUSED, SUGGESTIONS
 from loadgate.engine.setting_sources import COMMAND_LINE, DEFAULT_SOURCE, sources_of
 from loadgate.errors import ConfigError
+from loadgate.http_client import CLIENT_CHOICES, DEFAULT_CLIENT
 
 
 def _untyped(thing: object) -> Any:
@@ -106,6 +107,14 @@ def _add_loadgate_options(parser: Any) -> None:
         env_var="LOADGATE_STAGES",
         help='Users over time instead of -u/-r/-t: "30s:10,1m:50,30s:0" ramps linearly to '
         "each count (DURATION:USERS[@SPAWN_RATE]).",
+    )
+    add(
+        "--client",
+        choices=CLIENT_CHOICES,
+        default=DEFAULT_CLIENT,
+        env_var="LOADGATE_CLIENT",
+        help="The HTTP client of HttpUser scripts: requests (python-requests, as in Locust) or "
+        "fast (geventhttpclient with the requests API scripts use; see README) [requests].",
     )
     add(
         "--plan",

@@ -36,6 +36,7 @@ from loadgate.engine.abort import AbortCheck, TrailingSeconds
 from loadgate.engine.collector import Collector
 from loadgate.engine.config import MasterConfig, RunConfig
 from loadgate.engine.ending import SPILL_WAIT_S, RunEnding, StoredRun
+from loadgate.engine.fastclient import use_client
 from loadgate.engine.interrupt import Interrupts
 from loadgate.engine.live import LiveView, Progress, make_live_view
 from loadgate.engine.local_workers import LocalWorkers, processes_count
@@ -117,6 +118,7 @@ def prepare(config: RunConfig, script: LoadedScript | None = None) -> RunPlan:
     """Load the script (unless given) and check what can be checked before the run starts."""
     script = script if script is not None else load_script(config.script_path)
     validate_tags(script.user_classes, config.tags, config.exclude_tags)
+    use_client(config.client, script.user_classes)
     options = parse_locust_options(config)
     warnings: list[str] = []
     if config.stages and script.shape is not None:
@@ -160,6 +162,7 @@ def settings_of(
         "expect_rate_limit": config.expect_rate_limit,
         "scrape": {"urls": list(scrape_urls), "series": config.scrape_series},
         "user_classes": [c.__name__ for c in plan.script.user_classes],
+        "client": config.client,
         "shape": plan.script.shape_name,
         "stages": format_stages(config.stages) if config.stages else None,
         "processes": config.processes,

@@ -35,9 +35,11 @@ from locust.argument_parser import download_locustfile_from_master
 
 from loadgate.engine.collector import Collector
 from loadgate.engine.config import RunConfig
+from loadgate.engine.fastclient import use_client
 from loadgate.engine.locustfile import load_script
 from loadgate.engine.options import parse_locust_options
 from loadgate.errors import RunError
+from loadgate.http_client import DEFAULT_CLIENT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +50,7 @@ class WorkerConfig:
     master_port: int
     region: str
     script_path: Path | None = None  # None: the master's script
+    client: str = DEFAULT_CLIENT
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -105,6 +108,7 @@ def connect(config: WorkerConfig, path: Path) -> LocustRun:
     seconds each (about 5 minutes), then gives up with a bare ConnectionError.
     """
     script = load_script(path)
+    use_client(config.client, script.user_classes)
     options = parse_locust_options(RunConfig(script_path=path, name=path.stem))
     try:
         return LocustRun(

@@ -1,0 +1,36 @@
+"""Choosing the client HttpUser scripts get: python-requests (Locust's) or the fast one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import locust.user.users
+from locust import HttpUser
+
+from loadgate.engine.fastclient.refusal import WAY_BACK
+from loadgate.engine.fastclient.session import FastSession
+from loadgate.errors import ConfigError
+from loadgate.http_client import CLIENT_CHOICES, DEFAULT_CLIENT
+
+
+def use_client(client: str, user_classes: Iterable[type[Any]]) -> None:
+    """Make every HttpUser of this process build `self.client` as `client` says.
+
+    HttpUser.__init__ builds its HttpSession from the name in its module, and
+    a script's own __init__ may use `self.client` right after calling it: so
+    the name is what changes, before any user starts (one run per process).
+    FastHttpUser and plain User classes are not touched.
+    """
+    if client not in CLIENT_CHOICES:
+        raise ConfigError(f"--client must be one of {', '.join(CLIENT_CHOICES)}, not {client!r}")
+    if client == DEFAULT_CLIENT:
+        return
+    for user_class in user_classes:
+        if issubclass(user_class, HttpUser) and user_class.pool_manager is not None:
+            raise ConfigError(
+                f"{user_class.__name__}.pool_manager is set: a urllib3 PoolManager is not "
+                f"supported by --client fast; {WAY_BACK}"
+            )
+    users_module: Any = locust.user.users
+    users_module.HttpSession = FastSession

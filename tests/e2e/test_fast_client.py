@@ -1,0 +1,166 @@
+"""`--client fast` against `--client requests`: the same scripts, the same stored results.
+
+Each script runs once with each client (the built-in gateway, or the echo
+server for cookies, redirects and uploads); the stored summaries must name
+the same endpoints (method and name), with the same statuses and the same
+failure messages. Counts differ from run to run, so they are not compared;
+every script's endpoints are reached within the run (short waits).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import REPO, SCRIPTS, RunLoadgate, loadgate_command, read_json
+from tests.engine.fastclient.conftest import serve_echo
+from tests.fixtures.ports import free_port
+
+pytestmark = pytest.mark.slow
+
+CLIENTS = SCRIPTS / "clients"
+RUN_S = "4s"
+
+
+def outcome(summary: dict[str, Any]) -> dict[str, Any]:
+    """What must not depend on the client: endpoints, their statuses, failure messages."""
+    return {
+        "endpoints": {
+            (e["method"], e["name"]): sorted(e["status_counts"]) for e in summary["endpoints"]
+        },
+        "failing": sorted((e["method"], e["name"]) for e in summary["endpoints"] if e["failures"]),
+        "errors": sorted({(e["method"], e["name"], e["message"]) for e in summary["errors"]}),
+    }
+
+
+def run_with(
+    loadgate: RunLoadgate, tmp_path: Path, script: Path, client: str, *args: str | Path,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    json_file = tmp_path / f"{client}.json"
+    result = loadgate(
+        "run", script, "-u", "5", "-r", "5", "-t", RUN_S, "--client", client, "-q",
+        "--db", f"sqlite:///{tmp_path / 'runs.db'}", "--json", json_file, *args, env=env,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr  # 1: some requests failed, on purpose
+    assert "Traceback" not in result.stderr, result.stderr
+    summary = read_json(json_file)
+    assert summary["settings"]["client"] == client
+    return summary
+
+
+def assert_same(loadgate: RunLoadgate, tmp_path: Path, script: Path, *args: str, **kw: Any) -> Any:
+    with_requests = outcome(run_with(loadgate, tmp_path, script, "requests", *args, **kw))
+    with_fast = outcome(run_with(loadgate, tmp_path, script, "fast", *args, **kw))
+    assert with_fast == with_requests, f"requests: {with_requests}\nfast: {with_fast}"
+    return with_fast
+
+
+@pytest.fixture(scope="module")
+def echo_host() -> Iterator[str]:
+    for address in serve_echo():
+        yield f"http://{address}"
+
+
+@pytest.mark.parametrize("seed", ["browse.py", "authenticated.py", "checkout.py", "rate_limit.py"])
+def test_the_seed_scripts_give_the_same_results(
+    loadgate: RunLoadgate, tmp_path: Path, seed: str
+) -> None:
+    result = assert_same(loadgate, tmp_path, CLIENTS / "seed_quick.py", env={"SEED_SCRIPT": seed})
+    seed_text = (REPO / "examples" / "seed" / seed).read_text()
+    # Every named endpoint of the seed script was reached, so nothing was compared by default.
+    named = {name for _, name in result["endpoints"]}
+    assert all(f'name="{name}"' in seed_text for name in named)
+    assert len(named) == seed_text.count('name="')
+
+
+def test_nested_tasksets_give_the_same_results(loadgate: RunLoadgate, tmp_path: Path) -> None:
+    result = assert_same(loadgate, tmp_path, CLIENTS / "nested_tasksets.py")
+    assert set(result["endpoints"]) == {
+        ("GET", "/v1/products/[id]"), ("GET", "/v1/pricing/[id]"),
+        ("GET", "/v1/products (section start)"), ("GET", "/v1/search?q=lamp&limit=3"),
+        ("GET", "/v1/inventory/[id]"), ("POST", "/v1/cart/items"), ("GET", "/v1/nothing-here"),
+    }  # fmt: skip
+    assert result["failing"] == [("GET", "/v1/nothing-here")]
+
+
+def test_response_checks_give_the_same_results(loadgate: RunLoadgate, tmp_path: Path) -> None:
+    result = assert_same(loadgate, tmp_path, CLIENTS / "response_checks.py")
+    messages = {message for _, _, message in result["errors"]}
+    assert any(message.startswith("RuntimeError('status ") for message in messages), messages
+    assert ("GET", "after HTTPError") in result["endpoints"]
+    assert ("GET", "/v1/missing") not in result["failing"]
+
+
+def test_cookies_redirects_and_uploads_give_the_same_results(
+    loadgate: RunLoadgate, tmp_path: Path, echo_host: str
+) -> None:
+    result = assert_same(loadgate, tmp_path, CLIENTS / "web_flow.py", "-H", echo_host)
+    assert result["failing"] == [("GET", "broken"), ("GET", "timeout")]
+    assert result["endpoints"][("GET", "no-follow")] == ["302"]
+
+
+@pytest.mark.parametrize("processes", [None, "1"])
+def test_the_fast_client_is_the_one_that_runs(
+    loadgate: RunLoadgate, tmp_path: Path, processes: str | None
+) -> None:
+    more = ("--processes", processes) if processes else ()
+    for client, expected in (("fast", "client FastSession"), ("requests", "client HttpSession")):
+        summary = run_with(loadgate, tmp_path, CLIENTS / "which_client.py", client, *more)
+        assert {e["name"] for e in summary["endpoints"]} == {expected}
+
+
+def test_a_pool_manager_is_refused_before_the_run_with_the_way_back(
+    loadgate: RunLoadgate, tmp_path: Path
+) -> None:
+    result = loadgate(
+        "run", CLIENTS / "pool_manager.py", "-t", "2s", "--client", "fast",
+        "--db", f"sqlite:///{tmp_path / 'runs.db'}",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "loadgate: error: Pooled.pool_manager is set: a urllib3 PoolManager is not supported by "
+        "--client fast; run with --client requests (the default) to use python-requests"
+    ]
+
+
+def test_a_refused_use_fails_the_run_and_names_the_way_back(
+    loadgate: RunLoadgate, tmp_path: Path
+) -> None:
+    result = loadgate(
+        "run", CLIENTS / "streamed.py", "-t", "2s", "-q", "--client", "fast",
+        "--db", f"sqlite:///{tmp_path / 'runs.db'}",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "stream=True is not supported by --client fast: run with --client requests" in " ".join(
+        result.stderr.split()
+    )
+
+
+def test_a_remote_worker_runs_the_client_it_is_given(loadgate: RunLoadgate, tmp_path: Path) -> None:
+    port, json_file = free_port(), tmp_path / "s.json"
+    master = subprocess.Popen(
+        [str(loadgate_command()), "run", str(CLIENTS / "which_client.py"), "--master",
+         "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
+         "--master-bind-port", str(port), "--expect-workers-max-wait", "60",
+         "-u", "2", "-r", "2", "-t", "3s", "-q", "--json", str(json_file),
+         "--db", f"sqlite:///{tmp_path / 'runs.db'}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+    try:
+        worker = loadgate(
+            "worker", "--master-host", "127.0.0.1", "--master-port", str(port),
+            "--client", "fast",
+        )  # fmt: skip
+        assert master.wait(60) == 0, master.communicate()[1]
+    finally:
+        if master.poll() is None:
+            master.kill()
+            master.wait()
+    assert worker.returncode == 0, worker.stderr
+    summary = read_json(json_file)
+    assert {e["name"] for e in summary["endpoints"]} == {"client FastSession"}
