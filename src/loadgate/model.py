@@ -28,6 +28,14 @@ class RunStatus(StrEnum):
     LOST = "lost"
 
 
+class ThresholdOutcome(StrEnum):
+    """How a run's thresholds came out, as listed beside it."""
+
+    NONE = "none"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True, kw_only=True)
 class NewRun:
     """What the engine knows about a run before it starts."""
@@ -164,11 +172,21 @@ class MeasuredBatch:
 
 @dataclass(frozen=True, kw_only=True)
 class RunListing:
-    """One line of `loadgate runs`: a run with its totals."""
+    """One line of `loadgate runs` and of the dashboard's runs page: a run with its totals.
+
+    `p95_ms` and `threshold_outcome` are None until stored for an ended run.
+    """
 
     run: RunInfo
     requests: int
     failures: int
+    p95_ms: float | None = None
+    threshold_outcome: ThresholdOutcome | None = None
+
+    @property
+    def rps(self) -> float:
+        duration_s = self.run.duration_s
+        return self.requests / duration_s if duration_s > 0 else 0.0
 
     @property
     def error_rate(self) -> float:

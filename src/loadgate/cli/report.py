@@ -9,10 +9,10 @@ import click
 from loadgate.analysis.rate_limit import parse_rate_limit
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option, expect_rate_limit_option
-from loadgate.cli.stored_run import read_stored_run
 from loadgate.duration import format_duration_s, parse_duration
 from loadgate.errors import ConfigError
 from loadgate.report.stored_run import write_stored_html
+from loadgate.run_reading import read_stored_run
 from loadgate.store import RunStore
 from loadgate.store.run_view import RunRange, read_run_view
 

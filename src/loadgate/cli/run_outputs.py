@@ -18,7 +18,6 @@ from loadgate.analysis.compare_types import Comparison
 from loadgate.analysis.thresholds import Threshold
 from loadgate.analysis.thresholds_eval import all_passed
 from loadgate.cli.compare import compare_stored, find_baseline
-from loadgate.cli.stored_run import read_stored_run
 from loadgate.errors import ConfigError, ExitCode, OutputError
 from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
 from loadgate.report.compare_view import comparison_section, print_comparison
@@ -31,6 +30,7 @@ from loadgate.report.stored_run import (
     write_stored_html,
     write_stored_json,
 )
+from loadgate.run_reading import keep_listing, read_stored_run
 from loadgate.stats.timeline import Timeline
 from loadgate.store import RunStore
 from loadgate.store.run_view import read_run_view
@@ -129,6 +129,7 @@ def finish(
         # The fold just made is the run's totals: stored, `show` reads one row per endpoint.
         store.store_totals(run_id, view.fold)
     stored = read_stored_run(store, view.summary, view.series)
+    keep_listing(store, stored)
     summary = stored.summary
     if outputs.tables_to_stderr:
         console = notes

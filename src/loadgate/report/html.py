@@ -162,10 +162,18 @@ def script_json(document: object) -> Markup:
     return Markup(escaped)  # escaped above for the script context
 
 
-def template_environment() -> jinja2.Environment:
-    """The Jinja set-up of every HTML page: our templates, escaped, strict about missing names."""
+def template_environment(*packages: str) -> jinja2.Environment:
+    """The Jinja set-up of every HTML page: our templates, escaped, strict about missing names.
+
+    `packages`: more packages whose `templates/` are searched before the report's.
+    """
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("loadgate.report", "templates"),
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.PackageLoader(package, "templates")
+                for package in (*packages, "loadgate.report")
+            ]
+        ),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -187,6 +187,27 @@ def m007_run_events(conn: Connection) -> None:
     conn.execute(sa.text(f"ALTER TABLE run_workers ADD COLUMN clock_offset_ms {float_type} NULL"))
 
 
+def m008_run_listing(conn: Connection) -> None:
+    """What the dashboard's runs page shows of a run besides its counts, and an index to filter it.
+
+    `p95_ms` and `threshold_outcome` are written once the run has ended (NULL
+    until then, and for older runs until a reader computes them), so the list
+    decodes no histogram.
+    """
+    float_type = sa.Float().compile(dialect=conn.dialect)
+    text_type = sa.String(8).compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN p95_ms {float_type} NULL"))
+    conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN threshold_outcome {text_type} NULL"))
+    md = sa.MetaData()
+    table = sa.Table(
+        "runs",
+        md,
+        sa.Column("run_id", sa.Integer, primary_key=True),
+        sa.Column("status", sa.String(16)),
+    )
+    sa.Index("ix_runs_status_run_id", table.c.status, table.c.run_id).create(conn)
+
+
 # In order; append new ones at the end, never edit or reorder released ones.
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial_schema,
@@ -196,6 +217,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m005_applied_batches,
     m006_run_workers,
     m007_run_events,
+    m008_run_listing,
 )
 
 

@@ -21,6 +21,7 @@ from loadgate.model import (
     RunInfo,
     RunListing,
     RunStatus,
+    ThresholdOutcome,
     UsersSample,
     WorkerTotal,
 )
@@ -33,6 +34,7 @@ from loadgate.store.connection import (
     create_store_engine,
     translated_errors,
 )
+from loadgate.store.listing import RunFilter, listing_query
 from loadgate.store.liveness import lost_after_s_from_env
 from loadgate.store.merging import latest_user_samples
 from loadgate.store.migrations import migrate
@@ -267,17 +269,37 @@ class RunStore:
             f"(give a run id, a run name, or '{LAST_REF}')"
         )
 
-    def list_runs(self, limit: int = 50) -> list[RunListing]:
-        """The newest `limit` runs, newest first, with their request and failure totals."""
+    def list_runs(self, limit: int = 50, where: RunFilter | None = None) -> list[RunListing]:
+        """The newest `limit` runs (matching `where`), newest first, with their totals.
+
+        Filtering by RUNNING or LOST may return fewer than `limit`: both are
+        stored as running, and told apart as they are read.
+        """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
-        query = sa.select(runs).order_by(runs.c.run_id.desc()).limit(limit)
+        where = where or RunFilter()
         with self._transaction("listing runs") as conn:
-            rows = conn.execute(query).all()
-        return [
-            RunListing(run=self._run_info(row), requests=row.requests, failures=row.failures)
+            rows = conn.execute(listing_query(where, limit)).all()
+        listings = [
+            RunListing(
+                run=self._run_info(row),
+                requests=row.requests,
+                failures=row.failures,
+                p95_ms=row.p95_ms,
+                threshold_outcome=None
+                if row.threshold_outcome is None
+                else ThresholdOutcome(row.threshold_outcome),
+            )
             for row in rows
         ]
+        if where.status is None:
+            return listings
+        return [listing for listing in listings if listing.run.status is where.status]
+
+    def store_listing(self, run_id: int, p95_ms: float, outcome: ThresholdOutcome) -> None:
+        """What the runs page shows of an ended run besides its counts (schema: runs.p95_ms)."""
+        values = {"p95_ms": p95_ms, "threshold_outcome": outcome.value}
+        self._update_run(run_id, values, f"storing the listing of run {run_id}")
 
     def latest_baseline(self, name: str | None = None) -> RunInfo | None:
         """The newest run marked as a baseline (with that name, if given)."""

@@ -46,6 +46,10 @@ Layout and why:
   (a worker lost mid-run), at a wall-clock second; `detail` is JSON text.
 - `endpoint_seconds.region`: the region of the workers that measured the row
   ('' for a single process); a master merges pieces per region.
+- `runs.p95_ms`, `runs.threshold_outcome`: the whole run's p95 and its
+  thresholds' outcome (model.ThresholdOutcome), written once it has ended
+  (`store_listing`), so the dashboard's list of thousands of runs decodes no
+  histogram; NULL until then (a reader fills them for older runs).
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -84,7 +88,10 @@ runs = sa.Table(
     sa.Column("requests", sa.BigInteger, nullable=False),
     sa.Column("failures", sa.BigInteger, nullable=False),
     sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("p95_ms", sa.Float, nullable=True),
+    sa.Column("threshold_outcome", sa.String(8), nullable=True),
     sa.Index("ix_runs_name_run_id", "name", "run_id"),
+    sa.Index("ix_runs_status_run_id", "status", "run_id"),
     sqlite_autoincrement=True,
 )
 

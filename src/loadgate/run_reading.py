@@ -1,18 +1,19 @@
-"""A stored run read for its outputs: one function gathers what `run`, `show` and `report` show."""
+"""A stored run read for its outputs, as `run`, `show`, `report` and the dashboard show it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from loadgate.analysis.findings import find_all
-from loadgate.analysis.thresholds_eval import judge_stored
-from loadgate.model import RunInfo, WorkerTotal
+from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
+from loadgate.model import RunInfo, RunStatus, ThresholdOutcome, WorkerTotal
 from loadgate.report.generator_view import GeneratorStalls
 from loadgate.report.regions_view import region_summaries
 from loadgate.report.stored_run import StoredRun
-from loadgate.stats.series import RunSeries
+from loadgate.stats.series import RunSeries, is_ramp
 from loadgate.stats.summary import RunSummary
 from loadgate.store import RunStore
+from loadgate.store.run_view import read_run_series
 
 
 def read_stored_run(
@@ -50,3 +51,35 @@ def by_region(
     if len({worker.region for worker in workers}) < 2:
         return {}
     return region_summaries(run, store.iter_endpoint_seconds(run.run_id, by_region=True))
+
+
+def threshold_outcome(verdicts: Sequence[Verdict]) -> ThresholdOutcome:
+    if not verdicts:
+        return ThresholdOutcome.NONE
+    return ThresholdOutcome.PASSED if all_passed(verdicts) else ThresholdOutcome.FAILED
+
+
+def keep_listing(store: RunStore, stored: StoredRun) -> bool:
+    """Store what the runs page lists of an ended run (its p95, its verdict); True if stored.
+
+    A running or lost run is listed without them: its numbers still change.
+    """
+    run = stored.summary.run
+    if run.status in (RunStatus.RUNNING, RunStatus.LOST) or run.ended_at is None:
+        return False
+    store.store_listing(run.run_id, stored.summary.total.p95_ms, threshold_outcome(stored.verdicts))
+    return True
+
+
+def read_whole_run(
+    store: RunStore, run: RunInfo, *, expect_rate_limit: str | None = None
+) -> StoredRun:
+    """The run as `loadgate show` shows it: the summary from the totals, findings from the seconds.
+
+    The seconds' histograms are decoded only on a ramp (for the saturation finding).
+    """
+    users = store.user_samples(run.run_id)
+    series = read_run_series(store, run, users, latency=is_ramp(users))
+    return read_stored_run(
+        store, store.summary(run.run_id), series, expect_rate_limit=expect_rate_limit
+    )
