@@ -28,6 +28,14 @@ class RunStatus(StrEnum):
     LOST = "lost"
 
 
+def endpoint_label(method: str, name: str) -> str:
+    """'GET /v1/products'; a name that already starts with its method (scripts often name
+    requests 'GET /v1/products') is shown as is, and the total ('', 'Total') is 'Total'."""
+    if not method or name.startswith(f"{method} "):
+        return name
+    return f"{method} {name}"
+
+
 class ThresholdOutcome(StrEnum):
     """How a run's thresholds came out, as listed beside it."""
 

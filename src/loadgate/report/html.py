@@ -16,6 +16,7 @@ from markupsafe import Markup
 from loadgate import __version__
 from loadgate.analysis.finding import Finding
 from loadgate.errors import ConfigError
+from loadgate.model import endpoint_label
 from loadgate.report.html_charts import mark_findings, report_charts
 from loadgate.report.json_summary import endpoint_to_dict
 from loadgate.report.terminal import format_duration, format_ms
@@ -87,11 +88,6 @@ def format_number(kind: str, value: float) -> str:
     if kind == "rate":
         return f"{value:,.2f}"
     return format_ms(value)
-
-
-def endpoint_label(method: str, name: str) -> str:
-    """'GET /v1/products'; the total has no method and is just 'Total'."""
-    return f"{method} {name}".strip()
 
 
 def endpoint_cells(endpoint: EndpointSummary) -> list[Cell]:
