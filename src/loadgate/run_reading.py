@@ -12,8 +12,9 @@ from loadgate.report.regions_view import region_summaries
 from loadgate.report.stored_run import StoredRun
 from loadgate.stats.series import RunSeries, is_ramp
 from loadgate.stats.summary import RunSummary
+from loadgate.stats.timeline import Timeline
 from loadgate.store import RunStore
-from loadgate.store.run_view import read_run_series
+from loadgate.store.run_view import RunRange, read_run_series, read_run_view
 
 
 def read_stored_run(
@@ -83,3 +84,26 @@ def read_whole_run(
     return read_stored_run(
         store, store.summary(run.run_id), series, expect_rate_limit=expect_rate_limit
     )
+
+
+def read_for_report(
+    store: RunStore,
+    run: RunInfo,
+    *,
+    within: RunRange | None = None,
+    expect_rate_limit: str | None = None,
+) -> tuple[StoredRun, Timeline]:
+    """The run as its HTML report shows it (`within` a range of it, if given), and its timeline.
+
+    Summary and timeline come from the same read, so a run still being written
+    shows the same numbers in its tables and its charts. Regions are not
+    read: the report does not show them.
+    """
+    view = read_run_view(store, run, within=within)
+    if within is None and view.from_seconds:
+        # The whole run was folded: an ended run keeps it as its totals.
+        store.keep_totals(run, view.fold)
+    stored = read_stored_run(
+        store, view.summary, view.series, expect_rate_limit=expect_rate_limit, with_regions=False
+    )
+    return stored, view.timeline

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from loadgate.errors import ConfigError
-from loadgate.report.html import ExtraSection, render_html, script_json, write_html
+from loadgate.report.html import ExtraSection, render_html, script_json, write_page
 from loadgate.report.html_charts import percentile_curve, percentile_ticks, report_charts
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.summary import RunSummary, summarize
@@ -118,7 +118,7 @@ def test_unwritable_path_is_a_config_error(
 ) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match="cannot write the HTML report to"):
-        write_html(tmp_path / "file" / "r.html", *run_data)
+        write_page(tmp_path / "file" / "r.html", render_html(*run_data), "HTML report")
 
 
 def test_a_run_without_requests_still_renders() -> None:

@@ -8,6 +8,7 @@ as a browser on this machine reaches it (Host 127.0.0.1).
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,7 +17,8 @@ from starlette.testclient import TestClient
 
 from loadgate.store import RunStore
 from loadgate.web import DashboardSettings, create_app
-from tests.e2e.conftest import run_loadgate
+from tests.e2e.conftest import loadgate_command, run_loadgate
+from tests.fixtures.ports import free_port, wait_for_port
 
 SCRIPT = "examples/seed/browse.py"
 LOCAL_URL = "http://127.0.0.1"
@@ -56,3 +58,28 @@ def client_of(settings: DashboardSettings, store: RunStore) -> TestClient:
 def dashboard(stored_runs: StoredRuns) -> Iterator[TestClient]:
     with RunStore.open(stored_runs.db_url) as store, client_of(DashboardSettings(), store) as c:
         yield c
+
+
+@dataclass(frozen=True)
+class ServedDashboard:
+    url: str
+    db_url: str
+
+
+def serve_dashboard(db_url: str, *args: str) -> Iterator[ServedDashboard]:
+    """`loadgate dashboard` on a free port of 127.0.0.1 over `db_url`, stopped afterwards."""
+    port = free_port()
+    command = [str(loadgate_command()), "dashboard", "--port", str(port), "--db", db_url, *args]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        yield ServedDashboard(url=f"http://127.0.0.1:{port}", db_url=db_url)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def served(stored_runs: StoredRuns) -> Iterator[ServedDashboard]:
+    """The dashboard as a real process over the session's stored runs."""
+    yield from serve_dashboard(stored_runs.db_url)

@@ -17,7 +17,6 @@ from rich.text import Text
 from loadgate.analysis.compare_types import Comparison
 from loadgate.analysis.thresholds import Threshold
 from loadgate.analysis.thresholds_eval import all_passed
-from loadgate.cli.compare import compare_stored, find_baseline
 from loadgate.errors import ConfigError, ExitCode, OutputError
 from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
 from loadgate.report.compare_view import comparison_section, print_comparison
@@ -30,6 +29,7 @@ from loadgate.report.stored_run import (
     write_stored_html,
     write_stored_json,
 )
+from loadgate.run_comparing import compare_stored, find_baseline
 from loadgate.run_reading import keep_listing, read_stored_run
 from loadgate.stats.timeline import Timeline
 from loadgate.store import RunStore

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -177,7 +177,7 @@ def template_environment(*packages: str) -> jinja2.Environment:
     )
 
 
-def render_html(
+def report_context(
     summary: RunSummary,
     timeline: Timeline,
     *,
@@ -186,16 +186,17 @@ def render_html(
     generated_at: datetime | None = None,
     scope: str | None = None,
     findings: Sequence[Finding] = (),
-) -> str:
-    """The whole report as one HTML document, plotly.js included.
+) -> dict[str, Any]:
+    """What report_header.html.j2 and report_body.html.j2 show: the report's sections.
 
+    The one-file report and the dashboard's run page render the same context.
     `scope` says which part of the run the report covers, when not all of it.
     `findings` are listed first, each linked to the chart it is shaded on.
     """
     run = summary.run
     endpoints = (*summary.endpoints, summary.total)
     charts = mark_findings(report_charts(summary, timeline), findings)
-    context: Mapping[str, Any] = {
+    return {
         "summary": summary,
         "run": run,
         "version": __version__,
@@ -230,31 +231,31 @@ def render_html(
         ],
         "charts": charts,
         "chart_json": {c.chart_id: script_json(c.figure) for c in charts},
-        "plotly_js": Markup(plotly.offline.get_plotlyjs()),  # plotly's own bundle
     }
-    return template_environment().get_template(TEMPLATE_NAME).render(context)
 
 
-def write_html(
-    path: Path | str,
+def render_html(
     summary: RunSummary,
     timeline: Timeline,
     *,
     verdicts: Sequence[Verdict] = (),
     extra_sections: Sequence[ExtraSection] = (),
+    generated_at: datetime | None = None,
     scope: str | None = None,
     findings: Sequence[Finding] = (),
-) -> None:
-    """Render the report into `path`, creating its folders; an unwritable path is a ConfigError."""
-    document = render_html(
+) -> str:
+    """The whole report as one HTML document, plotly.js included (report_context's sections)."""
+    context = report_context(
         summary,
         timeline,
         verdicts=verdicts,
         extra_sections=extra_sections,
+        generated_at=generated_at,
         scope=scope,
         findings=findings,
     )
-    write_page(path, document, "HTML report")
+    context["plotly_js"] = Markup(plotly.offline.get_plotlyjs())  # plotly's own bundle
+    return template_environment().get_template(TEMPLATE_NAME).render(context)
 
 
 def write_page(path: Path | str, document: str, what: str) -> None:

@@ -25,7 +25,7 @@ from loadgate.report.generator_view import (
     stall_sections,
     stalls_to_dict,
 )
-from loadgate.report.html import ExtraSection, write_html
+from loadgate.report.html import ExtraSection, render_html, report_context, write_page
 from loadgate.report.json_summary import summary_to_dict
 from loadgate.report.regions_view import print_regions, regions_to_dict
 from loadgate.report.terminal import print_findings, print_summary, print_verdicts
@@ -93,6 +93,40 @@ def write_stored_json(run: StoredRun, path: Path | str) -> None:
         raise ConfigError(f"cannot write the JSON summary to {path}: {exc.strerror}") from exc
 
 
+def stored_sections(run: StoredRun) -> list[ExtraSection]:
+    """The report's sections for what only some runs have: generator stalls, workers, events."""
+    return [*stall_sections(run.stalls, run.summary), *workers_sections(run.workers, run.events)]
+
+
+def stored_report_context(run: StoredRun, timeline: Timeline) -> dict[str, Any]:
+    """The report's sections of the run (report_context), as the dashboard's run page shows them."""
+    return report_context(
+        run.summary,
+        timeline,
+        verdicts=run.verdicts,
+        extra_sections=stored_sections(run),
+        findings=run.findings,
+    )
+
+
+def render_stored_html(
+    run: StoredRun,
+    timeline: Timeline,
+    *,
+    scope: str | None = None,
+    extra_sections: Sequence[ExtraSection] = (),
+) -> str:
+    """The HTML report of the run; `extra_sections` (a comparison) come after its own."""
+    return render_html(
+        run.summary,
+        timeline,
+        verdicts=run.verdicts,
+        extra_sections=[*stored_sections(run), *extra_sections],
+        scope=scope,
+        findings=run.findings,
+    )
+
+
 def write_stored_html(
     path: Path | str,
     run: StoredRun,
@@ -101,17 +135,6 @@ def write_stored_html(
     scope: str | None = None,
     extra_sections: Sequence[ExtraSection] = (),
 ) -> None:
-    """The HTML report of the run; `extra_sections` (a comparison) come after its own."""
-    write_html(
-        path,
-        run.summary,
-        timeline,
-        verdicts=run.verdicts,
-        extra_sections=[
-            *stall_sections(run.stalls, run.summary),
-            *workers_sections(run.workers, run.events),
-            *extra_sections,
-        ],
-        scope=scope,
-        findings=run.findings,
-    )
+    """render_stored_html's report written to `path`; an unwritable path is a ConfigError."""
+    document = render_stored_html(run, timeline, scope=scope, extra_sections=extra_sections)
+    write_page(path, document, "HTML report")

@@ -12,9 +12,11 @@ from starlette.routing import Route
 from loadgate.errors import InputError, RunNotFoundError, StoreError
 from loadgate.store import RunStore
 from loadgate.web.assets import static_file
+from loadgate.web.compare_page import compare_page
 from loadgate.web.guard import Guard
 from loadgate.web.login import login_form, login_submit
 from loadgate.web.rendering import problem
+from loadgate.web.run_page import run_download, run_page
 from loadgate.web.runs_page import runs_page
 from loadgate.web.settings import DashboardSettings
 
@@ -48,6 +50,9 @@ def create_app(settings: DashboardSettings, store: RunStore) -> Starlette:
             Route("/login", login_form, methods=["GET"]),
             Route("/login", login_submit, methods=["POST"]),
             Route("/runs", runs_page),
+            Route("/runs/{run_ref}", run_page),
+            Route("/runs/{run_ref}/{file}", run_download),
+            Route("/compare", compare_page),
             Route("/static/{name}", static_file),
         ],
         middleware=[Middleware(Guard, token=settings.token)],

@@ -30,6 +30,7 @@ class Asset:
 ASSETS: dict[str, Asset] = {
     "plotly.min.js": Asset("plotly", "package_data/plotly.min.js", "text/javascript"),
     "report.js": Asset("loadgate.report", "templates/report.js", "text/javascript"),
+    "compare.js": Asset("loadgate.report", "templates/compare.js", "text/javascript"),
     "report.css": Asset("loadgate.report", "templates/report.css", "text/css"),
     "dashboard.css": Asset("loadgate.web", "static/dashboard.css", "text/css"),
 }
