@@ -45,6 +45,28 @@ class ThresholdOutcome(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SavedTest:
+    """A test the dashboard keeps, to run with one click: `loadgate run`'s settings.
+
+    `script_text` is the uploaded script ('' when `script_path` is a file on
+    the dashboard's machine); `stages` ('' for none) replaces users, spawn
+    rate and run time; `host` '' is the built-in gateway; `baseline` '' is none.
+    """
+
+    name: str
+    script_path: str
+    script_text: str
+    host: str
+    users: int
+    spawn_rate: float
+    run_time: str
+    stages: str = ""
+    thresholds: tuple[str, ...] = ()
+    baseline: str = ""
+    test_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class NewRun:
     """What the engine knows about a run before it starts."""
 
@@ -182,13 +204,15 @@ class MeasuredBatch:
 class RunListing:
     """One line of `loadgate runs` and of the dashboard's runs page: a run with its totals.
 
-    `p95_ms` and `threshold_outcome` are None until stored for an ended run.
+    The percentiles and `threshold_outcome` are None until stored for an ended run.
     """
 
     run: RunInfo
     requests: int
     failures: int
+    p50_ms: float | None = None
     p95_ms: float | None = None
+    p99_ms: float | None = None
     threshold_outcome: ThresholdOutcome | None = None
 
     @property

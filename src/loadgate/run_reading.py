@@ -61,14 +61,16 @@ def threshold_outcome(verdicts: Sequence[Verdict]) -> ThresholdOutcome:
 
 
 def keep_listing(store: RunStore, stored: StoredRun) -> bool:
-    """Store what the runs page lists of an ended run (its p95, its verdict); True if stored.
+    """Store what lists show of an ended run (p50, p95, p99, verdict); True if stored.
 
     A running or lost run is listed without them: its numbers still change.
     """
     run = stored.summary.run
     if run.status in (RunStatus.RUNNING, RunStatus.LOST) or run.ended_at is None:
         return False
-    store.store_listing(run.run_id, stored.summary.total.p95_ms, threshold_outcome(stored.verdicts))
+    total = stored.summary.total
+    percentiles_ms = (total.p50_ms, total.p95_ms, total.p99_ms)
+    store.store_listing(run.run_id, percentiles_ms, threshold_outcome(stored.verdicts))
     return True
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from loadgate.model import RunStatus, ThresholdOutcome
 from loadgate.store import RunStore
 from loadgate.store.listing import RunFilter
@@ -50,7 +48,7 @@ def test_listed_p95_and_outcome_are_stored_and_read_back(store: RunStore) -> Non
     run_id = store.create_run(new_run())
     [listing] = store.list_runs()
     assert (listing.p95_ms, listing.threshold_outcome) == (None, None)
-    store.store_listing(run_id, 12.5, ThresholdOutcome.FAILED)
+    store.store_listing(run_id, (1.5, 12.5, 20.25), ThresholdOutcome.FAILED)
     [listing] = store.list_runs()
-    assert listing.p95_ms == pytest.approx(12.5)
+    assert (listing.p50_ms, listing.p95_ms, listing.p99_ms) == (1.5, 12.5, 20.25)
     assert listing.threshold_outcome is ThresholdOutcome.FAILED

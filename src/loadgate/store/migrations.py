@@ -188,15 +188,16 @@ def m007_run_events(conn: Connection) -> None:
 
 
 def m008_run_listing(conn: Connection) -> None:
-    """What the dashboard's runs page shows of a run besides its counts, and an index to filter it.
+    """What the dashboard lists of a run besides its counts, and an index to filter runs by status.
 
-    `p95_ms` and `threshold_outcome` are written once the run has ended (NULL
-    until then, and for older runs until a reader computes them), so the list
-    decodes no histogram.
+    The percentiles and `threshold_outcome` are written once the run has ended
+    (NULL until then, and for older runs until a reader computes them), so
+    lists and trends decode no histogram.
     """
     float_type = sa.Float().compile(dialect=conn.dialect)
     text_type = sa.String(8).compile(dialect=conn.dialect)
-    conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN p95_ms {float_type} NULL"))
+    for column in ("p50_ms", "p95_ms", "p99_ms"):
+        conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN {column} {float_type} NULL"))
     conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN threshold_outcome {text_type} NULL"))
     md = sa.MetaData()
     table = sa.Table(
@@ -206,6 +207,28 @@ def m008_run_listing(conn: Connection) -> None:
         sa.Column("status", sa.String(16)),
     )
     sa.Index("ix_runs_status_run_id", table.c.status, table.c.run_id).create(conn)
+
+
+def m009_saved_tests(conn: Connection) -> None:
+    """Saved test definitions of the dashboard (`script_text` set when uploaded)."""
+    md = sa.MetaData()
+    sa.Table(
+        "saved_tests",
+        md,
+        sa.Column("test_id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("script_path", sa.Text, nullable=False),
+        sa.Column("script_text", sa.Text, nullable=False),
+        sa.Column("host", sa.Text, nullable=False),
+        sa.Column("users", sa.Integer, nullable=False),
+        sa.Column("spawn_rate", sa.Float, nullable=False),
+        sa.Column("stages", sa.Text, nullable=False),
+        sa.Column("run_time", sa.Text, nullable=False),
+        sa.Column("thresholds", sa.Text, nullable=False),
+        sa.Column("baseline", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Index("ix_saved_tests_name", "name", unique=True),
+    ).create(conn, checkfirst=False)
 
 
 # In order; append new ones at the end, never edit or reorder released ones.
@@ -218,6 +241,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m006_run_workers,
     m007_run_events,
     m008_run_listing,
+    m009_saved_tests,
 )
 
 

@@ -21,6 +21,7 @@ from loadgate.model import (
     RunInfo,
     RunListing,
     RunStatus,
+    SavedTest,
     ThresholdOutcome,
     UsersSample,
     WorkerTotal,
@@ -28,7 +29,7 @@ from loadgate.model import (
 from loadgate.stats import RunSummary
 from loadgate.stats.fold import RunFold, fold_seconds
 from loadgate.stats.summary import summarize_fold
-from loadgate.store import appending, codec, reading
+from loadgate.store import appending, codec, reading, saved_tests
 from loadgate.store.connection import (
     SQLITE_BEGIN_OPTION,
     create_store_engine,
@@ -285,7 +286,9 @@ class RunStore:
                 run=self._run_info(row),
                 requests=row.requests,
                 failures=row.failures,
+                p50_ms=row.p50_ms,
                 p95_ms=row.p95_ms,
+                p99_ms=row.p99_ms,
                 threshold_outcome=None
                 if row.threshold_outcome is None
                 else ThresholdOutcome(row.threshold_outcome),
@@ -296,10 +299,33 @@ class RunStore:
             return listings
         return [listing for listing in listings if listing.run.status is where.status]
 
-    def store_listing(self, run_id: int, p95_ms: float, outcome: ThresholdOutcome) -> None:
-        """What the runs page shows of an ended run besides its counts (schema: runs.p95_ms)."""
-        values = {"p95_ms": p95_ms, "threshold_outcome": outcome.value}
+    def store_listing(
+        self, run_id: int, percentiles_ms: tuple[float, float, float], outcome: ThresholdOutcome
+    ) -> None:
+        """What lists show of an ended run besides its counts: p50, p95, p99 and the verdict."""
+        p50_ms, p95_ms, p99_ms = percentiles_ms
+        values = {
+            "p50_ms": p50_ms,
+            "p95_ms": p95_ms,
+            "p99_ms": p99_ms,
+            "threshold_outcome": outcome.value,
+        }
         self._update_run(run_id, values, f"storing the listing of run {run_id}")
+
+    def save_test(self, test: SavedTest) -> int:
+        """Store a new saved test (the dashboard's); returns its id. Names are unique."""
+        with self._transaction("saving a test") as conn:
+            return saved_tests.insert_test(conn, test)
+
+    def saved_tests(self) -> list[SavedTest]:
+        """Every saved test, by name."""
+        with self._transaction("reading the saved tests") as conn:
+            return saved_tests.all_tests(conn)
+
+    def saved_test(self, test_id: int) -> SavedTest:
+        """A saved test by id; TestNotFoundError if there is none."""
+        with self._transaction(f"reading saved test {test_id}") as conn:
+            return saved_tests.one_test(conn, test_id, self.url)
 
     def latest_baseline(self, name: str | None = None) -> RunInfo | None:
         """The newest run marked as a baseline (with that name, if given)."""

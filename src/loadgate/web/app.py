@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -9,16 +12,24 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from loadgate.errors import InputError, RunNotFoundError, StoreError
-from loadgate.store import RunStore
+from loadgate.errors import InputError, RunError, RunNotFoundError, StoreError, TestNotFoundError
+from loadgate.store import RunStore, default_db_url
 from loadgate.web.assets import static_file
 from loadgate.web.compare_page import compare_page
 from loadgate.web.guard import Guard
+from loadgate.web.launcher import Launcher
+from loadgate.web.live import run_events, stop_run
 from loadgate.web.login import login_form, login_submit
 from loadgate.web.rendering import problem
 from loadgate.web.run_page import run_download, run_page
 from loadgate.web.runs_page import runs_page
 from loadgate.web.settings import DashboardSettings
+from loadgate.web.tests_page import (
+    create_saved_test,
+    saved_test_page,
+    saved_tests_page,
+    start_saved_test,
+)
 
 
 def _home(request: Request) -> Response:
@@ -37,32 +48,63 @@ async def _store_down(request: Request, exc: Exception) -> Response:
     return problem(request, 503, str(exc))
 
 
+async def _run_failed(request: Request, exc: Exception) -> Response:
+    return problem(request, 502, str(exc))
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    # The traceback goes to the dashboard's log (uvicorn's), never to the page.
+    return problem(request, 500, "internal error: the dashboard's log has the details")
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return problem(request, exc.status_code, exc.detail)
 
 
 def create_app(settings: DashboardSettings, store: RunStore) -> Starlette:
-    """The dashboard over `store`; `settings` must have passed checked_settings."""
+    """The dashboard over `store`; `settings` must have passed checked_settings.
+
+    Runs it starts write to `settings.db_url` (the store's own URL, unmasked);
+    they are stopped (SIGINT) when the app shuts down.
+    """
+    launcher = Launcher(settings.db_url or default_db_url())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        launcher.close()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/", _home),
             Route("/login", login_form, methods=["GET"]),
             Route("/login", login_submit, methods=["POST"]),
             Route("/runs", runs_page),
             Route("/runs/{run_ref}", run_page),
+            Route("/runs/{run_ref}/events", run_events),
+            Route("/runs/{run_ref}/stop", stop_run, methods=["POST"]),
             Route("/runs/{run_ref}/{file}", run_download),
+            Route("/tests", saved_tests_page, methods=["GET"]),
+            Route("/tests", create_saved_test, methods=["POST"]),
+            Route("/tests/{test_ref}", saved_test_page),
+            Route("/tests/{test_ref}/start", start_saved_test, methods=["POST"]),
             Route("/compare", compare_page),
             Route("/static/{name}", static_file),
         ],
         middleware=[Middleware(Guard, token=settings.token)],
         exception_handlers={
             RunNotFoundError: _not_found,
+            TestNotFoundError: _not_found,
+            RunError: _run_failed,
             InputError: _bad_input,
             StoreError: _store_down,
             HTTPException: _http_error,
+            Exception: _internal_error,
         },
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.launcher = launcher
     return app

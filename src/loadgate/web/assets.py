@@ -33,6 +33,7 @@ ASSETS: dict[str, Asset] = {
     "compare.js": Asset("loadgate.report", "templates/compare.js", "text/javascript"),
     "report.css": Asset("loadgate.report", "templates/report.css", "text/css"),
     "dashboard.css": Asset("loadgate.web", "static/dashboard.css", "text/css"),
+    "live.js": Asset("loadgate.web", "static/live.js", "text/javascript"),
 }
 
 

@@ -8,12 +8,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from loadgate.errors import RunNotFoundError
-from loadgate.model import RunInfo
+from loadgate.model import RunInfo, RunStatus
 from loadgate.report.csv_export import stats_csv
 from loadgate.report.junit import junit_xml
 from loadgate.report.stored_run import render_stored_html, stored_report_context, stored_run_to_json
 from loadgate.run_reading import read_for_report, read_whole_run
 from loadgate.store import RunStore
+from loadgate.web.launcher import Launcher
 from loadgate.web.rendering import page
 
 
@@ -33,6 +34,9 @@ def run_page(request: Request) -> Response:
     stored, timeline = read_for_report(store, run)
     context = stored_report_context(stored, timeline)
     context["downloads"] = [(name, label) for name, (label, _, _) in DOWNLOADS.items()]
+    context["live"] = run.status is RunStatus.RUNNING
+    launcher: Launcher = request.app.state.launcher
+    context["stoppable"] = launcher.launch_of_run(run.run_id) is not None
     return page(request, "run.html.j2", context)
 
 
