@@ -114,7 +114,7 @@ class Guard:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        if scope["method"] not in SAFE_METHODS and not by_bearer:
+        if scope["method"] not in SAFE_METHODS:
             body = await _read_body(receive)
             if body is None:
                 await _plain(413, f"the request body is over {MAX_BODY_BYTES:,} bytes")(
@@ -122,7 +122,7 @@ class Guard:
                 )
                 return
             form = _form(headers, body)
-            problem = _csrf_problem(headers, form, cookies.get(CSRF_COOKIE))
+            problem = "" if by_bearer else _csrf_problem(headers, form, cookies.get(CSRF_COOKIE))
             if problem:
                 await _plain(403, problem)(scope, receive, send)
                 return
