@@ -28,8 +28,8 @@ def _copy_of(stored_runs: StoredRuns, folder: Path) -> str:
 
 def _watch_live(page: Page, changes: int) -> list[str]:
     """The request counts the live view showed, until it changed `changes` times."""
-    seen = [page.locator("#live-requests").inner_text()]
-    updates = page.evaluate(LIVE_UPDATES)
+    seen: list[str] = []
+    updates = 0
     while len(set(seen)) <= changes:
         page.wait_for_function(f"() => ({LIVE_UPDATES})() > {updates}")
         updates = page.evaluate(LIVE_UPDATES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,7 +16,8 @@ from loadgate.report.stored_run import render_stored_html, stored_report_context
 from loadgate.run_reading import read_for_report, read_whole_run
 from loadgate.store import RunStore
 from loadgate.web.launcher import Launcher
-from loadgate.web.rendering import page
+from loadgate.web.page_cache import PageCache, page_key
+from loadgate.web.rendering import environment, page
 
 
 def requested_run(request: Request, parameter: str = "run_ref") -> RunInfo:
@@ -30,14 +32,25 @@ def requested_run(request: Request, parameter: str = "run_ref") -> RunInfo:
 def run_page(request: Request) -> Response:
     """GET /runs/ID: the charts and tables of the HTML report, and links to download it."""
     store: RunStore = request.app.state.store
-    run = requested_run(request)
-    stored, timeline = read_for_report(store, run)
-    context = stored_report_context(stored, timeline)
-    context["downloads"] = [(name, label) for name, (label, _, _) in DOWNLOADS.items()]
-    context["live"] = run.status is RunStatus.RUNNING
+    cache: PageCache = request.app.state.page_cache
     launcher: Launcher = request.app.state.launcher
-    context["stoppable"] = launcher.launch_of_run(run.run_id) is not None
+    run = requested_run(request)
+    report_html = cache.get_or_render(page_key(run), lambda: _report_sections(store, run))
+    context = {
+        "run": run,
+        # Markup: rendered by our templates, with autoescape, from the store.
+        "report_html": Markup(report_html),
+        "downloads": [(name, label) for name, (label, _, _) in DOWNLOADS.items()],
+        "live": run.status is RunStatus.RUNNING,
+        "stoppable": launcher.launch_of_run(run.run_id) is not None,
+    }
     return page(request, "run.html.j2", context)
+
+
+def _report_sections(store: RunStore, run: RunInfo) -> str:
+    """The report's header and sections of the run, as the one-file report has them."""
+    context = stored_report_context(*read_for_report(store, run))
+    return environment().get_template("run_report.html.j2").render(context)
 
 
 def _report_html(store: RunStore, run: RunInfo) -> str:
