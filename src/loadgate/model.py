@@ -50,7 +50,10 @@ class SavedTest:
 
     `script_text` is the uploaded script ('' when `script_path` is a file on
     the dashboard's machine); `stages` ('' for none) replaces users, spawn
-    rate and run time; `host` '' is the built-in gateway; `baseline` '' is none.
+    rate and run time; `host` '' is the built-in gateway; `baseline` '' is none;
+    `cron` '' is no schedule. `schedule_handled_at`: the last due time of the
+    schedule handled (run, or reported missed), `schedule_note`: what was
+    last said of missed ones; both are the scheduler's, read back.
     """
 
     name: str
@@ -63,7 +66,11 @@ class SavedTest:
     stages: str = ""
     thresholds: tuple[str, ...] = ()
     baseline: str = ""
+    cron: str = ""
     test_id: int | None = None
+    created_at: datetime | None = None
+    schedule_handled_at: datetime | None = None
+    schedule_note: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

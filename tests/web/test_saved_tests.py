@@ -66,15 +66,19 @@ def test_bad_input_is_every_problem_at_once(store: RunStore) -> None:
     assert store.saved_tests() == []
 
 
-def test_bad_stages_and_a_name_taken_are_refused(store: RunStore) -> None:
+def test_bad_stages_a_bad_cron_and_a_name_taken_are_refused(store: RunStore) -> None:
     with client_of(DashboardSettings(), store) as client:
         _post(client, GOOD)
         taken = _post(client, GOOD)
         stages = _post(client, {**GOOD, "name": "ramp", "stages": "30s:ten"})
+        cron = _post(client, {**GOOD, "name": "nightly", "cron": "at night"})
     assert taken.status_code == 400  # type: ignore[attr-defined]
     assert "exists already" in taken.text  # type: ignore[attr-defined]
     assert stages.status_code == 400  # type: ignore[attr-defined]
     assert any("--stages" in p for p in _problems(stages.text))  # type: ignore[attr-defined]
+    assert cron.status_code == 400  # type: ignore[attr-defined]
+    assert any(p.startswith("cron:") for p in _problems(cron.text))  # type: ignore[attr-defined]
+    assert [t.name for t in store.saved_tests()] == ["checkout"]
 
 
 def test_only_a_dashboard_with_a_token_takes_a_scripts_text(store: RunStore) -> None:

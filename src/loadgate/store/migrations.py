@@ -210,7 +210,7 @@ def m008_run_listing(conn: Connection) -> None:
 
 
 def m009_saved_tests(conn: Connection) -> None:
-    """Saved test definitions of the dashboard (`script_text` set when uploaded)."""
+    """The dashboard's saved tests (`script_text` set when uploaded) and their schedules."""
     md = sa.MetaData()
     sa.Table(
         "saved_tests",
@@ -226,6 +226,9 @@ def m009_saved_tests(conn: Connection) -> None:
         sa.Column("run_time", sa.Text, nullable=False),
         sa.Column("thresholds", sa.Text, nullable=False),
         sa.Column("baseline", sa.Text, nullable=False),
+        sa.Column("cron", sa.Text, nullable=False),
+        sa.Column("schedule_handled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("schedule_note", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Index("ix_saved_tests_name", "name", unique=True),
     ).create(conn, checkfirst=False)

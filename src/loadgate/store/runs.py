@@ -327,6 +327,11 @@ class RunStore:
         with self._transaction(f"reading saved test {test_id}") as conn:
             return saved_tests.one_test(conn, test_id, self.url)
 
+    def set_schedule_state(self, test_id: int, handled_at: datetime, note: str) -> None:
+        """The last due time of a test's schedule handled, and what was said of missed ones."""
+        with self._transaction(f"updating the schedule of test {test_id}") as conn:
+            saved_tests.update_schedule(conn, test_id, handled_at, note, self.url)
+
     def latest_baseline(self, name: str | None = None) -> RunInfo | None:
         """The newest run marked as a baseline (with that name, if given)."""
         query = sa.select(runs).where(runs.c.is_baseline.is_(True))

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from loadgate.errors import ConfigError, TestNotFoundError
 from loadgate.model import SavedTest
+from loadgate.store import codec
 from loadgate.store.schema import saved_tests
 
 
@@ -32,7 +33,10 @@ def insert_test(conn: Connection, test: SavedTest) -> int:
         "run_time": test.run_time,
         "thresholds": json.dumps(list(test.thresholds)),
         "baseline": test.baseline,
-        "created_at": datetime.now(UTC),
+        "cron": test.cron,
+        "schedule_handled_at": None,
+        "schedule_note": "",
+        "created_at": codec.to_db_time(datetime.now(UTC)),
     }
     result = conn.execute(sa.insert(saved_tests).values(values).returning(saved_tests.c.test_id))
     return int(result.scalar_one())
@@ -51,6 +55,10 @@ def _test(row: Any) -> SavedTest:
         run_time=row.run_time,
         thresholds=tuple(json.loads(row.thresholds)),
         baseline=row.baseline,
+        cron=row.cron,
+        created_at=codec.from_db_time(row.created_at),
+        schedule_handled_at=codec.from_db_time(row.schedule_handled_at),
+        schedule_note=row.schedule_note,
     )
 
 
@@ -65,3 +73,14 @@ def one_test(conn: Connection, test_id: int, display_url: str) -> SavedTest:
     if row is None:
         raise TestNotFoundError(f"no saved test {test_id} in {display_url}")
     return _test(row)
+
+
+def update_schedule(
+    conn: Connection, test_id: int, handled_at: datetime, note: str, display_url: str
+) -> None:
+    values = {"schedule_handled_at": codec.to_db_time(handled_at), "schedule_note": note}
+    result = conn.execute(
+        sa.update(saved_tests).where(saved_tests.c.test_id == test_id).values(values)
+    )
+    if result.rowcount == 0:
+        raise TestNotFoundError(f"no saved test {test_id} in {display_url}")

@@ -54,7 +54,9 @@ Layout and why:
 - `saved_tests`: the dashboard's saved test definitions (model.SavedTest);
   `script_text` is '' for a script on the server's disk, else the uploaded
   script; `thresholds` is a JSON list of expressions. A test's runs are the
-  runs of its name.
+  runs of its name. `cron` ('' for none) is its schedule;
+  `schedule_handled_at` the last due time the dashboard handled (ran or
+  reported as missed), `schedule_note` what it last said about missed ones.
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -231,6 +233,9 @@ saved_tests = sa.Table(
     sa.Column("run_time", sa.Text, nullable=False),
     sa.Column("thresholds", sa.Text, nullable=False),
     sa.Column("baseline", sa.Text, nullable=False),
+    sa.Column("cron", sa.Text, nullable=False),
+    sa.Column("schedule_handled_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("schedule_note", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_saved_tests_name", "name", unique=True),
 )

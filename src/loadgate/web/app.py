@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -24,6 +25,7 @@ from loadgate.web.page_cache import PageCache
 from loadgate.web.rendering import problem
 from loadgate.web.run_page import run_download, run_page
 from loadgate.web.runs_page import runs_page
+from loadgate.web.scheduler import TICK_S, Scheduler
 from loadgate.web.settings import DashboardSettings
 from loadgate.web.tests_page import (
     create_saved_test,
@@ -67,13 +69,23 @@ def create_app(settings: DashboardSettings, store: RunStore) -> Starlette:
     """The dashboard over `store`; `settings` must have passed checked_settings.
 
     Runs it starts write to `settings.db_url` (the store's own URL, unmasked);
-    they are stopped (SIGINT) when the app shuts down.
+    they are stopped (SIGINT) when the app shuts down. While it runs, saved
+    tests' schedules are checked every TICK_S.
     """
     launcher = Launcher(settings.db_url or default_db_url())
+    scheduler = Scheduler(store, launcher, tuple(settings.allowed_hosts))
+
+    async def run_schedules() -> None:
+        while True:
+            await anyio.to_thread.run_sync(scheduler.tick)
+            await anyio.sleep(TICK_S)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(run_schedules)
+            yield
+            tasks.cancel_scope.cancel()
         launcher.close()
 
     app = Starlette(

@@ -13,6 +13,7 @@ from loadgate.errors import ConfigError
 from loadgate.model import SavedTest
 from loadgate.stages import parse_stages
 from loadgate.web.allow_list import check_target
+from loadgate.web.schedule import check_cron
 
 MAX_NAME_CHARS = 200
 UPLOADED_PATH = "(uploaded)"
@@ -92,6 +93,9 @@ def read_test_form(
         problems.check(lambda: parse_duration(run_time))
     thresholds = tuple(t.strip() for t in form.get("thresholds", "").splitlines() if t.strip())
     problems.check(lambda: parse_thresholds(thresholds))
+    cron = " ".join(form.get("cron", "").split())
+    if cron:
+        problems.check(lambda: check_cron(cron))
     if problems:
         return FormResult(test=None, problems=tuple(problems))
     test = SavedTest(
@@ -105,5 +109,6 @@ def read_test_form(
         stages=stages,
         thresholds=thresholds,
         baseline=form.get("baseline", "").strip(),
+        cron=cron,
     )
     return FormResult(test=test, problems=())
