@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +14,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from loadgate.errors import InputError, RunError, RunNotFoundError, StoreError, TestNotFoundError
+from loadgate.errors import (
+    InputError,
+    LoadgateError,
+    RunError,
+    RunNotFoundError,
+    StoreError,
+    TestNotFoundError,
+)
 from loadgate.store import RunStore, default_db_url
 from loadgate.web.assets import static_file
 from loadgate.web.compare_page import compare_page
@@ -33,6 +41,8 @@ from loadgate.web.tests_page import (
     saved_tests_page,
     start_saved_test,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _home(request: Request) -> Response:
@@ -77,7 +87,10 @@ def create_app(settings: DashboardSettings, store: RunStore) -> Starlette:
 
     async def run_schedules() -> None:
         while True:
-            await anyio.to_thread.run_sync(scheduler.tick)
+            try:
+                await anyio.to_thread.run_sync(scheduler.tick)
+            except LoadgateError as exc:  # a store down for a while: the next tick retries
+                log.warning("schedules not checked: %s", exc)
             await anyio.sleep(TICK_S)
 
     @asynccontextmanager
