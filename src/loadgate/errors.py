@@ -7,7 +7,8 @@
     ├── RunError          (3)     the run could not be carried out
     │   └── WorkersMissingError (6)  a master's expected workers did not all connect in time
     └── StoreError        (4)     the run store cannot be opened or written
-        └── RunNotFoundError           no stored run matches the reference given
+        ├── RunNotFoundError           no stored run matches the reference given
+        └── TestNotFoundError          no saved test (dashboard) has the id given
 
 Library code raises these and never prints or exits; the CLI catches them at
 the edge, prints one line and exits with the code.
@@ -92,4 +93,11 @@ class OutputError(LoadgateError):
 class RunNotFoundError(StoreError):
     """No stored run matches the reference given."""
 
+    exit_code = ExitCode.BAD_INPUT
+
+
+class TestNotFoundError(StoreError):
+    """No saved test has the id given."""
+
+    __test__ = False  # not a pytest test class, despite its name
     exit_code = ExitCode.BAD_INPUT

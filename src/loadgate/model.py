@@ -28,6 +28,51 @@ class RunStatus(StrEnum):
     LOST = "lost"
 
 
+def endpoint_label(method: str, name: str) -> str:
+    """'GET /v1/products'; a name that already starts with its method (scripts often name
+    requests 'GET /v1/products') is shown as is, and the total ('', 'Total') is 'Total'."""
+    if not method or name.startswith(f"{method} "):
+        return name
+    return f"{method} {name}"
+
+
+class ThresholdOutcome(StrEnum):
+    """How a run's thresholds came out, as listed beside it."""
+
+    NONE = "none"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SavedTest:
+    """A test the dashboard keeps, to run with one click: `loadgate run`'s settings.
+
+    `script_text` is the uploaded script ('' when `script_path` is a file on
+    the dashboard's machine); `stages` ('' for none) replaces users, spawn
+    rate and run time; `host` '' is the built-in gateway; `baseline` '' is none;
+    `cron` '' is no schedule. `schedule_handled_at`: the last due time of the
+    schedule handled (run, or reported missed), `schedule_note`: what was
+    last said of missed ones; both are the scheduler's, read back.
+    """
+
+    name: str
+    script_path: str
+    script_text: str
+    host: str
+    users: int
+    spawn_rate: float
+    run_time: str
+    stages: str = ""
+    thresholds: tuple[str, ...] = ()
+    baseline: str = ""
+    cron: str = ""
+    test_id: int | None = None
+    created_at: datetime | None = None
+    schedule_handled_at: datetime | None = None
+    schedule_note: str = ""
+
+
 @dataclass(frozen=True, kw_only=True)
 class NewRun:
     """What the engine knows about a run before it starts."""
@@ -164,11 +209,23 @@ class MeasuredBatch:
 
 @dataclass(frozen=True, kw_only=True)
 class RunListing:
-    """One line of `loadgate runs`: a run with its totals."""
+    """One line of `loadgate runs` and of the dashboard's runs page: a run with its totals.
+
+    The percentiles and `threshold_outcome` are None until stored for an ended run.
+    """
 
     run: RunInfo
     requests: int
     failures: int
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    threshold_outcome: ThresholdOutcome | None = None
+
+    @property
+    def rps(self) -> float:
+        duration_s = self.run.duration_s
+        return self.requests / duration_s if duration_s > 0 else 0.0
 
     @property
     def error_rate(self) -> float:

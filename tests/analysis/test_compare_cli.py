@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from loadgate.cli.compare import find_baseline
 from loadgate.errors import ExitCode
 from loadgate.model import EndpointSecond, NewRun, RunStatus
+from loadgate.run_comparing import find_baseline
 from loadgate.store import RunStore
 from tests.analysis.test_compare import START_S, synthetic_run
 

@@ -20,7 +20,7 @@ from loadgate.report.compare_view import (
     print_comparison,
     write_comparison_html,
 )
-from loadgate.report.html import write_html
+from loadgate.report.html import render_html
 from loadgate.stats import summarize
 from tests.analysis.test_compare import START_S, synthetic_run
 from tests.builders import timeline_of
@@ -134,7 +134,8 @@ def test_comparison_as_a_section_of_the_run_report(
     summary = summarize(candidate, runs[1], [])
     path = tmp_path / "report.html"
     section = comparison_section(comparison, run_info(1), candidate)
-    write_html(path, summary, timeline_of(candidate, runs[1], []), extra_sections=[section])
+    timeline = timeline_of(candidate, runs[1], [])
+    path.write_text(render_html(summary, timeline, extra_sections=[section]))
     page.goto(path.as_uri())
     page.wait_for_function(CHARTS_DRAWN)
     assert page.locator("#comparison h2").inner_text() == "Compared with run 1"

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from loadgate.errors import ConfigError
-from loadgate.report.html import ExtraSection, render_html, script_json, write_html
+from loadgate.report.html import ExtraSection, render_html, script_json, write_page
 from loadgate.report.html_charts import percentile_curve, percentile_ticks, report_charts
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.summary import RunSummary, summarize
 from loadgate.stats.timeline import Timeline
-from tests.builders import timeline_of
+from tests.builders import START_S, endpoint_second, timeline_of
 from tests.report import synthetic_run
 
 
@@ -118,7 +118,7 @@ def test_unwritable_path_is_a_config_error(
 ) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match="cannot write the HTML report to"):
-        write_html(tmp_path / "file" / "r.html", *run_data)
+        write_page(tmp_path / "file" / "r.html", render_html(*run_data), "HTML report")
 
 
 def test_a_run_without_requests_still_renders() -> None:
@@ -126,3 +126,22 @@ def test_a_run_without_requests_still_renders() -> None:
     html = render_html(summarize(run, [], []), timeline_of(run, [], []))
     assert "no requests were made" in html
     assert html.count('class="chart"') == 5
+
+
+def test_labels_do_not_repeat_a_method_already_in_the_name() -> None:
+    run = synthetic_run.run_info()
+    seconds = [
+        endpoint_second(START_S + offset_s, name=name, latencies_us=[1000, 2000])
+        for offset_s in (0, 1)
+        for name in ("GET /v1/products", "/v1/plain")
+    ]
+    summary, timeline = summarize(run, seconds, []), timeline_of(run, seconds, [])
+    expected = {"GET /v1/products", "GET /v1/plain", "Total"}
+    for chart in report_charts(summary, timeline):
+        labels = {t.get("meta") or t["name"] for t in chart.figure["data"]}
+        assert "GET GET /v1/products" not in labels, chart.chart_id
+        if chart.chart_id == "chart-distribution":
+            assert labels == expected
+    html = render_html(summary, timeline)
+    assert "GET GET" not in html
+    assert 'data-endpoint="GET /v1/products"' in html

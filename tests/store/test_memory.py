@@ -20,7 +20,7 @@ import pytest
 from bench.long_run import ENDPOINTS, build_run
 
 from loadgate.analysis.compare_types import CompareSettings
-from loadgate.cli.compare import compare_stored
+from loadgate.run_comparing import compare_stored
 from loadgate.store import RunStore, reading
 from loadgate.store.run_view import read_run_view
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from loadgate.errors import ConfigError
+from loadgate.model import endpoint_label
 from loadgate.stats.histogram import LatencyHistogram
 
 
@@ -129,10 +130,7 @@ class EndpointComparison:
 
     @property
     def label(self) -> str:
-        """'GET /users'; a name that already starts with its method is shown as is."""
-        if not self.method or self.name.startswith(f"{self.method} "):
-            return self.name
-        return f"{self.method} {self.name}"
+        return endpoint_label(self.method, self.name)
 
     def metric(self, metric: ComparedMetric) -> MetricComparison:
         for compared in self.metrics:

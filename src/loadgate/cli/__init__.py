@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "run": "loadgate.cli.run:run",
     "import": "loadgate.cli.import_spill:import_command",
     "worker": "loadgate.cli.worker:worker",
+    "dashboard": "loadgate.cli.dashboard:dashboard",
 }
 
 

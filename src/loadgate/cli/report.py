@@ -9,13 +9,13 @@ import click
 from loadgate.analysis.rate_limit import parse_rate_limit
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option, expect_rate_limit_option
-from loadgate.cli.stored_run import read_stored_run
 from loadgate.duration import format_duration_s, parse_duration
 from loadgate.errors import ConfigError
 from loadgate.report.stored_run import write_stored_html
+from loadgate.run_reading import read_for_report
 from loadgate.scrape.settings import checked_pattern
 from loadgate.store import RunStore
-from loadgate.store.run_view import RunRange, read_run_view
+from loadgate.store.run_view import RunRange
 
 
 def _offset_s(option: str, text: str | None) -> int | None:
@@ -102,17 +102,13 @@ def report(
         checked_pattern(scrape_series)
     with RunStore.open(db_url) as store:
         run = store.resolve(run_ref)
-        # Summary and timeline from the same read, so a run still being written
-        # shows the same numbers in its table and its charts.
-        view = read_run_view(store, run, within=within)
-        if within is None and view.from_seconds:
-            # The whole run was folded: an ended run keeps it as its totals.
-            store.keep_totals(run, view.fold)
-        # The HTML report shows no regions: no read of the seconds by region.
-        stored = read_stored_run(
-            store, view.summary, view.series, expect_rate_limit=expect_rate_limit,
-            with_regions=False, chart_on=view.timeline, chart_series=scrape_series,
-        )  # fmt: skip
+        stored, timeline = read_for_report(
+            store,
+            run,
+            within=within,
+            expect_rate_limit=expect_rate_limit,
+            chart_series=scrape_series,
+        )
     scope = None
     if within is not None:
         end = "the end" if within.to_s is None else format_duration_s(within.to_s)
@@ -120,5 +116,5 @@ def report(
             f"{format_duration_s(within.from_s)} to {end} after the start "
             "(tables, charts and thresholds cover this range only)"
         )
-    write_stored_html(output_path, stored, view.timeline, scope=scope)
+    write_stored_html(output_path, stored, timeline, scope=scope)
     click.echo(f"report of run {run.run_id} written to {output_path}")

@@ -17,8 +17,6 @@ from rich.text import Text
 from loadgate.analysis.compare_types import Comparison
 from loadgate.analysis.thresholds import Threshold
 from loadgate.analysis.thresholds_eval import all_passed
-from loadgate.cli.compare import compare_stored, find_baseline
-from loadgate.cli.stored_run import read_stored_run
 from loadgate.errors import ConfigError, ExitCode, OutputError
 from loadgate.model import EndpointSecond, RunInfo, RunStatus, UsersSample
 from loadgate.report.compare_view import comparison_section, print_comparison
@@ -31,6 +29,8 @@ from loadgate.report.stored_run import (
     write_stored_html,
     write_stored_json,
 )
+from loadgate.run_comparing import compare_stored, find_baseline
+from loadgate.run_reading import keep_listing, read_stored_run
 from loadgate.stats.timeline import Timeline
 from loadgate.store import RunStore
 from loadgate.store.run_view import read_run_view
@@ -134,6 +134,7 @@ def finish(
         view.series,
         chart_on=view.timeline if outputs.report_path is not None else None,
     )
+    keep_listing(store, stored)
     summary = stored.summary
     if outputs.tables_to_stderr:
         console = notes

@@ -8,13 +8,11 @@ from rich.table import Table
 from loadgate.analysis.rate_limit import parse_rate_limit
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option, expect_rate_limit_option
-from loadgate.cli.stored_run import read_stored_run
 from loadgate.model import RunInfo, RunStatus
 from loadgate.report.stored_run import print_stored_run, stored_run_to_json
 from loadgate.report.terminal import STATUS_STYLES, format_duration, plain, summary_console
-from loadgate.stats.series import is_ramp
+from loadgate.run_reading import read_whole_run
 from loadgate.store import RunStore
-from loadgate.store.run_view import read_run_series
 
 
 def _duration(run: RunInfo) -> str:
@@ -83,12 +81,7 @@ def show(run_ref: str, db_url: str | None, as_json: bool, expect_rate_limit: str
         parse_rate_limit(expect_rate_limit)  # bad input before any read
     with RunStore.open(db_url) as store:
         run = store.resolve(run_ref)
-        # The findings need the seconds; their histograms only on a ramp (saturation).
-        users = store.user_samples(run.run_id)
-        series = read_run_series(store, run, users, latency=is_ramp(users))
-        stored = read_stored_run(
-            store, store.summary(run.run_id), series, expect_rate_limit=expect_rate_limit
-        )
+        stored = read_whole_run(store, run, expect_rate_limit=expect_rate_limit)
     if as_json:
         click.echo(stored_run_to_json(stored), nl=False)
     else:

@@ -343,7 +343,8 @@ def _html_rows(endpoint: EndpointComparison) -> list[dict[str, Any]]:
     ]
 
 
-def _body_context(comparison: Comparison, base: RunInfo, candidate: RunInfo) -> dict[str, Any]:
+def comparison_context(comparison: Comparison, base: RunInfo, candidate: RunInfo) -> dict[str, Any]:
+    """What compare_body.html.j2 shows: the report section, the one-file page, the dashboard."""
     endpoints = (*comparison.endpoints, comparison.total)
     charts = [
         (f"compare-curve-{index}", script_json(_curve_figure(e)))
@@ -379,7 +380,7 @@ def comparison_section(comparison: Comparison, base: RunInfo, candidate: RunInfo
     body = (
         template_environment()
         .get_template("compare_body.html.j2")
-        .render(_body_context(comparison, base, candidate))
+        .render(comparison_context(comparison, base, candidate))
     )
     return ExtraSection(
         section_id="comparison", title=f"Compared with run {base.run_id}", body_html=body
@@ -394,7 +395,7 @@ def render_comparison_html(
     generated_at: datetime | None = None,
 ) -> str:
     """A self-contained page: tables, percentile curves of both runs, plotly.js included."""
-    context = _body_context(comparison, base, candidate)
+    context = comparison_context(comparison, base, candidate)
     context.update(
         version=__version__,
         generated_at=(generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S UTC"),

@@ -15,6 +15,7 @@ and scripts written for Locust keep working. What differs is on purpose:
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -243,6 +244,22 @@ def failure_rows(seconds: Iterable[EndpointSecond]) -> list[list[str]]:
     ]
 
 
+def stats_rows(summary: RunSummary) -> list[list[str]]:
+    """The rows of _stats.csv: one per endpoint, then Locust's Aggregated row."""
+    rows = [stats_row(e, summary.duration_s) for e in summary.endpoints]
+    rows.append(stats_row(summary.total, summary.duration_s, total=True))
+    return rows
+
+
+def stats_csv(summary: RunSummary) -> str:
+    """_stats.csv's text (the dashboard's download), byte for byte what write_csv writes."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(STATS_COLUMNS)
+    writer.writerows(stats_rows(summary))
+    return buffer.getvalue()
+
+
 def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -276,9 +293,7 @@ def write_csv(
     stats = Path(f"{base}_stats.csv")
     history = Path(f"{base}_stats_history.csv")
     failures = Path(f"{base}_failures.csv")
-    rows = [stats_row(e, summary.duration_s) for e in summary.endpoints]
-    rows.append(stats_row(summary.total, summary.duration_s, total=True))
-    _write(stats, STATS_COLUMNS, rows)
+    _write(stats, STATS_COLUMNS, stats_rows(summary))
     _write(history, HISTORY_COLUMNS, history_rows(seconds, users, full_history=full_history))
     _write(failures, FAILURES_COLUMNS, failure_rows(seconds))
     return [stats, history, failures]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from markupsafe import Markup
 from loadgate import __version__
 from loadgate.analysis.finding import Finding
 from loadgate.errors import ConfigError
+from loadgate.model import endpoint_label
 from loadgate.report.html_charts import Chart, mark_findings, report_charts
 from loadgate.report.json_summary import endpoint_to_dict
 from loadgate.report.terminal import format_duration, format_ms
@@ -89,11 +90,6 @@ def format_number(kind: str, value: float) -> str:
     return format_ms(value)
 
 
-def endpoint_label(method: str, name: str) -> str:
-    """'GET /v1/products'; the total has no method and is just 'Total'."""
-    return f"{method} {name}".strip()
-
-
 def endpoint_cells(endpoint: EndpointSummary) -> list[Cell]:
     """The table's cells, valued exactly as the JSON summary has them."""
     document = endpoint_to_dict(endpoint)
@@ -162,10 +158,18 @@ def script_json(document: object) -> Markup:
     return Markup(escaped)  # escaped above for the script context
 
 
-def template_environment() -> jinja2.Environment:
-    """The Jinja set-up of every HTML page: our templates, escaped, strict about missing names."""
+def template_environment(*packages: str) -> jinja2.Environment:
+    """The Jinja set-up of every HTML page: our templates, escaped, strict about missing names.
+
+    `packages`: more packages whose `templates/` are searched before the report's.
+    """
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("loadgate.report", "templates"),
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.PackageLoader(package, "templates")
+                for package in (*packages, "loadgate.report")
+            ]
+        ),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -173,7 +177,7 @@ def template_environment() -> jinja2.Environment:
     )
 
 
-def render_html(
+def report_context(
     summary: RunSummary,
     timeline: Timeline,
     *,
@@ -183,9 +187,10 @@ def render_html(
     scope: str | None = None,
     findings: Sequence[Finding] = (),
     extra_charts: Sequence[Chart] = (),
-) -> str:
-    """The whole report as one HTML document, plotly.js included.
+) -> dict[str, Any]:
+    """What report_header.html.j2 and report_body.html.j2 show: the report's sections.
 
+    The one-file report and the dashboard's run page render the same context.
     `scope` says which part of the run the report covers, when not all of it.
     `findings` are listed first, each linked to the chart it is shaded on.
     `extra_charts` over time (the target's scraped metrics) come under the client's.
@@ -193,7 +198,7 @@ def render_html(
     run = summary.run
     endpoints = (*summary.endpoints, summary.total)
     charts = mark_findings((*report_charts(summary, timeline), *extra_charts), findings)
-    context: Mapping[str, Any] = {
+    return {
         "summary": summary,
         "run": run,
         "version": __version__,
@@ -228,33 +233,33 @@ def render_html(
         ],
         "charts": charts,
         "chart_json": {c.chart_id: script_json(c.figure) for c in charts},
-        "plotly_js": Markup(plotly.offline.get_plotlyjs()),  # plotly's own bundle
     }
-    return template_environment().get_template(TEMPLATE_NAME).render(context)
 
 
-def write_html(
-    path: Path | str,
+def render_html(
     summary: RunSummary,
     timeline: Timeline,
     *,
     verdicts: Sequence[Verdict] = (),
     extra_sections: Sequence[ExtraSection] = (),
+    generated_at: datetime | None = None,
     scope: str | None = None,
     findings: Sequence[Finding] = (),
     extra_charts: Sequence[Chart] = (),
-) -> None:
-    """Render the report into `path`, creating its folders; an unwritable path is a ConfigError."""
-    document = render_html(
+) -> str:
+    """The whole report as one HTML document, plotly.js included (report_context's sections)."""
+    context = report_context(
         summary,
         timeline,
         verdicts=verdicts,
         extra_sections=extra_sections,
+        generated_at=generated_at,
         scope=scope,
         findings=findings,
         extra_charts=extra_charts,
     )
-    write_page(path, document, "HTML report")
+    context["plotly_js"] = Markup(plotly.offline.get_plotlyjs())  # plotly's own bundle
+    return template_environment().get_template(TEMPLATE_NAME).render(context)
 
 
 def write_page(path: Path | str, document: str, what: str) -> None:

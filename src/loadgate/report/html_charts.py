@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from loadgate.analysis.finding import Finding
 from loadgate.analysis.status_classes import NO_RESPONSE
+from loadgate.model import endpoint_label
 from loadgate.stats.buckets import quantiles_us
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.summary import US_PER_MS, RunSummary
@@ -301,7 +302,7 @@ def distribution_chart(summary: RunSummary) -> Chart:
     for endpoint in (summary.total, *summary.endpoints):
         curve = percentile_curve(endpoint.histogram)
         widest = max(widest, *curve.inverse_tail, 0.0)
-        label = f"{endpoint.method} {endpoint.name}".strip()
+        label = endpoint_label(endpoint.method, endpoint.name)
         traces.append(
             go.Scatter(
                 x=curve.inverse_tail,

@@ -2,7 +2,7 @@
 
 `loadgate run`, `show` and `report` print and write the same things about a
 stored run; they take them from one value, so a new kind of run data is read
-in one place (cli.stored_run) and shown here, once per output.
+in one place (loadgate.run_reading) and shown here, once per output.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from loadgate.report.generator_view import (
     stall_sections,
     stalls_to_dict,
 )
-from loadgate.report.html import ExtraSection, write_html
+from loadgate.report.html import ExtraSection, render_html, report_context, write_page
+from loadgate.report.html_charts import Chart
 from loadgate.report.json_summary import summary_to_dict
 from loadgate.report.regions_view import print_regions, regions_to_dict
 from loadgate.report.scraped_charts import scraped_charts
@@ -104,6 +105,49 @@ def write_stored_json(run: StoredRun, path: Path | str) -> None:
         raise ConfigError(f"cannot write the JSON summary to {path}: {exc.strerror}") from exc
 
 
+def stored_sections(run: StoredRun) -> list[ExtraSection]:
+    """The report's sections for what only some runs have: generator stalls, workers, events."""
+    return [*stall_sections(run.stalls, run.summary), *workers_sections(run.workers, run.events)]
+
+
+def stored_charts(run: StoredRun, timeline: Timeline) -> tuple[Chart, ...]:
+    """The charts under the client's: the target's scraped metrics, when read for charting."""
+    return (
+        tuple(scraped_charts(timeline, run.series, run.scraped)) if run.series is not None else ()
+    )
+
+
+def stored_report_context(run: StoredRun, timeline: Timeline) -> dict[str, Any]:
+    """The report's sections of the run (report_context), as the dashboard's run page shows them."""
+    return report_context(
+        run.summary,
+        timeline,
+        verdicts=run.verdicts,
+        extra_sections=stored_sections(run),
+        findings=run.findings,
+        extra_charts=stored_charts(run, timeline),
+    )
+
+
+def render_stored_html(
+    run: StoredRun,
+    timeline: Timeline,
+    *,
+    scope: str | None = None,
+    extra_sections: Sequence[ExtraSection] = (),
+) -> str:
+    """The HTML report of the run; `extra_sections` (a comparison) come after its own."""
+    return render_html(
+        run.summary,
+        timeline,
+        verdicts=run.verdicts,
+        extra_sections=[*stored_sections(run), *extra_sections],
+        scope=scope,
+        findings=run.findings,
+        extra_charts=stored_charts(run, timeline),
+    )
+
+
 def write_stored_html(
     path: Path | str,
     run: StoredRun,
@@ -112,19 +156,6 @@ def write_stored_html(
     scope: str | None = None,
     extra_sections: Sequence[ExtraSection] = (),
 ) -> None:
-    """The HTML report of the run; `extra_sections` (a comparison) come after its own."""
-    charts = scraped_charts(timeline, run.series, run.scraped) if run.series is not None else ()
-    write_html(
-        path,
-        run.summary,
-        timeline,
-        verdicts=run.verdicts,
-        extra_sections=[
-            *stall_sections(run.stalls, run.summary),
-            *workers_sections(run.workers, run.events),
-            *extra_sections,
-        ],
-        scope=scope,
-        findings=run.findings,
-        extra_charts=charts,
-    )
+    """render_stored_html's report written to `path`; an unwritable path is a ConfigError."""
+    document = render_stored_html(run, timeline, scope=scope, extra_sections=extra_sections)
+    write_page(path, document, "HTML report")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from loadgate.model import EndpointSecond, UsersSample
+from loadgate.model import EndpointSecond, UsersSample, endpoint_label
 from loadgate.stats.buckets import quantiles_us
 from loadgate.stats.fold import EndpointKey
 from loadgate.stats.histogram import LatencyHistogram
@@ -97,7 +97,7 @@ class EndpointSeries:
 
     @property
     def label(self) -> str:
-        return f"{self.method} {self.name}".strip()
+        return endpoint_label(self.method, self.name)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from loadgate.model import EndpointSecond, RunInfo, UsersSample
+from loadgate.model import EndpointSecond, RunInfo, UsersSample, endpoint_label
 from loadgate.stats.buckets import quantiles_us
 from loadgate.stats.fold import EndpointKey
 from loadgate.stats.histogram import LatencyHistogram
@@ -52,8 +52,7 @@ class EndpointTimeline:
 
     @property
     def label(self) -> str:
-        """'GET /v1/products', or 'Total' for the total."""
-        return f"{self.method} {self.name}".strip()
+        return endpoint_label(self.method, self.name)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -230,6 +230,53 @@ def m008_scraped_metrics(conn: Connection) -> None:
         md.tables[name].create(conn, checkfirst=False)
 
 
+def m009_run_listing(conn: Connection) -> None:
+    """What the dashboard lists of a run besides its counts, and an index to filter runs by status.
+
+    The percentiles and `threshold_outcome` are written once the run has ended
+    (NULL until then, and for older runs until a reader computes them), so
+    lists and trends decode no histogram.
+    """
+    float_type = sa.Float().compile(dialect=conn.dialect)
+    text_type = sa.String(8).compile(dialect=conn.dialect)
+    for column in ("p50_ms", "p95_ms", "p99_ms"):
+        conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN {column} {float_type} NULL"))
+    conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN threshold_outcome {text_type} NULL"))
+    md = sa.MetaData()
+    table = sa.Table(
+        "runs",
+        md,
+        sa.Column("run_id", sa.Integer, primary_key=True),
+        sa.Column("status", sa.String(16)),
+    )
+    sa.Index("ix_runs_status_run_id", table.c.status, table.c.run_id).create(conn)
+
+
+def m010_saved_tests(conn: Connection) -> None:
+    """The dashboard's saved tests (`script_text` set when uploaded) and their schedules."""
+    md = sa.MetaData()
+    sa.Table(
+        "saved_tests",
+        md,
+        sa.Column("test_id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("script_path", sa.Text, nullable=False),
+        sa.Column("script_text", sa.Text, nullable=False),
+        sa.Column("host", sa.Text, nullable=False),
+        sa.Column("users", sa.Integer, nullable=False),
+        sa.Column("spawn_rate", sa.Float, nullable=False),
+        sa.Column("stages", sa.Text, nullable=False),
+        sa.Column("run_time", sa.Text, nullable=False),
+        sa.Column("thresholds", sa.Text, nullable=False),
+        sa.Column("baseline", sa.Text, nullable=False),
+        sa.Column("cron", sa.Text, nullable=False),
+        sa.Column("schedule_handled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("schedule_note", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Index("ix_saved_tests_name", "name", unique=True),
+    ).create(conn, checkfirst=False)
+
+
 # In order; append new ones at the end, never edit or reorder released ones.
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial_schema,
@@ -240,6 +287,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     m006_run_workers,
     m007_run_events,
     m008_scraped_metrics,
+    m009_run_listing,
+    m010_saved_tests,
 )
 
 

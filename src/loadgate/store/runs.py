@@ -21,6 +21,8 @@ from loadgate.model import (
     RunInfo,
     RunListing,
     RunStatus,
+    SavedTest,
+    ThresholdOutcome,
     UsersSample,
     WorkerTotal,
 )
@@ -28,12 +30,13 @@ from loadgate.scraped import ChartBuckets, ScrapedRun, ScrapeSecond, SeriesKey
 from loadgate.stats import RunSummary
 from loadgate.stats.fold import RunFold, fold_seconds
 from loadgate.stats.summary import summarize_fold
-from loadgate.store import appending, codec, reading, scraped
+from loadgate.store import appending, codec, reading, saved_tests, scraped
 from loadgate.store.connection import (
     SQLITE_BEGIN_OPTION,
     create_store_engine,
     translated_errors,
 )
+from loadgate.store.listing import RunFilter, listing_query
 from loadgate.store.liveness import lost_after_s_from_env
 from loadgate.store.merging import latest_user_samples
 from loadgate.store.migrations import migrate
@@ -296,17 +299,67 @@ class RunStore:
             f"(give a run id, a run name, or '{LAST_REF}')"
         )
 
-    def list_runs(self, limit: int = 50) -> list[RunListing]:
-        """The newest `limit` runs, newest first, with their request and failure totals."""
+    def list_runs(self, limit: int = 50, where: RunFilter | None = None) -> list[RunListing]:
+        """The newest `limit` runs (matching `where`), newest first, with their totals.
+
+        Filtering by RUNNING or LOST may return fewer than `limit`: both are
+        stored as running, and told apart as they are read.
+        """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
-        query = sa.select(runs).order_by(runs.c.run_id.desc()).limit(limit)
+        where = where or RunFilter()
         with self._transaction("listing runs") as conn:
-            rows = conn.execute(query).all()
-        return [
-            RunListing(run=self._run_info(row), requests=row.requests, failures=row.failures)
+            rows = conn.execute(listing_query(where, limit)).all()
+        listings = [
+            RunListing(
+                run=self._run_info(row),
+                requests=row.requests,
+                failures=row.failures,
+                p50_ms=row.p50_ms,
+                p95_ms=row.p95_ms,
+                p99_ms=row.p99_ms,
+                threshold_outcome=None
+                if row.threshold_outcome is None
+                else ThresholdOutcome(row.threshold_outcome),
+            )
             for row in rows
         ]
+        if where.status is None:
+            return listings
+        return [listing for listing in listings if listing.run.status is where.status]
+
+    def store_listing(
+        self, run_id: int, percentiles_ms: tuple[float, float, float], outcome: ThresholdOutcome
+    ) -> None:
+        """What lists show of an ended run besides its counts: p50, p95, p99 and the verdict."""
+        p50_ms, p95_ms, p99_ms = percentiles_ms
+        values = {
+            "p50_ms": p50_ms,
+            "p95_ms": p95_ms,
+            "p99_ms": p99_ms,
+            "threshold_outcome": outcome.value,
+        }
+        self._update_run(run_id, values, f"storing the listing of run {run_id}")
+
+    def save_test(self, test: SavedTest) -> int:
+        """Store a new saved test (the dashboard's); returns its id. Names are unique."""
+        with self._transaction("saving a test") as conn:
+            return saved_tests.insert_test(conn, test)
+
+    def saved_tests(self) -> list[SavedTest]:
+        """Every saved test, by name."""
+        with self._transaction("reading the saved tests") as conn:
+            return saved_tests.all_tests(conn)
+
+    def saved_test(self, test_id: int) -> SavedTest:
+        """A saved test by id; TestNotFoundError if there is none."""
+        with self._transaction(f"reading saved test {test_id}") as conn:
+            return saved_tests.one_test(conn, test_id, self.url)
+
+    def set_schedule_state(self, test_id: int, handled_at: datetime, note: str) -> None:
+        """The last due time of a test's schedule handled, and what was said of missed ones."""
+        with self._transaction(f"updating the schedule of test {test_id}") as conn:
+            saved_tests.update_schedule(conn, test_id, handled_at, note, self.url)
 
     def latest_baseline(self, name: str | None = None) -> RunInfo | None:
         """The newest run marked as a baseline (with that name, if given)."""

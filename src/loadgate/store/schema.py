@@ -53,6 +53,17 @@ Layout and why:
   a gauge or a quantile); a scrapes row per URL per second saying whether
   the scrape worked (`error` '' when it did: a gap otherwise), how many
   series it had and how many it dropped over the cap.
+- `runs.p50_ms`, `p95_ms`, `p99_ms`, `threshold_outcome`: the whole run's
+  percentiles and its thresholds' outcome (model.ThresholdOutcome), written
+  once it has ended (`store_listing`), so the dashboard's list of thousands
+  of runs and a test's trend decode no histogram; NULL until then (a reader
+  fills them for older runs).
+- `saved_tests`: the dashboard's saved test definitions (model.SavedTest);
+  `script_text` is '' for a script on the server's disk, else the uploaded
+  script; `thresholds` is a JSON list of expressions. A test's runs are the
+  runs of its name. `cron` ('' for none) is its schedule;
+  `schedule_handled_at` the last due time the dashboard handled (ran or
+  reported as missed), `schedule_note` what it last said about missed ones.
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -91,7 +102,12 @@ runs = sa.Table(
     sa.Column("requests", sa.BigInteger, nullable=False),
     sa.Column("failures", sa.BigInteger, nullable=False),
     sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("p50_ms", sa.Float, nullable=True),
+    sa.Column("p95_ms", sa.Float, nullable=True),
+    sa.Column("p99_ms", sa.Float, nullable=True),
+    sa.Column("threshold_outcome", sa.String(8), nullable=True),
     sa.Index("ix_runs_name_run_id", "name", "run_id"),
+    sa.Index("ix_runs_status_run_id", "status", "run_id"),
     sqlite_autoincrement=True,
 )
 
@@ -251,4 +267,25 @@ scrapes = sa.Table(
     sa.Column("series_dropped", sa.Integer, nullable=False),
     sa.Column("dropped_example", sa.Text, nullable=False),
     sa.Index("ix_scrapes_run_id_second", "run_id", "second"),
+)
+
+saved_tests = sa.Table(
+    "saved_tests",
+    metadata,
+    sa.Column("test_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("script_path", sa.Text, nullable=False),
+    sa.Column("script_text", sa.Text, nullable=False),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.Column("users", sa.Integer, nullable=False),
+    sa.Column("spawn_rate", sa.Float, nullable=False),
+    sa.Column("stages", sa.Text, nullable=False),
+    sa.Column("run_time", sa.Text, nullable=False),
+    sa.Column("thresholds", sa.Text, nullable=False),
+    sa.Column("baseline", sa.Text, nullable=False),
+    sa.Column("cron", sa.Text, nullable=False),
+    sa.Column("schedule_handled_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("schedule_note", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_saved_tests_name", "name", unique=True),
 )

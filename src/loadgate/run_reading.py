@@ -1,21 +1,22 @@
-"""A stored run read for its outputs: one function gathers what `run`, `show` and `report` show."""
+"""A stored run read for its outputs, as `run`, `show`, `report` and the dashboard show it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from loadgate.analysis.findings import find_all
-from loadgate.analysis.thresholds_eval import judge_stored
+from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
 from loadgate.analysis.upstream_signals import read_by_findings
-from loadgate.model import RunInfo, WorkerTotal
+from loadgate.model import RunInfo, RunStatus, ThresholdOutcome, WorkerTotal
 from loadgate.report.generator_view import GeneratorStalls
 from loadgate.report.regions_view import region_summaries
 from loadgate.report.scraped_charts import SeriesChoice, chart_buckets
 from loadgate.report.stored_run import StoredRun
-from loadgate.stats.series import RunSeries
+from loadgate.stats.series import RunSeries, is_ramp
 from loadgate.stats.summary import RunSummary
 from loadgate.stats.timeline import Timeline
 from loadgate.store import RunStore
+from loadgate.store.run_view import RunRange, read_run_series, read_run_view
 
 
 def read_stored_run(
@@ -74,3 +75,62 @@ def by_region(
     if len({worker.region for worker in workers}) < 2:
         return {}
     return region_summaries(run, store.iter_endpoint_seconds(run.run_id, by_region=True))
+
+
+def threshold_outcome(verdicts: Sequence[Verdict]) -> ThresholdOutcome:
+    if not verdicts:
+        return ThresholdOutcome.NONE
+    return ThresholdOutcome.PASSED if all_passed(verdicts) else ThresholdOutcome.FAILED
+
+
+def keep_listing(store: RunStore, stored: StoredRun) -> bool:
+    """Store what lists show of an ended run (p50, p95, p99, verdict); True if stored.
+
+    A running or lost run is listed without them: its numbers still change.
+    """
+    run = stored.summary.run
+    if run.status in (RunStatus.RUNNING, RunStatus.LOST) or run.ended_at is None:
+        return False
+    total = stored.summary.total
+    percentiles_ms = (total.p50_ms, total.p95_ms, total.p99_ms)
+    store.store_listing(run.run_id, percentiles_ms, threshold_outcome(stored.verdicts))
+    return True
+
+
+def read_whole_run(
+    store: RunStore, run: RunInfo, *, expect_rate_limit: str | None = None
+) -> StoredRun:
+    """The run as `loadgate show` shows it: the summary from the totals, findings from the seconds.
+
+    The seconds' histograms are decoded only on a ramp (for the saturation finding).
+    """
+    users = store.user_samples(run.run_id)
+    series = read_run_series(store, run, users, latency=is_ramp(users))
+    return read_stored_run(
+        store, store.summary(run.run_id), series, expect_rate_limit=expect_rate_limit
+    )
+
+
+def read_for_report(
+    store: RunStore,
+    run: RunInfo,
+    *,
+    within: RunRange | None = None,
+    expect_rate_limit: str | None = None,
+    chart_series: str | None = None,
+) -> tuple[StoredRun, Timeline]:
+    """The run as its HTML report shows it (`within` a range of it, if given), and its timeline.
+
+    Summary and timeline come from the same read, so a run still being written
+    shows the same numbers in its tables and its charts. Regions are not
+    read: the report does not show them.
+    """
+    view = read_run_view(store, run, within=within)
+    if within is None and view.from_seconds:
+        # The whole run was folded: an ended run keeps it as its totals.
+        store.keep_totals(run, view.fold)
+    stored = read_stored_run(
+        store, view.summary, view.series, expect_rate_limit=expect_rate_limit,
+        with_regions=False, chart_on=view.timeline, chart_series=chart_series,
+    )  # fmt: skip
+    return stored, view.timeline

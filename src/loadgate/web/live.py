@@ -1,0 +1,73 @@
+"""A running run, live: its charts and endpoint table as Server-Sent Events, and its stop button.
+
+Each event is read from the store (the report's own read and templates),
+every LIVE_INTERVAL_S, so the page shows what the store holds, whoever
+writes the run. The last event says the run has ended.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from loadgate.errors import InputError
+from loadgate.model import RunStatus
+from loadgate.report.stored_run import stored_report_context
+from loadgate.run_reading import read_for_report
+from loadgate.store import RunStore
+from loadgate.web.launcher import Launcher
+from loadgate.web.rendering import environment
+from loadgate.web.run_page import requested_run
+
+LIVE_INTERVAL_S = 1.0
+
+
+def live_update(store: RunStore, run_id: int) -> dict[str, object]:
+    """One event: the run's status, request count, chart figures and endpoint section."""
+    run = store.get_run(run_id)
+    stored, timeline = read_for_report(store, run)
+    context = stored_report_context(stored, timeline)
+    section = environment().get_template("sections/endpoints.html.j2").render(context)
+    return {
+        "status": run.status.value,
+        "requests": stored.summary.total.requests,
+        "figures": {chart.chart_id: chart.figure for chart in context["charts"]},
+        "endpoints_html": section,
+    }
+
+
+async def _events(store: RunStore, run_id: int) -> AsyncIterator[str]:
+    while True:
+        update = await anyio.to_thread.run_sync(live_update, store, run_id)
+        ended = update["status"] != RunStatus.RUNNING.value
+        yield f"event: {'ended' if ended else 'update'}\ndata: {json.dumps(update)}\n\n"
+        if ended:
+            return
+        await anyio.sleep(LIVE_INTERVAL_S)
+
+
+def run_events(request: Request) -> Response:
+    """GET /runs/ID/events: text/event-stream, one event a second until the run ends."""
+    store: RunStore = request.app.state.store
+    run = requested_run(request)
+    return StreamingResponse(
+        _events(store, run.run_id),
+        media_type="text/event-stream",
+        headers={"x-accel-buffering": "no"},
+    )
+
+
+def stop_run(request: Request) -> Response:
+    """POST /runs/ID/stop: SIGINT to the run's process, if this dashboard started it."""
+    launcher: Launcher = request.app.state.launcher
+    run = requested_run(request)
+    if not launcher.stop(run.run_id):
+        raise InputError(
+            f"run {run.run_id} was not started by this dashboard (or has ended): "
+            "stop it where it runs, with Ctrl-C"
+        )
+    return RedirectResponse(f"/runs/{run.run_id}", status_code=303)
