@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from loadgate.duration import parse_duration
 from loadgate.errors import ConfigError
 
 SECONDS_PER_UNIT = {"s": 1.0, "m": 60.0}
+# The pool's maximum when --max-users is not given (or -u, if that is more).
+DEFAULT_MAX_USERS = 1000
 RATE_EXPECTED = "a rate such as 200/s or 600/m"
 _RATE = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)\s*/\s*(?P<unit>[sm])")
 _STAGE = re.compile(r"(?P<duration>[^:]+):(?P<rate>[^:]+)")
@@ -160,7 +163,7 @@ class ArrivalSchedule:
         return segment.start_rate_per_s + segment.slope * (elapsed_s - segment.start_s)
 
     def count_at(self, elapsed_s: float) -> float:
-        """Arrivals due from the start up to `elapsed_s` (a real number: the schedule's integral)."""
+        """Arrivals due from the start to `elapsed_s`: the schedule's integral (a real number)."""
         if elapsed_s <= 0:
             return 0.0
         segment = self._segment_at(elapsed_s)
@@ -201,3 +204,48 @@ def owned_before(iteration: int, end: int, index: int, count: int) -> int:
     """How many iterations in [iteration, end) worker `index` of `count` runs."""
     first = first_owned(iteration, index, count)
     return 0 if first >= end else (end - 1 - first) // count + 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArrivalPlan:
+    """An open-model run: a constant rate or stages, and the most users the pool may grow to."""
+
+    rate_per_s: float | None = None
+    stages: tuple[ArrivalStage, ...] = ()
+    max_users: int
+
+    @property
+    def duration_s(self) -> int | None:
+        """The stages' total (the run's length); None for a constant rate."""
+        return None if self.rate_per_s is not None else sum(s.duration_s for s in self.stages)
+
+    def schedule(self) -> ArrivalSchedule:
+        if self.rate_per_s is not None:
+            return ArrivalSchedule.constant(self.rate_per_s)
+        return ArrivalSchedule.staged(self.stages)
+
+    def describe(self) -> str:
+        """As the flags spell it, for the stored settings."""
+        if self.rate_per_s is not None:
+            return format_rate(self.rate_per_s)
+        return format_arrival_stages(self.stages)
+
+    def to_wire(self) -> dict[str, object]:
+        """Plain values (msgpack, JSON): what a master sends its workers."""
+        return {
+            "rate_per_s": self.rate_per_s,
+            "stages": [[stage.duration_s, stage.rate_per_s] for stage in self.stages],
+            "max_users": self.max_users,
+        }
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> ArrivalPlan:
+        rate = data.get("rate_per_s")
+        return cls(
+            rate_per_s=None if rate is None else float(rate),
+            stages=tuple(
+                ArrivalStage(duration_s=int(duration_s), rate_per_s=float(rate_per_s))
+                for duration_s, rate_per_s in data.get("stages", ())
+            ),
+            max_users=int(data["max_users"]),
+        )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadgate.arrival_rate import ArrivalPlan
 from loadgate.stages import Stage
 
 # Locust's defaults for a master.
@@ -55,6 +56,8 @@ class RunConfig:
     # --stages: users over time, as a load shape built from the flag.
     stages: tuple[Stage, ...] = ()
     master: MasterConfig | None = None
+    # --arrival-rate / --arrival-stages: the open model (None: Locust's closed model).
+    arrival: ArrivalPlan | None = None
     # Locust's parsed options, when the command line was parsed by Locust's parser
     # (loadgate.engine.locust_args); None: built from the fields above.
     locust_options: Any = None

@@ -14,6 +14,15 @@ import locust
 from locust.env import Environment
 from locust.runners import STATE_MISSING, STATE_STOPPED
 
+from loadgate.arrival_rate import ArrivalPlan
+from loadgate.engine.arrival import (
+    SHARE_MESSAGE,
+    Arrivals,
+    Share,
+    gate_tasks,
+    open_in_options,
+)
+from loadgate.engine.arrival_split import ArrivalSplit
 from loadgate.engine.collector import Collector
 from loadgate.engine.locustfile import LoadedScript
 from loadgate.engine.shipping import PieceShipper
@@ -84,6 +93,8 @@ class LocustRun:
         host: str | None,
         collector: Collector,
         role: Role = Local(),
+        *,
+        arrival: ArrivalPlan | None = None,
     ) -> None:
         try:
             self.environment = Environment(
@@ -125,7 +136,35 @@ class LocustRun:
                 region=role.region,
             )
             self._events.report_to_master.add_listener(shipper.on_report_to_master)
+        self._arrival = arrival
+        self._split: ArrivalSplit | None = None
+        self._arrivals: Arrivals | None = None
+        if isinstance(role, Master):
+            if arrival is not None:
+                self._split = ArrivalSplit(self.runner, arrival, self.live_workers)
+        elif isinstance(role, Worker) or arrival is not None:
+            self._arrivals = self._open_model(collector, worker=isinstance(role, Worker))
         self._events.init.fire(environment=self.environment, runner=self.runner, web_ui=None)
+
+    def _open_model(self, collector: Collector, *, worker: bool) -> Arrivals:
+        """Gate the users' tasks on the scheduler's tickets (loadgate.engine.arrival).
+
+        A worker gates them whatever the run: whether it is an open model comes
+        with its master's options, and its share of the schedule in a message.
+        """
+        environment = self.environment
+        arrivals = Arrivals(
+            self.runner,
+            collector.arrivals,
+            is_open=lambda: not worker or open_in_options(environment.parsed_options),
+        )
+        gate_tasks(environment.user_classes, arrivals)
+        if worker:
+            self.runner.register_message(
+                SHARE_MESSAGE,
+                lambda environment, msg, **_: arrivals.start(Share.from_wire(msg.data)),
+            )
+        return arrivals
 
     def _create_runner(self, role: Role) -> Any:
         environment = self.environment
@@ -196,8 +235,16 @@ class LocustRun:
         return int(self.runner.user_count)
 
     def start(self) -> None:
-        """Start spawning (or the shape); returns at once."""
-        if self.has_shape:
+        """Start spawning (or the shape, or the open model's schedule); returns at once."""
+        if self._arrival is not None:
+            # The pre-allocated pool, all at once: the schedule paces the load, not spawning.
+            users = int(self._options.num_users)
+            self.runner.start(users, max(1, users))
+            if self._split is not None:
+                self._split.start()
+            elif self._arrivals is not None:
+                self._arrivals.start(Share(plan=self._arrival, start_s=time.time()))
+        elif self.has_shape:
             self.runner.start_shape()
         else:
             self.runner.start(self._options.num_users, self._options.spawn_rate)
@@ -220,6 +267,11 @@ class LocustRun:
         waits a fixed 0.5 s, too short for a busy or remote worker.
         """
         role = self._role
+        # The schedulers first: with users stopping, they would start new ones.
+        if self._split is not None:
+            self._split.stop()
+        if self._arrivals is not None:
+            self._arrivals.stop()
         if not isinstance(role, Master):
             self.runner.quit()
             return

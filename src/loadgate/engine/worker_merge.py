@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from loadgate.engine.shipping import WorkerReport, report_from_wire
-from loadgate.model import EndpointSecond, EventKind, RunEvent, WorkerTotal
+from loadgate.model import ArrivalSecond, EndpointSecond, EventKind, RunEvent, WorkerTotal
 
 # Locust's workers report every 3 s (runners.WORKER_REPORT_INTERVAL).
 REPORT_INTERVAL_S = 3.0
@@ -103,6 +103,8 @@ class WorkerMerge:
         self._workers: dict[str, _Worker] = {}
         self._held: dict[int, list[EndpointSecond]] = {}
         self._events: list[RunEvent] = []
+        # Added by readers, so passed on as they come: no watermark needed.
+        self._arrivals: list[ArrivalSecond] = []
         # Set by the master's runner: connected workers that are not missing,
         # with the users each runs (Locust forgets them once a worker is missing).
         self.live_workers: Callable[[], dict[str, int]] | None = None
@@ -125,6 +127,7 @@ class WorkerMerge:
             if report.region and not piece.region:
                 piece = replace(piece, region=report.region)  # noqa: PLW2901
             self._held.setdefault(piece.second, []).append(piece)
+        self._arrivals.extend(report.arrivals)
 
     # -- the ticker ----------------------------------------------------------------
 
@@ -150,6 +153,11 @@ class WorkerMerge:
         """Everything held (at the end of a run)."""
         taken = [piece for second in sorted(self._held) for piece in self._held[second]]
         self._held = {}
+        return taken
+
+    def take_arrivals(self) -> list[ArrivalSecond]:
+        """The workers' open-model counts received since the last call."""
+        taken, self._arrivals = self._arrivals, []
         return taken
 
     def take_events(self) -> list[RunEvent]:

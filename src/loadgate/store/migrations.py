@@ -187,6 +187,24 @@ def m007_run_events(conn: Connection) -> None:
     conn.execute(sa.text(f"ALTER TABLE run_workers ADD COLUMN clock_offset_ms {float_type} NULL"))
 
 
+def m008_arrival_seconds(conn: Connection) -> None:
+    """The open model's scheduler per second: iterations started, dropped, their start lag."""
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "arrival_seconds",
+        md,
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+        _run_id_column(),
+        sa.Column("second", sa.BigInteger, nullable=False),
+        sa.Column("iterations", sa.BigInteger, nullable=False),
+        sa.Column("dropped_iterations", sa.BigInteger, nullable=False),
+        sa.Column("start_lag", sa.LargeBinary, nullable=False),
+        sa.Column("out_of_range", sa.BigInteger, nullable=False),
+        sa.Index("ix_arrival_seconds_run_id_second", "run_id", "second"),
+    ).create(conn, checkfirst=False)  # fmt: skip
+
+
 # In order; append new ones at the end, never edit or reorder released ones.
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial_schema,
@@ -196,6 +214,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m005_applied_batches,
     m006_run_workers,
     m007_run_events,
+    m008_arrival_seconds,
 )
 
 
