@@ -10,6 +10,7 @@ from loadgate.model import RunInfo, WorkerTotal
 from loadgate.report.generator_view import GeneratorStalls
 from loadgate.report.regions_view import region_summaries
 from loadgate.report.stored_run import StoredRun
+from loadgate.stats.arrivals import add_up
 from loadgate.stats.series import RunSeries
 from loadgate.stats.summary import RunSummary
 from loadgate.store import RunStore
@@ -32,14 +33,16 @@ def read_stored_run(
     run_id = summary.run.run_id
     workers = store.workers(run_id)
     findings = find_all(series, summary.run.settings, expect_rate_limit=expect_rate_limit)
+    arrivals = add_up(store.arrival_seconds(run_id))
     return StoredRun(
         summary=summary,
         stalls=GeneratorStalls(store.generator_seconds(run_id)),
+        arrivals=arrivals,
         workers=workers,
         events=store.events(run_id),
         regions=by_region(store, summary.run, workers) if with_regions else {},
         findings=findings,
-        verdicts=judge_stored(summary, findings),
+        verdicts=judge_stored(summary, findings, arrivals),
     )
 
 

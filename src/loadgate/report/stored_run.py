@@ -19,6 +19,7 @@ from loadgate.analysis.finding import Finding
 from loadgate.analysis.thresholds_eval import Verdict
 from loadgate.errors import ConfigError
 from loadgate.model import RunEvent, WorkerTotal
+from loadgate.report.arrival_view import arrival_sections, arrivals_to_dict, print_arrivals
 from loadgate.report.generator_view import (
     GeneratorStalls,
     print_stall_line,
@@ -36,6 +37,7 @@ from loadgate.report.workers_view import (
     workers_sections,
     workers_to_dict,
 )
+from loadgate.stats.arrivals import ArrivalTotals
 from loadgate.stats.summary import RunSummary
 from loadgate.stats.timeline import Timeline
 
@@ -44,7 +46,8 @@ from loadgate.stats.timeline import Timeline
 class StoredRun:
     """What the outputs show of a stored run.
 
-    `stalls`: the generator's own pauses; `workers` and `events`: a
+    `stalls`: the generator's own pauses; `arrivals`: the open model's
+    scheduler (empty for a closed-model run); `workers` and `events`: a
     distributed run's (else empty); `regions`: each region's summary when its
     workers ran in several (else empty); `findings` and `verdicts`: computed
     from the stored seconds and the thresholds stored with the run.
@@ -52,6 +55,7 @@ class StoredRun:
 
     summary: RunSummary
     stalls: GeneratorStalls
+    arrivals: ArrivalTotals = field(default_factory=ArrivalTotals)
     workers: Sequence[WorkerTotal] = ()
     events: Sequence[RunEvent] = ()
     regions: Mapping[str, RunSummary] = field(default_factory=dict)
@@ -63,6 +67,7 @@ def print_stored_run(run: StoredRun, console: Console) -> None:
     """The whole run in the terminal, in the order `run` and `show` both print it."""
     print_summary(run.summary, console)
     print_stall_line(run.stalls, run.summary, console)
+    print_arrivals(run.arrivals, run.summary.run.settings, console)
     print_workers(run.workers, console)
     print_events(run.events, console)
     print_regions(run.regions, console)
@@ -74,6 +79,7 @@ def stored_run_to_dict(run: StoredRun) -> dict[str, Any]:
     """The JSON summary document as plain data."""
     data = summary_to_dict(run.summary, run.findings)
     data["generator"] = stalls_to_dict(run.stalls, run.summary)
+    data["arrival"] = arrivals_to_dict(run.arrivals)
     data["workers"] = workers_to_dict(run.workers)
     data["events"] = events_to_dict(run.events)
     data["regions"] = regions_to_dict(run.regions)
@@ -109,6 +115,7 @@ def write_stored_html(
         verdicts=run.verdicts,
         extra_sections=[
             *stall_sections(run.stalls, run.summary),
+            *arrival_sections(run.arrivals, run.summary.run.settings),
             *workers_sections(run.workers, run.events),
             *extra_sections,
         ],
