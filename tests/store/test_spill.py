@@ -47,7 +47,7 @@ def _batches() -> list[MeasuredBatch]:
                     iterations=9,
                     dropped_iterations=2,
                     start_lag=LatencyHistogram().encode(),
-                )  # fmt: skip
+                )
             ],
         ),
         MeasuredBatch(
