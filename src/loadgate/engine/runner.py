@@ -239,6 +239,9 @@ class LocustRun:
         if self._arrival is not None:
             # The pre-allocated pool, all at once: the schedule paces the load, not spawning.
             users = int(self._options.num_users)
+            # A master's start returns once it dispatched the users (half a second
+            # or so): its workers get their shares after their users, so that the
+            # pool does not grow while Locust's own dispatch is on its way.
             self.runner.start(users, max(1, users))
             if self._split is not None:
                 self._split.start()

@@ -1,0 +1,206 @@
+"""The open model end to end: `loadgate run --arrival-rate` against the reference gateway."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loadgate.model import RunInfo
+from loadgate.stats.arrivals import add_up
+from loadgate.store import RunStore
+from tests.e2e.conftest import SCRIPTS, RunLoadgate, loadgate_command, read_json
+from tests.e2e.conftest import wait_for_stored_requests as wait_for_requests
+from tests.fixtures.gateway import RunningGateway
+
+pytestmark = pytest.mark.slow
+
+RATE_PER_S = 200
+STALL_EVERY_S, STALL_FOR_S = 10, 1
+STALL_RUN_S = 24  # the fault is set once the run stores requests: two stalls fit
+# Enough connections to the upstream for every request of a stall (200 wait 1 s).
+STALL_GATEWAY = "[upstreams.catalog]\nmax_connections = 1024\n"
+
+
+def _per_second(db_url: str) -> tuple[RunInfo, dict[int, int], dict[int, int]]:
+    """The last run, its requests per (completion) second, its iterations per second."""
+    with RunStore.open(db_url) as store:
+        run = store.resolve("last")
+        requests: dict[int, int] = defaultdict(int)
+        for second in store.iter_endpoint_seconds(run.run_id):
+            requests[second.second] += second.requests
+        iterations: dict[int, int] = defaultdict(int)
+        for piece in store.arrival_seconds(run.run_id):
+            iterations[piece.second] += piece.iterations
+    return run, dict(requests), dict(iterations)
+
+
+def test_each_task_is_an_iteration_on_schedule_the_first_one_too(
+    loadgate: RunLoadgate, gateway: RunningGateway, db_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "starts.txt"
+    result = loadgate(
+        "run", SCRIPTS / "open_sequence.py", "-H", gateway.api_url, "--arrival-rate", "20/s",
+        "-u", "5", "-t", "3s", "-q", "--db", db_url, env={"OPEN_SEQUENCE_LOG": str(log)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    starts: list[float] = []
+    tasks_by_user: dict[str, list[str]] = defaultdict(list)
+    for line in log.read_text().splitlines():
+        at_s, user, name = line.split()
+        starts.append(float(at_s))
+        tasks_by_user[user].append(name)
+    starts.sort()
+    # 20/s for 3 s, although each user's wait_time would allow 5 tasks in all.
+    assert 57 <= len(starts) <= 62, len(starts)
+    for names in tasks_by_user.values():
+        assert names == (["first", "second", "third"] * len(names))[: len(names)]
+    # The 5 users started together; their first tasks still came 50 ms apart.
+    assert sum(1 for at_s in starts if at_s < starts[0] + 0.1) <= 3, starts[:6]
+    gaps_s = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    assert statistics.median(gaps_s) == pytest.approx(0.05, abs=0.01)
+    with RunStore.open(db_url) as store:
+        totals = add_up(store.arrival_seconds(store.resolve("last").run_id))
+    assert totals.iterations == len(starts)
+    assert totals.dropped_iterations == 0
+
+
+def _open_system_truth_ms(
+    quantile: float, run: RunInfo, requests: int, fault_set_s: float, base_ms: float
+) -> float:
+    """What users arriving at RATE_PER_S would see at `quantile`, from the stall timing.
+
+    An arrival inside a stall waits for its end: a uniform wait of 0 to
+    STALL_FOR_S for the stalled share of the arrivals, nothing for the rest.
+    """
+    assert run.ended_at is not None
+    start_s, end_s = run.started_at.timestamp(), run.ended_at.timestamp()
+    stalls = [fault_set_s + STALL_EVERY_S * k - STALL_FOR_S for k in range(1, 4)]
+    inside = [s for s in stalls if start_s < s and s + STALL_FOR_S < end_s]
+    cut = [s for s in stalls if s < end_s < s + STALL_FOR_S or s < start_s < s + STALL_FOR_S]
+    assert len(inside) == 2 and not cut, (start_s, end_s, stalls)
+    stalled_share = len(inside) * STALL_FOR_S * RATE_PER_S / requests
+    wait_s = max(0.0, STALL_FOR_S * (1 - (1 - quantile) / stalled_share))
+    return base_ms + wait_s * 1000
+
+
+def _run_with_stalls(
+    gateway: RunningGateway, db_url: str, json_path: Path, *args: str
+) -> tuple[float, dict[str, Any]]:
+    """A run during which the upstream stalls; when the fault was set, and the JSON summary."""
+    command = [str(loadgate_command()), "run", *args, "-H", gateway.api_url,
+               "-t", f"{STALL_RUN_S}s", "-q", "--db", db_url, "--json", str(json_path)]  # fmt: skip
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as run:
+        try:
+            wait_for_requests(db_url, run)  # type: ignore[arg-type]
+            before_s = time.time()
+            gateway.set_fault("catalog", stall_every_s=STALL_EVERY_S, stall_for_s=STALL_FOR_S)
+            fault_set_s = (before_s + time.time()) / 2
+            _out, err = run.communicate(timeout=STALL_RUN_S + 60)
+        finally:
+            gateway.clear_faults()
+    assert run.returncode == 0, err
+    return fault_set_s, read_json(json_path)["total"]
+
+
+def test_the_open_model_reports_the_stall_the_closed_model_hides(
+    gateway_factory: Callable[..., RunningGateway], tmp_path: Path
+) -> None:
+    gateway = gateway_factory(STALL_GATEWAY)
+    open_db, closed_db = f"sqlite:///{tmp_path / 'open.db'}", f"sqlite:///{tmp_path / 'closed.db'}"
+    fault_set_s, measured = _run_with_stalls(
+        gateway, open_db, tmp_path / "open.json", str(SCRIPTS / "open_model.py"),
+        "--arrival-rate", f"{RATE_PER_S}/s", "-u", "250",
+    )  # fmt: skip
+    run, _requests, _iterations = _per_second(open_db)
+    truth = {
+        q: _open_system_truth_ms(q, run, measured["requests"], fault_set_s, measured["p50_ms"])
+        for q in (0.95, 0.99)
+    }
+    _, closed = _run_with_stalls(
+        gateway, closed_db, tmp_path / "closed.json", str(SCRIPTS / "open_paced.py"),
+        "-u", "20", "-r", "20",
+    )  # fmt: skip
+    print(
+        f"\nstall {STALL_FOR_S} s every {STALL_EVERY_S} s at {RATE_PER_S}/s: open-system truth "
+        f"p95 {truth[0.95]:.0f} ms, p99 {truth[0.99]:.0f} ms; --arrival-rate p95 "
+        f"{measured['p95_ms']:.0f} ms, p99 {measured['p99_ms']:.0f} ms; closed model "
+        f"(20 users, constant_pacing) p95 {closed['p95_ms']:.1f} ms, p99 {closed['p99_ms']:.1f} ms"
+    )
+    assert measured["p95_ms"] == pytest.approx(truth[0.95], rel=0.10)
+    assert measured["p99_ms"] == pytest.approx(truth[0.99], rel=0.10)
+    assert closed["p95_ms"] < truth[0.95] / 5
+    assert closed["p99_ms"] < measured["p99_ms"]
+
+
+def test_arrival_stages_hold_each_rate_after_its_ramp(
+    loadgate: RunLoadgate, gateway: RunningGateway, db_url: str
+) -> None:
+    result = loadgate(
+        "run", SCRIPTS / "open_model.py", "-H", gateway.api_url,
+        "--arrival-stages", "2s:100/s,4s:100/s,2s:200/s,4s:200/s", "-u", "20", "-q", "--db", db_url,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    run, requests, iterations = _per_second(db_url)
+    first = min(iterations)
+    # Wall seconds 3-5 lie within the 100/s hold, 9-11 within the 200/s one,
+    # whatever fraction of a second the schedule started at.
+    held = {first + k: 100 for k in (3, 4, 5)} | {first + k: 200 for k in (9, 10, 11)}
+    for second, rate in held.items():
+        assert requests.get(second, 0) == pytest.approx(rate, rel=0.05), (second, requests)
+        assert iterations.get(second, 0) == pytest.approx(rate, rel=0.05), (second, iterations)
+    assert run.settings["run_time_s"] == 12
+
+
+def test_an_impossible_rate_is_reported_as_dropped_iterations(
+    loadgate: RunLoadgate, gateway: RunningGateway, db_url: str, tmp_path: Path
+) -> None:
+    json_path = tmp_path / "summary.json"
+    result = loadgate(
+        "run", SCRIPTS / "open_model.py", "-H", gateway.api_url, "--arrival-rate", "100000/s",
+        "-u", "10", "--max-users", "50", "-t", "3s", "-q", "--db", db_url, "--json", json_path,
+        "--threshold", "dropped_iterations == 0",
+    )  # fmt: skip
+    assert result.returncode == 99, result.stderr
+    assert "the load generator fell behind the schedule" in result.stdout
+    assert "were dropped" in result.stdout
+    arrival = read_json(json_path)["arrival"]
+    assert arrival["fell_behind"] is True
+    asked = arrival["iterations"] + arrival["dropped_iterations"]
+    # What was asked is accounted for: started or dropped, not quietly less load.
+    assert asked >= 0.9 * 100_000 * 3, arrival
+    # Every started iteration sent its request (those in flight at the stop are cut off).
+    in_flight = arrival["iterations"] - read_json(json_path)["total"]["requests"]
+    assert 0 <= in_flight <= 50
+    assert arrival["dropped_iterations"] > 0.9 * asked
+
+
+def test_two_processes_add_up_to_the_asked_rate(
+    loadgate: RunLoadgate, gateway: RunningGateway, db_url: str
+) -> None:
+    result = loadgate(
+        "run", SCRIPTS / "open_model.py", "-H", gateway.api_url, "--processes", "2",
+        "--arrival-rate", f"{RATE_PER_S}/s", "-u", "10", "-t", "8s", "-q", "--db", db_url,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    _run, requests, iterations = _per_second(db_url)
+    steady = sorted(iterations)[1:-1]  # the first and last seconds are partial
+    assert len(steady) >= 5, iterations
+    for second in steady:
+        assert requests.get(second, 0) == pytest.approx(RATE_PER_S, rel=0.05), requests
+        assert iterations[second] == pytest.approx(RATE_PER_S, rel=0.05), iterations
+    with RunStore.open(db_url) as store:
+        workers = store.workers(store.resolve("last").run_id)
+    assert len(workers) == 2
+    total = sum(w.requests for w in workers)
+    assert total == sum(requests.values())
+    for worker in workers:
+        assert worker.requests == pytest.approx(total / 2, rel=0.05), workers
