@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
-import subprocess
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -15,15 +15,14 @@ import pytest
 from loadgate.model import RunInfo
 from loadgate.stats.arrivals import add_up
 from loadgate.store import RunStore
-from tests.e2e.conftest import SCRIPTS, RunLoadgate, loadgate_command, read_json
-from tests.e2e.conftest import wait_for_stored_requests as wait_for_requests
+from tests.e2e.conftest import SCRIPTS, RunLoadgate, read_json
 from tests.fixtures.gateway import RunningGateway
 
 pytestmark = pytest.mark.slow
 
 RATE_PER_S = 200
 STALL_EVERY_S, STALL_FOR_S = 10, 1
-STALL_RUN_S = 24  # the fault is set once the run stores requests: two stalls fit
+STALL_RUN_S = 20  # two stalls, 10% of the arrivals: an open system's p95 ≈ 500 ms, p99 ≈ 900 ms
 # Enough connections to the upstream for every request of a stall (200 wait 1 s).
 STALL_GATEWAY = "[upstreams.catalog]\nmax_connections = 1024\n"
 
@@ -63,7 +62,7 @@ def test_each_task_is_an_iteration_on_schedule_the_first_one_too(
         assert names == (["first", "second", "third"] * len(names))[: len(names)]
     # The 5 users started together; their first tasks still came 50 ms apart.
     assert sum(1 for at_s in starts if at_s < starts[0] + 0.1) <= 3, starts[:6]
-    gaps_s = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    gaps_s = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert statistics.median(gaps_s) == pytest.approx(0.05, abs=0.01)
     with RunStore.open(db_url) as store:
         totals = add_up(store.arrival_seconds(store.resolve("last").run_id))
@@ -91,33 +90,34 @@ def _open_system_truth_ms(
 
 
 def _run_with_stalls(
-    gateway: RunningGateway, db_url: str, json_path: Path, *args: str
+    loadgate: RunLoadgate, gateway: RunningGateway, db_url: str, json_path: Path, *args: str
 ) -> tuple[float, dict[str, Any]]:
-    """A run during which the upstream stalls; when the fault was set, and the JSON summary."""
-    command = [str(loadgate_command()), "run", *args, "-H", gateway.api_url,
-               "-t", f"{STALL_RUN_S}s", "-q", "--db", db_url, "--json", str(json_path)]  # fmt: skip
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as run:
-        try:
-            wait_for_requests(db_url, run)  # type: ignore[arg-type]
-            before_s = time.time()
-            gateway.set_fault("catalog", stall_every_s=STALL_EVERY_S, stall_for_s=STALL_FOR_S)
-            fault_set_s = (before_s + time.time()) / 2
-            _out, err = run.communicate(timeout=STALL_RUN_S + 60)
-        finally:
-            gateway.clear_faults()
-    assert run.returncode == 0, err
+    """A run during which the upstream stalls; when the fault was set, and the JSON summary.
+
+    The fault's first stall comes STALL_EVERY_S - STALL_FOR_S after it is set,
+    once the run has started; STALL_RUN_S later the run has seen two stalls.
+    """
+    before_s = time.time()
+    gateway.set_fault("catalog", stall_every_s=STALL_EVERY_S, stall_for_s=STALL_FOR_S)
+    fault_set_s = (before_s + time.time()) / 2
+    try:
+        result = loadgate(
+            "run", *args, "-H", gateway.api_url, "-t", f"{STALL_RUN_S}s", "-q", "--db", db_url,
+            "--json", json_path,
+        )  # fmt: skip
+    finally:
+        gateway.clear_faults()
+    assert result.returncode == 0, result.stderr
     return fault_set_s, read_json(json_path)["total"]
 
 
 def test_the_open_model_reports_the_stall_the_closed_model_hides(
-    gateway_factory: Callable[..., RunningGateway], tmp_path: Path
+    loadgate: RunLoadgate, gateway_factory: Callable[..., RunningGateway], tmp_path: Path
 ) -> None:
     gateway = gateway_factory(STALL_GATEWAY)
     open_db, closed_db = f"sqlite:///{tmp_path / 'open.db'}", f"sqlite:///{tmp_path / 'closed.db'}"
     fault_set_s, measured = _run_with_stalls(
-        gateway, open_db, tmp_path / "open.json", str(SCRIPTS / "open_model.py"),
+        loadgate, gateway, open_db, tmp_path / "open.json", str(SCRIPTS / "open_model.py"),
         "--arrival-rate", f"{RATE_PER_S}/s", "-u", "250",
     )  # fmt: skip
     run, _requests, _iterations = _per_second(open_db)
@@ -126,7 +126,7 @@ def test_the_open_model_reports_the_stall_the_closed_model_hides(
         for q in (0.95, 0.99)
     }
     _, closed = _run_with_stalls(
-        gateway, closed_db, tmp_path / "closed.json", str(SCRIPTS / "open_paced.py"),
+        loadgate, gateway, closed_db, tmp_path / "closed.json", str(SCRIPTS / "open_paced.py"),
         "-u", "20", "-r", "20",
     )  # fmt: skip
     print(
