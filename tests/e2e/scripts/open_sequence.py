@@ -35,4 +35,4 @@ class Steps(SequentialTaskSet):
 
 class Shopper(FastHttpUser):
     wait_time = constant(10)  # would allow one task per user per 10 s in the closed model
-    tasks = [Steps]
+    tasks = [Steps]  # noqa: RUF012
