@@ -116,6 +116,9 @@ class Arrivals:
         self._weights = {c.__name__: max(1, int(getattr(c, "weight", 1) or 1))
                          for c in runner.user_classes}  # fmt: skip
         self._schedulers = Group()
+        # The newest share, and its next iteration not yet handed out or dropped.
+        self._newest: Share | None = None
+        self._next: tuple[Share, int] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -142,6 +145,7 @@ class Arrivals:
     def start(self, share: Share) -> None:
         """Schedule `share`; the share before it, if any, runs on until this one takes over."""
         self._open = True
+        self._newest = share
         before = list(self._schedulers)
         self._schedulers.spawn(self._schedule, share)
         takes_over_in_s = max(0.0, share.start_s + share.from_s - self._clock_s())
@@ -149,8 +153,19 @@ class Arrivals:
             gevent.spawn_later(takes_over_in_s, greenlet.kill, block=False)
 
     def stop(self) -> None:
-        """No more tickets (before the users stop: a scheduler would start new ones)."""
+        """No more tickets (before the users stop: a scheduler would start new ones).
+
+        Iterations that were due but not handed out yet (the hub was busy), or
+        handed out but not taken, are counted as dropped: they never started.
+        """
         self._schedulers.kill(block=False)
+        self._tally.dropped(self._tickets.qsize())
+        self._tickets = Queue()
+        if self._next is not None:
+            share, iteration = self._next
+            due_now = share.plan.schedule().due_through(self._clock_s() - share.start_s)
+            self._tally.dropped(owned_before(iteration, due_now, share.index, share.count))
+            self._next = None
 
     def _free_users(self) -> int:
         """Users waiting for a ticket, or not yet at their first one, less the tickets queued."""
@@ -174,8 +189,12 @@ class Arrivals:
         first = schedule.due_through(share.from_s) if share.from_s > 0 else 0
         iteration = first_owned(first, index, count)
         while True:
+            if share is self._newest:
+                self._next = (share, iteration)
             due = schedule.time_of(iteration)
             if due is None:
+                if share is self._newest:
+                    self._next = None
                 return  # the stages are over; the run's time ends it
             due_s = share.start_s + due
             wait_s = due_s - self._clock_s()

@@ -164,6 +164,8 @@ class LocustRun:
                 SHARE_MESSAGE,
                 lambda environment, msg, **_: arrivals.start(Share.from_wire(msg.data)),
             )
+            # A worker's users stop on its master's word: its scheduler stops first.
+            self._events.test_stopping.add_listener(lambda **_: arrivals.stop())
         return arrivals
 
     def _create_runner(self, role: Role) -> Any:
