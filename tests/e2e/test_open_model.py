@@ -138,8 +138,8 @@ def test_the_open_model_reports_the_stall_the_closed_model_hides(
     )
     assert measured["p95_ms"] == pytest.approx(truth[0.95], rel=0.10)
     assert measured["p99_ms"] == pytest.approx(truth[0.99], rel=0.10)
+    # Its 20 users stopped sending while stalled: 40 requests saw a stall, not 400.
     assert closed["p95_ms"] < truth[0.95] / 5
-    assert closed["p99_ms"] < measured["p99_ms"]
 
 
 def test_arrival_stages_hold_each_rate_after_its_ramp(
