@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,9 @@ from loadgate.model import RunInfo
 from loadgate.stats.arrivals import add_up
 from loadgate.store import RunStore
 from tests.e2e.conftest import SCRIPTS, RunLoadgate, read_json
+from tests.e2e.test_distributed_remote import Processes, wait_for_users, worker_args
 from tests.fixtures.gateway import RunningGateway
+from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -210,3 +214,44 @@ def test_two_processes_add_up_to_the_asked_rate(
     assert total == sum(requests.values())
     for worker in workers:
         assert worker.requests == pytest.approx(total / 2, rel=0.05), workers
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    started = Processes(tmp_path)
+    yield started
+    started.kill_all()
+
+
+def test_a_lost_worker_s_share_goes_to_the_others(
+    processes: Processes, gateway: RunningGateway, db_url: str, tmp_path: Path
+) -> None:
+    port, rate_per_s = free_port(), 100
+    master = processes.start(
+        "master", "run", SCRIPTS / "open_model.py", "-H", gateway.api_url, "--master",
+        "--expect-workers", "2", "--master-bind-host", "127.0.0.1", "--master-bind-port",
+        str(port), "--arrival-rate", f"{rate_per_s}/s", "-u", "4", "-t", "16s", "-q",
+        "--db", db_url, "--json", tmp_path / "s.json",
+    )  # fmt: skip
+    workers = {
+        region: processes.start(region, *worker_args(port, region))
+        for region in ("stays", "doomed")
+    }
+    wait_for_users(db_url, 4)
+    os.kill(workers["doomed"].pid, signal.SIGKILL)
+    assert master.wait(90) == 0, processes.log("master")
+    (event,) = read_json(tmp_path / "s.json")["events"]
+    with RunStore.open(db_url) as store:
+        run_id = store.resolve("last").run_id
+        stayed: dict[int, int] = defaultdict(int)
+        for second in store.iter_endpoint_seconds(run_id, by_region=True):
+            if second.region == "stays":
+                stayed[second.second] += second.requests
+    _run, _requests, iterations = _per_second(db_url)
+    # Locust calls the worker missing 3-4 s after its last heartbeat; a second
+    # later the survivor has the whole schedule.
+    after = [s for s in sorted(iterations)[:-1] if s > event["second"] + 1]
+    assert len(after) >= 3, (event, iterations)
+    for second in after:
+        assert iterations[second] == pytest.approx(rate_per_s, rel=0.05), iterations
+        assert stayed[second] == pytest.approx(rate_per_s, rel=0.05), stayed
