@@ -40,7 +40,7 @@ def _per_second(db_url: str) -> tuple[RunInfo, dict[int, int], dict[int, int]]:
         for second in store.iter_endpoint_seconds(run.run_id):
             requests[second.second] += second.requests
         iterations: dict[int, int] = defaultdict(int)
-        for piece in store.arrival_seconds(run.run_id):
+        for piece in store.iter_arrival_seconds(run.run_id):
             iterations[piece.second] += piece.iterations
     return run, dict(requests), dict(iterations)
 
@@ -70,7 +70,7 @@ def test_each_task_is_an_iteration_on_schedule_the_first_one_too(
     gaps_s = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert statistics.median(gaps_s) == pytest.approx(0.05, abs=0.01)
     with RunStore.open(db_url) as store:
-        totals = add_up(store.arrival_seconds(store.resolve("last").run_id))
+        totals = add_up(store.iter_arrival_seconds(store.resolve("last").run_id))
     assert totals.iterations == len(starts)
     assert totals.dropped_iterations == 0
 

@@ -93,7 +93,7 @@ def test_import_adds_to_the_same_run_and_only_once(store: RunStore, tmp_path: Pa
     assert store.summary(run_id).total.requests == 3 + 3 + 3
     assert store.generator_seconds(run_id) == [GeneratorSecond(second=1_772_366_410, stall_ms=1.25)]
     assert store.events(run_id) == [LOST]
-    assert store.arrival_seconds(run_id) == list(_batches()[0].arrivals)
+    assert list(store.iter_arrival_seconds(run_id)) == list(_batches()[0].arrivals)
     with pytest.raises(InputError, match="already imported"):
         import_spill(store, read_spill(path), path)
 

@@ -33,7 +33,7 @@ def read_stored_run(
     run_id = summary.run.run_id
     workers = store.workers(run_id)
     findings = find_all(series, summary.run.settings, expect_rate_limit=expect_rate_limit)
-    arrivals = add_up(store.arrival_seconds(run_id))
+    arrivals = add_up(store.iter_arrival_seconds(run_id))
     return StoredRun(
         summary=summary,
         stalls=GeneratorStalls(store.generator_seconds(run_id)),

@@ -23,7 +23,6 @@ from loadgate.stats.arrivals import ArrivalTotals
 
 START_LAG_WARNING_MS = 10.0
 LAG_QUANTILES = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))
-SECONDS_LISTED = 20  # of the seconds that dropped iterations, the first ones in the JSON
 
 
 def fell_behind(totals: ArrivalTotals) -> bool:
@@ -54,7 +53,7 @@ def warning_line(totals: ArrivalTotals, settings: Mapping[str, Any]) -> str | No
         share = 100.0 * totals.dropped_iterations / totals.asked
         parts.append(
             f"{totals.dropped_iterations:,} of {totals.asked:,} due iterations ({share:.1f}%) "
-            f"were dropped in {len(totals.seconds_dropping)} seconds (every user busy, the pool "
+            f"were dropped in {totals.seconds_dropping} seconds (every user busy, the pool "
             f"at --max-users {arrival.get('max_users', '?')}): the target got less load than asked"
         )
     lag_ms = totals.start_lag_ms(0.99)
@@ -87,9 +86,10 @@ def arrivals_to_dict(totals: ArrivalTotals) -> dict[str, Any] | None:
         },
         "start_lag_warning_ms": START_LAG_WARNING_MS,
         "fell_behind": fell_behind(totals),
-        "seconds_dropping": [
+        "seconds_dropping": totals.seconds_dropping,
+        "first_seconds_dropping": [
             {"second": second, "dropped_iterations": dropped}
-            for second, dropped in totals.seconds_dropping[:SECONDS_LISTED]
+            for second, dropped in totals.first_dropping
         ],
     }
 

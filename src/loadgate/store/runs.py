@@ -317,20 +317,23 @@ class RunStore:
             rows = conn.execute(query).all()
         return [GeneratorSecond(second=r.second, stall_ms=r.stall_ms) for r in rows]
 
-    def arrival_seconds(self, run_id: int) -> list[ArrivalSecond]:
+    def iter_arrival_seconds(self, run_id: int) -> Iterator[ArrivalSecond]:
         """The open model's scheduler per second, ordered by second (none for closed runs).
 
-        Pieces of one second (one per worker) are returned as stored: add them up.
+        Pieces of one second (one per worker) come as stored: add them up.
+        Streamed, like iter_endpoint_seconds: one read transaction open while
+        iterated, a batch of rows in memory.
         """
         query = (
             sa.select(arrival_seconds)
             .where(arrival_seconds.c.run_id == run_id)
             .order_by(arrival_seconds.c.second, arrival_seconds.c.id)
+            .execution_options(yield_per=reading.ROWS_PER_FETCH)
         )
         with self._transaction(f"reading run {run_id}") as conn:
             self._get_run(conn, run_id)
-            rows = conn.execute(query).all()
-        return [codec.arrival_second(row) for row in rows]
+            for row in conn.execute(query):
+                yield codec.arrival_second(row)
 
     def iter_endpoint_seconds(
         self,
