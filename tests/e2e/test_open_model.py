@@ -108,7 +108,7 @@ def _run_with_stalls(
     try:
         result = loadgate(
             "run", *args, "-H", gateway.api_url, "-t", f"{STALL_RUN_S}s", "-q", "--db", db_url,
-            "--json", json_path,
+            "--json", json_path, env={"OPEN_MODEL_SERVER_LOG": str(json_path) + ".server"},
         )  # fmt: skip
     finally:
         gateway.clear_faults()
@@ -116,34 +116,54 @@ def _run_with_stalls(
     return fault_set_s, read_json(json_path)["total"]
 
 
+def _quantile_ms(values_ms: list[float], quantile: float) -> float:
+    ordered = sorted(values_ms)
+    return ordered[min(len(ordered) - 1, int(quantile * len(ordered)))]
+
+
 def test_the_open_model_reports_the_stall_the_closed_model_hides(
     loadgate: RunLoadgate, gateway_factory: Callable[..., RunningGateway], tmp_path: Path
 ) -> None:
+    """Three views of one stalling target: the ideal, the target's own, loadgate's.
+
+    The ideal (from the stall timing: 10% of arrivals wait out a stall) leaves
+    out the time the gateway takes to answer the 200 requests each stall
+    releases at once; on a loaded machine that is 100 ms or more, which the
+    target's own Server-Timing shows. So loadgate's percentiles are checked
+    within 10% of the target's own, and at least at the ideal's level (less
+    would be a stall hidden), and the closed model far below it.
+    """
     gateway = gateway_factory(STALL_GATEWAY)
     open_db, closed_db = f"sqlite:///{tmp_path / 'open.db'}", f"sqlite:///{tmp_path / 'closed.db'}"
+    open_json = tmp_path / "open.json"
     fault_set_s, measured = _run_with_stalls(
-        loadgate, gateway, open_db, tmp_path / "open.json", str(SCRIPTS / "open_model.py"),
+        loadgate, gateway, open_db, open_json, str(SCRIPTS / "open_model.py"),
         "--arrival-rate", f"{RATE_PER_S}/s", "-u", "250",
     )  # fmt: skip
     run, _requests, _iterations = _per_second(open_db)
-    truth = {
+    ideal = {
         q: _open_system_truth_ms(q, run, measured["requests"], fault_set_s, measured["p50_ms"])
         for q in (0.95, 0.99)
     }
+    server_ms = [float(line) for line in Path(f"{open_json}.server").read_text().split()]
+    assert len(server_ms) >= 0.95 * measured["requests"]
+    target = {q: _quantile_ms(server_ms, q) for q in (0.95, 0.99)}
     _, closed = _run_with_stalls(
         loadgate, gateway, closed_db, tmp_path / "closed.json", str(SCRIPTS / "open_paced.py"),
         "-u", "20", "-r", "20",
     )  # fmt: skip
     print(
-        f"\nstall {STALL_FOR_S} s every {STALL_EVERY_S} s at {RATE_PER_S}/s: open-system truth "
-        f"p95 {truth[0.95]:.0f} ms, p99 {truth[0.99]:.0f} ms; --arrival-rate p95 "
-        f"{measured['p95_ms']:.0f} ms, p99 {measured['p99_ms']:.0f} ms; closed model "
-        f"(20 users, constant_pacing) p95 {closed['p95_ms']:.1f} ms, p99 {closed['p99_ms']:.1f} ms"
+        f"\nstall {STALL_FOR_S} s every {STALL_EVERY_S} s at {RATE_PER_S}/s, p95 / p99 in ms: "
+        f"ideal {ideal[0.95]:.0f} / {ideal[0.99]:.0f}; the gateway's own "
+        f"{target[0.95]:.0f} / {target[0.99]:.0f}; --arrival-rate {measured['p95_ms']:.0f} / "
+        f"{measured['p99_ms']:.0f}; closed model (20 users, constant_pacing) "
+        f"{closed['p95_ms']:.1f} / {closed['p99_ms']:.1f}"
     )
-    assert measured["p95_ms"] == pytest.approx(truth[0.95], rel=0.10)
-    assert measured["p99_ms"] == pytest.approx(truth[0.99], rel=0.10)
+    for q, key in ((0.95, "p95_ms"), (0.99, "p99_ms")):
+        assert measured[key] == pytest.approx(target[q], rel=0.10)
+        assert measured[key] >= 0.9 * ideal[q]
     # Its 20 users stopped sending while stalled: 40 requests saw a stall, not 400.
-    assert closed["p95_ms"] < truth[0.95] / 5
+    assert closed["p95_ms"] < ideal[0.95] / 5
 
 
 def test_arrival_stages_hold_each_rate_after_its_ramp(
