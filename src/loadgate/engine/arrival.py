@@ -46,6 +46,7 @@ import gevent
 from gevent.pool import Group
 from gevent.queue import Queue
 from locust import TaskSet, User
+from locust.runners import locust_exception_handler
 
 from loadgate.arrival_rate import ArrivalPlan, first_owned, owned_before
 from loadgate.engine.arrival_tally import ArrivalTally
@@ -147,7 +148,9 @@ class Arrivals:
         self._open = True
         self._newest = share
         before = list(self._schedulers)
-        self._schedulers.spawn(self._schedule, share)
+        scheduler = self._schedulers.spawn(self._schedule, share)
+        # A bug here must not quietly stop the load: logged, and the run exits 2 (as Locust's).
+        scheduler.link_exception(locust_exception_handler(self._runner.environment))
         takes_over_in_s = max(0.0, share.start_s + share.from_s - self._clock_s())
         for greenlet in before:
             gevent.spawn_later(takes_over_in_s, greenlet.kill, block=False)

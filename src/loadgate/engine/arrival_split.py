@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent
+from locust.runners import locust_exception_handler
 
 from loadgate.arrival_rate import ArrivalPlan
 from loadgate.engine.arrival import SHARE_MESSAGE, Share
@@ -49,6 +50,7 @@ class ArrivalSplit:
         self._start_s = self._clock_s()
         self._send(from_s=0.0)
         self._greenlet = gevent.spawn(self._watch)
+        self._greenlet.link_exception(locust_exception_handler(self._runner.environment))
 
     def stop(self) -> None:
         if self._greenlet is not None:
