@@ -275,3 +275,33 @@ def test_a_lost_worker_s_share_goes_to_the_others(
     for second in after:
         assert iterations[second] == pytest.approx(rate_per_s, rel=0.05), iterations
         assert stayed[second] == pytest.approx(rate_per_s, rel=0.05), stayed
+
+
+def test_a_worker_that_joins_late_takes_its_share(
+    processes: Processes, gateway: RunningGateway, db_url: str, tmp_path: Path
+) -> None:
+    port, rate_per_s = free_port(), 100
+    master = processes.start(
+        "master", "run", SCRIPTS / "open_model.py", "-H", gateway.api_url, "--master",
+        "--expect-workers", "1", "--master-bind-host", "127.0.0.1", "--master-bind-port",
+        str(port), "--arrival-rate", f"{rate_per_s}/s", "-u", "4", "-t", "14s", "-q",
+        "--db", db_url,
+    )  # fmt: skip
+    processes.start("first", *worker_args(port, "first"))
+    wait_for_users(db_url, 4)
+    joined_s = time.time()
+    processes.start("late", *worker_args(port, "late"))
+    assert master.wait(90) == 0, processes.log("master")
+    by_region: dict[str, dict[int, int]] = {"first": defaultdict(int), "late": defaultdict(int)}
+    with RunStore.open(db_url) as store:
+        for second in store.iter_endpoint_seconds(store.resolve("last").run_id, by_region=True):
+            by_region[second.region][second.second] += second.requests
+    _run, _requests, iterations = _per_second(db_url)
+    # The late worker connects and gets its users within a few seconds, its share a second later.
+    after = [s for s in sorted(iterations)[:-1] if s > joined_s + 5]
+    assert len(after) >= 3, (joined_s, iterations)
+    for second in after:
+        assert iterations[second] == pytest.approx(rate_per_s, rel=0.05), iterations
+        for region in ("first", "late"):
+            share = by_region[region][second]
+            assert share == pytest.approx(rate_per_s / 2, rel=0.1), (region, by_region)

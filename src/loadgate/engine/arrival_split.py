@@ -8,7 +8,9 @@ Once a second it compares the live workers with those it numbered: when one
 was lost (Locust marks it missing after 3-4 s without a heartbeat) or one
 joined, every live worker gets a new Share that takes over from a moment
 just ahead (SWITCH_AHEAD_S, so that the old and new shares meet on every
-worker at the same iteration).
+worker at the same iteration). A worker that joined is numbered once it has
+been live for a whole check: its process may still be setting up (its
+message handler is registered after it connects) when Locust first lists it.
 """
 
 from __future__ import annotations
@@ -44,11 +46,13 @@ class ArrivalSplit:
         self._clock_s = clock_s
         self._start_s = 0.0
         self._numbered: list[str] = []
+        self._live_before: set[str] = set()
         self._greenlet: gevent.Greenlet[Any, None] | None = None
 
     def start(self) -> None:
         self._start_s = self._clock_s()
-        self._send(from_s=0.0)
+        self._live_before = set(self._live_workers())
+        self._send(sorted(self._live_before), from_s=0.0)
         self._greenlet = gevent.spawn(self._watch)
         self._greenlet.link_exception(locust_exception_handler(self._runner.environment))
 
@@ -56,8 +60,8 @@ class ArrivalSplit:
         if self._greenlet is not None:
             self._greenlet.kill(block=False)
 
-    def _send(self, from_s: float) -> None:
-        self._numbered = sorted(self._live_workers())
+    def _send(self, workers: list[str], from_s: float) -> None:
+        self._numbered = workers
         for index, worker_id in enumerate(self._numbered):
             share = Share(plan=self._plan, start_s=self._start_s, index=index,
                           count=len(self._numbered), from_s=from_s)  # fmt: skip
@@ -66,5 +70,8 @@ class ArrivalSplit:
     def _watch(self) -> None:
         while True:
             gevent.sleep(CHECK_EVERY_S)
-            if sorted(self._live_workers()) != self._numbered:
-                self._send(from_s=self._clock_s() - self._start_s + SWITCH_AHEAD_S)
+            live = set(self._live_workers())
+            settled = sorted(live & self._live_before)
+            self._live_before = live
+            if settled and settled != self._numbered:
+                self._send(settled, from_s=self._clock_s() - self._start_s + SWITCH_AHEAD_S)
