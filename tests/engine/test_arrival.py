@@ -39,9 +39,9 @@ class Shopper(HttpUser):
 
 
 def _arrivals(is_open: bool) -> Arrivals:
-    # Only the runner's user classes are read before the scheduler starts.
-    runner: Any = SimpleNamespace(user_classes=[Shopper], user_count=0)
-    return Arrivals(runner, ArrivalTally(), is_open=lambda: is_open)
+    # Only the environment's user classes are read before the scheduler starts.
+    environment: Any = SimpleNamespace(user_classes=[Shopper])
+    return Arrivals(environment, ArrivalTally(), is_open=lambda: is_open)
 
 
 def test_every_innermost_task_is_gated_keeping_weights_tags_and_order() -> None:

@@ -95,18 +95,20 @@ class Arrivals:
     `is_open` is asked once, at the first gated task: a local open-model run
     knows it from the start; a worker learns it from the options its master
     sent with the first spawn message (a closed-model worker lets every task
-    through, unwaited).
+    through, unwaited). It is made before the environment's runner (so that
+    the tasks are gated before a worker's first spawn message can arrive) and
+    reads the runner only once the scheduler runs.
     """
 
     def __init__(
         self,
-        runner: Any,
+        environment: Any,
         tally: ArrivalTally,
         *,
         is_open: Callable[[], bool],
         clock_s: Callable[[], float] = time.time,
     ) -> None:
-        self._runner = runner
+        self._environment = environment
         self._tally = tally
         self._is_open = is_open
         self._open: bool | None = None
@@ -115,7 +117,7 @@ class Arrivals:
         self._idle = 0  # users waiting for a ticket
         self._seen: WeakSet[Any] = WeakSet()  # users that came for a ticket at least once
         self._weights = {c.__name__: max(1, int(getattr(c, "weight", 1) or 1))
-                         for c in runner.user_classes}  # fmt: skip
+                         for c in environment.user_classes}  # fmt: skip
         self._schedulers = Group()
         # The newest share, and its next iteration not yet handed out or dropped.
         self._newest: Share | None = None
@@ -150,7 +152,7 @@ class Arrivals:
         before = list(self._schedulers)
         scheduler = self._schedulers.spawn(self._schedule, share)
         # A bug here must not quietly stop the load: logged, and the run exits 2 (as Locust's).
-        scheduler.link_exception(locust_exception_handler(self._runner.environment))
+        scheduler.link_exception(locust_exception_handler(self._environment))
         takes_over_in_s = max(0.0, share.start_s + share.from_s - self._clock_s())
         for greenlet in before:
             gevent.spawn_later(takes_over_in_s, greenlet.kill, block=False)
@@ -172,13 +174,13 @@ class Arrivals:
 
     def _free_users(self) -> int:
         """Users waiting for a ticket, or not yet at their first one, less the tickets queued."""
-        starting = max(0, int(self._runner.user_count) - len(self._seen))
+        starting = max(0, int(self._environment.runner.user_count) - len(self._seen))
         queued: int = self._tickets.qsize()
         return self._idle + starting - queued
 
     def _grow(self, max_users: int) -> bool:
         """Start one more user (of the class furthest below its weight), if the pool may grow."""
-        runner = self._runner
+        runner = self._environment.runner
         if runner.user_count >= max_users:
             return False
         counts = runner.user_classes_count

@@ -118,6 +118,11 @@ class LocustRun:
         self._role = role
         # Locust's event hooks are untyped: one Any, rather than an ignore per call.
         self._events: Any = cast(Any, self.environment.events)
+        self._arrival = arrival
+        self._arrivals: Arrivals | None = None
+        if isinstance(role, Worker) or (isinstance(role, Local) and arrival is not None):
+            # Before the runner: a worker's runner may take a spawn message as it connects.
+            self._arrivals = self._gate(collector, worker=isinstance(role, Worker))
         self.runner: Any = self._create_runner(role)
         if isinstance(role, Master):
             self._events.worker_report.add_listener(role.merge.on_worker_report)
@@ -136,17 +141,14 @@ class LocustRun:
                 region=role.region,
             )
             self._events.report_to_master.add_listener(shipper.on_report_to_master)
-        self._arrival = arrival
         self._split: ArrivalSplit | None = None
-        self._arrivals: Arrivals | None = None
-        if isinstance(role, Master):
-            if arrival is not None:
-                self._split = ArrivalSplit(self.runner, arrival, self.live_workers)
-        elif isinstance(role, Worker) or arrival is not None:
-            self._arrivals = self._open_model(collector, worker=isinstance(role, Worker))
+        if isinstance(role, Master) and arrival is not None:
+            self._split = ArrivalSplit(self.runner, arrival, self.live_workers)
+        if isinstance(role, Worker) and self._arrivals is not None:
+            self._take_shares(self._arrivals)
         self._events.init.fire(environment=self.environment, runner=self.runner, web_ui=None)
 
-    def _open_model(self, collector: Collector, *, worker: bool) -> Arrivals:
+    def _gate(self, collector: Collector, *, worker: bool) -> Arrivals:
         """Gate the users' tasks on the scheduler's tickets (loadgate.engine.arrival).
 
         A worker gates them whatever the run: whether it is an open model comes
@@ -154,19 +156,20 @@ class LocustRun:
         """
         environment = self.environment
         arrivals = Arrivals(
-            self.runner,
+            environment,
             collector.arrivals,
             is_open=lambda: not worker or open_in_options(environment.parsed_options),
         )
         gate_tasks(environment.user_classes, arrivals)
-        if worker:
-            self.runner.register_message(
-                SHARE_MESSAGE,
-                lambda environment, msg, **_: arrivals.start(Share.from_wire(msg.data)),
-            )
-            # A worker's users stop on its master's word: its scheduler stops first.
-            self._events.test_stopping.add_listener(lambda **_: arrivals.stop())
         return arrivals
+
+    def _take_shares(self, arrivals: Arrivals) -> None:
+        """A worker: its share of the schedule comes from the master, in a custom message."""
+        self.runner.register_message(
+            SHARE_MESSAGE, lambda environment, msg, **_: arrivals.start(Share.from_wire(msg.data))
+        )
+        # A worker's users stop on its master's word: its scheduler stops first.
+        self._events.test_stopping.add_listener(lambda **_: arrivals.stop())
 
     def _create_runner(self, role: Role) -> Any:
         environment = self.environment
