@@ -190,6 +190,7 @@ class Arrivals:
 
     def _schedule(self, share: Share) -> None:
         schedule = share.plan.schedule()
+        loop = gevent.get_hub().loop
         index, count = share.index, share.count
         first = schedule.due_through(share.from_s) if share.from_s > 0 else 0
         iteration = first_owned(first, index, count)
@@ -203,18 +204,23 @@ class Arrivals:
                 return  # the stages are over; the run's time ends it
             due_s = share.start_s + due
             wait_s = due_s - self._clock_s()
-            if wait_s > 0:
+            if wait_s <= 0:
+                gevent.sleep(0)  # behind: the users must still run to take their tickets
+            while wait_s > 0:
+                # libev times a timer from its clock of the loop iteration's start,
+                # stale by now: refreshed, the timer does not fire early.
+                loop.update_now()
                 gevent.sleep(wait_s)
-                continue
+                wait_s = due_s - self._clock_s()
             if self._free_users() > 0 or self._grow(share.max_users):
                 self._tickets.put(due_s)
                 iteration += count
-            else:
-                # Every user busy, the pool full: whatever is due now cannot start on time.
-                due_now = schedule.due_through(self._clock_s() - share.start_s)
-                self._tally.dropped(owned_before(iteration, due_now, index, count))
-                iteration = first_owned(max(due_now, iteration + 1), index, count)
-            gevent.sleep(0)  # let the users take their tickets
+                continue
+            # Every user busy, the pool full: whatever is due now cannot start on time.
+            due_now = schedule.due_through(self._clock_s() - share.start_s)
+            self._tally.dropped(owned_before(iteration, due_now, index, count))
+            iteration = first_owned(max(due_now, iteration + 1), index, count)
+            gevent.sleep(0)  # let the busy users finish
 
 
 def open_in_options(options: Any) -> bool:
