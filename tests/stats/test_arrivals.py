@@ -33,3 +33,19 @@ def test_every_dropping_second_is_counted_and_the_first_ones_listed() -> None:
 
 def test_no_pieces_is_a_closed_model_run() -> None:
     assert not add_up([]).is_open_model
+
+
+def test_a_masters_pieces_of_one_second_are_stored_as_one() -> None:
+    from loadgate.store.merging import merge_arrival_seconds
+
+    pieces = [_piece(11, 40, 0, 300), _piece(10, 50, 1, 500), _piece(10, 50, 0, 900)]
+    merged = merge_arrival_seconds(pieces)
+    assert [(m.second, m.iterations, m.dropped_iterations) for m in merged] == [
+        (10, 100, 1),
+        (11, 40, 0),
+    ]
+    assert merged[1] is pieces[0], "a second in one piece is kept as it came"
+    merged_totals, piece_totals = add_up(merged), add_up(sorted(pieces, key=lambda p: p.second))
+    assert merged_totals.asked == piece_totals.asked
+    for quantile in (0.5, 0.9, 1.0):
+        assert merged_totals.start_lag_ms(quantile) == piece_totals.start_lag_ms(quantile)

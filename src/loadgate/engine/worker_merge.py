@@ -103,8 +103,9 @@ class WorkerMerge:
         self._workers: dict[str, _Worker] = {}
         self._held: dict[int, list[EndpointSecond]] = {}
         self._events: list[RunEvent] = []
-        # Added by readers, so passed on as they come: no watermark needed.
-        self._arrivals: list[ArrivalSecond] = []
+        # The open model's counts, held by second like the pieces: released
+        # together, a second's pieces are stored as one row.
+        self._held_arrivals: dict[int, list[ArrivalSecond]] = {}
         # Set by the master's runner: connected workers that are not missing,
         # with the users each runs (Locust forgets them once a worker is missing).
         self.live_workers: Callable[[], dict[str, int]] | None = None
@@ -127,7 +128,8 @@ class WorkerMerge:
             if report.region and not piece.region:
                 piece = replace(piece, region=report.region)  # noqa: PLW2901
             self._held.setdefault(piece.second, []).append(piece)
-        self._arrivals.extend(report.arrivals)
+        for arrival in report.arrivals:
+            self._held_arrivals.setdefault(arrival.second, []).append(arrival)
 
     # -- the ticker ----------------------------------------------------------------
 
@@ -155,10 +157,11 @@ class WorkerMerge:
         self._held = {}
         return taken
 
-    def take_arrivals(self) -> list[ArrivalSecond]:
-        """The workers' open-model counts received since the last call."""
-        taken, self._arrivals = self._arrivals, []
-        return taken
+    def take_arrivals(self, *, everything: bool = False) -> list[ArrivalSecond]:
+        """The workers' open-model counts of the seconds past the watermark (or all), in order."""
+        watermark = None if everything else self.watermark()
+        ready = sorted(s for s in self._held_arrivals if watermark is None or s < watermark)
+        return [piece for second in ready for piece in self._held_arrivals.pop(second)]
 
     def take_events(self) -> list[RunEvent]:
         """Workers lost since the last call: known, not finished, and no longer live.

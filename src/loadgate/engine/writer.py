@@ -28,7 +28,7 @@ from loadgate.model import (
     UsersSample,
 )
 from loadgate.stats import LatencyHistogram
-from loadgate.store.merging import merge_endpoint_seconds
+from loadgate.store.merging import merge_arrival_seconds, merge_endpoint_seconds
 
 RECENT_WINDOW_S = 5
 # What the live view shows; computed with the window, off the hub (about 6 ms
@@ -45,7 +45,7 @@ class PieceSource(Protocol):
 
     def take_events(self) -> list[RunEvent]: ...
 
-    def take_arrivals(self) -> list[ArrivalSecond]: ...
+    def take_arrivals(self, *, everything: bool = False) -> list[ArrivalSecond]: ...
 
 
 class RunSink(Protocol):
@@ -187,7 +187,9 @@ class SecondsWriter:
             pieces=self._pieces.take_all() if self._pieces is not None else [],
             events=self._pieces.take_events() if self._pieces is not None else [],
             arrival_counts=self._collector.arrivals.take_all(),
-            arrivals=self._pieces.take_arrivals() if self._pieces is not None else [],
+            arrivals=self._pieces.take_arrivals(everything=True)
+            if self._pieces is not None
+            else [],
         )
 
     # -- the costly half: encode and store -------------------------------------
@@ -296,7 +298,9 @@ def encoded_batch(batch: Batch, seconds: Sequence[EndpointSecond] | None = None)
         seconds = [s for second in batch.finished for s in second.to_endpoint_seconds()]
         seconds += batch.pieces  # a master's, encoded by its workers (merged by readers)
     generator = [batch.generator] if batch.generator is not None else []
-    arrivals = [*batch.arrivals, *(counts.to_arrival_second() for counts in batch.arrival_counts)]
+    arrivals = merge_arrival_seconds(
+        [*batch.arrivals, *(counts.to_arrival_second() for counts in batch.arrival_counts)]
+    )
     return MeasuredBatch(
         batch_id=batch.batch_id,
         seconds=seconds,
