@@ -116,8 +116,23 @@ def test_run_time_as_whole_seconds(tmp_path: Path) -> None:
         (
             "[run]\nusers_count = 3",
             "unknown key 'run.users_count': expected one of script, users, spawn_rate, "
-            "run_time, stages, host, name, tags, exclude_tags, client",
+            "run_time, stages, host, name, tags, exclude_tags, client, arrival_rate, "
+            "arrival_stages, max_users",
         ),
+        (
+            '[run]\narrival_rate = "fast"',
+            "run.arrival_rate must be a rate such as 200/s or 600/m, not 'fast'",
+        ),
+        (
+            "[run]\narrival_rate = 200",
+            'run.arrival_rate: expected a rate such as "200/s" or "600/m", got 200',
+        ),
+        (
+            '[run]\narrival_stages = "10s:5"',
+            "run.arrival_stages: --arrival-stages '10s:5': '10s:5': the rate must be a rate "
+            "such as 200/s or 600/m, not '5' (example: \"30s:50/s,1m:200/s,30s:0/s\")",
+        ),
+        ("[run]\nmax_users = -3", "run.max_users: expected a whole number, 0 or more, got -3"),
         ('[run]\nusers = "ten"', "run.users: expected a whole number, 0 or more, got 'ten'"),
         ("[run]\nusers = -1", "run.users: expected a whole number, 0 or more, got -1"),
         ("[run]\nusers = 2.5", "run.users: expected a whole number, 0 or more, got 2.5"),

@@ -191,6 +191,25 @@ class GeneratorSecond:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ArrivalSecond:
+    """The open model's scheduler in one second (`--arrival-rate`; none in closed-model runs).
+
+    `iterations`: iterations that started; `dropped_iterations`: iterations
+    that were due but found no free user with the pool at its maximum, so
+    never started; `start_lag`: HDR histogram (µs, HdrHistogram's compressed
+    encoding) of how late each started iteration began after its scheduled
+    time. Counted by the second in which the scheduler saw them; several
+    pieces of one second (one per worker) add up.
+    """
+
+    second: int
+    iterations: int
+    dropped_iterations: int
+    start_lag: bytes
+    out_of_range: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
 class MeasuredBatch:
     """One append's worth of measurements, under an id that makes storing it idempotent.
 
@@ -205,6 +224,7 @@ class MeasuredBatch:
     users: Sequence[UsersSample] = ()
     generator: Sequence[GeneratorSecond] = ()
     events: Sequence[RunEvent] = ()
+    arrivals: Sequence[ArrivalSecond] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

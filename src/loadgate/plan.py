@@ -6,6 +6,9 @@
     spawn_rate = 10
     run_time = "5m"                 # as -t: 30s, 5m, 1h30m, or whole seconds
     stages = "30s:10,1m:50,30s:0"   # as --stages (instead of users, spawn_rate, run_time)
+    arrival_rate = "200/s"          # as --arrival-rate (the open model)
+    arrival_stages = "30s:50/s,1m:200/s"  # as --arrival-stages (instead of arrival_rate)
+    max_users = 500                 # as --max-users
     host = "http://127.0.0.1:8080"
     name = "checkout"
     tags = ["browse"]
@@ -57,6 +60,7 @@ from loadgate.analysis.thresholds import (
     parse_thresholds,
     parse_window_s,
 )
+from loadgate.arrival_rate import parse_arrival_stages, parse_rate
 from loadgate.duration import parse_duration
 from loadgate.errors import ConfigError
 from loadgate.http_client import CLIENT_CHOICES
@@ -66,7 +70,7 @@ from loadgate.stages import parse_stages
 SECTIONS = ("run", "thresholds", "compare", "findings", "scrape")
 RUN_KEYS = (
     "script", "users", "spawn_rate", "run_time", "stages", "host", "name", "tags", "exclude_tags",
-    "client",
+    "client", "arrival_rate", "arrival_stages", "max_users",
 )  # fmt: skip
 THRESHOLD_KEYS = ("checks", "endpoints", "abort_on_fail")
 CHECK_KEYS = ("expr", "abort", "window")
@@ -86,6 +90,9 @@ class RunSettings:
     spawn_rate: float | None = None
     run_time: str | None = None
     stages: str | None = None
+    arrival_rate: str | None = None
+    arrival_stages: str | None = None
+    max_users: int | None = None
     host: str | None = None
     name: str | None = None
     tags: tuple[str, ...] | None = None
@@ -216,6 +223,30 @@ def _client(problems: _Problems, key: str, value: object) -> str | None:
     return str(value)
 
 
+def _arrival_rate(problems: _Problems, key: str, value: object) -> str | None:
+    if isinstance(value, str):
+        try:
+            parse_rate(value, flag=key)
+            return value.strip()
+        except ConfigError as exc:
+            problems.lines.append(str(exc))
+            return None
+    problems.add(key, 'a rate such as "200/s" or "600/m"', value)
+    return None
+
+
+def _arrival_stages(problems: _Problems, key: str, value: object) -> str | None:
+    if isinstance(value, str):
+        try:
+            parse_arrival_stages(value)
+            return value.strip()
+        except ConfigError as exc:
+            problems.lines.append(f"{key}: {exc}")
+            return None
+    problems.add(key, 'arrival stages such as "30s:50/s,1m:200/s"', value)
+    return None
+
+
 def _host(problems: _Problems, key: str, value: object) -> str | None:
     text = _text(problems, key, value)
     if text is None:
@@ -240,6 +271,9 @@ def _run_settings(problems: _Problems, table: Mapping[str, Any], plan_dir: Path)
         spawn_rate=given("spawn_rate", _positive),
         run_time=given("run_time", _run_time),
         stages=given("stages", _stages),
+        arrival_rate=given("arrival_rate", _arrival_rate),
+        arrival_stages=given("arrival_stages", _arrival_stages),
+        max_users=given("max_users", _whole),
         host=given("host", _host),
         name=given("name", _text),
         tags=given("tags", _tags),

@@ -12,6 +12,7 @@ from loadgate.report.generator_view import GeneratorStalls
 from loadgate.report.regions_view import region_summaries
 from loadgate.report.scraped_charts import SeriesChoice, chart_buckets
 from loadgate.report.stored_run import StoredRun
+from loadgate.stats.arrivals import add_up
 from loadgate.stats.series import RunSeries, is_ramp
 from loadgate.stats.summary import RunSummary
 from loadgate.stats.timeline import Timeline
@@ -55,14 +56,16 @@ def read_stored_run(
     findings = find_all(
         series, summary.run.settings, expect_rate_limit=expect_rate_limit, scraped=scraped
     )
+    arrivals = add_up(store.iter_arrival_seconds(run_id))
     return StoredRun(
         summary=summary,
         stalls=GeneratorStalls(store.generator_seconds(run_id)),
+        arrivals=arrivals,
         workers=workers,
         events=store.events(run_id),
         regions=by_region(store, summary.run, workers) if with_regions else {},
         findings=findings,
-        verdicts=judge_stored(summary, findings),
+        verdicts=judge_stored(summary, findings, arrivals),
         scraped=scraped,
         series=series,
     )

@@ -12,8 +12,9 @@ from loadgate.analysis import (
     parse_threshold,
     parse_thresholds,
 )
-from loadgate.model import RunStatus
-from loadgate.stats import RunSummary, summarize
+from loadgate.model import ArrivalSecond, RunStatus
+from loadgate.stats import LatencyHistogram, RunSummary, summarize
+from loadgate.stats.arrivals import add_up
 from tests.analysis.builders import shop_summary
 from tests.builders import START_S, endpoint_second, run_info
 
@@ -212,3 +213,30 @@ def test_percentiles_come_from_the_histogram_not_the_rounded_summary() -> None:
     p995, p66 = evaluate(parse_thresholds(["p99.5 == 0.995", "p66 == 660us"]), summary)
     assert (p995.passed, p995.measured) == (True, "0.995 ms")
     assert (p66.passed, p66.measured) == (True, "0.66 ms")
+
+
+def test_the_open_model_metrics_are_judged_on_the_runs_arrivals(shop: RunSummary) -> None:
+    lags = [LatencyHistogram(), LatencyHistogram()]
+    lags[0].record_us(800, 99)
+    lags[1].record_us(12_000, 1)
+    arrivals = add_up(
+        [
+            ArrivalSecond(second=START_S, iterations=99, dropped_iterations=0,
+                          start_lag=lags[0].encode()),
+            ArrivalSecond(second=START_S + 1, iterations=1, dropped_iterations=7,
+                          start_lag=lags[1].encode()),
+        ]
+    )  # fmt: skip
+    texts = ["dropped_iterations == 0", "iterations >= 100", "start_lag_p99 < 10ms",
+             "start_lag_max < 10ms", "start_lag_p50 < 1ms"]  # fmt: skip
+    verdicts = evaluate(parse_thresholds(texts), shop, arrivals=arrivals)
+    assert [(v.passed, v.measured) for v in verdicts] == [
+        (False, "7"),
+        (True, "100"),
+        (True, "0.8 ms"),
+        (False, "12.007 ms"),  # the top of 12 ms's HDR bucket
+        (True, "0.8 ms"),
+    ]
+    (closed,) = evaluate(parse_thresholds(["dropped_iterations == 0"]), shop)
+    assert not closed.passed
+    assert closed.measured.startswith("not an open-model run")

@@ -244,7 +244,8 @@ ERRORS = [
         "< 300ms",
         "bad threshold '< 300ms': expected a metric: p50 p90 p95 p99 p99.9 (any pNN[.N]), max "
         "min mean, rps requests failures error_rate, status_NNN status_Nxx status_0, expected "
-        "unexpected, bytes_received out_of_range, users_max duration_s, or a JSON summary name "
+        "unexpected, bytes_received out_of_range, users_max duration_s, dropped_iterations "
+        "iterations start_lag_p99 (any start_lag_pNN, start_lag_max), or a JSON summary name "
         "such as p95_ms at the start",
     ),
     (
@@ -252,8 +253,13 @@ ERRORS = [
         "bad threshold 'latency < 300ms': unknown metric 'latency': expected a metric: p50 p90 "
         "p95 p99 p99.9 (any pNN[.N]), max min mean, rps requests failures error_rate, "
         "status_NNN status_Nxx status_0, expected unexpected, bytes_received out_of_range, "
-        "users_max duration_s, or a JSON summary name such as p95_ms",
+        "users_max duration_s, dropped_iterations iterations start_lag_p99 (any start_lag_pNN, "
+        "start_lag_max), or a JSON summary name such as p95_ms",
     ),
+    ("start_lag_rps < 3", "unknown metric 'start_lag_rps'"),
+    ("GET /x: dropped_iterations == 0", "dropped_iterations is a metric of the whole run"),
+    ("start_lag_p99 < 10ms abort", "start_lag_p99 < cannot abort a run"),
+    ("start_lag_p99 < 1%", "start_lag_p99 is a latency: expected a time unit"),
     ("p101 < 3", "unknown metric 'p101'"),
     ("p1000 < 3", "unknown metric 'p1000'"),
     ("status_6xx > 1", "unknown metric 'status_6xx'"),
@@ -321,7 +327,7 @@ ERRORS = [
         "requests > 100 abort",
         "bad threshold 'requests > 100 abort': requests > cannot abort a run: it is only known "
         "at the end of the run (a count aborts only with an upper bound: <, <= or == 0; "
-        "users_max and duration_s never do)",
+        "users_max, duration_s and the open model's metrics never do)",
     ),
     ("status_5xx == 3 abort", "status_5xx == cannot abort a run"),
     ("users_max < 3 abort", "users_max < cannot abort a run"),

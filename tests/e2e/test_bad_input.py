@@ -68,3 +68,30 @@ def test_a_host_that_is_not_a_url(loadgate: RunLoadgate, db_url: str) -> None:
     result = loadgate("run", SCRIPTS / "plain.py", "-H", "localhost:8080", "--db", db_url)
     line = assert_one_line_error(result, ExitCode.BAD_INPUT)
     assert "the host must be a base URL" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--arrival-rate", "200"], "--arrival-rate must be a rate such as 200/s or 600/m"),
+        (["--arrival-rate", "0/s"], "--arrival-rate must be above 0"),
+        (["--arrival-rate", "20/s", "--stages", "5s:2"], "--stages (users over time"),
+        (["--arrival-rate", "20/s", "--arrival-stages", "5s:2/s"], "not both"),
+        (["--arrival-rate", "20/s", "-u", "30", "--max-users", "10"], "--max-users must be"),
+        (["--max-users", "10"], "--max-users needs --arrival-rate"),
+        (["--arrival-stages", "5s:fast"], "'5s:fast': the rate must be a rate such as"),
+        (["--arrival-stages", "5s:2/s", "-t", "3s"], "leave out -t/--run-time"),
+    ],
+)
+def test_bad_open_model_flags(
+    loadgate: RunLoadgate, db_url: str, args: list[str], expected: str
+) -> None:
+    result = loadgate("run", SCRIPTS / "plain.py", *args, "--db", db_url)
+    line = assert_one_line_error(result, ExitCode.BAD_INPUT)
+    assert expected in line
+
+
+def test_the_open_model_refuses_a_script_shape(loadgate: RunLoadgate, db_url: str) -> None:
+    result = loadgate("run", SCRIPTS / "shape.py", "--arrival-rate", "5/s", "--db", db_url)
+    line = assert_one_line_error(result, ExitCode.BAD_INPUT)
+    assert "cannot be combined with --arrival-rate" in line

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from loadgate.errors import RunNotFoundError
-from loadgate.model import RunStatus, UsersSample, WorkerTotal
+from loadgate.model import ArrivalSecond, MeasuredBatch, RunStatus, UsersSample, WorkerTotal
 from loadgate.stats import LatencyHistogram
 from loadgate.store import RunStore
 from tests.builders import STARTED_AT, endpoint_second, histogram_of, new_run
@@ -263,3 +263,19 @@ def test_a_runs_workers_read_back_in_order_and_replace_what_was_stored(store: Ru
     store.store_workers(run_id, workers[1:])
     store.store_workers(run_id, workers)
     assert store.workers(run_id) == workers
+
+
+def test_arrival_seconds_come_back_in_second_order_pieces_kept(store: RunStore) -> None:
+    run_id = store.create_run(new_run())
+    lag = histogram_of([150, 900, 12_000]).encode()
+    pieces = [
+        ArrivalSecond(second=1_772_366_411, iterations=3, dropped_iterations=0, start_lag=lag),
+        ArrivalSecond(second=1_772_366_410, iterations=3, dropped_iterations=5, start_lag=lag),
+        ArrivalSecond(second=1_772_366_410, iterations=3, dropped_iterations=0, start_lag=lag,
+                      out_of_range=1),
+    ]  # fmt: skip
+    store.append_batches(run_id, [MeasuredBatch(batch_id="b1", arrivals=pieces)])
+    stored = list(store.iter_arrival_seconds(run_id))
+    assert stored == [pieces[1], pieces[2], pieces[0]]
+    assert LatencyHistogram.decode(stored[0].start_lag).quantile_us(1.0) == 12_007
+    assert list(store.iter_arrival_seconds(store.create_run(new_run()))) == []

@@ -10,6 +10,7 @@ import pytest
 
 from loadgate.errors import InputError
 from loadgate.model import (
+    ArrivalSecond,
     EventKind,
     GeneratorSecond,
     MeasuredBatch,
@@ -17,6 +18,7 @@ from loadgate.model import (
     RunStatus,
     UsersSample,
 )
+from loadgate.stats import LatencyHistogram
 from loadgate.store import RunStore
 from loadgate.store.spill import RunEnd, Spill, import_spill, read_spill, write_spill
 from tests.builders import endpoint_second, new_run
@@ -39,6 +41,14 @@ def _batches() -> list[MeasuredBatch]:
             users=[UsersSample(second=1_772_366_410, users=3)],
             generator=[GeneratorSecond(second=1_772_366_410, stall_ms=1.25)],
             events=[],
+            arrivals=[
+                ArrivalSecond(
+                    second=1_772_366_410,
+                    iterations=9,
+                    dropped_iterations=2,
+                    start_lag=LatencyHistogram().encode(),
+                )
+            ],
         ),
         MeasuredBatch(
             batch_id="b" * 32,
@@ -46,6 +56,7 @@ def _batches() -> list[MeasuredBatch]:
             users=[],
             generator=[],
             events=[LOST],
+            arrivals=[],
         ),
     ]
 
@@ -82,6 +93,7 @@ def test_import_adds_to_the_same_run_and_only_once(store: RunStore, tmp_path: Pa
     assert store.summary(run_id).total.requests == 3 + 3 + 3
     assert store.generator_seconds(run_id) == [GeneratorSecond(second=1_772_366_410, stall_ms=1.25)]
     assert store.events(run_id) == [LOST]
+    assert list(store.iter_arrival_seconds(run_id)) == list(_batches()[0].arrivals)
     with pytest.raises(InputError, match="already imported"):
         import_spill(store, read_spill(path), path)
 

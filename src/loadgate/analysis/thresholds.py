@@ -36,6 +36,7 @@ _OP = re.compile(r"\s*(<=|>=|==|!=|<|>|=>|=<|=)")
 _VALUE = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|us|µs|%)?(?=\s|$)")
 _WINDOW = re.compile(r"(\d+)(s|m)")
 _PERCENTILE = re.compile(r"p(\d+(?:\.\d+)?)")
+_START_LAG = "start_lag_"
 _STATUS = re.compile(r"status_(\d{1,3}|[1-5]xx)")
 _METHOD = re.compile(r"([A-Za-z]+)\s+(\S.*)")
 _NO_FINDING = re.compile(
@@ -51,7 +52,8 @@ SEVERITY_RANKS: Final = {"info": 0, "warning": 1, "critical": 2}
 METRICS_EXPECTED: Final = (
     "a metric: p50 p90 p95 p99 p99.9 (any pNN[.N]), max min mean, rps requests failures "
     "error_rate, status_NNN status_Nxx status_0, expected unexpected, bytes_received "
-    "out_of_range, users_max duration_s, or a JSON summary name such as p95_ms"
+    "out_of_range, users_max duration_s, dropped_iterations iterations start_lag_p99 "
+    "(any start_lag_pNN, start_lag_max), or a JSON summary name such as p95_ms"
 )
 VALUE_EXPECTED: Final = "a number with an optional unit (ms, s, us, %)"
 OPS_EXPECTED: Final = "one of < <= > >= == !="
@@ -68,6 +70,9 @@ class MetricKind(Enum):
     RUN_COUNT = "run count"  # of the whole run, never per endpoint
     RUN_DURATION = "run duration"  # seconds, of the whole run
     FINDING = "finding"  # no finding at or above a severity; bound is the severity's rank
+    # The open model's scheduler (--arrival-rate), of the whole run, never per endpoint:
+    ARRIVAL_COUNT = "arrival count"  # dropped_iterations, iterations
+    ARRIVAL_LATENCY = "arrival latency"  # start_lag_p99 ...; ms, like a latency
 
 
 class Op(Enum):
@@ -143,7 +148,7 @@ class Threshold:
         window already over the bound dooms the run, but a window under a
         lower bound says nothing about the whole run.
         """
-        if self.metric.kind in (MetricKind.RUN_COUNT, MetricKind.RUN_DURATION, MetricKind.FINDING):
+        if self.metric.kind in (*_WHOLE_RUN, MetricKind.FINDING):
             return False
         if self.metric.kind is MetricKind.COUNT or (
             self.metric.kind is MetricKind.COUNT_OR_SHARE and not self.share
@@ -187,7 +192,15 @@ _NAMED: Final = {
     "error_rate": MetricKind.RATIO,
     "users_max": MetricKind.RUN_COUNT,
     "duration_s": MetricKind.RUN_DURATION,
+    "dropped_iterations": MetricKind.ARRIVAL_COUNT,
+    "iterations": MetricKind.ARRIVAL_COUNT,
 }
+_WHOLE_RUN: Final = (
+    MetricKind.RUN_COUNT,
+    MetricKind.RUN_DURATION,
+    MetricKind.ARRIVAL_COUNT,
+    MetricKind.ARRIVAL_LATENCY,
+)
 _ALIASES: Final = {
     "median": "p50",
     "avg": "mean",
@@ -206,6 +219,12 @@ def parse_metric(name: str) -> Metric | None:
     key = _ALIASES.get(key, key)
     if key.startswith("p") and key.endswith("_ms"):
         key = key.removesuffix("_ms")  # the JSON summary's p95_ms, p999_ms
+    if key.startswith(_START_LAG):
+        lag = parse_metric(key.removeprefix(_START_LAG))
+        if lag is None or lag.kind is not MetricKind.LATENCY:
+            return None
+        return Metric(name=_START_LAG + lag.name, kind=MetricKind.ARRIVAL_LATENCY,
+                      quantile=lag.quantile)  # fmt: skip
     if (match := _PERCENTILE.fullmatch(key)) is not None:
         quantile = _percentile(match.group(1))
         if quantile is None:
@@ -223,7 +242,7 @@ def parse_metric(name: str) -> Metric | None:
 def _bound(text: str, metric: Metric, number: float, unit: str | None) -> tuple[float, bool]:
     """The bound in the metric's canonical unit, and whether it is a share of requests."""
     kind = metric.kind
-    if kind is MetricKind.LATENCY:
+    if kind in (MetricKind.LATENCY, MetricKind.ARRIVAL_LATENCY):
         if unit == PERCENT:
             raise _fail(text, f"{metric.name} is a latency: expected a time unit (ms, s, us)")
         return number * LATENCY_UNITS_MS[unit or "ms"], False
@@ -324,7 +343,7 @@ def parse_threshold(text: str, *, endpoint: str | None = None) -> Threshold:
     metric = parse_metric(metric_match.group(1))
     if metric is None:
         raise _fail(full, f"unknown metric {metric_match.group(1)!r}: expected {METRICS_EXPECTED}")
-    if endpoint is not None and metric.kind in (MetricKind.RUN_COUNT, MetricKind.RUN_DURATION):
+    if endpoint is not None and metric.kind in _WHOLE_RUN:
         raise _fail(full, f"{metric.name} is a metric of the whole run: expected no endpoint")
     rest = expression[metric_match.end() :]
 
@@ -354,8 +373,8 @@ def parse_threshold(text: str, *, endpoint: str | None = None) -> Threshold:
         raise _fail(
             full,
             f"{metric.name} {op.value} cannot abort a run: it is only known at the end of the "
-            "run (a count aborts only with an upper bound: <, <= or == 0; users_max and "
-            "duration_s never do)",
+            "run (a count aborts only with an upper bound: <, <= or == 0; users_max, "
+            "duration_s and the open model's metrics never do)",
         )
     return threshold
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from loadgate.analysis.finding import Finding
 from loadgate.analysis.status_classes import status_breakdown
 from loadgate.analysis.thresholds import Metric, MetricKind, Threshold, parse_thresholds
+from loadgate.stats.arrivals import ArrivalTotals
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.summary import US_PER_MS, EndpointSummary, RunSummary
 
@@ -67,6 +68,7 @@ class Observed:
     latency: LatencyReader
     users_max: int = 0
     run_duration_s: float = 0.0
+    arrivals: ArrivalTotals | None = None  # the open model's, for the whole run
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,7 +127,7 @@ def format_number(value: float) -> str:
 def format_value(threshold: Threshold, value: float) -> str:
     """A measured value or a bound in the unit the threshold is about."""
     kind = threshold.metric.kind
-    if kind is MetricKind.LATENCY:
+    if kind in (MetricKind.LATENCY, MetricKind.ARRIVAL_LATENCY):
         return f"{format_number(value)} ms"
     if kind is MetricKind.RUN_DURATION:
         return f"{format_number(value)} s"
@@ -184,6 +186,8 @@ def measure(threshold: Threshold, observed: Observed) -> float | None:
         return float(observed.users_max)
     if kind is MetricKind.RUN_DURATION:
         return observed.run_duration_s
+    if kind in (MetricKind.ARRIVAL_COUNT, MetricKind.ARRIVAL_LATENCY):
+        return _arrival_value(metric, observed.arrivals)
     if kind is MetricKind.COUNT_OR_SHARE:
         count = status_count(metric, observed)
         if threshold.share:
@@ -197,9 +201,28 @@ def measure(threshold: Threshold, observed: Observed) -> float | None:
     return float(counts[metric.name])
 
 
+def _arrival_value(metric: Metric, arrivals: ArrivalTotals | None) -> float | None:
+    """An open-model metric; None when the run had no scheduler (or no iteration started)."""
+    if arrivals is None or not arrivals.is_open_model:
+        return None
+    if metric.kind is MetricKind.ARRIVAL_COUNT:
+        return float(arrivals.dropped_iterations if metric.name == "dropped_iterations"
+                     else arrivals.iterations)  # fmt: skip
+    lag = arrivals.start_lag
+    name = metric.name.removeprefix("start_lag_")
+    return _latency_ms(replace(metric, name=name), lag)
+
+
 def judge(threshold: Threshold, observed: Observed, window_s: int | None = None) -> Verdict:
     """The verdict of one threshold on what was observed."""
     value = measure(threshold, observed)
+    if value is None and threshold.metric.kind in (
+        MetricKind.ARRIVAL_COUNT,
+        MetricKind.ARRIVAL_LATENCY,
+    ):
+        return Verdict(threshold=threshold, passed=False,
+                       measured="not an open-model run (no --arrival-rate schedule stored)",
+                       bound=format_bound(threshold), measured_value=None)  # fmt: skip
     if value is None:
         where = f"in the last {window_s} s" if window_s is not None else "in this run"
         return Verdict(
@@ -307,10 +330,12 @@ def evaluate(
     thresholds: Iterable[Threshold],
     summary: RunSummary,
     findings: Sequence[Finding] | None = None,
+    arrivals: ArrivalTotals | None = None,
 ) -> list[Verdict]:
-    """Judge every threshold on a whole run, in the order given; `findings` for finding ones."""
+    """Judge every threshold on a whole run, in the order given; `findings` for finding ones,
+    `arrivals` for the open model's (dropped_iterations, start_lag_p99...)."""
     verdicts: list[Verdict] = []
-    total = _observed_endpoints([summary.total], summary)
+    total = replace(_observed_endpoints([summary.total], summary), arrivals=arrivals)
     for threshold in thresholds:
         if threshold.metric.kind is MetricKind.FINDING:
             verdicts.append(judge_findings(threshold, findings))
@@ -336,13 +361,17 @@ def evaluate(
     return verdicts
 
 
-def judge_stored(summary: RunSummary, findings: Sequence[Finding] | None = None) -> list[Verdict]:
+def judge_stored(
+    summary: RunSummary,
+    findings: Sequence[Finding] | None = None,
+    arrivals: ArrivalTotals | None = None,
+) -> list[Verdict]:
     """The run judged by the thresholds stored with it; none stored, no verdicts.
 
     So `show` and `report` give an old run the verdicts `run` gave it.
     """
     texts: Sequence[str] = summary.run.settings.get("thresholds") or ()
-    return evaluate(parse_thresholds(texts), summary, findings) if texts else []
+    return evaluate(parse_thresholds(texts), summary, findings, arrivals) if texts else []
 
 
 def all_passed(verdicts: Iterable[Verdict]) -> bool:

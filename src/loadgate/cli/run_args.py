@@ -17,6 +17,12 @@ from urllib.parse import urlsplit
 
 import click
 
+from loadgate.arrival_rate import (
+    DEFAULT_MAX_USERS,
+    ArrivalPlan,
+    parse_arrival_stages,
+    parse_rate,
+)
 from loadgate.cli.run_outputs import RunOutputs
 from loadgate.engine.config import DEFAULT_EXPECT_WORKERS_MAX_WAIT_S, MasterConfig, RunConfig
 from loadgate.engine.locust_args import (
@@ -100,6 +106,35 @@ def master_config(options: Any) -> MasterConfig | None:
         expect_workers=options.expect_workers,
         max_wait_s=max_wait_s,
     )
+
+
+def arrival_plan(options: Any) -> ArrivalPlan | None:
+    """--arrival-rate or --arrival-stages with --max-users: the open model, or None."""
+    rate, stages = options.arrival_rate, options.arrival_stages
+    if rate is None and stages is None:
+        if options.max_users is not None:
+            raise ConfigError("--max-users needs --arrival-rate or --arrival-stages")
+        return None
+    if rate is not None and stages is not None:
+        raise ConfigError("give --arrival-rate or --arrival-stages, not both")
+    if options.stages:
+        raise ConfigError(
+            "--stages (users over time, the closed model) cannot be combined with "
+            "--arrival-rate or --arrival-stages (iterations per second, the open model)"
+        )
+    if stages is not None and options.run_time is not None:
+        raise ConfigError("--arrival-stages sets the run time: leave out -t/--run-time")
+    users = options.num_users or 0
+    max_users = (
+        options.max_users if options.max_users is not None else max(DEFAULT_MAX_USERS, users)
+    )
+    if max_users < 1 or max_users < users:
+        raise ConfigError(
+            f"--max-users must be at least 1 and at least -u/--users ({users}), not {max_users}"
+        )
+    if rate is not None:
+        return ArrivalPlan(rate_per_s=parse_rate(rate), max_users=max_users)
+    return ArrivalPlan(stages=parse_arrival_stages(stages), max_users=max_users)
 
 
 def parse_run(argv: Sequence[str]) -> RunRequest | None:
@@ -190,6 +225,9 @@ def _apply_plan(parsed: ParsedCommand, plan: Plan) -> None:
         "host": run.host,
         "stages": run.stages,
         "client": run.client,
+        "arrival_rate": run.arrival_rate,
+        "arrival_stages": run.arrival_stages,
+        "max_users": run.max_users,
         "name": run.name,
         "tags": list(run.tags) if run.tags else None,
         "exclude_tags": list(run.exclude_tags) if run.exclude_tags else None,
@@ -276,12 +314,15 @@ def _request(
         raise ConfigError(f"-u/--users must be 0 or more, not {options.num_users}")
     tags, exclude_tags = tag_list(options.tags), tag_list(options.exclude_tags)
     host = checked_host(options.host)
+    arrival = arrival_plan(options)
     config = RunConfig(
         script_path=script.path,
         name=(options.name or default_name).strip() or default_name,
         users=options.num_users,
         spawn_rate_per_s=options.spawn_rate,
-        run_time_s=options.run_time,
+        run_time_s=options.run_time
+        if arrival is None or arrival.duration_s is None
+        else arrival.duration_s,
         host=host,
         tags=tags,
         exclude_tags=exclude_tags,
@@ -294,6 +335,7 @@ def _request(
         stages=parse_stages(options.stages) if options.stages else (),
         master=master_config(options),
         client=options.client,
+        arrival=arrival,
     )
     # What Locust's main() would have made of them, for scripts that read parsed_options.
     options.num_users = config.users_or_default

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from loadgate.engine.arrival_tally import ArrivalTally
 from loadgate.model import EndpointSecond
 from loadgate.stats import LatencyHistogram
 from loadgate.stats.histogram import SUB_BUCKET_BITS
@@ -151,6 +152,9 @@ class Collector:
         self._second = -1
         self._tallies: dict[EndpointKey, EndpointTally] = {}
         self._finished: list[FinishedSecond] = []
+        # The open model's scheduler counts here too (loadgate.engine.arrival),
+        # so that the writer and a worker's shipper take them with the requests.
+        self.arrivals = ArrivalTally(clock_s)
 
     def on_request(
         self,

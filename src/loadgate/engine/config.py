@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadgate.arrival_rate import ArrivalPlan
 from loadgate.http_client import DEFAULT_CLIENT
 from loadgate.stages import Stage
 
@@ -63,6 +64,8 @@ class RunConfig:
     # Which scraped series the HTML report charts (a regular expression), stored with the run.
     scrape_series: str | None = None
     client: str = DEFAULT_CLIENT
+    # --arrival-rate / --arrival-stages: the open model (None: Locust's closed model).
+    arrival: ArrivalPlan | None = None
     # Locust's parsed options, when the command line was parsed by Locust's parser
     # (loadgate.engine.locust_args); None: built from the fields above.
     locust_options: Any = None

@@ -117,6 +117,28 @@ def _add_loadgate_options(parser: Any) -> None:
         "fast (geventhttpclient with the requests API scripts use; see README) [requests].",
     )
     add(
+        "--arrival-rate",
+        metavar="RATE",
+        env_var="LOADGATE_ARRIVAL_RATE",
+        help="Open model: start iterations (one task each) at this rate, such as 200/s or "
+        "600/m, whatever the target's latency; -u users are started up front.",
+    )
+    add(
+        "--arrival-stages",
+        metavar="STAGES",
+        env_var="LOADGATE_ARRIVAL_STAGES",
+        help='Open model with a ramping rate: "30s:50/s,1m:200/s,30s:0/s" ramps linearly to '
+        "each rate (DURATION:RATE); the run lasts as long as the stages.",
+    )
+    add(
+        "--max-users",
+        type=int,
+        metavar="N",
+        env_var="LOADGATE_MAX_USERS",
+        help="Open model: the pool of users grows as needed up to N; an iteration that "
+        "finds every user busy then is dropped [max(1000, -u)].",
+    )
+    add(
         "--plan",
         dest="plan_path",
         metavar="FILE.toml",

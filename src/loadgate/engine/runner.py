@@ -14,6 +14,15 @@ import locust
 from locust.env import Environment
 from locust.runners import STATE_MISSING, STATE_STOPPED
 
+from loadgate.arrival_rate import ArrivalPlan
+from loadgate.engine.arrival import (
+    SHARE_MESSAGE,
+    Arrivals,
+    Share,
+    gate_tasks,
+    open_in_options,
+)
+from loadgate.engine.arrival_split import ArrivalSplit
 from loadgate.engine.collector import Collector
 from loadgate.engine.locustfile import LoadedScript
 from loadgate.engine.shipping import LEAVING_MESSAGE, PieceShipper
@@ -84,6 +93,8 @@ class LocustRun:
         host: str | None,
         collector: Collector,
         role: Role = Local(),
+        *,
+        arrival: ArrivalPlan | None = None,
     ) -> None:
         try:
             self.environment = Environment(
@@ -107,6 +118,11 @@ class LocustRun:
         self._role = role
         # Locust's event hooks are untyped: one Any, rather than an ignore per call.
         self._events: Any = cast(Any, self.environment.events)
+        self._arrival = arrival
+        self._arrivals: Arrivals | None = None
+        if isinstance(role, Worker) or (isinstance(role, Local) and arrival is not None):
+            # Before the runner: a worker's runner may take a spawn message as it connects.
+            self._arrivals = self._gate(collector, worker=isinstance(role, Worker))
         self.runner: Any = self._create_runner(role)
         if isinstance(role, Master):
             self._events.worker_report.add_listener(role.merge.on_worker_report)
@@ -126,7 +142,35 @@ class LocustRun:
                 region=role.region,
             )
             self._events.report_to_master.add_listener(shipper.on_report_to_master)
+        self._split: ArrivalSplit | None = None
+        if isinstance(role, Master) and arrival is not None:
+            self._split = ArrivalSplit(self.runner, arrival, self.live_workers)
+        if isinstance(role, Worker) and self._arrivals is not None:
+            self._take_shares(self._arrivals)
         self._events.init.fire(environment=self.environment, runner=self.runner, web_ui=None)
+
+    def _gate(self, collector: Collector, *, worker: bool) -> Arrivals:
+        """Gate the users' tasks on the scheduler's tickets (loadgate.engine.arrival).
+
+        A worker gates them whatever the run: whether it is an open model comes
+        with its master's options, and its share of the schedule in a message.
+        """
+        environment = self.environment
+        arrivals = Arrivals(
+            environment,
+            collector.arrivals,
+            is_open=lambda: not worker or open_in_options(environment.parsed_options),
+        )
+        gate_tasks(environment.user_classes, arrivals)
+        return arrivals
+
+    def _take_shares(self, arrivals: Arrivals) -> None:
+        """A worker: its share of the schedule comes from the master, in a custom message."""
+        self.runner.register_message(
+            SHARE_MESSAGE, lambda environment, msg, **_: arrivals.start(Share.from_wire(msg.data))
+        )
+        # A worker's users stop on its master's word: its scheduler stops first.
+        self._events.test_stopping.add_listener(lambda **_: arrivals.stop())
 
     def _create_runner(self, role: Role) -> Any:
         environment = self.environment
@@ -212,8 +256,19 @@ class LocustRun:
         return int(self.runner.user_count)
 
     def start(self) -> None:
-        """Start spawning (or the shape); returns at once."""
-        if self.has_shape:
+        """Start spawning (or the shape, or the open model's schedule); returns at once."""
+        if self._arrival is not None:
+            # The pre-allocated pool, all at once: the schedule paces the load, not spawning.
+            users = int(self._options.num_users)
+            # A master's start returns once it dispatched the users (half a second
+            # or so): its workers get their shares after their users, so that the
+            # pool does not grow while Locust's own dispatch is on its way.
+            self.runner.start(users, max(1, users))
+            if self._split is not None:
+                self._split.start()
+            elif self._arrivals is not None:
+                self._arrivals.start(Share(plan=self._arrival, start_s=time.time()))
+        elif self.has_shape:
             self.runner.start_shape()
         else:
             self.runner.start(self._options.num_users, self._options.spawn_rate)
@@ -236,6 +291,11 @@ class LocustRun:
         waits a fixed 0.5 s, too short for a busy or remote worker.
         """
         role = self._role
+        # The schedulers first: with users stopping, they would start new ones.
+        if self._split is not None:
+            self._split.stop()
+        if self._arrivals is not None:
+            self._arrivals.stop()
         if not isinstance(role, Master):
             self.runner.quit()
             return

@@ -51,7 +51,7 @@ from loadgate.engine.target import LOOPBACK, BuiltinGateway, free_port
 from loadgate.engine.worker_merge import WorkerMerge
 from loadgate.engine.writer import RunSink, SecondsWriter
 from loadgate.engine.writer_thread import WriterThread
-from loadgate.errors import StoreError
+from loadgate.errors import ConfigError, StoreError
 from loadgate.model import NewRun, RunStatus, WorkerTotal
 from loadgate.stages import format_stages
 from loadgate.store.spill import RunEnd
@@ -121,6 +121,11 @@ def prepare(config: RunConfig, script: LoadedScript | None = None) -> RunPlan:
     use_client(config.client, script.user_classes)
     options = parse_locust_options(config)
     warnings: list[str] = []
+    if config.arrival is not None and script.shape is not None:
+        raise ConfigError(
+            f"the script's load shape {script.shape_name} decides users over time (the closed "
+            "model): it cannot be combined with --arrival-rate or --arrival-stages"
+        )
     if config.stages and script.shape is not None:
         warnings.append(
             f"the script's load shape {script.shape_name} decides users and run time: "
@@ -165,6 +170,9 @@ def settings_of(
         "client": config.client,
         "shape": plan.script.shape_name,
         "stages": format_stages(config.stages) if config.stages else None,
+        "arrival": None
+        if config.arrival is None
+        else {"rate": config.arrival.describe(), "max_users": config.arrival.max_users},
         "processes": config.processes,
         "master": None
         if config.master is None
@@ -365,7 +373,12 @@ class _Drive:
     def run(self) -> RunOutcome:
         plan = self._plan
         locust_run = LocustRun(
-            plan.script, plan.options, plan.config.host, self._collector, self._role
+            plan.script,
+            plan.options,
+            plan.config.host,
+            self._collector,
+            self._role,
+            arrival=plan.config.arrival,
         )
         self._interrupts.stop_run_with(
             lambda name: self._finish(RunStatus.ABORTED, f"interrupted by {name}", True)

@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from loadgate.engine.collector import Collector
-from loadgate.model import EndpointSecond
-from loadgate.store.codec import endpoint_second_dict, endpoint_second_from_dict
+from loadgate.model import ArrivalSecond, EndpointSecond
+from loadgate.store.codec import (
+    arrival_second_dict,
+    arrival_second_from_dict,
+    endpoint_second_dict,
+    endpoint_second_from_dict,
+)
 
 REPORT_KEY = "loadgate"  # our key in Locust's worker report (Locust uses "stats", "errors"...)
 # A worker stopped mid-run sends this custom message, {"users": N}, after its
@@ -43,6 +48,8 @@ class WorkerReport:
     sent_at_s: float  # the worker's wall clock when it sent the report
     users: int
     region: str = ""
+    # The open model's scheduler counts (none in a closed-model run).
+    arrivals: list[ArrivalSecond] = field(default_factory=list)
 
 
 def report_from_wire(data: Mapping[str, Any]) -> WorkerReport | None:
@@ -58,6 +65,7 @@ def report_from_wire(data: Mapping[str, Any]) -> WorkerReport | None:
         sent_at_s=float(ours.get("sent_at", 0.0)),
         users=int(data.get("user_count", 0) or 0),
         region=str(ours.get("region", "")),
+        arrivals=[arrival_second_from_dict(wire) for wire in ours.get("arrivals", ())],
     )
 
 
@@ -103,7 +111,10 @@ class PieceShipper:
         now_s = self._clock_s()
         final = self._is_stopped()
         current = int(now_s)
-        finished = self._collector.take_all() if final else self._collector.take_finished(current)
+        collector = self._collector
+        finished = collector.take_all() if final else collector.take_finished(current)
+        tally = collector.arrivals
+        arrivals = tally.take_all() if final else tally.take_finished(current)
         data[REPORT_KEY] = {
             "pieces": [
                 endpoint_second_dict(piece)
@@ -115,4 +126,5 @@ class PieceShipper:
             "cpu_percent": self._cpu_percent(now_s),
             "sent_at": now_s,
             "region": self._region,
+            "arrivals": [arrival_second_dict(counts.to_arrival_second()) for counts in arrivals],
         }

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from loadgate.engine.shipping import WorkerReport, report_from_wire
-from loadgate.model import EndpointSecond, EventKind, RunEvent, WorkerTotal
+from loadgate.model import ArrivalSecond, EndpointSecond, EventKind, RunEvent, WorkerTotal
 
 # Locust's workers report every 3 s (runners.WORKER_REPORT_INTERVAL).
 REPORT_INTERVAL_S = 3.0
@@ -103,6 +103,9 @@ class WorkerMerge:
         self._workers: dict[str, _Worker] = {}
         self._held: dict[int, list[EndpointSecond]] = {}
         self._events: list[RunEvent] = []
+        # The open model's counts, held by second like the pieces: released
+        # together, a second's pieces are stored as one row.
+        self._held_arrivals: dict[int, list[ArrivalSecond]] = {}
         # Set by the master's runner: connected workers that are not missing,
         # with the users each runs (Locust forgets them once a worker is missing).
         self.live_workers: Callable[[], dict[str, int]] | None = None
@@ -125,6 +128,8 @@ class WorkerMerge:
             if report.region and not piece.region:
                 piece = replace(piece, region=report.region)  # noqa: PLW2901
             self._held.setdefault(piece.second, []).append(piece)
+        for arrival in report.arrivals:
+            self._held_arrivals.setdefault(arrival.second, []).append(arrival)
 
     def on_worker_leaving(self, msg: Any, **_kwargs: Any) -> None:
         """Locust's listener for LEAVING_MESSAGE: a worker stopped mid-run (Ctrl-C, SIGTERM)."""
@@ -166,6 +171,12 @@ class WorkerMerge:
         taken = [piece for second in sorted(self._held) for piece in self._held[second]]
         self._held = {}
         return taken
+
+    def take_arrivals(self, *, everything: bool = False) -> list[ArrivalSecond]:
+        """The workers' open-model counts of the seconds past the watermark (or all), in order."""
+        watermark = None if everything else self.watermark()
+        ready = sorted(s for s in self._held_arrivals if watermark is None or s < watermark)
+        return [piece for second in ready for piece in self._held_arrivals.pop(second)]
 
     def take_events(self) -> list[RunEvent]:
         """Workers lost since the last call: known, not finished, and no longer live.

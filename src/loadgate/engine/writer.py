@@ -17,10 +17,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from loadgate.engine.arrival_tally import ArrivalCounts
 from loadgate.engine.collector import Collector, FinishedSecond
-from loadgate.model import EndpointSecond, GeneratorSecond, MeasuredBatch, RunEvent, UsersSample
+from loadgate.model import (
+    ArrivalSecond,
+    EndpointSecond,
+    GeneratorSecond,
+    MeasuredBatch,
+    RunEvent,
+    UsersSample,
+)
 from loadgate.stats import LatencyHistogram
-from loadgate.store.merging import merge_endpoint_seconds
+from loadgate.store.merging import merge_arrival_seconds, merge_endpoint_seconds
 
 RECENT_WINDOW_S = 5
 # What the live view shows; computed with the window, off the hub (about 6 ms
@@ -36,6 +44,8 @@ class PieceSource(Protocol):
     def take_all(self) -> list[EndpointSecond]: ...
 
     def take_events(self) -> list[RunEvent]: ...
+
+    def take_arrivals(self, *, everything: bool = False) -> list[ArrivalSecond]: ...
 
 
 class RunSink(Protocol):
@@ -82,6 +92,9 @@ class Batch:
     # Workers' pieces (a master's run): encoded, possibly several per endpoint-second.
     pieces: list[EndpointSecond] = field(default_factory=list)
     events: list[RunEvent] = field(default_factory=list)
+    # The open model's scheduler counts: this process's (raw), its workers' (encoded).
+    arrival_counts: list[ArrivalCounts] = field(default_factory=list)
+    arrivals: list[ArrivalSecond] = field(default_factory=list)
     # Fixed here, on the hub, before any attempt to store the batch: its
     # encoded form (pending, retried) and a spill file holding it carry the
     # same id, so the store adds it once however many times it is sent.
@@ -159,6 +172,8 @@ class SecondsWriter:
             generator=_generator_second(current_second - 1, stall_ms),
             pieces=self._pieces.take_ready() if self._pieces is not None else [],
             events=self._pieces.take_events() if self._pieces is not None else [],
+            arrival_counts=self._collector.arrivals.take_finished(current_second),
+            arrivals=self._pieces.take_arrivals() if self._pieces is not None else [],
         )
 
     def take_all(self, now_s: float, users: int, stall_ms: float | None = None) -> Batch:
@@ -171,6 +186,10 @@ class SecondsWriter:
             generator=_generator_second(current_second, stall_ms),
             pieces=self._pieces.take_all() if self._pieces is not None else [],
             events=self._pieces.take_events() if self._pieces is not None else [],
+            arrival_counts=self._collector.arrivals.take_all(),
+            arrivals=self._pieces.take_arrivals(everything=True)
+            if self._pieces is not None
+            else [],
         )
 
     # -- the costly half: encode and store -------------------------------------
@@ -279,12 +298,16 @@ def encoded_batch(batch: Batch, seconds: Sequence[EndpointSecond] | None = None)
         seconds = [s for second in batch.finished for s in second.to_endpoint_seconds()]
         seconds += batch.pieces  # a master's, encoded by its workers (merged by readers)
     generator = [batch.generator] if batch.generator is not None else []
+    arrivals = merge_arrival_seconds(
+        [*batch.arrivals, *(counts.to_arrival_second() for counts in batch.arrival_counts)]
+    )
     return MeasuredBatch(
         batch_id=batch.batch_id,
         seconds=seconds,
         users=[batch.users],
         generator=generator,
         events=batch.events,
+        arrivals=arrivals,
     )
 
 

@@ -19,6 +19,7 @@ from loadgate.analysis.finding import Finding
 from loadgate.analysis.thresholds_eval import Verdict
 from loadgate.errors import ConfigError
 from loadgate.model import RunEvent, WorkerTotal
+from loadgate.report.arrival_view import arrival_sections, arrivals_to_dict, print_arrivals
 from loadgate.report.generator_view import (
     GeneratorStalls,
     print_stall_line,
@@ -40,6 +41,7 @@ from loadgate.report.workers_view import (
     workers_to_dict,
 )
 from loadgate.scraped import NOT_SCRAPED, ScrapedRun
+from loadgate.stats.arrivals import ArrivalTotals
 from loadgate.stats.series import RunSeries
 from loadgate.stats.summary import RunSummary
 from loadgate.stats.timeline import Timeline, epoch_second
@@ -49,7 +51,8 @@ from loadgate.stats.timeline import Timeline, epoch_second
 class StoredRun:
     """What the outputs show of a stored run.
 
-    `stalls`: the generator's own pauses; `workers` and `events`: a
+    `stalls`: the generator's own pauses; `arrivals`: the open model's
+    scheduler (empty for a closed-model run); `workers` and `events`: a
     distributed run's (else empty); `regions`: each region's summary when its
     workers ran in several (else empty); `findings` and `verdicts`: computed
     from the stored seconds and the thresholds stored with the run;
@@ -60,6 +63,7 @@ class StoredRun:
 
     summary: RunSummary
     stalls: GeneratorStalls
+    arrivals: ArrivalTotals = field(default_factory=ArrivalTotals)
     workers: Sequence[WorkerTotal] = ()
     events: Sequence[RunEvent] = ()
     regions: Mapping[str, RunSummary] = field(default_factory=dict)
@@ -73,6 +77,7 @@ def print_stored_run(run: StoredRun, console: Console) -> None:
     """The whole run in the terminal, in the order `run` and `show` both print it."""
     print_summary(run.summary, console)
     print_stall_line(run.stalls, run.summary, console)
+    print_arrivals(run.arrivals, run.summary.run.settings, console)
     print_workers(run.workers, console)
     print_events(run.events, console)
     print_regions(run.regions, console)
@@ -85,6 +90,7 @@ def stored_run_to_dict(run: StoredRun) -> dict[str, Any]:
     """The JSON summary document as plain data."""
     data = summary_to_dict(run.summary, run.findings)
     data["generator"] = stalls_to_dict(run.stalls, run.summary)
+    data["arrival"] = arrivals_to_dict(run.arrivals)
     data["workers"] = workers_to_dict(run.workers)
     data["events"] = events_to_dict(run.events)
     data["regions"] = regions_to_dict(run.regions)
@@ -106,8 +112,12 @@ def write_stored_json(run: StoredRun, path: Path | str) -> None:
 
 
 def stored_sections(run: StoredRun) -> list[ExtraSection]:
-    """The report's sections for what only some runs have: generator stalls, workers, events."""
-    return [*stall_sections(run.stalls, run.summary), *workers_sections(run.workers, run.events)]
+    """The report's sections only some runs have: stalls, the open model, workers, events."""
+    return [
+        *stall_sections(run.stalls, run.summary),
+        *arrival_sections(run.arrivals, run.summary.run.settings),
+        *workers_sections(run.workers, run.events),
+    ]
 
 
 def stored_charts(run: StoredRun, timeline: Timeline) -> tuple[Chart, ...]:

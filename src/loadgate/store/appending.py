@@ -12,6 +12,7 @@ from loadgate.model import MeasuredBatch
 from loadgate.store import codec
 from loadgate.store.schema import (
     applied_batches,
+    arrival_seconds,
     endpoint_seconds,
     generator_seconds,
     run_events,
@@ -75,6 +76,9 @@ def _insert_rows(conn: Connection, run_id: int, batches: Sequence[MeasuredBatch]
                  for b in batches for g in b.generator]  # fmt: skip
     if generator:
         conn.execute(sa.insert(generator_seconds), generator)
+    arrivals = [codec.arrival_second_row(run_id, a) for b in batches for a in b.arrivals]
+    if arrivals:
+        conn.execute(sa.insert(arrival_seconds), arrivals)
     events = [codec.run_event_row(run_id, e) for b in batches for e in b.events]
     if events:
         conn.execute(sa.insert(run_events), events)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from loadgate.model import (
+    ArrivalSecond,
     EndpointSecond,
     EndpointTotals,
     ErrorTally,
@@ -117,6 +118,40 @@ def endpoint_second_from_dict(data: Mapping[str, Any]) -> EndpointSecond:
         out_of_range=int(data["out_of_range"]),
         region=str(data.get("region", "")),
     )
+
+
+def arrival_second_dict(second: ArrivalSecond) -> dict[str, Any]:
+    """The plain-dict form of the open model's counts: spill files and the worker wire."""
+    return {
+        "second": second.second,
+        "iterations": second.iterations,
+        "dropped_iterations": second.dropped_iterations,
+        "start_lag": second.start_lag.decode("ascii"),  # HDR's encoding is base64 already
+        "out_of_range": second.out_of_range,
+    }
+
+
+def arrival_second_from_dict(data: Mapping[str, Any]) -> ArrivalSecond:
+    """The inverse of arrival_second_dict; KeyError or ValueError for anything else."""
+    return ArrivalSecond(
+        second=int(data["second"]),
+        iterations=int(data["iterations"]),
+        dropped_iterations=int(data["dropped_iterations"]),
+        start_lag=str(data["start_lag"]).encode("ascii"),
+        out_of_range=int(data["out_of_range"]),
+    )
+
+
+def arrival_second_row(run_id: int, second: ArrivalSecond) -> dict[str, Any]:
+    return {"run_id": run_id, "second": second.second, "iterations": second.iterations,
+            "dropped_iterations": second.dropped_iterations, "start_lag": second.start_lag,
+            "out_of_range": second.out_of_range}  # fmt: skip
+
+
+def arrival_second(row: Any) -> ArrivalSecond:
+    return ArrivalSecond(second=row.second, iterations=row.iterations,
+                         dropped_iterations=row.dropped_iterations,
+                         start_lag=bytes(row.start_lag), out_of_range=row.out_of_range)  # fmt: skip
 
 
 def _counts(mapping: Mapping[str, Any]) -> dict[str, int]:

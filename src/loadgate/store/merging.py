@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from loadgate.model import EndpointSecond, UsersSample
+from loadgate.model import ArrivalSecond, EndpointSecond, UsersSample
 from loadgate.stats import LatencyHistogram
 
 
@@ -47,6 +47,34 @@ def _merged(pieces: list[EndpointSecond]) -> EndpointSecond:
         out_of_range=sum(p.out_of_range for p in pieces),
         region=first.region if all(p.region == first.region for p in pieces) else "",
     )
+
+
+def merge_arrival_seconds(pieces: Iterable[ArrivalSecond]) -> list[ArrivalSecond]:
+    """One ArrivalSecond per second (workers' pieces added), ordered by second.
+
+    A second that came in one piece is returned as it came, its histogram untouched.
+    """
+    by_second: dict[int, list[ArrivalSecond]] = {}
+    for piece in pieces:
+        by_second.setdefault(piece.second, []).append(piece)
+    merged: list[ArrivalSecond] = []
+    for second, group in sorted(by_second.items()):
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        lag = LatencyHistogram.merged(
+            LatencyHistogram.decode(p.start_lag, p.out_of_range) for p in group
+        )
+        merged.append(
+            ArrivalSecond(
+                second=second,
+                iterations=sum(p.iterations for p in group),
+                dropped_iterations=sum(p.dropped_iterations for p in group),
+                start_lag=lag.encode(),
+                out_of_range=lag.out_of_range,
+            )
+        )
+    return merged
 
 
 def _summed(mappings: Iterable[Mapping[str, int]]) -> dict[str, int]:

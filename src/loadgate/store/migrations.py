@@ -277,6 +277,24 @@ def m010_saved_tests(conn: Connection) -> None:
     ).create(conn, checkfirst=False)
 
 
+def m011_arrival_seconds(conn: Connection) -> None:
+    """The open model's scheduler per second: iterations started, dropped, their start lag."""
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "arrival_seconds",
+        md,
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+        _run_id_column(),
+        sa.Column("second", sa.BigInteger, nullable=False),
+        sa.Column("iterations", sa.BigInteger, nullable=False),
+        sa.Column("dropped_iterations", sa.BigInteger, nullable=False),
+        sa.Column("start_lag", sa.LargeBinary, nullable=False),
+        sa.Column("out_of_range", sa.BigInteger, nullable=False),
+        sa.Index("ix_arrival_seconds_run_id_second", "run_id", "second"),
+    ).create(conn, checkfirst=False)  # fmt: skip
+
+
 # In order; append new ones at the end, never edit or reorder released ones.
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial_schema,
@@ -289,6 +307,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m008_scraped_metrics,
     m009_run_listing,
     m010_saved_tests,
+    m011_arrival_seconds,
 )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from loadgate.errors import RunNotFoundError, StoreError
 from loadgate.model import (
+    ArrivalSecond,
     EndpointSecond,
     GeneratorSecond,
     MeasuredBatch,
@@ -40,7 +41,14 @@ from loadgate.store.listing import RunFilter, listing_query
 from loadgate.store.liveness import lost_after_s_from_env
 from loadgate.store.merging import latest_user_samples
 from loadgate.store.migrations import migrate
-from loadgate.store.schema import generator_seconds, run_events, run_workers, runs, users_samples
+from loadgate.store.schema import (
+    arrival_seconds,
+    generator_seconds,
+    run_events,
+    run_workers,
+    runs,
+    users_samples,
+)
 from loadgate.store.url import default_db_url, mask_url, parse_db_url
 
 LAST_REF = "last"
@@ -390,6 +398,24 @@ class RunStore:
             self._get_run(conn, run_id)
             rows = conn.execute(query).all()
         return [GeneratorSecond(second=r.second, stall_ms=r.stall_ms) for r in rows]
+
+    def iter_arrival_seconds(self, run_id: int) -> Iterator[ArrivalSecond]:
+        """The open model's scheduler per second, ordered by second (none for closed runs).
+
+        Pieces of one second (one per worker) come as stored: add them up.
+        Streamed, like iter_endpoint_seconds: one read transaction open while
+        iterated, a batch of rows in memory.
+        """
+        query = (
+            sa.select(arrival_seconds)
+            .where(arrival_seconds.c.run_id == run_id)
+            .order_by(arrival_seconds.c.second, arrival_seconds.c.id)
+            .execution_options(yield_per=reading.ROWS_PER_FETCH)
+        )
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            for row in conn.execute(query):
+                yield codec.arrival_second(row)
 
     def iter_endpoint_seconds(
         self,

@@ -33,6 +33,10 @@ Layout and why:
 - `generator_seconds`: append-only, the load generator's own health per second
   (`stall_ms`: the longest gevent hub stall, loadgate.engine.stall); a table of
   its own so that readers of measurements never see it unless they ask.
+- `arrival_seconds`: append-only, the open model's scheduler per second
+  (`--arrival-rate`): iterations started, iterations dropped, and the HDR
+  histogram (µs) of their start lag. Several rows of one second (one per
+  worker, or a late piece) are added by readers, as endpoint_seconds are.
 - `applied_batches`: the id of every batch appended with one (the writer's
   batches, a spill file's batches and the spill file itself), written in the
   same transaction as the batch's rows. A batch both stored and spilled (its
@@ -178,6 +182,21 @@ generator_seconds = sa.Table(
     sa.Column("second", sa.BigInteger, nullable=False),
     sa.Column("stall_ms", sa.Float, nullable=False),
     sa.Index("ix_generator_seconds_run_id_second", "run_id", "second"),
+)
+
+arrival_seconds = sa.Table(
+    "arrival_seconds",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("second", sa.BigInteger, nullable=False),
+    sa.Column("iterations", sa.BigInteger, nullable=False),
+    sa.Column("dropped_iterations", sa.BigInteger, nullable=False),
+    sa.Column("start_lag", sa.LargeBinary, nullable=False),
+    sa.Column("out_of_range", sa.BigInteger, nullable=False),
+    sa.Index("ix_arrival_seconds_run_id_second", "run_id", "second"),
 )
 
 applied_batches = sa.Table(

@@ -15,6 +15,8 @@ The format is JSON lines, one record per line, readable by anyone:
     {"users": {second, users}}
     {"generator": {second, stall_ms}}
     {"event": {second, kind, subject, detail}}  # since version 3 (a worker lost)
+    {"arrival": {second, iterations, dropped_iterations, start_lag,
+                 out_of_range}}       # since version 4 (the open model)
     {"end": {status, reason, ended_at}}   # how the run ended, if it did
 
 A spill holds what the store may lack: a batch whose commit was landing as the
@@ -42,6 +44,7 @@ from typing import Any
 
 from loadgate.errors import InputError, RunNotFoundError
 from loadgate.model import (
+    ArrivalSecond,
     EndpointSecond,
     EventKind,
     GeneratorSecond,
@@ -51,12 +54,17 @@ from loadgate.model import (
     RunStatus,
     UsersSample,
 )
-from loadgate.store.codec import endpoint_second_dict, endpoint_second_from_dict
+from loadgate.store.codec import (
+    arrival_second_dict,
+    arrival_second_from_dict,
+    endpoint_second_dict,
+    endpoint_second_from_dict,
+)
 from loadgate.store.runs import RunStore
 from loadgate.store.url import data_folder
 
-FORMAT_VERSION = 3
-_READABLE_VERSIONS = (1, 2, 3)
+FORMAT_VERSION = 4
+_READABLE_VERSIONS = (1, 2, 3, 4)
 IMPORTED_MARK = "imported from spill file"
 
 
@@ -151,6 +159,8 @@ def _batch_records(batch: MeasuredBatch) -> Iterator[dict[str, Any]]:
     for event in batch.events:
         yield {"event": {"second": event.second, "kind": event.kind.value,
                          "subject": event.subject, "detail": dict(event.detail)}}  # fmt: skip
+    for arrival in batch.arrivals:
+        yield {"arrival": arrival_second_dict(arrival)}
 
 
 def read_spill(path: Path) -> Spill:
@@ -175,6 +185,7 @@ class _Batches:
         self._users: list[UsersSample] = []
         self._generator: list[GeneratorSecond] = []
         self._events: list[RunEvent] = []
+        self._arrivals: list[ArrivalSecond] = []
 
     def start(self, batch_id: str) -> None:
         self.close()
@@ -192,15 +203,19 @@ class _Batches:
             self._events.append(RunEvent(second=int(data["second"]), kind=EventKind(data["kind"]),
                                          subject=str(data["subject"]),
                                          detail=dict(data["detail"])))  # fmt: skip
+        elif "arrival" in record:
+            self._arrivals.append(arrival_second_from_dict(record["arrival"]))
         else:
             raise ValueError(f"unknown record {sorted(record)}")
 
     def close(self) -> None:
-        if self._seconds or self._users or self._generator or self._events:
+        if self._seconds or self._users or self._generator or self._events or self._arrivals:
             batch = MeasuredBatch(batch_id=self._id, seconds=self._seconds, users=self._users,
-                                  generator=self._generator, events=self._events)  # fmt: skip
+                                  generator=self._generator, events=self._events,
+                                  arrivals=self._arrivals)  # fmt: skip
             self.done.append(batch)
         self._seconds, self._users, self._generator, self._events = [], [], [], []
+        self._arrivals = []
 
 
 def _parse(text: str) -> Spill:
