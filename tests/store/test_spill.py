@@ -13,6 +13,7 @@ from loadgate.model import (
     EventKind,
     GeneratorSecond,
     MeasuredBatch,
+    Part,
     RunEvent,
     RunStatus,
     UsersSample,
@@ -33,7 +34,11 @@ def _batches() -> list[MeasuredBatch]:
             batch_id="a" * 32,
             seconds=[
                 endpoint_second(
-                    1_772_366_410, ok={"200": 2}, failed={"500": 1}, errors={"é [/b]": 1}
+                    1_772_366_410,
+                    ok={"200": 2},
+                    failed={"500": 1},
+                    errors={"é [/b]": 1},
+                    parts={Part.CACHE_HIT: [120, 130], Part.UPSTREAM: [900]},
                 ),
             ],
             users=[UsersSample(second=1_772_366_410, users=3)],
@@ -82,6 +87,10 @@ def test_import_adds_to_the_same_run_and_only_once(store: RunStore, tmp_path: Pa
     assert store.summary(run_id).total.requests == 3 + 3 + 3
     assert store.generator_seconds(run_id) == [GeneratorSecond(second=1_772_366_410, stall_ms=1.25)]
     assert store.events(run_id) == [LOST]
+    assert [(p.part, p.requests) for p in store.iter_part_seconds(run_id)] == [
+        (Part.CACHE_HIT, 2),
+        (Part.UPSTREAM, 1),
+    ]
     with pytest.raises(InputError, match="already imported"):
         import_spill(store, read_spill(path), path)
 

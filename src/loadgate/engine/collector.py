@@ -41,9 +41,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from loadgate.model import EndpointSecond
+from loadgate.engine.gateway_headers import GatewaySignals, read_signals
+from loadgate.model import EndpointSecond, Part, PartHistogram
 from loadgate.stats import LatencyHistogram
-from loadgate.stats.histogram import SUB_BUCKET_BITS
+from loadgate.stats.histogram import SUB_BUCKET_BITS, bucket_floor_us
 
 US_PER_MS = 1000
 # A script that puts ids in its failure messages would otherwise store one
@@ -76,6 +77,7 @@ class EndpointTally:
         "failures",
         "latency_counts",
         "ok_statuses",
+        "parts",
         "requests",
     )
 
@@ -91,6 +93,9 @@ class EndpointTally:
         self.ok_statuses: dict[object, int] = {}
         self.failed_statuses: dict[object, int] = {}
         self.errors: dict[str, int] = {}
+        # Latencies of parts (cache hits, upstream time...), like latency_counts;
+        # None until a response says anything about them (most never do).
+        self.parts: dict[Part, dict[int, int]] | None = None
 
     @property
     def histogram(self) -> LatencyHistogram:
@@ -100,6 +105,17 @@ class EndpointTally:
             for value_us, count in self.latency_counts.items():
                 self._histogram.record_us(value_us, count)
         return self._histogram
+
+    def add_signals(self, signals: GatewaySignals, response_time_ms: float) -> None:
+        """Count one response's cache part and upstream/gateway split (engine.gateway_headers)."""
+        if self.parts is None:
+            self.parts = {}
+        if signals.cache is not None:
+            _count(self.parts, signals.cache, response_time_ms)
+        if signals.upstream_ms is not None:
+            _count(self.parts, Part.UPSTREAM, signals.upstream_ms)
+        if signals.gateway_ms is not None:
+            _count(self.parts, Part.GATEWAY, signals.gateway_ms)
 
     def add_error(self, error: object) -> None:
         message = error_message(error)
@@ -121,7 +137,28 @@ class EndpointTally:
             failed_status_counts=_by_status(self.failed_statuses),
             errors=dict(self.errors),
             out_of_range=self.histogram.out_of_range,
+            parts=self._encoded_parts(),
         )
+
+    def _encoded_parts(self) -> dict[Part, PartHistogram]:
+        encoded: dict[Part, PartHistogram] = {}
+        for part, counts in (self.parts or {}).items():
+            histogram = LatencyHistogram()
+            for value_us, count in counts.items():
+                histogram.record_us(value_us, count)
+            encoded[part] = PartHistogram(
+                requests=sum(counts.values()), histogram=histogram.encode()
+            )
+        return encoded
+
+
+def _count(parts: dict[Part, dict[int, int]], part: Part, latency_ms: float) -> None:
+    """One value under its HDR bucket's floor, as on_request counts the whole latency."""
+    counts = parts.get(part)
+    if counts is None:
+        counts = parts[part] = {}
+    value_us = bucket_floor_us(round(latency_ms * US_PER_MS))
+    counts[value_us] = counts.get(value_us, 0) + 1
 
 
 def _by_status(counts: dict[object, int]) -> dict[str, int]:
@@ -195,6 +232,13 @@ class Collector:
         else:
             counts = tally.ok_statuses
         counts[status] = counts.get(status, 0) + 1
+        # Cache status and upstream time, when the response says (read_signals
+        # returns at once when it does not: one set operation).
+        headers = getattr(response, "headers", None)
+        if headers and response_time is not None:
+            signals = read_signals(headers, response_time)
+            if signals is not None:
+                tally.add_signals(signals, response_time)
 
     def _start_second(self, second: int) -> None:
         if self._tallies:

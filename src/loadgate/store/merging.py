@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from loadgate.model import EndpointSecond, UsersSample
+from loadgate.model import EndpointSecond, Part, PartHistogram, PartSecond, UsersSample
 from loadgate.stats import LatencyHistogram
 
 
@@ -46,7 +46,52 @@ def _merged(pieces: list[EndpointSecond]) -> EndpointSecond:
         errors=_summed(p.errors for p in pieces),
         out_of_range=sum(p.out_of_range for p in pieces),
         region=first.region if all(p.region == first.region for p in pieces) else "",
+        parts=_merged_parts(pieces),
     )
+
+
+def _merged_parts(pieces: list[EndpointSecond]) -> dict[Part, PartHistogram]:
+    by_part: dict[Part, list[PartHistogram]] = {}
+    for piece in pieces:
+        for part, held in piece.parts.items():
+            by_part.setdefault(part, []).append(held)
+    return {
+        part: held[0]
+        if len(held) == 1
+        else PartHistogram(
+            requests=sum(h.requests for h in held),
+            histogram=LatencyHistogram.merged(
+                LatencyHistogram.decode(h.histogram) for h in held
+            ).encode(),
+        )
+        for part, held in by_part.items()
+    }
+
+
+def merge_part_seconds(parts: Iterable[PartSecond]) -> list[PartSecond]:
+    """One PartSecond per (second, method, name, part), ordered by them; pieces added."""
+    groups: dict[tuple[int, str, str, str], list[PartSecond]] = {}
+    for piece in parts:
+        groups.setdefault((piece.second, piece.name, piece.method, piece.part.value), []).append(
+            piece
+        )
+    merged: list[PartSecond] = []
+    for _key, pieces in sorted(groups.items(), key=lambda item: item[0]):
+        first = pieces[0]
+        if len(pieces) > 1:
+            histogram = LatencyHistogram.merged(
+                LatencyHistogram.decode(p.histogram) for p in pieces
+            )
+            first = PartSecond(
+                second=first.second,
+                method=first.method,
+                name=first.name,
+                part=first.part,
+                requests=sum(p.requests for p in pieces),
+                histogram=histogram.encode(),
+            )
+        merged.append(first)
+    return merged
 
 
 def _summed(mappings: Iterable[Mapping[str, int]]) -> dict[str, int]:

@@ -187,6 +187,26 @@ def m007_run_events(conn: Connection) -> None:
     conn.execute(sa.text(f"ALTER TABLE run_workers ADD COLUMN clock_offset_ms {float_type} NULL"))
 
 
+def m008_endpoint_second_parts(conn: Connection) -> None:
+    """Latencies of parts of each endpoint-second: cache hits and misses, upstream and gateway."""
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "endpoint_second_parts",
+        md,
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+        _run_id_column(),
+        sa.Column("second", sa.BigInteger, nullable=False),
+        sa.Column("method", sa.Text, nullable=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("region", sa.Text, nullable=False),
+        sa.Column("part", sa.String(20), nullable=False),
+        sa.Column("requests", sa.BigInteger, nullable=False),
+        sa.Column("histogram", sa.LargeBinary, nullable=False),
+        sa.Index("ix_endpoint_second_parts_run_id_second", "run_id", "second"),
+    ).create(conn, checkfirst=False)
+
+
 # In order; append new ones at the end, never edit or reorder released ones.
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial_schema,
@@ -196,6 +216,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m005_applied_batches,
     m006_run_workers,
     m007_run_events,
+    m008_endpoint_second_parts,
 )
 
 

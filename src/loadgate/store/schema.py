@@ -46,6 +46,11 @@ Layout and why:
   (a worker lost mid-run), at a wall-clock second; `detail` is JSON text.
 - `endpoint_seconds.region`: the region of the workers that measured the row
   ('' for a single process); a master merges pieces per region.
+- `endpoint_second_parts`: append-only, like `endpoint_seconds`: the latency
+  of parts of an endpoint-second's requests (`part`: cache_hit, cache_miss,
+  upstream, gateway; model.Part), when responses said (engine.gateway_headers).
+  A table of its own, one row per part, because most runs have none: readers
+  of the seconds never pay for them, and RunStore.iter_part_seconds reads them.
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -201,4 +206,21 @@ run_events = sa.Table(
     sa.Column("subject", sa.Text, nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
     sa.Index("ix_run_events_run_id_second", "run_id", "second"),
+)
+
+endpoint_second_parts = sa.Table(
+    "endpoint_second_parts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("second", sa.BigInteger, nullable=False),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("region", sa.Text, nullable=False),
+    sa.Column("part", sa.String(20), nullable=False),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("histogram", sa.LargeBinary, nullable=False),
+    sa.Index("ix_endpoint_second_parts_run_id_second", "run_id", "second"),
 )
