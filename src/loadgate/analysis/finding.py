@@ -37,6 +37,8 @@ class Chart(Enum):
     THROUGHPUT = "chart-throughput"
     LATENCY = "chart-latency"
     STATUS = "chart-status"
+    CACHE = "chart-cache"
+    TIMING = "chart-timing"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,8 +1,9 @@
 """Every finding of a stored run, from its per-second series: the one entry point for views.
 
-Each kind lives in its own module (error_classes, saturation, rate_limit);
-this one runs them all over the series `store.run_view.read_run_view`
-folded in the report's single read, and orders what they found.
+Each kind lives in its own module (error_classes, saturation, rate_limit,
+cache, gateway_time); this one runs them all over the series
+`store.run_view.read_run_view` folded in the report's single read (and the
+latencies' parts read beside it), and orders what they found.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from loadgate.analysis.cache import cache_findings
 from loadgate.analysis.error_classes import error_class_findings
 from loadgate.analysis.finding import Finding, Severity, by_severity
+from loadgate.analysis.gateway_time import gateway_time_findings
 from loadgate.analysis.rate_limit import expected_limit, parse_rate_limit, rate_limit_findings
 from loadgate.analysis.saturation import saturation_findings
+from loadgate.stats.parts import NO_PARTS, RunParts
 from loadgate.stats.series import FINDINGS_MAX_SPAN_S, RunSeries
 
 
@@ -22,11 +26,13 @@ def find_all(
     settings: Mapping[str, Any] | None = None,
     *,
     expect_rate_limit: str | None = None,
+    parts: RunParts = NO_PARTS,
 ) -> tuple[Finding, ...]:
     """The run's findings, most severe first.
 
     `settings` are the run's stored settings (its `expect_rate_limit`, if
-    any); `expect_rate_limit` given here (show/report) replaces it.
+    any); `expect_rate_limit` given here (show/report) replaces it. `parts`:
+    the latencies' parts (cache, upstream), for the cache and gateway-time findings.
     """
     if series.skipped_span_s:
         return (_not_computed(series.skipped_span_s),)
@@ -39,6 +45,8 @@ def find_all(
     found.extend(error_class_findings(series))
     found.extend(saturation_findings(series))
     found.extend(rate_limit_findings(series, limit))
+    found.extend(cache_findings(parts))
+    found.extend(gateway_time_findings(parts))
     return by_severity(found)
 
 

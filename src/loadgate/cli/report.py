@@ -100,7 +100,7 @@ def report(
             store.keep_totals(run, view.fold)
         # The HTML report shows no regions: no read of the seconds by region.
         stored = read_stored_run(
-            store, view.summary, view.series, expect_rate_limit=expect_rate_limit,
+            store, view.summary, view.series, view.parts, expect_rate_limit=expect_rate_limit,
             with_regions=False,
         )  # fmt: skip
     scope = None

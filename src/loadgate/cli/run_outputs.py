@@ -128,7 +128,7 @@ def finish(
     if view.from_seconds and view.summary.run.ended_at is not None:
         # The fold just made is the run's totals: stored, `show` reads one row per endpoint.
         store.store_totals(run_id, view.fold)
-    stored = read_stored_run(store, view.summary, view.series)
+    stored = read_stored_run(store, view.summary, view.series, view.parts)
     summary = stored.summary
     if outputs.tables_to_stderr:
         console = notes

@@ -14,7 +14,7 @@ from loadgate.report.stored_run import print_stored_run, stored_run_to_json
 from loadgate.report.terminal import STATUS_STYLES, format_duration, plain, summary_console
 from loadgate.stats.series import is_ramp
 from loadgate.store import RunStore
-from loadgate.store.run_view import read_run_series
+from loadgate.store.run_view import read_run_parts, read_run_series
 
 
 def _duration(run: RunInfo) -> str:
@@ -75,9 +75,9 @@ def runs(db_url: str | None, limit: int) -> None:
 def show(run_ref: str, db_url: str | None, as_json: bool, expect_rate_limit: str | None) -> None:
     """Print the summary of a stored run (RUN: an id, a run name, or 'last').
 
-    With its findings (error classes, saturation, rate-limit accuracy),
-    computed again from the stored seconds. --expect-rate-limit replaces the
-    limit the run was started with, if any.
+    With its findings (error classes, saturation, rate-limit accuracy, cache,
+    gateway time), computed again from the stored seconds. --expect-rate-limit
+    replaces the limit the run was started with, if any.
     """
     if expect_rate_limit is not None:
         parse_rate_limit(expect_rate_limit)  # bad input before any read
@@ -86,8 +86,9 @@ def show(run_ref: str, db_url: str | None, as_json: bool, expect_rate_limit: str
         # The findings need the seconds; their histograms only on a ramp (saturation).
         users = store.user_samples(run.run_id)
         series = read_run_series(store, run, users, latency=is_ramp(users))
+        parts = read_run_parts(store, run, users)
         stored = read_stored_run(
-            store, store.summary(run.run_id), series, expect_rate_limit=expect_rate_limit
+            store, store.summary(run.run_id), series, parts, expect_rate_limit=expect_rate_limit
         )
     if as_json:
         click.echo(stored_run_to_json(stored), nl=False)

@@ -10,6 +10,7 @@ from loadgate.model import RunInfo, WorkerTotal
 from loadgate.report.generator_view import GeneratorStalls
 from loadgate.report.regions_view import region_summaries
 from loadgate.report.stored_run import StoredRun
+from loadgate.stats.parts import RunParts
 from loadgate.stats.series import RunSeries
 from loadgate.stats.summary import RunSummary
 from loadgate.store import RunStore
@@ -19,11 +20,12 @@ def read_stored_run(
     store: RunStore,
     summary: RunSummary,
     series: RunSeries,
+    parts: RunParts,
     *,
     expect_rate_limit: str | None = None,
     with_regions: bool = True,
 ) -> StoredRun:
-    """`summary` and what is read and judged beside it; `series` gives the findings.
+    """`summary` and what is read and judged beside it; `series` and `parts` give the findings.
 
     `expect_rate_limit` replaces the limit the run was started with, if any.
     `with_regions`: split a multi-region run by region (one more read of its
@@ -31,7 +33,9 @@ def read_stored_run(
     """
     run_id = summary.run.run_id
     workers = store.workers(run_id)
-    findings = find_all(series, summary.run.settings, expect_rate_limit=expect_rate_limit)
+    findings = find_all(
+        series, summary.run.settings, expect_rate_limit=expect_rate_limit, parts=parts
+    )
     return StoredRun(
         summary=summary,
         stalls=GeneratorStalls(store.generator_seconds(run_id)),
@@ -40,6 +44,7 @@ def read_stored_run(
         regions=by_region(store, summary.run, workers) if with_regions else {},
         findings=findings,
         verdicts=judge_stored(summary, findings),
+        parts=parts,
     )
 
 

@@ -18,7 +18,9 @@ from loadgate.analysis.finding import Finding
 from loadgate.errors import ConfigError
 from loadgate.report.html_charts import mark_findings, report_charts
 from loadgate.report.json_summary import endpoint_to_dict
+from loadgate.report.parts_charts import parts_charts
 from loadgate.report.terminal import format_duration, format_ms
+from loadgate.stats.parts import NO_PARTS, RunParts
 from loadgate.stats.summary import EndpointSummary, RunSummary
 from loadgate.stats.timeline import Timeline
 
@@ -182,15 +184,19 @@ def render_html(
     generated_at: datetime | None = None,
     scope: str | None = None,
     findings: Sequence[Finding] = (),
+    parts: RunParts = NO_PARTS,
 ) -> str:
     """The whole report as one HTML document, plotly.js included.
 
     `scope` says which part of the run the report covers, when not all of it.
     `findings` are listed first, each linked to the chart it is shaded on.
+    `parts` (cache hits, upstream time) add their charts when there are any.
     """
     run = summary.run
     endpoints = (*summary.endpoints, summary.total)
-    charts = mark_findings(report_charts(summary, timeline), findings)
+    charts = mark_findings(
+        (*report_charts(summary, timeline), *parts_charts(parts, timeline)), findings
+    )
     context: Mapping[str, Any] = {
         "summary": summary,
         "run": run,
@@ -240,6 +246,7 @@ def write_html(
     extra_sections: Sequence[ExtraSection] = (),
     scope: str | None = None,
     findings: Sequence[Finding] = (),
+    parts: RunParts = NO_PARTS,
 ) -> None:
     """Render the report into `path`, creating its folders; an unwritable path is a ConfigError."""
     document = render_html(
@@ -249,6 +256,7 @@ def write_html(
         extra_sections=extra_sections,
         scope=scope,
         findings=findings,
+        parts=parts,
     )
     write_page(path, document, "HTML report")
 

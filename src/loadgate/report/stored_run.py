@@ -27,6 +27,7 @@ from loadgate.report.generator_view import (
 )
 from loadgate.report.html import ExtraSection, write_html
 from loadgate.report.json_summary import summary_to_dict
+from loadgate.report.parts_view import add_parts_to_endpoints, print_parts
 from loadgate.report.regions_view import print_regions, regions_to_dict
 from loadgate.report.terminal import print_findings, print_summary, print_verdicts
 from loadgate.report.workers_view import (
@@ -36,6 +37,7 @@ from loadgate.report.workers_view import (
     workers_sections,
     workers_to_dict,
 )
+from loadgate.stats.parts import NO_PARTS, RunParts
 from loadgate.stats.summary import RunSummary
 from loadgate.stats.timeline import Timeline
 
@@ -57,6 +59,7 @@ class StoredRun:
     regions: Mapping[str, RunSummary] = field(default_factory=dict)
     findings: Sequence[Finding] = ()
     verdicts: Sequence[Verdict] = ()
+    parts: RunParts = NO_PARTS
 
 
 def print_stored_run(run: StoredRun, console: Console) -> None:
@@ -66,6 +69,7 @@ def print_stored_run(run: StoredRun, console: Console) -> None:
     print_workers(run.workers, console)
     print_events(run.events, console)
     print_regions(run.regions, console)
+    print_parts(run.parts, console)
     print_findings(run.findings, console)
     print_verdicts(run.verdicts, console)
 
@@ -77,6 +81,7 @@ def stored_run_to_dict(run: StoredRun) -> dict[str, Any]:
     data["workers"] = workers_to_dict(run.workers)
     data["events"] = events_to_dict(run.events)
     data["regions"] = regions_to_dict(run.regions)
+    add_parts_to_endpoints(data["endpoints"], run.parts)
     return data
 
 
@@ -114,4 +119,5 @@ def write_stored_html(
         ],
         scope=scope,
         findings=run.findings,
+        parts=run.parts,
     )
