@@ -1,4 +1,4 @@
-"""The HTML report's cache and timing charts, rendered by the CLI and checked in headless Chromium."""
+"""The HTML report's cache and timing charts, rendered by the CLI, checked in headless Chromium."""
 
 from __future__ import annotations
 
@@ -79,9 +79,7 @@ def parts_report(tmp_path_factory: pytest.TempPathFactory) -> PartsReport:
 
 
 @pytest.fixture
-def parts_page(
-    parts_report: PartsReport, page: Page, page_errors: list[str]
-) -> Iterator[Page]:
+def parts_page(parts_report: PartsReport, page: Page, page_errors: list[str]) -> Iterator[Page]:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(parts_report.html_path.as_uri())
