@@ -6,7 +6,7 @@ import pytest
 from geventhttpclient.header import Headers as FastHeaders
 from requests.structures import CaseInsensitiveDict
 
-from loadgate.engine.gateway_headers import GatewaySignals, read_signals, server_timing_ms
+from loadgate.engine.gateway_headers import GatewaySignals, read_signals, server_timing_split_ms
 from loadgate.model import Part
 
 HIT = Part.CACHE_HIT
@@ -121,12 +121,12 @@ def test_a_bad_gateway_metric_falls_back_to_the_rest() -> None:
 
 
 def test_server_timing_parsing() -> None:
-    assert server_timing_ms('db;dur=53, app;dur=47.2;desc="x", cache;desc=hit, Up;DUR=1') == {
-        "db": 53.0,
-        "app": 47.2,
-        "up": 1.0,
-    }
-    assert server_timing_ms("") == {}
+    assert server_timing_split_ms(
+        'db;dur=53, app;dur=47.2;desc="x, y", Upstream;desc=u;DUR="12.5", proxy;dur=0.5'
+    ) == (12.5, 0.5)
+    assert server_timing_split_ms("upstreams;dur=4, gatewayx;dur=1") == (None, None)
+    assert server_timing_split_ms("upstream;dur=bad, origin;dur=7") == (7.0, None)
+    assert server_timing_split_ms("") == (None, None)
 
 
 def test_a_field_on_several_lines_is_read_whole() -> None:

@@ -234,8 +234,9 @@ class Collector:
         counts[status] = counts.get(status, 0) + 1
         # Cache status and upstream time, when the response says (read_signals
         # returns at once when it does not: one set operation).
+        # Not `if headers`: geventhttpclient's Headers counts its lines for that.
         headers = getattr(response, "headers", None)
-        if headers and response_time is not None:
+        if headers is not None and response_time is not None:
             signals = read_signals(headers, response_time)
             if signals is not None:
                 tally.add_signals(signals, response_time)
