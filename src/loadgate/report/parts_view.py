@@ -77,14 +77,16 @@ def parts_table(parts: RunParts) -> Table | None:
     table = Table(
         title="Cache and upstream time (ms) per endpoint", title_justify="left", show_lines=False
     )
-    table.add_column("Endpoint")
+    table.add_column("Type")
+    table.add_column("Name")
     for heading in ("Hit ratio", "Hit p50", "Miss p50", "Upstream p50", "Upstream p95",
                     "Gateway p50", "Gateway p95", "Gateway share"):  # fmt: skip
         table.add_column(heading, justify="right")
     for endpoint in parts.endpoints:
         cache, timing = cache_to_dict(endpoint), timing_to_dict(endpoint)
         table.add_row(
-            Text(endpoint.label),  # from the store: text, never markup
+            Text(endpoint.method),  # from the store: text, never markup
+            Text(endpoint.name),
             f"{cache['hit_ratio']:.1%}" if cache else "",
             _ms(cache, "hit_p50_ms"),
             _ms(cache, "miss_p50_ms"),
