@@ -24,8 +24,9 @@ def test_each_endpoint_has_its_ratio_latencies_and_share() -> None:
     fold = PartsFold(range(START_S, START_S + 2), 1)
     for part, values in ((Part.CACHE_HIT, [500] * 3), (Part.CACHE_MISS, [20_000]),
                          (Part.UPSTREAM, [15_000]), (Part.GATEWAY, [5_000])):  # fmt: skip
+        histogram = histogram_of(values).encode()
         fold.add(PartSecond(second=START_S, method="GET", name="/s?q=[red]x[/red]", part=part,
-                            requests=len(values), histogram=histogram_of(values).encode()))  # fmt: skip
+                            requests=len(values), histogram=histogram))  # fmt: skip
     text = printed(fold.parts(START_S, [UsersSample(second=START_S, users=1)]))
     assert "Cache and upstream time" in text
     row = next(line for line in text.splitlines() if "/s?q=" in line)
