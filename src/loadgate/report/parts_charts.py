@@ -51,14 +51,15 @@ def cache_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timel
         traces.append(
             go.Scatter(
                 x=parts.offsets_s, y=ratio, name=f"{label}: hit ratio", yaxis="y2",
-                mode="lines", line={"color": COLOR_RATIO, "dash": dash, "width": 1.5},
+                mode="lines+markers", marker={"size": 4},
+                line={"color": COLOR_RATIO, "dash": dash, "width": 1.5},
                 hovertemplate=f"{label}: hit ratio %{{y:.1f}}%<extra></extra>",
             )
         )  # fmt: skip
     layout = _layout("ms", time_range=_time_range(timeline))
     layout["yaxis2"] = {
         "title": {"text": "hit ratio (%)"}, "overlaying": "y", "side": "right",
-        "range": [0, 105], "showgrid": False,
+        "range": [0, 105], "dtick": 25, "showgrid": False,
     }  # fmt: skip
     layout["margin"] = {**layout["margin"], "r": 64}
     return Chart(
