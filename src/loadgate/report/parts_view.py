@@ -44,11 +44,11 @@ def timing_to_dict(endpoint: EndpointParts) -> dict[str, Any] | None:
         "requests": upstream.requests,
         **_latency("upstream", upstream),
         **_latency("gateway", gateway),
-        "gateway_share_p50": round(gateway_share(upstream, gateway), 4),
+        "gateway_share_p50": round(_gateway_share(upstream, gateway), 4),
     }
 
 
-def gateway_share(upstream: PartLatency, gateway: PartLatency) -> float:
+def _gateway_share(upstream: PartLatency, gateway: PartLatency) -> float:
     """The gateway's part of the median response: its p50 over both p50s."""
     both_ms = upstream.p50_ms + gateway.p50_ms
     return gateway.p50_ms / both_ms if both_ms else 0.0

@@ -61,21 +61,17 @@ class EndpointParts:
 
 @dataclass(frozen=True, kw_only=True)
 class RunParts:
-    """Every endpoint's parts, on buckets of `bucket_s` seconds starting at `offsets_s`.
+    """Every endpoint's parts, on buckets of `bucket_s` seconds starting at `offsets_s`
+    (seconds since the run's start).
 
     `users` is the most users running in each bucket (None: unknown).
     Endpoints whose responses never said anything are left out.
     """
 
-    start_second: int = 0
     bucket_s: int = 1
     offsets_s: tuple[int, ...] = ()
     users: tuple[int | None, ...] = ()
     endpoints: tuple[EndpointParts, ...] = ()
-
-    def has(self, *parts: Part) -> bool:
-        """Whether any endpoint has any of `parts`."""
-        return any(part in endpoint.totals for endpoint in self.endpoints for part in parts)
 
 
 NO_PARTS = RunParts()
@@ -145,7 +141,6 @@ class PartsFold:
                 requests=tuple(self._requests[key]), p95_ms=tuple(self._p95_ms[key])
             )
         return RunParts(
-            start_second=run_start_second,
             bucket_s=width,
             offsets_s=tuple(start - run_start_second for start in starts),
             users=tuple(_most(carried, start, start + width) for start in starts),
