@@ -8,7 +8,7 @@ same route uncached (BYPASS: no cache finding), and a target whose
 responses carry none of the headers (no split at all). The gateway-side
 time (a pool too small, whose waits are the gateway's) is tested with the
 saturation finding, in test_saturation_gateway.py. Loads are small: 4 users
-for 6 s.
+for 8 s or less.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def run(
     tmp_path: Path,
     host: str,
     *,
-    seconds: int = 6,
+    seconds: int = 8,
     env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     json_file = tmp_path / f"summary-{len(list(tmp_path.glob('summary-*')))}.json"
@@ -69,7 +69,8 @@ def test_a_cached_route_splits_hits_from_misses_and_upstream_from_gateway(
     endpoints = endpoints_by_name(summary)
     for name in ENDPOINTS:
         cache, timing = endpoints[name]["cache"], endpoints[name]["timing"]
-        # About one miss a second (the TTL), the rest hits.
+        # A few misses a second (when the entry expires, until it is stored again:
+        # both endpoints share it), the rest hits.
         assert cache["misses"] >= 4, cache
         assert cache["hits"] > cache["misses"], cache
         assert cache["hits"] + cache["misses"] == endpoints[name]["requests"]
