@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from loadgate.model import Part
@@ -81,7 +80,8 @@ def read_signals(headers: Any, total_ms: float) -> GatewaySignals | None:
     `total_ms` is the response time, of which the gateway time is the rest
     when the gateway does not give its own.
     """
-    names, headers = _lowercased(headers)
+    headers = _stored(headers)
+    names = dict.keys(headers)
     if KNOWN.isdisjoint(names):
         return None
     present = KNOWN.intersection(names)
@@ -96,24 +96,29 @@ def read_signals(headers: Any, total_ms: float) -> GatewaySignals | None:
     return GatewaySignals(cache=cache, upstream_ms=upstream_ms, gateway_ms=gateway_ms)
 
 
-def _lowercased(headers: Any) -> tuple[Iterable[str], Any]:
-    """The header names, lowercased, as cheaply as each client allows, and where to `get` them."""
+def _stored(headers: Any) -> dict[str, Any]:
+    """The headers as their client stores them: by lowercased name, (name, value) or a list.
+
+    Read with dict's own methods (geventhttpclient's Headers overrides them
+    to take any case: a lowercasing and a KeyError per miss).
+    """
     if isinstance(headers, dict) and type(headers).__module__ == _FAST_HEADERS_MODULE:
-        return dict.keys(headers), headers  # FastHttpUser's Headers: keyed by lowercased names
-    # requests' CaseInsensitiveDict (HttpUser) keeps lowercased name -> (name, value)
-    # in `_store`: private, but unchanged for a decade, and 5x cheaper than lowering.
+        return headers  # FastHttpUser's Headers: a dict of exactly that
+    # requests' CaseInsensitiveDict (HttpUser) keeps the same in `_store`:
+    # private, but unchanged for a decade, and 5x cheaper than lowering names.
     store = getattr(headers, "_store", None)
     if isinstance(store, dict):
-        return store.keys(), headers
-    lowered = {str(name).lower(): value for name, value in headers.items()}
-    return lowered.keys(), lowered
+        return store
+    return {str(name).lower(): (name, value) for name, value in headers.items()}
 
 
-def _value(headers: Any, name: str) -> str:
-    value = headers.get(name)
-    if isinstance(value, list):  # geventhttpclient: a field on several lines
-        return ", ".join(str(part) for part in value)
-    return "" if value is None else str(value)
+def _value(stored: dict[str, Any], name: str) -> str:
+    entry = dict.get(stored, name)
+    if isinstance(entry, tuple):
+        return str(entry[1])
+    if isinstance(entry, list):  # a field on several lines
+        return ", ".join(str(value) for _name, value in entry)
+    return ""
 
 
 def _cache_part(headers: Any, present: frozenset[str]) -> Part | None:
