@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from loadgate.model import EndpointSecond, Part, PartHistogram, PartSecond, UsersSample
 from loadgate.stats import LatencyHistogram
@@ -55,42 +56,28 @@ def _merged_parts(pieces: list[EndpointSecond]) -> dict[Part, PartHistogram]:
     for piece in pieces:
         for part, held in piece.parts.items():
             by_part.setdefault(part, []).append(held)
-    return {
-        part: held[0]
-        if len(held) == 1
-        else PartHistogram(
-            requests=sum(h.requests for h in held),
-            histogram=LatencyHistogram.merged(
-                LatencyHistogram.decode(h.histogram) for h in held
-            ).encode(),
-        )
-        for part, held in by_part.items()
-    }
+    return {part: _added(held) for part, held in by_part.items()}
+
+
+def _added(held: list[PartHistogram]) -> PartHistogram:
+    """One part's pieces as one: requests summed, histograms merged (one piece as it is)."""
+    if len(held) == 1:
+        return held[0]
+    histogram = LatencyHistogram.merged(LatencyHistogram.decode(h.histogram) for h in held)
+    return PartHistogram(requests=sum(h.requests for h in held), histogram=histogram.encode())
 
 
 def merge_part_seconds(parts: Iterable[PartSecond]) -> list[PartSecond]:
     """One PartSecond per (second, method, name, part), ordered by them; pieces added."""
     groups: dict[tuple[int, str, str, str], list[PartSecond]] = {}
     for piece in parts:
-        groups.setdefault((piece.second, piece.name, piece.method, piece.part.value), []).append(
-            piece
-        )
+        key = (piece.second, piece.name, piece.method, piece.part.value)
+        groups.setdefault(key, []).append(piece)
     merged: list[PartSecond] = []
     for _key, pieces in sorted(groups.items(), key=lambda item: item[0]):
         first = pieces[0]
-        if len(pieces) > 1:
-            histogram = LatencyHistogram.merged(
-                LatencyHistogram.decode(p.histogram) for p in pieces
-            )
-            first = PartSecond(
-                second=first.second,
-                method=first.method,
-                name=first.name,
-                part=first.part,
-                requests=sum(p.requests for p in pieces),
-                histogram=histogram.encode(),
-            )
-        merged.append(first)
+        added = _added([PartHistogram(requests=p.requests, histogram=p.histogram) for p in pieces])
+        merged.append(replace(first, requests=added.requests, histogram=added.histogram))
     return merged
 
 
