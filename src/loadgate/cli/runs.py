@@ -14,6 +14,7 @@ from loadgate.report.stored_run import print_stored_run, stored_run_to_json
 from loadgate.report.terminal import STATUS_STYLES, format_duration, plain, summary_console
 from loadgate.stats.series import is_ramp
 from loadgate.store import RunStore
+from loadgate.stats.parts import NO_PARTS
 from loadgate.store.run_view import read_run_parts, read_run_series
 
 
@@ -86,7 +87,9 @@ def show(run_ref: str, db_url: str | None, as_json: bool, expect_rate_limit: str
         # The findings need the seconds; their histograms only on a ramp (saturation).
         users = store.user_samples(run.run_id)
         series = read_run_series(store, run, users, latency=is_ramp(users))
-        parts = read_run_parts(store, run, users)
+        # Parts are read from every second (no stored totals): not for a read
+        # too long for the findings either, so `show` of a long run stays quick.
+        parts = NO_PARTS if series.skipped_span_s else read_run_parts(store, run, users)
         stored = read_stored_run(
             store, store.summary(run.run_id), series, parts, expect_rate_limit=expect_rate_limit
         )
