@@ -12,9 +12,9 @@ from loadgate.cli.stored_run import read_stored_run
 from loadgate.model import RunInfo, RunStatus
 from loadgate.report.stored_run import print_stored_run, stored_run_to_json
 from loadgate.report.terminal import STATUS_STYLES, format_duration, plain, summary_console
+from loadgate.stats.parts import NO_PARTS
 from loadgate.stats.series import is_ramp
 from loadgate.store import RunStore
-from loadgate.stats.parts import NO_PARTS
 from loadgate.store.run_view import read_run_parts, read_run_series
 
 
