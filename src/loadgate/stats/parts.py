@@ -108,18 +108,20 @@ class PartsFold:
             self._totals[key] = LatencyHistogram()
         self._requests[key][index] += piece.requests
         histogram = LatencyHistogram.decode(piece.histogram)
-        self._totals[key].merge(histogram)
         held = self._open.get(key)
         if held is None:
-            held = self._open[key] = LatencyHistogram()
-        held.merge(histogram)
+            self._open[key] = histogram  # decoded here, so ours to add to
+        else:
+            held.merge(histogram)
 
     def _close(self) -> None:
+        """Read the open bucket's p95s, add its histograms to the totals, and drop them."""
         index = self._open_index
         for key, histogram in self._open.items():
             if histogram.count and index is not None:
                 p95_us = quantiles_us(histogram.recorded_buckets(), (0.95,))[0]
                 self._p95_ms[key][index] = p95_us / US_PER_MS
+            self._totals[key].merge(histogram)
         self._open = {}
 
     def parts(self, run_start_second: int, users: Sequence[UsersSample]) -> RunParts:
