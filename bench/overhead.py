@@ -16,6 +16,11 @@ window, and their ratio (aim: under 1.10). The whole-process ratio (start-up,
 final flush and summary included) is printed as well.
 
     .venv/bin/python bench/overhead.py [--seconds 60] [--users 10] [--interval 5]
+                                       [--gateway-headers]
+
+`--gateway-headers`: nginx adds X-Cache-Status and Server-Timing to every
+answer, so that loadgate's collector reads and counts them (its costliest
+path; without the flag, the usual one: no such headers).
 """
 
 from __future__ import annotations
@@ -67,10 +72,16 @@ http {{
   server {{
     listen 127.0.0.1:{port};
     location = /nginx_status {{ stub_status; }}
-    location / {{ return 200 "ok\\n"; }}
+    location / {{ {gateway_headers}return 200 "ok\\n"; }}
   }}
 }}
 """
+
+# --gateway-headers: what the collector reads (engine.gateway_headers), on every answer.
+GATEWAY_HEADERS = (
+    "add_header X-Cache-Status MISS always; "
+    'add_header Server-Timing "gateway;dur=0.412, upstream;dur=1.250, total;dur=1.662" always; '
+)
 
 
 @dataclass(frozen=True)
@@ -101,10 +112,15 @@ def nginx_binary() -> str:
     return found
 
 
-def start_nginx(root: Path, cpu: int | None) -> tuple[subprocess.Popen[bytes], str]:
+def start_nginx(
+    root: Path, cpu: int | None, gateway_headers: bool
+) -> tuple[subprocess.Popen[bytes], str]:
     root.mkdir()
     port = free_port()
-    (root / "nginx.conf").write_text(NGINX_CONF.format(root=root, port=port))
+    headers = GATEWAY_HEADERS if gateway_headers else ""
+    (root / "nginx.conf").write_text(
+        NGINX_CONF.format(root=root, port=port, gateway_headers=headers)
+    )
     command = [nginx_binary(), "-c", str(root / "nginx.conf"), "-p", str(root)]
     process = subprocess.Popen(
         pinned(command, cpu), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -222,6 +238,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--interval", type=float, default=5.0)
+    parser.add_argument(
+        "--gateway-headers",
+        action="store_true",
+        help="nginx answers with X-Cache-Status and Server-Timing, as the reference gateway",
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="loadgate-bench-"))
     nginx_cpu = 1 if (os.cpu_count() or 1) >= 2 else None
@@ -229,7 +250,9 @@ def main() -> None:
     try:
         urls = {}
         for name in NAMES:
-            process, urls[name] = start_nginx(root / f"nginx-{name}", nginx_cpu)
+            process, urls[name] = start_nginx(
+                root / f"nginx-{name}", nginx_cpu, args.gateway_headers
+            )
             servers.append(process)
         script = root / "hammer.py"
         script.write_text(SCRIPT)

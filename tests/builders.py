@@ -13,7 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from loadgate.model import EndpointSecond, NewRun, RunInfo, RunStatus, UsersSample
+from loadgate.model import (
+    EndpointSecond,
+    NewRun,
+    Part,
+    PartHistogram,
+    RunInfo,
+    RunStatus,
+    UsersSample,
+)
 from loadgate.stats import LatencyHistogram
 from loadgate.stats.timeline import (
     Timeline,
@@ -46,12 +54,15 @@ def endpoint_second(
     errors: Mapping[str, int] | None = None,
     bytes_received: int = 0,
     out_of_range: int = 0,
+    parts: Mapping[Part, Iterable[int]] | None = None,
+    region: str = "",
 ) -> EndpointSecond:
     """One endpoint's stored second (a Unix second) with these latencies.
 
     Each latency is a request; `out_of_range` requests more were too slow for
     the histogram. The statuses account for the latencies: `failed` ones
-    fail, and by default every other one is a 200.
+    fail, and by default every other one is a 200. `parts`: each part's
+    latencies (cache hits, upstream time...).
     """
     histogram = histogram_of(latencies_us)
     failed = dict(failed or {})
@@ -69,7 +80,14 @@ def endpoint_second(
         failed_status_counts=failed,
         errors=dict(errors or {}),
         out_of_range=out_of_range,
+        region=region,
+        parts={part: part_histogram(values) for part, values in (parts or {}).items()},
     )
+
+
+def part_histogram(latencies_us: Iterable[int]) -> PartHistogram:
+    histogram = histogram_of(latencies_us)
+    return PartHistogram(requests=histogram.count, histogram=histogram.encode())
 
 
 def new_run(name: str = "checkout", **changes: Any) -> NewRun:

@@ -110,6 +110,28 @@ class RunInfo:
         return max(0.0, (self.ended_at - self.started_at).total_seconds())
 
 
+class Part(StrEnum):
+    """A part of an endpoint's requests whose latency is kept apart (engine.gateway_headers).
+
+    CACHE_HIT and CACHE_MISS: the whole latency of responses a gateway said it
+    served from its cache, or had to fetch; UPSTREAM and GATEWAY: the time a
+    response spent in the upstream service and in the gateway itself.
+    """
+
+    CACHE_HIT = "cache_hit"
+    CACHE_MISS = "cache_miss"
+    UPSTREAM = "upstream"
+    GATEWAY = "gateway"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartHistogram:
+    """One part's latencies in one endpoint-second: how many, and their HDR histogram (µs)."""
+
+    requests: int
+    histogram: bytes
+
+
 @dataclass(frozen=True, kw_only=True)
 class EndpointSecond:
     """One endpoint's requests that finished within one wall-clock second.
@@ -135,6 +157,21 @@ class EndpointSecond:
     out_of_range: int = 0
     # Where the workers that measured it run (`loadgate worker --region`); "" for one process.
     region: str = ""
+    # Latencies of parts of these requests (cache hits, upstream time...), when the
+    # responses said; stored in their own table and read apart (RunStore.iter_part_seconds).
+    parts: Mapping[Part, PartHistogram] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartSecond:
+    """One part of one endpoint's requests in one second, as the store gives it back."""
+
+    second: int
+    method: str
+    name: str
+    part: Part
+    requests: int
+    histogram: bytes
 
 
 @dataclass(frozen=True, kw_only=True)

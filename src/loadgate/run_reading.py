@@ -13,24 +13,26 @@ from loadgate.report.regions_view import region_summaries
 from loadgate.report.scraped_charts import SeriesChoice, chart_buckets
 from loadgate.report.stored_run import StoredRun
 from loadgate.stats.arrivals import add_up
+from loadgate.stats.parts import NO_PARTS, RunParts
 from loadgate.stats.series import RunSeries, is_ramp
 from loadgate.stats.summary import RunSummary
 from loadgate.stats.timeline import Timeline
 from loadgate.store import RunStore
-from loadgate.store.run_view import RunRange, read_run_series, read_run_view
+from loadgate.store.run_view import RunRange, read_run_parts, read_run_series, read_run_view
 
 
 def read_stored_run(
     store: RunStore,
     summary: RunSummary,
     series: RunSeries,
+    parts: RunParts,
     *,
     expect_rate_limit: str | None = None,
     with_regions: bool = True,
     chart_on: Timeline | None = None,
     chart_series: str | None = None,
 ) -> StoredRun:
-    """`summary` and what is read and judged beside it; `series` gives the findings.
+    """`summary` and what is read and judged beside it; `series` and `parts` give the findings.
 
     `expect_rate_limit` replaces the limit the run was started with, if any.
     `with_regions`: split a multi-region run by region (one more read of its
@@ -54,7 +56,11 @@ def read_stored_run(
         buckets=chart_buckets(chart_on) if chart_on is not None else None,
     )
     findings = find_all(
-        series, summary.run.settings, expect_rate_limit=expect_rate_limit, scraped=scraped
+        series,
+        summary.run.settings,
+        expect_rate_limit=expect_rate_limit,
+        scraped=scraped,
+        parts=parts,
     )
     arrivals = add_up(store.iter_arrival_seconds(run_id))
     return StoredRun(
@@ -68,6 +74,7 @@ def read_stored_run(
         verdicts=judge_stored(summary, findings, arrivals),
         scraped=scraped,
         series=series,
+        parts=parts,
     )
 
 
@@ -109,8 +116,11 @@ def read_whole_run(
     """
     users = store.user_samples(run.run_id)
     series = read_run_series(store, run, users, latency=is_ramp(users))
+    # Parts are read from every second (no stored totals): not for a read
+    # too long for the findings either, so `show` of a long run stays quick.
+    parts = NO_PARTS if series.skipped_span_s else read_run_parts(store, run, users)
     return read_stored_run(
-        store, store.summary(run.run_id), series, expect_rate_limit=expect_rate_limit
+        store, store.summary(run.run_id), series, parts, expect_rate_limit=expect_rate_limit
     )
 
 
@@ -133,7 +143,7 @@ def read_for_report(
         # The whole run was folded: an ended run keeps it as its totals.
         store.keep_totals(run, view.fold)
     stored = read_stored_run(
-        store, view.summary, view.series, expect_rate_limit=expect_rate_limit,
+        store, view.summary, view.series, view.parts, expect_rate_limit=expect_rate_limit,
         with_regions=False, chart_on=view.timeline, chart_series=chart_series,
     )  # fmt: skip
     return stored, view.timeline

@@ -61,6 +61,14 @@ def test_two_processes_merge_to_the_union_of_their_samples(
                 exact_ms,
             )
 
+    # The parts travel from the workers too: the built-in gateway caches search
+    # (each answer a HIT or a MISS) and not products (BYPASS), and times upstream.
+    search, products = endpoints["search"], endpoints["products"]
+    assert search["cache"]["hits"] + search["cache"]["misses"] == search["requests"]
+    assert search["timing"]["requests"] == search["cache"]["misses"]
+    assert products["cache"] is None
+    assert products["timing"]["requests"] == products["requests"]
+
     # What each worker sent is stored, and adds up to the run.
     workers = summary["workers"]
     assert len(workers) == 2

@@ -6,12 +6,15 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from loadgate.engine.collector import (
     MAX_ERROR_MESSAGES,
     OTHER_ERRORS,
     Collector,
     error_message,
 )
+from loadgate.model import Part
 from loadgate.stats import LatencyHistogram
 
 
@@ -160,3 +163,47 @@ def test_latencies_beyond_an_hour_are_counted_out_of_range() -> None:
     assert stored.out_of_range == 1
     assert stored.requests == 2
     assert LatencyHistogram.decode(stored.histogram).count == 1
+
+
+@dataclass
+class HeadedResponse:
+    status_code: int
+    headers: dict[str, str]
+
+
+def test_cache_status_and_upstream_time_are_counted_apart() -> None:
+    collector = Collector(Clock(1000.0))
+    hit = HeadedResponse(200, {"X-Cache-Status": "HIT", "Age": "3"})
+    miss = HeadedResponse(
+        200, {"X-Cache-Status": "MISS", "Server-Timing": "gateway;dur=2, upstream;dur=30"}
+    )
+    fire(collector, response=hit, response_time=1.0)
+    fire(collector, response=hit, response_time=1.5)
+    fire(collector, response=miss, response_time=35.0)
+    fire(collector, response=Response(200), response_time=9.0)  # says nothing
+    fire(collector, response=None, response_time=9.0, exception=ConnectionError("refused"))
+
+    (stored,) = collector.take_all()[0].to_endpoint_seconds()
+
+    assert stored.requests == 5
+    assert {part: held.requests for part, held in stored.parts.items()} == {
+        Part.CACHE_HIT: 2,
+        Part.CACHE_MISS: 1,
+        Part.UPSTREAM: 1,
+        Part.GATEWAY: 1,
+    }
+    quantile_us = {
+        part: LatencyHistogram.decode(held.histogram).quantile_us(1.0)
+        for part, held in stored.parts.items()
+    }
+    assert quantile_us[Part.CACHE_HIT] == pytest.approx(1500, rel=0.001)
+    assert quantile_us[Part.CACHE_MISS] == pytest.approx(35000, rel=0.001)
+    assert quantile_us[Part.UPSTREAM] == pytest.approx(30000, rel=0.001)
+    assert quantile_us[Part.GATEWAY] == pytest.approx(2000, rel=0.001)
+
+
+def test_a_second_without_such_headers_has_no_parts() -> None:
+    collector = Collector(Clock(1000.0))
+    fire(collector, response=HeadedResponse(200, {"Content-Type": "text/plain"}))
+    (stored,) = collector.take_all()[0].to_endpoint_seconds()
+    assert stored.parts == {}

@@ -178,3 +178,25 @@ def test_a_decoded_histogram_is_freed_without_the_cyclic_gc() -> None:
         assert hdr() is None, "freed by reference counting, not left for gc.collect()"
     finally:
         gc.enable()
+
+
+def test_recording_counts_at_once_equals_recording_each() -> None:
+    rng = random.Random(11)
+    counts: dict[int, int] = {0: 2, 1: 1, 2047: 3, 2048: 1, HIGHEST_US: 1}
+    for _ in range(5000):
+        value_us = bucket_floor_us(int(rng.lognormvariate(9, 1.5)))
+        counts[value_us] = counts.get(value_us, 0) + rng.randint(1, 3)
+    one_by_one, at_once = LatencyHistogram(), LatencyHistogram()
+    for value_us, count in counts.items():
+        one_by_one.record_us(value_us, count)
+    at_once.record_counts({**counts, HIGHEST_US + 1: 4, -1: 1})
+
+    assert at_once.encode() == one_by_one.encode()
+    assert (at_once.count, at_once.min_us, at_once.max_us) == (
+        one_by_one.count, one_by_one.min_us, one_by_one.max_us,
+    )  # fmt: skip
+    assert at_once.out_of_range == 5
+    # Added to what the histogram held, as record_us adds.
+    at_once.record_counts({500: 2})
+    one_by_one.record_us(500, 2)
+    assert at_once.encode() == one_by_one.encode()

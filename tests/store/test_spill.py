@@ -14,6 +14,7 @@ from loadgate.model import (
     EventKind,
     GeneratorSecond,
     MeasuredBatch,
+    Part,
     RunEvent,
     RunStatus,
     UsersSample,
@@ -35,7 +36,11 @@ def _batches() -> list[MeasuredBatch]:
             batch_id="a" * 32,
             seconds=[
                 endpoint_second(
-                    1_772_366_410, ok={"200": 2}, failed={"500": 1}, errors={"é [/b]": 1}
+                    1_772_366_410,
+                    ok={"200": 2},
+                    failed={"500": 1},
+                    errors={"é [/b]": 1},
+                    parts={Part.CACHE_HIT: [120, 130], Part.UPSTREAM: [900]},
                 ),
             ],
             users=[UsersSample(second=1_772_366_410, users=3)],
@@ -94,6 +99,10 @@ def test_import_adds_to_the_same_run_and_only_once(store: RunStore, tmp_path: Pa
     assert store.generator_seconds(run_id) == [GeneratorSecond(second=1_772_366_410, stall_ms=1.25)]
     assert store.events(run_id) == [LOST]
     assert list(store.iter_arrival_seconds(run_id)) == list(_batches()[0].arrivals)
+    assert [(p.part, p.requests) for p in store.iter_part_seconds(run_id)] == [
+        (Part.CACHE_HIT, 2),
+        (Part.UPSTREAM, 1),
+    ]
     with pytest.raises(InputError, match="already imported"):
         import_spill(store, read_spill(path), path)
 

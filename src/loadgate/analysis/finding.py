@@ -38,6 +38,8 @@ class Chart(Enum):
     LATENCY = "chart-latency"
     STATUS = "chart-status"
     UPSTREAM = "chart-upstream"  # scraped: upstream requests per client request, breakers
+    CACHE = "chart-cache"
+    TIMING = "chart-timing"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,9 +1,9 @@
 """Every finding of a stored run, from its per-second series: the one entry point for views.
 
 Each kind lives in its own module (error_classes, saturation, rate_limit,
-retry_amplification, breaker);
-this one runs them all over the series `store.run_view.read_run_view`
-folded in the report's single read, and orders what they found.
+retry_amplification, breaker, cache, gateway_time); this one runs them all over
+the series `store.run_view.read_run_view` folded in the report's single read
+(and the latencies' parts read beside it), and orders what they found.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from loadgate.analysis.breaker import breaker_findings
+from loadgate.analysis.cache import cache_findings
 from loadgate.analysis.error_classes import error_class_findings
 from loadgate.analysis.finding import Finding, Severity, by_severity
+from loadgate.analysis.gateway_time import gateway_time_findings
 from loadgate.analysis.rate_limit import expected_limit, parse_rate_limit, rate_limit_findings
 from loadgate.analysis.retry_amplification import retry_amplification_findings
 from loadgate.analysis.saturation import saturation_findings
 from loadgate.scraped import NOT_SCRAPED, ScrapedRun
+from loadgate.stats.parts import NO_PARTS, RunParts
 from loadgate.stats.series import FINDINGS_MAX_SPAN_S, RunSeries
 
 
@@ -27,6 +30,7 @@ def find_all(
     *,
     expect_rate_limit: str | None = None,
     scraped: ScrapedRun = NOT_SCRAPED,
+    parts: RunParts = NO_PARTS,
 ) -> tuple[Finding, ...]:
     """The run's findings, most severe first.
 
@@ -34,6 +38,8 @@ def find_all(
     any); `expect_rate_limit` given here (show/report) replaces it.
     `scraped` holds the target's metrics, with the values of the series
     upstream_signals.read_by_findings names.
+    `parts`: the latencies' parts (cache, upstream), for the cache and gateway-time
+    findings.
     """
     if series.skipped_span_s:
         return (_not_computed(series.skipped_span_s),)
@@ -48,6 +54,8 @@ def find_all(
     found.extend(rate_limit_findings(series, limit))
     found.extend(retry_amplification_findings(series, scraped))
     found.extend(breaker_findings(series, scraped))
+    found.extend(cache_findings(parts))
+    found.extend(gateway_time_findings(parts))
     return by_severity(found)
 
 

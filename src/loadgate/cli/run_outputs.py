@@ -132,6 +132,7 @@ def finish(
         store,
         view.summary,
         view.series,
+        view.parts,
         chart_on=view.timeline if outputs.report_path is not None else None,
     )
     keep_listing(store, stored)

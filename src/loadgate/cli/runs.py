@@ -73,9 +73,9 @@ def runs(db_url: str | None, limit: int) -> None:
 def show(run_ref: str, db_url: str | None, as_json: bool, expect_rate_limit: str | None) -> None:
     """Print the summary of a stored run (RUN: an id, a run name, or 'last').
 
-    With its findings (error classes, saturation, rate-limit accuracy),
-    computed again from the stored seconds. --expect-rate-limit replaces the
-    limit the run was started with, if any.
+    With its findings (error classes, saturation, rate-limit accuracy, cache,
+    gateway time), computed again from the stored seconds. --expect-rate-limit
+    replaces the limit the run was started with, if any.
     """
     if expect_rate_limit is not None:
         parse_rate_limit(expect_rate_limit)  # bad input before any read

@@ -19,7 +19,9 @@ from loadgate.errors import ConfigError
 from loadgate.model import endpoint_label
 from loadgate.report.html_charts import Chart, mark_findings, report_charts
 from loadgate.report.json_summary import endpoint_to_dict
+from loadgate.report.parts_charts import parts_charts
 from loadgate.report.terminal import format_duration, format_ms
+from loadgate.stats.parts import NO_PARTS, RunParts
 from loadgate.stats.summary import EndpointSummary, RunSummary
 from loadgate.stats.timeline import Timeline
 
@@ -187,6 +189,7 @@ def report_context(
     scope: str | None = None,
     findings: Sequence[Finding] = (),
     extra_charts: Sequence[Chart] = (),
+    parts: RunParts = NO_PARTS,
 ) -> dict[str, Any]:
     """What report_header.html.j2 and report_body.html.j2 show: the report's sections.
 
@@ -194,10 +197,14 @@ def report_context(
     `scope` says which part of the run the report covers, when not all of it.
     `findings` are listed first, each linked to the chart it is shaded on.
     `extra_charts` over time (the target's scraped metrics) come under the client's.
+    `parts` (cache hits, upstream time) add their charts when there are any.
     """
     run = summary.run
     endpoints = (*summary.endpoints, summary.total)
-    charts = mark_findings((*report_charts(summary, timeline), *extra_charts), findings)
+    charts = mark_findings(
+        (*report_charts(summary, timeline), *parts_charts(parts, timeline), *extra_charts),
+        findings,
+    )
     return {
         "summary": summary,
         "run": run,
@@ -246,6 +253,7 @@ def render_html(
     scope: str | None = None,
     findings: Sequence[Finding] = (),
     extra_charts: Sequence[Chart] = (),
+    parts: RunParts = NO_PARTS,
 ) -> str:
     """The whole report as one HTML document, plotly.js included (report_context's sections)."""
     context = report_context(
@@ -257,6 +265,7 @@ def render_html(
         scope=scope,
         findings=findings,
         extra_charts=extra_charts,
+        parts=parts,
     )
     context["plotly_js"] = Markup(plotly.offline.get_plotlyjs())  # plotly's own bundle
     return template_environment().get_template(TEMPLATE_NAME).render(context)

@@ -29,6 +29,7 @@ from loadgate.report.generator_view import (
 from loadgate.report.html import ExtraSection, render_html, report_context, write_page
 from loadgate.report.html_charts import Chart
 from loadgate.report.json_summary import summary_to_dict
+from loadgate.report.parts_view import add_parts_to_endpoints, print_parts
 from loadgate.report.regions_view import print_regions, regions_to_dict
 from loadgate.report.scraped_charts import scraped_charts
 from loadgate.report.scraped_view import print_scraped, scraped_to_dict
@@ -42,6 +43,7 @@ from loadgate.report.workers_view import (
 )
 from loadgate.scraped import NOT_SCRAPED, ScrapedRun
 from loadgate.stats.arrivals import ArrivalTotals
+from loadgate.stats.parts import NO_PARTS, RunParts
 from loadgate.stats.series import RunSeries
 from loadgate.stats.summary import RunSummary
 from loadgate.stats.timeline import Timeline, epoch_second
@@ -71,6 +73,7 @@ class StoredRun:
     verdicts: Sequence[Verdict] = ()
     scraped: ScrapedRun = NOT_SCRAPED
     series: RunSeries | None = None
+    parts: RunParts = NO_PARTS
 
 
 def print_stored_run(run: StoredRun, console: Console) -> None:
@@ -82,6 +85,7 @@ def print_stored_run(run: StoredRun, console: Console) -> None:
     print_events(run.events, console)
     print_regions(run.regions, console)
     print_scraped(run.scraped, epoch_second(run.summary.run.started_at), console)
+    print_parts(run.parts, console)
     print_findings(run.findings, console)
     print_verdicts(run.verdicts, console)
 
@@ -95,6 +99,7 @@ def stored_run_to_dict(run: StoredRun) -> dict[str, Any]:
     data["events"] = events_to_dict(run.events)
     data["regions"] = regions_to_dict(run.regions)
     data["scraped"] = scraped_to_dict(run.scraped, epoch_second(run.summary.run.started_at))
+    add_parts_to_endpoints(data["endpoints"], run.parts)
     return data
 
 
@@ -136,6 +141,7 @@ def stored_report_context(run: StoredRun, timeline: Timeline) -> dict[str, Any]:
         extra_sections=stored_sections(run),
         findings=run.findings,
         extra_charts=stored_charts(run, timeline),
+        parts=run.parts,
     )
 
 
@@ -155,6 +161,7 @@ def render_stored_html(
         scope=scope,
         findings=run.findings,
         extra_charts=stored_charts(run, timeline),
+        parts=run.parts,
     )
 
 

@@ -13,6 +13,7 @@ from loadgate.store import codec
 from loadgate.store.schema import (
     applied_batches,
     arrival_seconds,
+    endpoint_second_parts,
     endpoint_seconds,
     generator_seconds,
     run_events,
@@ -69,6 +70,9 @@ def _insert_rows(conn: Connection, run_id: int, batches: Sequence[MeasuredBatch]
     seconds = [codec.endpoint_second_row(run_id, s) for b in batches for s in b.seconds]
     if seconds:
         conn.execute(sa.insert(endpoint_seconds), seconds)
+    parts = [row for b in batches for s in b.seconds for row in codec.part_rows(run_id, s)]
+    if parts:
+        conn.execute(sa.insert(endpoint_second_parts), parts)
     users = [codec.users_sample_row(run_id, u) for b in batches for u in b.users]
     if users:
         conn.execute(sa.insert(users_samples), users)

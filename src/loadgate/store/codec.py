@@ -20,6 +20,9 @@ from loadgate.model import (
     EndpointTotals,
     ErrorTally,
     EventKind,
+    Part,
+    PartHistogram,
+    PartSecond,
     RunEvent,
     RunInfo,
     RunStatus,
@@ -96,13 +99,17 @@ def endpoint_second_dict(second: EndpointSecond) -> dict[str, Any]:
         "errors": dict(second.errors),
         "out_of_range": second.out_of_range,
         "region": second.region,
+        "parts": {
+            part.value: {"requests": held.requests, "histogram": held.histogram.decode("ascii")}
+            for part, held in second.parts.items()
+        },
     }
 
 
 def endpoint_second_from_dict(data: Mapping[str, Any]) -> EndpointSecond:
     """The inverse of endpoint_second_dict; KeyError or ValueError for anything else.
 
-    `region` may be missing (spill files of version 1).
+    `region` may be missing (spill files of version 1), `parts` too (before version 4).
     """
     return EndpointSecond(
         second=int(data["second"]),
@@ -117,6 +124,40 @@ def endpoint_second_from_dict(data: Mapping[str, Any]) -> EndpointSecond:
         errors=_counts(data["errors"]),
         out_of_range=int(data["out_of_range"]),
         region=str(data.get("region", "")),
+        parts={
+            Part(part): PartHistogram(
+                requests=int(held["requests"]), histogram=str(held["histogram"]).encode("ascii")
+            )
+            for part, held in data.get("parts", {}).items()
+        },
+    )
+
+
+def part_rows(run_id: int, second: EndpointSecond) -> list[dict[str, Any]]:
+    """The rows of `endpoint_second_parts` for one endpoint-second (none without parts)."""
+    return [
+        {
+            "run_id": run_id,
+            "second": second.second,
+            "method": second.method,
+            "name": second.name,
+            "region": second.region,
+            "part": part.value,
+            "requests": held.requests,
+            "histogram": held.histogram,
+        }
+        for part, held in second.parts.items()
+    ]
+
+
+def part_second(row: Any) -> PartSecond:
+    return PartSecond(
+        second=row.second,
+        method=row.method,
+        name=row.name,
+        part=Part(row.part),
+        requests=row.requests,
+        histogram=bytes(row.histogram),
     )
 
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
-from loadgate.model import ArrivalSecond, EndpointSecond, UsersSample
+from loadgate.model import (
+    ArrivalSecond,
+    EndpointSecond,
+    Part,
+    PartHistogram,
+    PartSecond,
+    UsersSample,
+)
 from loadgate.stats import LatencyHistogram
 
 
@@ -46,6 +54,7 @@ def _merged(pieces: list[EndpointSecond]) -> EndpointSecond:
         errors=_summed(p.errors for p in pieces),
         out_of_range=sum(p.out_of_range for p in pieces),
         region=first.region if all(p.region == first.region for p in pieces) else "",
+        parts=_merged_parts(pieces),
     )
 
 
@@ -74,6 +83,36 @@ def merge_arrival_seconds(pieces: Iterable[ArrivalSecond]) -> list[ArrivalSecond
                 out_of_range=lag.out_of_range,
             )
         )
+    return merged
+
+
+def _merged_parts(pieces: list[EndpointSecond]) -> dict[Part, PartHistogram]:
+    by_part: dict[Part, list[PartHistogram]] = {}
+    for piece in pieces:
+        for part, held in piece.parts.items():
+            by_part.setdefault(part, []).append(held)
+    return {part: _added(held) for part, held in by_part.items()}
+
+
+def _added(held: list[PartHistogram]) -> PartHistogram:
+    """One part's pieces as one: requests summed, histograms merged (one piece as it is)."""
+    if len(held) == 1:
+        return held[0]
+    histogram = LatencyHistogram.merged(LatencyHistogram.decode(h.histogram) for h in held)
+    return PartHistogram(requests=sum(h.requests for h in held), histogram=histogram.encode())
+
+
+def merge_part_seconds(parts: Iterable[PartSecond]) -> list[PartSecond]:
+    """One PartSecond per (second, method, name, part), ordered by them; pieces added."""
+    groups: dict[tuple[int, str, str, str], list[PartSecond]] = {}
+    for piece in parts:
+        key = (piece.second, piece.name, piece.method, piece.part.value)
+        groups.setdefault(key, []).append(piece)
+    merged: list[PartSecond] = []
+    for _key, pieces in sorted(groups.items(), key=lambda item: item[0]):
+        first = pieces[0]
+        added = _added([PartHistogram(requests=p.requests, histogram=p.histogram) for p in pieces])
+        merged.append(replace(first, requests=added.requests, histogram=added.histogram))
     return merged
 
 

@@ -295,6 +295,26 @@ def m011_arrival_seconds(conn: Connection) -> None:
     ).create(conn, checkfirst=False)  # fmt: skip
 
 
+def m012_endpoint_second_parts(conn: Connection) -> None:
+    """Latencies of parts of each endpoint-second: cache hits and misses, upstream and gateway."""
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "endpoint_second_parts",
+        md,
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+        _run_id_column(),
+        sa.Column("second", sa.BigInteger, nullable=False),
+        sa.Column("method", sa.Text, nullable=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("region", sa.Text, nullable=False),
+        sa.Column("part", sa.String(20), nullable=False),
+        sa.Column("requests", sa.BigInteger, nullable=False),
+        sa.Column("histogram", sa.LargeBinary, nullable=False),
+        sa.Index("ix_endpoint_second_parts_run_id_second", "run_id", "second"),
+    ).create(conn, checkfirst=False)
+
+
 # In order; append new ones at the end, never edit or reorder released ones.
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial_schema,
@@ -308,6 +328,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m009_run_listing,
     m010_saved_tests,
     m011_arrival_seconds,
+    m012_endpoint_second_parts,
 )
 
 

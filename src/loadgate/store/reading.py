@@ -14,10 +14,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from loadgate.model import EndpointSecond, EndpointTotals, RunStatus
+from loadgate.model import EndpointSecond, EndpointTotals, PartSecond, RunStatus
 from loadgate.store import codec
-from loadgate.store.merging import merge_endpoint_seconds
-from loadgate.store.schema import endpoint_seconds, endpoint_totals, runs, users_samples
+from loadgate.store.merging import merge_endpoint_seconds, merge_part_seconds
+from loadgate.store.schema import (
+    endpoint_second_parts,
+    endpoint_seconds,
+    endpoint_totals,
+    runs,
+    users_samples,
+)
 
 # Rows fetched per round trip: PostgreSQL streams them from a server-side cursor.
 ROWS_PER_FETCH = 2000
@@ -52,6 +58,29 @@ def stream_seconds(
         group.append(second)
     if group:
         yield from merge_endpoint_seconds(group, by_region=by_region)
+
+
+def stream_part_seconds(
+    conn: Connection, run_id: int, from_second: int | None, to_second: int | None
+) -> Iterator[PartSecond]:
+    """The run's part-seconds (cache hits, upstream time...), ordered by second, pieces merged.
+
+    Regions are merged: the parts are read for the whole run's findings.
+    """
+    table = endpoint_second_parts
+    query = _within(sa.select(table).where(table.c.run_id == run_id), table.c.second,
+                    from_second, to_second)  # fmt: skip
+    query = query.order_by(table.c.second, table.c.id)
+    rows = conn.execute(query.execution_options(yield_per=ROWS_PER_FETCH))
+    group: list[PartSecond] = []
+    for row in rows:
+        part = codec.part_second(row)
+        if group and part.second != group[0].second:
+            yield from merge_part_seconds(group)
+            group = []
+        group.append(part)
+    if group:
+        yield from merge_part_seconds(group)
 
 
 def _within(

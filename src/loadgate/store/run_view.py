@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from loadgate.model import RunInfo, UsersSample
 from loadgate.stats.fold import RunFold
 from loadgate.stats.histogram import LatencyHistogram
+from loadgate.stats.parts import PartsFold, RunParts
 from loadgate.stats.series import RunSeries, SeriesFold, is_ramp, keeps_series, skipped_series
 from loadgate.stats.summary import RunSummary, summarize_fold
 from loadgate.stats.timeline import (
@@ -46,7 +47,8 @@ class RunView:
     `fold` is what the summary was made from; `from_seconds` says whether it
     was folded from the seconds now (then it can be stored as the run's
     totals) rather than read from stored totals. `series` is every
-    endpoint's per-second numbers, what the findings are computed from.
+    endpoint's per-second numbers, what the findings are computed from;
+    `parts` the latencies' parts (cache, upstream), on the timeline's buckets.
     """
 
     summary: RunSummary
@@ -54,6 +56,7 @@ class RunView:
     fold: RunFold
     from_seconds: bool
     series: RunSeries
+    parts: RunParts
 
 
 def read_run_view(
@@ -99,6 +102,7 @@ def read_run_view(
     )
     return RunView(
         summary=summary,
+        parts=read_run_parts(store, run, users, axis=axis, bucket_s=timeline.bucket_s),
         timeline=timeline.timeline(run_start, users),
         fold=fold,
         from_seconds=stored is None,
@@ -129,3 +133,26 @@ def read_run_series(
         for second in store.iter_second_counts(run.run_id):
             fold.add(second, None)
     return fold.series(epoch_second(run.started_at), users)
+
+
+def read_run_parts(
+    store: RunStore,
+    run: RunInfo,
+    users: list[UsersSample],
+    *,
+    axis: range | None = None,
+    bucket_s: int | None = None,
+) -> RunParts:
+    """The parts of the run's latencies (cache hits, upstream time) on `axis` (default: all).
+
+    Buckets of `bucket_s` (default: the report's for the axis' length), so
+    that they line up with the timeline's.
+    """
+    if axis is None:
+        axis = time_axis(run, store.second_span(run.run_id) or ())
+    fold = PartsFold(axis, bucket_s or bucket_width_s(len(axis)))
+    for piece in store.iter_part_seconds(
+        run.run_id, from_second=axis.start, to_second=axis.stop - 1
+    ):
+        fold.add(piece)
+    return fold.parts(epoch_second(run.started_at), users)

@@ -18,6 +18,7 @@ from loadgate.model import (
     GeneratorSecond,
     MeasuredBatch,
     NewRun,
+    PartSecond,
     RunEvent,
     RunInfo,
     RunListing,
@@ -436,6 +437,18 @@ class RunStore:
         with self._transaction(f"reading run {run_id}") as conn:
             self._get_run(conn, run_id)
             yield from reading.stream_seconds(conn, run_id, from_second, to_second, by_region)
+
+    def iter_part_seconds(
+        self, run_id: int, *, from_second: int | None = None, to_second: int | None = None
+    ) -> Iterator[PartSecond]:
+        """The run's part-seconds (cache hits and misses, upstream and gateway time), merged.
+
+        Ordered by second, name, method and part; none for a run whose
+        responses never said (or stored before they were recorded).
+        """
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            yield from reading.stream_part_seconds(conn, run_id, from_second, to_second)
 
     def iter_second_counts(self, run_id: int) -> Iterator[EndpointSecond]:
         """The run's endpoint-seconds without histograms (empty bytes), pieces unmerged."""

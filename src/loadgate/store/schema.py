@@ -68,6 +68,11 @@ Layout and why:
   runs of its name. `cron` ('' for none) is its schedule;
   `schedule_handled_at` the last due time the dashboard handled (ran or
   reported as missed), `schedule_note` what it last said about missed ones.
+- `endpoint_second_parts`: append-only, like `endpoint_seconds`: the latency
+  of parts of an endpoint-second's requests (`part`: cache_hit, cache_miss,
+  upstream, gateway; model.Part), when responses said (engine.gateway_headers).
+  A table of its own, one row per part, because most runs have none: readers
+  of the seconds never pay for them, and RunStore.iter_part_seconds reads them.
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -307,4 +312,21 @@ saved_tests = sa.Table(
     sa.Column("schedule_note", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_saved_tests_name", "name", unique=True),
+)
+
+endpoint_second_parts = sa.Table(
+    "endpoint_second_parts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("second", sa.BigInteger, nullable=False),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("region", sa.Text, nullable=False),
+    sa.Column("part", sa.String(20), nullable=False),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("histogram", sa.LargeBinary, nullable=False),
+    sa.Index("ix_endpoint_second_parts_run_id_second", "run_id", "second"),
 )

@@ -6,12 +6,13 @@ what was measured but not yet stored is written here instead of being lost.
 
 The format is JSON lines, one record per line, readable by anyone:
 
-    {"spill": 2, "spill_id": UUID, "run": {run_id, store, name, script_path,
+    {"spill": 4, "spill_id": UUID, "run": {run_id, store, name, script_path,
                  script_text, host, started_at, settings}}
     {"batch": BATCH_ID}                 # the records up to the next batch line
     {"second": {second, method, name, requests, failures, bytes_received,
                 histogram, ok_status_counts, failed_status_counts, errors,
-                out_of_range, region}}  # store.codec.endpoint_second_dict
+                out_of_range, region, parts}}  # store.codec.endpoint_second_dict
+                                        # (parts: since version 4)
     {"users": {second, users}}
     {"generator": {second, stall_ms}}
     {"event": {second, kind, subject, detail}}  # since version 3 (a worker lost)

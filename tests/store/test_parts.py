@@ -1,0 +1,57 @@
+"""Parts of endpoint-seconds (cache hits, upstream time): stored, read back and merged."""
+
+from __future__ import annotations
+
+from loadgate.model import Part
+from loadgate.stats import LatencyHistogram
+from loadgate.store import RunStore
+from loadgate.store.merging import merge_endpoint_seconds
+from tests.builders import START_S, endpoint_second, new_run
+
+HIT, MISS, UPSTREAM = Part.CACHE_HIT, Part.CACHE_MISS, Part.UPSTREAM
+
+
+def test_parts_are_stored_apart_and_pieces_merged(store: RunStore) -> None:
+    run_id = store.create_run(new_run())
+    # Two pieces of the same second (two workers, in two regions), and a later second.
+    store.append(run_id, [
+        endpoint_second(START_S, parts={HIT: [100, 200], MISS: [5000]}, region="eu"),
+        endpoint_second(START_S, name="/plain"),
+    ])  # fmt: skip
+    store.append(run_id, [
+        endpoint_second(START_S, parts={HIT: [300], UPSTREAM: [4000]}, region="us"),
+        endpoint_second(START_S + 1, parts={MISS: [6000, 7000]}),
+    ])  # fmt: skip
+
+    parts = list(store.iter_part_seconds(run_id))
+
+    assert [(p.second - START_S, p.name, p.part, p.requests) for p in parts] == [
+        (0, "/items", HIT, 3),
+        (0, "/items", MISS, 1),
+        (0, "/items", UPSTREAM, 1),
+        (1, "/items", MISS, 2),
+    ]
+    hits = LatencyHistogram.decode(parts[0].histogram)
+    assert (hits.count, hits.min_us, hits.max_us) == (3, 100, hits.max_us)
+    assert 299 <= hits.max_us <= 301
+    # The seconds themselves are read as before, parts or not.
+    assert store.summary(run_id).total.requests == 3 * 4
+    assert list(store.iter_part_seconds(run_id, from_second=START_S + 1)) == parts[3:]
+
+
+def test_a_run_without_parts_has_none(store: RunStore) -> None:
+    run_id = store.create_run(new_run())
+    store.append(run_id, [endpoint_second(START_S)])
+    assert list(store.iter_part_seconds(run_id)) == []
+
+
+def test_workers_pieces_merge_with_their_parts() -> None:
+    merged = merge_endpoint_seconds([
+        endpoint_second(START_S, parts={HIT: [100], UPSTREAM: [4000]}),
+        endpoint_second(START_S, parts={HIT: [200, 300]}),
+        endpoint_second(START_S),
+    ])  # fmt: skip
+    assert len(merged) == 1
+    parts = merged[0].parts
+    assert {part: held.requests for part, held in parts.items()} == {HIT: 3, UPSTREAM: 1}
+    assert LatencyHistogram.decode(parts[HIT].histogram).count == 3
