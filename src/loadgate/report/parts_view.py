@@ -63,9 +63,9 @@ def _latency(prefix: str, latency: PartLatency | None) -> dict[str, float | None
 
 def add_parts_to_endpoints(endpoints: Iterable[dict[str, Any]], parts: RunParts) -> None:
     """Give each endpoint of the JSON summary its `cache` and `timing` (null when none)."""
-    by_label = {endpoint.label: endpoint for endpoint in parts.endpoints}
+    by_key = {(endpoint.method, endpoint.name): endpoint for endpoint in parts.endpoints}
     for data in endpoints:
-        found = by_label.get(f"{data['method']} {data['name']}".strip())
+        found = by_key.get((data["method"], data["name"]))
         data["cache"] = cache_to_dict(found) if found is not None else None
         data["timing"] = timing_to_dict(found) if found is not None else None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from loadgate.model import Part, PartSecond, UsersSample
+from loadgate.model import Part, PartSecond, UsersSample, endpoint_label
 from loadgate.stats.buckets import quantiles_us
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.series import users_per_second
@@ -52,7 +52,7 @@ class EndpointParts:
 
     @property
     def label(self) -> str:
-        return f"{self.method} {self.name}".strip()
+        return endpoint_label(self.method, self.name)
 
     def requests(self, part: Part) -> int:
         total = self.totals.get(part)
