@@ -204,16 +204,37 @@ def _run_time(problems: _Problems, key: str, value: object) -> str | None:
     return None
 
 
-def _stages(problems: _Problems, key: str, value: object) -> str | None:
-    if isinstance(value, str):
-        try:
-            parse_stages(value)
-            return value.strip()
-        except ConfigError as exc:
-            problems.lines.append(f"{key}: {exc}")
+def _parsed_text(
+    parse: Callable[[str, str], object], example: str, *, names_key: bool = False
+) -> Callable[[_Problems, str, object], str | None]:
+    """A check of a text setting that `parse(text, key)` understands; `example` when not text.
+
+    `names_key`: parse's complaint already names the key, so it is kept as it is.
+    """
+
+    def check(problems: _Problems, key: str, value: object) -> str | None:
+        if not isinstance(value, str):
+            problems.add(key, example, value)
             return None
-    problems.add(key, 'stages such as "30s:10,1m:50,30s:0"', value)
-    return None
+        try:
+            parse(value, key)
+        except ConfigError as exc:
+            problems.lines.append(str(exc) if names_key else f"{key}: {exc}")
+            return None
+        return value.strip()
+
+    return check
+
+
+_stages = _parsed_text(lambda text, _key: parse_stages(text), 'stages such as "30s:10,1m:50,30s:0"')
+_arrival_rate = _parsed_text(
+    lambda text, key: parse_rate(text, flag=key),
+    'a rate such as "200/s" or "600/m"',
+    names_key=True,
+)
+_arrival_stages = _parsed_text(
+    lambda text, _key: parse_arrival_stages(text), 'arrival stages such as "30s:50/s,1m:200/s"'
+)
 
 
 def _client(problems: _Problems, key: str, value: object) -> str | None:
@@ -221,30 +242,6 @@ def _client(problems: _Problems, key: str, value: object) -> str | None:
         problems.add(key, " or ".join(f'"{choice}"' for choice in CLIENT_CHOICES), value)
         return None
     return str(value)
-
-
-def _arrival_rate(problems: _Problems, key: str, value: object) -> str | None:
-    if isinstance(value, str):
-        try:
-            parse_rate(value, flag=key)
-            return value.strip()
-        except ConfigError as exc:
-            problems.lines.append(str(exc))
-            return None
-    problems.add(key, 'a rate such as "200/s" or "600/m"', value)
-    return None
-
-
-def _arrival_stages(problems: _Problems, key: str, value: object) -> str | None:
-    if isinstance(value, str):
-        try:
-            parse_arrival_stages(value)
-            return value.strip()
-        except ConfigError as exc:
-            problems.lines.append(f"{key}: {exc}")
-            return None
-    problems.add(key, 'arrival stages such as "30s:50/s,1m:200/s"', value)
-    return None
 
 
 def _host(problems: _Problems, key: str, value: object) -> str | None:
