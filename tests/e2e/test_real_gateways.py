@@ -91,7 +91,15 @@ def test_a_run_shows_the_429s_as_rate_limiting_and_the_limit_held(
         "show", kind, "--json", "--db", db_url, "--expect-rate-limit", f"{LIMIT_PER_S}/s"
     )
     assert shown.returncode == 0, shown.stderr
-    findings = {f["kind"]: f for f in json.loads(shown.stdout)["findings"]}
+    document = json.loads(shown.stdout)
+    findings = {f["kind"]: f for f in document["findings"]}
+    # The gateway's X-Cache-Status splits the cached search into hits and misses;
+    # the product pages are not cached, so they have no split.
+    endpoints = {e["name"]: e for e in document["endpoints"]}
+    cache = endpoints["search"]["cache"]
+    assert cache is not None and cache["hits"] > 0 and cache["misses"] > 0, cache
+    assert endpoints["product"]["cache"] is None
+    assert findings["cache"]["severity"] == "info", findings["cache"]
     # The gateway's 429s are rate limiting, and no other class of error showed.
     assert findings["errors.rate_limit"]["numbers"]["count"] == statuses["429"]
     assert {kind for kind in findings if kind.startswith("errors.")} == {"errors.rate_limit"}
