@@ -116,12 +116,20 @@ class Part(StrEnum):
     CACHE_HIT and CACHE_MISS: the whole latency of responses a gateway said it
     served from its cache, or had to fetch; UPSTREAM and GATEWAY: the time a
     response spent in the upstream service and in the gateway itself.
+
+    Two parts are counts for the rate-limit finding, carried the same way:
+    UNHINTED_429, the latencies of 429s without a Retry-After or RateLimit-*
+    header; KEYS, whose `requests` is how many distinct values of the
+    per-key limit's request header the accepted requests carried in the
+    second (its histogram stays empty).
     """
 
     CACHE_HIT = "cache_hit"
     CACHE_MISS = "cache_miss"
     UPSTREAM = "upstream"
     GATEWAY = "gateway"
+    UNHINTED_429 = "unhinted_429"
+    KEYS = "keys"
 
 
 @dataclass(frozen=True, kw_only=True)

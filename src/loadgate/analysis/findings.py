@@ -51,7 +51,7 @@ def find_all(
     found: list[Finding] = []
     found.extend(error_class_findings(series))
     found.extend(saturation_findings(series))
-    found.extend(rate_limit_findings(series, limit))
+    found.extend(rate_limit_findings(series, limit, parts))
     found.extend(retry_amplification_findings(series, scraped))
     found.extend(breaker_findings(series, scraped))
     found.extend(cache_findings(parts))
