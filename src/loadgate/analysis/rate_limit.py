@@ -164,7 +164,7 @@ def rate_limit_findings(
     if limit.key_header is not None:
         numbers["key_header"] = limit.key_header
     if not limiting:
-        return [_never_reached(limit, accepted, keys, numbers, start)]
+        return [_never_reached(limit, counted, keys, numbers, start)]
     # The bucket's burst passes in the first second; the run's last second is cut short.
     judged = limiting[1:] if len(limiting) >= 3 else limiting
     if len(judged) >= 3 and judged[-1] == max(accepted):
@@ -284,12 +284,14 @@ def _keys_unknown(limit: ExpectedRateLimit, accepted: Mapping[int, int], start: 
 
 def _never_reached(
     limit: ExpectedRateLimit,
-    accepted: Mapping[int, int],
+    counted: _Seconds,
     keys: Mapping[int, float],
     numbers: dict[str, float | int | str],
     start: int,
 ) -> Finding:
-    """No 429 at all: fine below the limit, a warning when more than the limit passed."""
+    """No 429 at all: fine below the limit, critical when more than the limit passed
+    (saying so when some of it was 5xx: a limiter that answers 503, as NGINX's default)."""
+    accepted = counted.accepted
     peak = max(accepted.values())
     over = [
         s
@@ -298,9 +300,16 @@ def _never_reached(
     ]
     where = limit.endpoint or "all endpoints"
     if len(over) >= 2:
+        server_errors = sum(counted.server_errors.get(s, 0) for s in over)
+        numbers["server_errors_while_over"] = server_errors
         sentence = (
             f"Rate limit {_stated(limit)} on {where} was not enforced: no 429, yet "
-            f"{len(over)} seconds accepted more (up to {peak} in a second)."
+            f"{len(over)} seconds accepted more (up to {peak} in a second)"
+            + (
+                f"; {server_errors:,} answers in them were 5xx (rejections should be 429, not 5xx)."
+                if server_errors
+                else "."
+            )
         )
         severity = Severity.CRITICAL
     else:
