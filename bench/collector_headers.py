@@ -1,4 +1,4 @@
-"""The collector's per-request cost of reading cache status and upstream time from headers.
+"""The collector's per-request cost of reading what headers say: cache, upstream time, rate limits.
 
 Times `Collector.on_request` (timeit, best of several repeats) for responses
 of both of Locust's clients (requests' CaseInsensitiveDict for HttpUser,
@@ -6,7 +6,11 @@ geventhttpclient's Headers for FastHttpUser) carrying typical headers:
 
 - baseline: a response without a `headers` attribute (nothing to read);
 - none: eight ordinary headers, none of those the collector knows (most targets);
-- cache+timing: the same plus X-Cache-Status and Server-Timing (the reference gateway).
+- cache+timing: the same plus X-Cache-Status and Server-Timing (the reference gateway);
+- 429 hinted / 429 bare: a 429 with Retry-After and RateLimit-* headers, and one
+  without (counted as unhinted);
+- keys counted: a 200 of "none" while the run expects a per-key limit, so the
+  request's X-API-Key is read (the same key each time).
 
 Printed: µs per request and the ratio to the baseline of the same run.
 
@@ -42,10 +46,20 @@ SIGNALLING = {
 }
 
 
+HINTED_429 = {**ORDINARY, "Retry-After": "1", "RateLimit-Limit": "20", "RateLimit-Remaining": "0"}
+KEY_HEADER = "X-API-Key"
+
+
+@dataclass
+class Sent:
+    headers: Any
+
+
 @dataclass
 class Response:
     status_code: int
     headers: Any = None
+    request: Sent | None = None
 
 
 @dataclass
@@ -53,8 +67,8 @@ class Bare:
     status_code: int
 
 
-def per_request_us(response: object, requests: int) -> float:
-    collector = Collector(clock_s=lambda: 1000.0)
+def per_request_us(response: object, requests: int, key_header: str | None = None) -> float:
+    collector = Collector(clock_s=lambda: 1000.0, key_header=key_header)
 
     def fire() -> None:
         collector.on_request(
@@ -78,6 +92,14 @@ def main() -> None:
             cost_us = per_request_us(Response(200, make(headers)), args.requests)
             label = f"{client}: {what}"
             print(f"{label:<34} {cost_us:>10.3f} {cost_us / baseline_us:>6.3f}")
+        for what, status, headers in (("429 hinted", 429, HINTED_429), ("429 bare", 429, ORDINARY)):
+            cost_us = per_request_us(Response(status, make(headers)), args.requests)
+            label = f"{client}: {what}"
+            print(f"{label:<34} {cost_us:>10.3f} {cost_us / baseline_us:>6.3f}")
+        keyed = Response(200, make(ORDINARY), Sent(make({KEY_HEADER: "key-0417", **ORDINARY})))
+        cost_us = per_request_us(keyed, args.requests, key_header=KEY_HEADER)
+        label = f"{client}: keys counted"
+        print(f"{label:<34} {cost_us:>10.3f} {cost_us / baseline_us:>6.3f}")
 
 
 if __name__ == "__main__":

@@ -53,7 +53,9 @@ rate_limit_key_header), the values of that request header among accepted
 requests are kept per endpoint-second, at most MAX_KEYS_PER_SECOND of them
 (beyond, the count stays there), and stored as Part.KEYS: how many
 distinct keys were active. Workers' counts of one second are added, so a
-key sent from two workers counts twice.
+key sent from two workers counts twice. Measured (bench/collector_headers.py,
+µs per request, baseline 1.1): a 429 with a hint 1.5, without 3.0; a 200
+whose key is counted 1.7 (HttpUser) to 2.0 (FastHttpUser).
 """
 
 from __future__ import annotations
