@@ -8,11 +8,8 @@ from loadgate.analysis.finding import Severity
 from loadgate.analysis.findings import find_all
 from loadgate.analysis.rate_limit import parse_rate_limit, rate_limit_findings
 from loadgate.errors import ConfigError
-from loadgate.model import EndpointSecond, Part, PartSecond, UsersSample
-from loadgate.stats.histogram import LatencyHistogram
-from loadgate.stats.parts import PartsFold, RunParts
-from tests.analysis.series_builders import second, series_of, steady
-from tests.builders import START_S
+from loadgate.model import EndpointSecond, Part
+from tests.analysis.series_builders import count_parts, second, series_of, steady
 
 
 def limited(
@@ -24,19 +21,6 @@ def limited(
         ok = min(offered, accepted_per_s + (burst if s == 0 else 0))
         out.append(second(s, offered, name="/search", ok={"200": ok}, failed={"429": offered - ok}))
     return out
-
-
-def parts_of(per_second: dict[Part, int], seconds: int = 20, bucket_s: int = 1) -> RunParts:
-    """`per_second` of each count-only part on GET /search in every second, as stored."""
-    folder = PartsFold(range(START_S, START_S + seconds), bucket_s)
-    empty = LatencyHistogram().encode()
-    for offset_s in range(seconds):
-        for part, count in sorted(per_second.items()):
-            folder.add(
-                PartSecond(second=START_S + offset_s, method="GET", name="/search",
-                           part=part, requests=count, histogram=empty)
-            )  # fmt: skip
-    return folder.parts(START_S, [UsersSample(second=START_S, users=4)])
 
 
 def test_parsing_rates_endpoints_and_per_key_limits() -> None:
@@ -102,20 +86,20 @@ def test_without_an_expected_limit_there_is_no_finding_and_settings_give_one() -
 
 def test_a_per_key_limit_is_judged_against_the_rate_times_the_keys_active() -> None:
     per_key = parse_rate_limit("20/s per X-API-Key")
-    two_keys = parts_of({Part.KEYS: 2})
+    two_keys = count_parts({Part.KEYS: 2})
     (holds,) = rate_limit_findings(series_of(limited(40, offered=60)), per_key, two_keys)
     assert holds.severity is Severity.INFO, holds.sentence
     assert "holds per key" in holds.sentence and "40.0/s for 2.0 active keys" in holds.sentence
     assert holds.numbers["active_keys"] == 2 and holds.numbers["overshoot"] == 0
     # The same accepted rate with one key active is twice the limit.
-    one_key = parts_of({Part.KEYS: 1})
+    one_key = count_parts({Part.KEYS: 1})
     (over,) = rate_limit_findings(series_of(limited(40, offered=60)), per_key, one_key)
     assert over.severity is Severity.CRITICAL and "overshoots per key" in over.sentence
 
 
 def test_keys_read_in_wider_buckets_are_spread_over_their_seconds() -> None:
     # 2 keys in every second, read in 5 s buckets: 10 per bucket, 2 a second.
-    wide = parts_of({Part.KEYS: 2}, bucket_s=5)
+    wide = count_parts({Part.KEYS: 2}, bucket_s=5)
     assert wide.endpoints[0].buckets[Part.KEYS].requests[0] == 10
     per_key = parse_rate_limit("20/s per X-API-Key")
     (finding,) = rate_limit_findings(series_of(limited(40, offered=60)), per_key, wide)
@@ -128,18 +112,22 @@ def test_a_per_key_limit_without_counted_keys_is_not_judged() -> None:
     assert finding.severity is Severity.INFO
     assert "not judged" in finding.sentence and "no X-API-Key values" in finding.sentence
     # Under a per-key limit, two keys below twice the limit never reached it.
-    (calm,) = rate_limit_findings(series_of(steady(20, rps=35)), per_key, parts_of({Part.KEYS: 2}))
+    (calm,) = rate_limit_findings(
+        series_of(steady(20, rps=35)), per_key, count_parts({Part.KEYS: 2})
+    )
     assert "never reached" in calm.sentence and calm.severity is Severity.INFO
 
 
 def test_429s_without_a_retry_hint_are_a_warning_and_a_few_are_not() -> None:
     limit = parse_rate_limit("20/s")
     # 20 rejected a second; 10 of them said nothing of when to retry.
-    (bare,) = rate_limit_findings(series_of(limited(20)), limit, parts_of({Part.UNHINTED_429: 10}))
+    (bare,) = rate_limit_findings(
+        series_of(limited(20)), limit, count_parts({Part.UNHINTED_429: 10})
+    )
     assert bare.severity is Severity.WARNING and "holds" in bare.sentence
     assert bare.numbers["unhinted_429"] == 200
     assert "200 of them (50%) carried no Retry-After or RateLimit-* header" in bare.sentence
-    (few,) = rate_limit_findings(series_of(limited(20)), limit, parts_of({Part.UNHINTED_429: 0}))
+    (few,) = rate_limit_findings(series_of(limited(20)), limit, count_parts({Part.UNHINTED_429: 0}))
     assert few.severity is Severity.INFO and "Retry-After" not in few.sentence
 
 

@@ -31,8 +31,8 @@ CONFIG = "".join(
 
 def run_with_plan(
     loadgate: RunLoadgate, tmp_path: Path, db_url: str, host: str, limit: str, **env: str
-) -> dict[str, Any]:
-    """A 6 s run whose plan expects `limit`; its rate_limit finding, from the JSON summary."""
+) -> dict[str, dict[str, Any]]:
+    """A 6 s run whose plan expects `limit`; its findings by kind, from the JSON summary."""
     plan = tmp_path / "loadgate.toml"
     plan.write_text(f'[findings]\nexpect_rate_limit = "{limit}"\n', encoding="utf-8")
     out = tmp_path / "run.json"
@@ -41,8 +41,7 @@ def run_with_plan(
         "--json", out, "--plan", plan, "--name", "keys", env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    (finding,) = [f for f in read_json(out)["findings"] if f["kind"] == "rate_limit"]
-    return finding  # type: ignore[no-any-return]
+    return {f["kind"]: f for f in read_json(out)["findings"]}
 
 
 def test_a_per_key_limit_holds_per_key_and_the_gateway_hints_every_429(
@@ -53,7 +52,9 @@ def test_a_per_key_limit_holds_per_key_and_the_gateway_hints_every_429(
 ) -> None:
     host = gateway_factory(CONFIG).api_url
     limit = f"{PER_KEY_PER_S}/s per X-API-Key"
-    finding = run_with_plan(loadgate, tmp_path, db_url, host, limit)
+    found = run_with_plan(loadgate, tmp_path, db_url, host, limit)
+    finding = found["rate_limit"]
+    assert "unhinted_429" not in found["errors.throttling"]["numbers"]
     numbers = finding["numbers"]
     assert finding["severity"] == "info", finding
     assert "holds per key" in finding["sentence"]
@@ -116,11 +117,14 @@ def test_429s_without_retry_after_are_a_warning_also_with_fasthttpuser(
     bare_limiter: str, loadgate: RunLoadgate, db_url: str, tmp_path: Path
 ) -> None:
     limit = f"{PER_KEY_PER_S}/s per X-API-Key"
-    finding = run_with_plan(loadgate, tmp_path, db_url, bare_limiter, limit,
+    found = run_with_plan(loadgate, tmp_path, db_url, bare_limiter, limit,
                             LOADGATE_TEST_CLIENT="fast")  # fmt: skip
+    finding = found["rate_limit"]
     numbers = finding["numbers"]
     assert finding["severity"] == "warning", finding
     assert "carried no Retry-After or RateLimit-* header" in finding["sentence"]
     assert numbers["unhinted_429"] == numbers["rejected_429"] > 0, finding
+    throttling = found["errors.throttling"]
+    assert throttling["numbers"]["unhinted_429"] == numbers["rejected_429"], throttling
     # The keys were read from geventhttpclient's requests too; the limit itself held.
     assert "holds per key" in finding["sentence"] and numbers["active_keys"] == 2, finding
