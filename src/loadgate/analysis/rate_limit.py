@@ -182,16 +182,7 @@ def rate_limit_findings(
     }
     if limit.key_header is not None:
         numbers |= {"active_keys": round(held / limit.rate_per_s, 2), "held_per_s": held}
-    severity = Severity.INFO
-    if overshoot >= CRITICAL_OVERSHOOT:
-        severity = Severity.CRITICAL
-    elif overshoot >= WARNING_OVERSHOOT or mean < UNDERSHOOT * held:
-        severity = Severity.WARNING
-    verdict = (
-        "holds"
-        if severity is Severity.INFO
-        else ("overshoots" if overshoot > 0 else "rejects below the limit")
-    )
+    severity, verdict = _accuracy(overshoot, mean, held)
     against = "the limit"
     if limit.key_header is not None:
         verdict += " per key"
@@ -219,6 +210,17 @@ def rate_limit_findings(
             chart=Chart.STATUS,
         )
     ]
+
+
+def _accuracy(overshoot: float, mean_per_s: float, held_per_s: float) -> tuple[Severity, str]:
+    """How well the limit held while limiting: its severity and verdict."""
+    if overshoot >= CRITICAL_OVERSHOOT:
+        return Severity.CRITICAL, "overshoots"
+    if overshoot >= WARNING_OVERSHOOT:
+        return Severity.WARNING, "overshoots"
+    if mean_per_s < UNDERSHOOT * held_per_s:
+        return Severity.WARNING, "rejects below the limit"
+    return Severity.INFO, "holds"
 
 
 def _stated(limit: ExpectedRateLimit) -> str:
