@@ -121,7 +121,8 @@ class Part(StrEnum):
     UNHINTED_429, the latencies of 429s without a Retry-After or RateLimit-*
     header; KEYS, whose `requests` is how many distinct values of the
     per-key limit's request header the accepted requests carried in the
-    second (its histogram stays empty).
+    second (its histogram stays empty; made by the store from
+    EndpointSecond.key_values).
     """
 
     CACHE_HIT = "cache_hit"
@@ -168,6 +169,10 @@ class EndpointSecond:
     # Latencies of parts of these requests (cache hits, upstream time...), when the
     # responses said; stored in their own table and read apart (RunStore.iter_part_seconds).
     parts: Mapping[Part, PartHistogram] = field(default_factory=dict)
+    # The per-key limit's request header values among accepted requests (bounded by
+    # the collector): a set, so that workers' pieces of a second are united, not added;
+    # stored as the count of Part.KEYS.
+    key_values: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,29 +30,38 @@ CONFIG = "".join(
 
 
 def run_with_plan(
-    loadgate: RunLoadgate, tmp_path: Path, db_url: str, host: str, limit: str, **env: str
+    loadgate: RunLoadgate,
+    tmp_path: Path,
+    db_url: str,
+    host: str,
+    limit: str,
+    *more: str,
+    **env: str,
 ) -> dict[str, dict[str, Any]]:
-    """A 6 s run whose plan expects `limit`; its findings by kind, from the JSON summary."""
+    """A 6 s run whose plan expects `limit` (`more`: further flags); its findings by kind."""
     plan = tmp_path / "loadgate.toml"
     plan.write_text(f'[findings]\nexpect_rate_limit = "{limit}"\n', encoding="utf-8")
     out = tmp_path / "run.json"
     result = loadgate(
         "run", SCRIPT, "-u", "4", "-r", "4", "-t", "6s", "-H", host, "--db", db_url,
-        "--json", out, "--plan", plan, "--name", "keys", env=env,
+        "--json", out, "--plan", plan, "--name", "keys", *more, env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return {f["kind"]: f for f in read_json(out)["findings"]}
 
 
+@pytest.mark.parametrize("processes", [(), ("--processes", "2")], ids=["one", "two-workers"])
 def test_a_per_key_limit_holds_per_key_and_the_gateway_hints_every_429(
+    processes: tuple[str, ...],
     gateway_factory: Callable[..., RunningGateway],
     loadgate: RunLoadgate,
     db_url: str,
     tmp_path: Path,
 ) -> None:
+    """With two workers, both send both keys: the master unites their keys (2, not 4)."""
     host = gateway_factory(CONFIG).api_url
     limit = f"{PER_KEY_PER_S}/s per X-API-Key"
-    found = run_with_plan(loadgate, tmp_path, db_url, host, limit)
+    found = run_with_plan(loadgate, tmp_path, db_url, host, limit, *processes)
     finding = found["rate_limit"]
     assert "unhinted_429" not in found["errors.throttling"]["numbers"]
     numbers = finding["numbers"]

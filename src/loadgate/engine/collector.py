@@ -51,11 +51,12 @@ statuses pay one integer compare for this. When the run expects a per-key
 limit (`--expect-rate-limit "50/s per X-API-Key"`, RunConfig.
 rate_limit_key_header), the values of that request header among accepted
 requests are kept per endpoint-second, at most MAX_KEYS_PER_SECOND of them
-(beyond, the count stays there), and stored as Part.KEYS: how many
-distinct keys were active. Workers' counts of one second are added, so a
-key sent from two workers counts twice. Measured (bench/collector_headers.py,
-µs per request, baseline 1.1): a 429 with a hint 1.5, without 3.0; a 200
-whose key is counted 1.7 (HttpUser) to 2.0 (FastHttpUser).
+(beyond, the count stays there), as EndpointSecond.key_values: workers
+ship the values, so the master unites a second's pieces (a key sent from
+two workers counts once), and the store keeps their count as Part.KEYS.
+Measured (bench/collector_headers.py, µs per request, baseline 1.1): a
+429 with a hint 1.5, without 3.0; a 200 whose key is counted 1.7
+(HttpUser) to 2.0 (FastHttpUser).
 """
 
 from __future__ import annotations
@@ -199,6 +200,7 @@ class EndpointTally:
             errors=dict(self.errors),
             out_of_range=self.histogram.out_of_range,
             parts=self._encoded_parts(),
+            key_values=frozenset(self.keys or ()),
         )
 
     def _encoded_parts(self) -> dict[Part, PartHistogram]:
@@ -208,10 +210,6 @@ class EndpointTally:
             histogram.record_counts(counts)
             encoded[part] = PartHistogram(
                 requests=sum(counts.values()), histogram=histogram.encode()
-            )
-        if self.keys:
-            encoded[Part.KEYS] = PartHistogram(
-                requests=len(self.keys), histogram=LatencyHistogram().encode()
             )
         return encoded
 
