@@ -12,7 +12,10 @@ geventhttpclient's Headers for FastHttpUser) carrying typical headers:
 - keys counted: a 200 of "none" while the run expects a per-key limit, so the
   request's X-API-Key is read (the same key each time).
 
-Printed: µs per request and the ratio to the baseline of the same run.
+Printed: µs per request and the ratio to the baseline of the same run; then
+the memory one endpoint-second holds for a per-key limit at its bound
+(MAX_KEYS_PER_SECOND keys of 32 characters: the collector's set, and the
+EndpointSecond the writer or the master holds until it is stored), by tracemalloc.
 
     .venv/bin/python bench/collector_headers.py [--requests 200000]
 """
@@ -21,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import timeit
+import tracemalloc
 from dataclasses import dataclass
 from typing import Any
 
 from geventhttpclient.header import Headers as FastHeaders
 from requests.structures import CaseInsensitiveDict
 
-from loadgate.engine.collector import Collector
+from loadgate.engine.collector import MAX_KEYS_PER_SECOND, Collector
 
 ORDINARY = {
     "Content-Type": "application/json",
@@ -80,6 +84,28 @@ def per_request_us(response: object, requests: int, key_header: str | None = Non
     return best_s / requests * 1e6
 
 
+def keys_memory_kib() -> float:
+    """Bytes held for one endpoint-second at the key bound, in KiB (the keys' strings too:
+    the requests are dropped before measuring, as they are in a run)."""
+    tracemalloc.start()
+    answers = [
+        Response(200, {}, Sent(CaseInsensitiveDict({KEY_HEADER: f"key-{index:028d}"})))
+        for index in range(MAX_KEYS_PER_SECOND)
+    ]
+    collector = Collector(clock_s=lambda: 1000.0, key_header=KEY_HEADER)
+    for answer in answers:
+        collector.on_request(
+            request_type="GET", name="/search", response_time=20.6, response_length=1234,
+            response=answer, exception=None,
+        )  # fmt: skip
+    del answers
+    stored = collector.take_all()[0].to_endpoint_seconds()
+    held_bytes, _peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(stored[0].key_values) == MAX_KEYS_PER_SECOND
+    return held_bytes / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200_000)
@@ -100,6 +126,7 @@ def main() -> None:
         cost_us = per_request_us(keyed, args.requests, key_header=KEY_HEADER)
         label = f"{client}: keys counted"
         print(f"{label:<34} {cost_us:>10.3f} {cost_us / baseline_us:>6.3f}")
+    print(f"one endpoint-second at {MAX_KEYS_PER_SECOND:,} keys: {keys_memory_kib():.0f} KiB held")
 
 
 if __name__ == "__main__":
