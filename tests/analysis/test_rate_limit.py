@@ -156,3 +156,13 @@ def test_a_limiter_answering_503_is_not_enforced_and_the_finding_says_5xx() -> N
     assert "400 answers in them were 5xx (rejections should be 429" in finding.sentence
     (plain,) = rate_limit_findings(series_of(steady(20, rps=40)), parse_rate_limit("20/s"))
     assert "5xx" not in plain.sentence
+
+
+def test_seconds_whose_accepted_requests_carried_no_key_are_not_judged() -> None:
+    per_key = parse_rate_limit("20/s per X-API-Key")
+    # Keys counted in the first 10 seconds only (2 a second); 40 accepted a second throughout.
+    first_half = count_parts({Part.KEYS: 2}, seconds=10)
+    (limited_run,) = rate_limit_findings(series_of(limited(40, offered=60)), per_key, first_half)
+    assert limited_run.severity is Severity.INFO and limited_run.numbers["active_keys"] == 2
+    (calm,) = rate_limit_findings(series_of(steady(20, rps=35)), per_key, first_half)
+    assert "never reached" in calm.sentence and calm.severity is Severity.INFO

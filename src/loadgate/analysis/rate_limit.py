@@ -169,6 +169,11 @@ def rate_limit_findings(
     judged = limiting[1:] if len(limiting) >= 3 else limiting
     if len(judged) >= 3 and judged[-1] == max(accepted):
         judged = judged[:-1]
+    if limit.key_header is not None:
+        # A second whose accepted requests carried no key has no known limit.
+        judged = [s for s in judged if keys.get(s)]
+        if not judged:
+            return [_keys_unknown(limit, accepted, start)]
     mean = sum(accepted.get(s, 0) for s in judged) / len(judged)
     held = _effective_limit(limit, keys, judged)
     worst = max(judged, key=lambda s: (accepted.get(s, 0), -s))
@@ -298,7 +303,8 @@ def _never_reached(
     over = [
         s
         for s, count in accepted.items()
-        if count > _effective_limit(limit, keys, [s]) * (1 + WARNING_OVERSHOOT)
+        if (limit.key_header is None or keys.get(s))
+        and count > _effective_limit(limit, keys, [s]) * (1 + WARNING_OVERSHOOT)
     ]
     where = limit.endpoint or "all endpoints"
     if len(over) >= 2:
