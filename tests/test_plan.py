@@ -335,6 +335,10 @@ def test_the_expected_rate_limit_is_checked_and_kept(tmp_path: Path) -> None:
     assert plan.expect_rate_limit == "GET /v1/search: 20/s"
     with pytest.raises(ConfigError, match=r"findings\.expect_rate_limit: bad rate limit 'lots'"):
         load_plan(write(tmp_path, '[findings]\nexpect_rate_limit = "lots"\n'))
+    keyed = load_plan(write(tmp_path, '[findings]\nexpect_rate_limit = "20/s per X-API-Key"\n'))
+    assert keyed.expect_rate_limit == "20/s per X-API-Key"
+    with pytest.raises(ConfigError, match=r"findings\.expect_rate_limit: .* a request header's"):
+        load_plan(write(tmp_path, '[findings]\nexpect_rate_limit = "20/s per X Y"\n'))
 
 
 def test_stages_come_from_the_plan_and_bad_ones_are_named(tmp_path: Path) -> None:

@@ -116,12 +116,21 @@ class Part(StrEnum):
     CACHE_HIT and CACHE_MISS: the whole latency of responses a gateway said it
     served from its cache, or had to fetch; UPSTREAM and GATEWAY: the time a
     response spent in the upstream service and in the gateway itself.
+
+    Two parts are counts for the rate-limit finding, carried the same way:
+    UNHINTED_429, the latencies of 429s without a Retry-After or RateLimit-*
+    header; KEYS, whose `requests` is how many distinct values of the
+    per-key limit's request header the accepted requests carried in the
+    second (its histogram stays empty; made by the store from
+    EndpointSecond.key_values).
     """
 
     CACHE_HIT = "cache_hit"
     CACHE_MISS = "cache_miss"
     UPSTREAM = "upstream"
     GATEWAY = "gateway"
+    UNHINTED_429 = "unhinted_429"
+    KEYS = "keys"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,6 +169,10 @@ class EndpointSecond:
     # Latencies of parts of these requests (cache hits, upstream time...), when the
     # responses said; stored in their own table and read apart (RunStore.iter_part_seconds).
     parts: Mapping[Part, PartHistogram] = field(default_factory=dict)
+    # The per-key limit's request header values among accepted requests (bounded by
+    # the collector): a set, so that workers' pieces of a second are united, not added;
+    # stored as the count of Part.KEYS.
+    key_values: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,6 +32,7 @@
 
     [findings]
     expect_rate_limit = "GET /v1/search: 20/s"   # as show/report --expect-rate-limit
+    # or "20/s per X-API-Key": per key (the run then counts that header's values)
 
     [scrape]
     urls = ["http://127.0.0.1:9901/stats/prometheus"]   # as --scrape

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from loadgate.model import EndpointSecond, UsersSample
+from loadgate.model import EndpointSecond, Part, PartSecond, UsersSample
 from loadgate.stats.histogram import LatencyHistogram
+from loadgate.stats.parts import PartsFold, RunParts
 from loadgate.stats.series import RunSeries, SeriesFold
 from tests.builders import START_S, endpoint_second
 
@@ -53,3 +54,17 @@ def series_of(
 def steady(duration_s: int = 60, rps: int = 20, name: str = "/items") -> list[EndpointSecond]:
     """A healthy flat run: `rps` requests a second of 2 ms, all 200."""
     return [second(s, rps, name=name) for s in range(duration_s)]
+
+
+def count_parts(per_second: Mapping[Part, int], seconds: int = 20, bucket_s: int = 1) -> RunParts:
+    """`per_second` of each count-only part (keys, unhinted 429s) on GET /search in every
+    second, as the store gives them back, read on buckets of `bucket_s`."""
+    folder = PartsFold(range(START_S, START_S + seconds), bucket_s)
+    empty = LatencyHistogram().encode()
+    for offset_s in range(seconds):
+        for part, count in sorted(per_second.items()):
+            folder.add(
+                PartSecond(second=START_S + offset_s, method="GET", name="/search",
+                           part=part, requests=count, histogram=empty)
+            )  # fmt: skip
+    return folder.parts(START_S, [UsersSample(second=START_S, users=4)])

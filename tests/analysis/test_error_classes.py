@@ -5,7 +5,8 @@ from __future__ import annotations
 from loadgate.analysis.error_classes import client_error_kinds, error_class_findings
 from loadgate.analysis.finding import Finding, Severity
 from loadgate.analysis.findings import find_all
-from tests.analysis.series_builders import second, series_of, steady
+from loadgate.model import Part
+from tests.analysis.series_builders import count_parts, second, series_of, steady
 
 
 def _by_kind(findings: list[Finding]) -> dict[str, Finding]:
@@ -63,6 +64,19 @@ def test_accepted_429s_are_throttling_and_failed_429s_are_rate_limit_failures() 
     assert limited.kind == "errors.rate_limit"
     assert limited.severity is Severity.CRITICAL
     assert limited.numbers["share"] == 0.5
+
+
+def test_the_rate_limiting_line_says_how_many_429s_had_no_retry_hint() -> None:
+    accepted = series_of([second(s, 20, ok={"200": 10, "429": 10}) for s in range(20)])
+    (bare,) = error_class_findings(accepted, count_parts({Part.UNHINTED_429: 4}))
+    assert "200 responses (80 without a Retry-After or RateLimit-* header) (" in bare.sentence
+    assert bare.numbers["unhinted_429"] == 80 and bare.severity is Severity.INFO
+    (hinted,) = error_class_findings(accepted, count_parts({Part.KEYS: 2}))
+    assert "Retry-After" not in hinted.sentence and "unhinted_429" not in hinted.numbers
+    # Accepted and failed 429s on two lines: the count cannot be split, so neither says it.
+    mixed = series_of([second(s, 10, ok={"429": 5}, failed={"429": 5}) for s in range(20)])
+    lines = error_class_findings(mixed, count_parts({Part.UNHINTED_429: 4}))
+    assert len(lines) == 2 and all("Retry-After" not in f.sentence for f in lines)
 
 
 def test_accepted_5xx_still_count_as_failures() -> None:

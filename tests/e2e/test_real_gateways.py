@@ -106,3 +106,5 @@ def test_a_run_shows_the_429s_as_rate_limiting_and_the_limit_held(
     held = findings["rate_limit"]
     assert held["severity"] == "info" and "holds" in held["sentence"], held
     assert 0.8 * LIMIT_PER_S <= held["numbers"]["accepted_per_s"] <= 1.2 * LIMIT_PER_S, held
+    # Both examples send Retry-After with their 429s: the collector saw a hint on each.
+    assert held["numbers"]["unhinted_429"] == 0, held

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from geventhttpclient.header import Headers as FastHeaders
+from requests.structures import CaseInsensitiveDict
 
 from loadgate.engine.collector import (
     MAX_ERROR_MESSAGES,
+    MAX_KEYS_PER_SECOND,
     OTHER_ERRORS,
     Collector,
     error_message,
@@ -207,3 +210,75 @@ def test_a_second_without_such_headers_has_no_parts() -> None:
     fire(collector, response=HeadedResponse(200, {"Content-Type": "text/plain"}))
     (stored,) = collector.take_all()[0].to_endpoint_seconds()
     assert stored.parts == {}
+
+
+@dataclass
+class SentRequest:
+    headers: Any
+
+
+@dataclass
+class Answer:
+    """A response as both of Locust's clients give it: headers, and the request sent."""
+
+    status_code: int
+    headers: Any
+    request: SentRequest
+
+
+@pytest.fixture(params=["requests", "geventhttpclient"])
+def header_type(request: pytest.FixtureRequest) -> type:
+    """Both of Locust's clients' header containers (case-insensitive, stored lowercased)."""
+    return CaseInsensitiveDict if request.param == "requests" else FastHeaders  # type: ignore[no-any-return]
+
+
+def test_429s_without_a_retry_hint_are_counted_apart(header_type: type) -> None:
+    collector = Collector(Clock(1000.0))
+    sent = SentRequest(header_type({}))
+    for hint in ({"Retry-After": "1"}, {"RateLimit-Remaining": "0"}, {"x-ratelimit-reset": "3"}):
+        fire(collector, response=Answer(429, header_type(hint), sent), response_time=2.0)
+    bare = Answer(429, header_type({"Content-Type": "application/json"}), sent)
+    fire(collector, response=bare, response_time=4.0)
+    fire(collector, response=bare, response_time=4.0)
+    # Other statuses are not looked at: a 503 without a hint is not counted.
+    fire(collector, response=Answer(503, header_type({}), sent))
+
+    (stored,) = collector.take_all()[0].to_endpoint_seconds()
+    assert {part: held.requests for part, held in stored.parts.items()} == {Part.UNHINTED_429: 2}
+    histogram = LatencyHistogram.decode(stored.parts[Part.UNHINTED_429].histogram)
+    assert histogram.quantile_us(1.0) == pytest.approx(4000, rel=0.001)
+
+
+def test_distinct_keys_of_accepted_requests_are_counted_per_second(header_type: type) -> None:
+    clock = Clock(1000.0)
+    collector = Collector(clock, key_header="X-API-Key")
+    ok, rejected = {"Content-Type": "text/plain"}, {"Retry-After": "1"}
+
+    def answer(status: int, headers: dict[str, str], sent: dict[str, str]) -> Answer:
+        return Answer(status, header_type(headers), SentRequest(header_type(sent)))
+
+    for key in ("a", "b", "a", "a"):
+        fire(collector, response=answer(200, ok, {"x-api-key": key}))
+    # Rejected, unanswered and keyless requests add no key.
+    fire(collector, response=answer(429, rejected, {"X-Api-Key": "c"}))
+    fire(collector, response=None, exception=ConnectionError("refused"))
+    fire(collector, response=answer(200, ok, {}))
+    clock.now_s = 1001.0
+    fire(collector, response=answer(200, ok, {"X-API-Key": "z"}))
+
+    first, second = collector.take_all()
+    (stored,) = first.to_endpoint_seconds()
+    assert stored.key_values == {"a", "b"} and stored.parts == {}
+    assert second.to_endpoint_seconds()[0].key_values == {"z"}
+
+
+def test_keys_are_bounded_per_second_and_not_counted_without_a_key_header() -> None:
+    collector = Collector(Clock(1000.0), key_header="X-API-Key")
+    unkeyed = Collector(Clock(1000.0))
+    for index in range(MAX_KEYS_PER_SECOND + 10):
+        answer = Answer(200, {}, SentRequest(CaseInsensitiveDict({"X-API-Key": str(index)})))
+        fire(collector, response=answer)
+        fire(unkeyed, response=answer)
+    (stored,) = collector.take_all()[0].to_endpoint_seconds()
+    assert len(stored.key_values) == MAX_KEYS_PER_SECOND
+    assert unkeyed.take_all()[0].to_endpoint_seconds()[0].key_values == frozenset()

@@ -20,6 +20,14 @@ def test_nothing_is_printed_without_parts() -> None:
     assert printed(NO_PARTS) == ""
 
 
+def test_the_rate_limit_counts_alone_print_nothing() -> None:
+    fold = PartsFold(range(START_S, START_S + 2), 1)
+    for part in (Part.KEYS, Part.UNHINTED_429):
+        fold.add(PartSecond(second=START_S, method="GET", name="/s", part=part, requests=2,
+                            histogram=histogram_of([]).encode()))  # fmt: skip
+    assert printed(fold.parts(START_S, [UsersSample(second=START_S, users=1)])) == ""
+
+
 def test_each_endpoint_has_its_ratio_latencies_and_share() -> None:
     fold = PartsFold(range(START_S, START_S + 2), 1)
     for part, values in ((Part.CACHE_HIT, [500] * 3), (Part.CACHE_MISS, [20_000]),

@@ -19,6 +19,7 @@ def test_an_endpoint_second_survives_json_and_msgpack_whole() -> None:
             parts={Part.CACHE_HIT: [120, 140], Part.GATEWAY: [900]},
         ),
         region="eu",
+        key_values=frozenset({"key-1", "ключ-2"}),
     )  # fmt: skip
     assert second.parts
     as_json = json.loads(json.dumps(endpoint_second_dict(second)))

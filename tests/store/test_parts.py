@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from loadgate.model import Part
 from loadgate.stats import LatencyHistogram
 from loadgate.store import RunStore
@@ -55,3 +57,25 @@ def test_workers_pieces_merge_with_their_parts() -> None:
     parts = merged[0].parts
     assert {part: held.requests for part, held in parts.items()} == {HIT: 3, UPSTREAM: 1}
     assert LatencyHistogram.decode(parts[HIT].histogram).count == 3
+
+
+def test_the_rate_limit_counts_are_stored_and_keys_of_pieces_united(store: RunStore) -> None:
+    run_id = store.create_run(new_run())
+    unhinted = endpoint_second(START_S, parts={Part.UNHINTED_429: [1500, 2500]})
+    # Two workers' pieces of one second: "b" was sent from both, and counts once.
+    keyed = [
+        replace(endpoint_second(START_S + 1), key_values=frozenset({"a", "b"})),
+        replace(endpoint_second(START_S + 1), key_values=frozenset({"b", "c"})),
+    ]
+    merged = merge_endpoint_seconds(keyed)
+    assert [m.key_values for m in merged] == [{"a", "b", "c"}]
+    store.append(run_id, [unhinted, *merged])
+
+    parts = list(store.iter_part_seconds(run_id))
+
+    assert [(p.second - START_S, p.part, p.requests) for p in parts] == [
+        (0, Part.UNHINTED_429, 2),
+        (1, Part.KEYS, 3),
+    ]
+    assert LatencyHistogram.decode(parts[1].histogram).count == 0
+    assert max(len(part.value) for part in Part) <= 20  # endpoint_second_parts.part: String(20)

@@ -7,7 +7,10 @@ the script accepted (`catch_response` marking them a success) are expected:
 throttling and intended auth rejections, shown as info, never as failures.
 Every 5xx counts as a failure even when accepted, as status_classes.py says.
 Client-side errors (status 0: no response) are split by their stored error
-messages into refused, reset and timed out.
+messages into refused, reset and timed out. The rate-limiting line also
+says how many 429s carried no Retry-After or RateLimit-* header (the
+collector's Part.UNHINTED_429), when there are any and the 429s make one
+line; the rate_limit finding judges that share when a limit is expected.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from loadgate.analysis.finding import Chart, Finding, Severity
+from loadgate.model import Part
+from loadgate.stats.parts import NO_PARTS, RunParts
 from loadgate.stats.series import RunSeries, SecondPoint
 
 # A burst: seconds where a class is at least this share of the second's
@@ -143,8 +148,8 @@ def _percent(share: float) -> str:
     return f"{share:.2%}" if share < 0.01 else f"{share:.1%}"
 
 
-def error_class_findings(series: RunSeries) -> list[Finding]:
-    """One finding per error class present in the run."""
+def error_class_findings(series: RunSeries, parts: RunParts = NO_PARTS) -> list[Finding]:
+    """One finding per error class present in the run (`parts`: for the 429s' retry hints)."""
     requests_per_second: dict[int, int] = {}
     for endpoint in series.endpoints:
         for second, point in endpoint.points.items():
@@ -153,7 +158,7 @@ def error_class_findings(series: RunSeries) -> list[Finding]:
     findings: list[Finding] = []
     for error_class in CLASSES:
         findings.extend(_class_findings(series, error_class, requests_per_second, total_requests))
-    return findings
+    return _with_retry_hints(findings, sum(e.requests(Part.UNHINTED_429) for e in parts.endpoints))
 
 
 def _class_findings(
@@ -285,3 +290,19 @@ def _with_client_kinds(finding: Finding, kinds: Mapping[str, int]) -> Finding:
     sentence = finding.sentence.removesuffix(".") + f" ({detail})."
     numbers = dict(finding.numbers) | {f"client_{k}": v for k, v in kinds.items()}
     return replace(finding, sentence=sentence, numbers=numbers)
+
+
+def _with_retry_hints(findings: list[Finding], unhinted: int) -> list[Finding]:
+    """The rate-limiting line, saying how many of its 429s had no retry hint.
+
+    Left as it is when the 429s are split into accepted and failed lines: the
+    collector's count does not tell which of them lacked the hint.
+    """
+    limiting = [f for f in findings if f.kind in ("errors.rate_limit", "errors.throttling")]
+    if not unhinted or len(limiting) != 1:
+        return findings
+    (line,) = limiting
+    detail = f" ({unhinted:,} without a Retry-After or RateLimit-* header)"
+    sentence = line.sentence.replace(" responses (", f" responses{detail} (", 1)
+    numbers = dict(line.numbers) | {"unhinted_429": unhinted}
+    return [replace(f, sentence=sentence, numbers=numbers) if f is line else f for f in findings]

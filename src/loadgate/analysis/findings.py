@@ -39,7 +39,7 @@ def find_all(
     `scraped` holds the target's metrics, with the values of the series
     upstream_signals.read_by_findings names.
     `parts`: the latencies' parts (cache, upstream), for the cache and gateway-time
-    findings.
+    findings, and the rate-limit counts (429s without a retry hint, keys active).
     """
     if series.skipped_span_s:
         return (_not_computed(series.skipped_span_s),)
@@ -49,9 +49,9 @@ def find_all(
         else expected_limit(settings)
     )
     found: list[Finding] = []
-    found.extend(error_class_findings(series))
+    found.extend(error_class_findings(series, parts))
     found.extend(saturation_findings(series))
-    found.extend(rate_limit_findings(series, limit))
+    found.extend(rate_limit_findings(series, limit, parts))
     found.extend(retry_amplification_findings(series, scraped))
     found.extend(breaker_findings(series, scraped))
     found.extend(cache_findings(parts))

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from loadgate.analysis.rate_limit import parse_rate_limit
 from loadgate.arrival_rate import (
     DEFAULT_MAX_USERS,
     ArrivalPlan,
@@ -328,6 +329,7 @@ def _request(
         exclude_tags=exclude_tags,
         thresholds=tuple(threshold.text for threshold in thresholds),
         expect_rate_limit=plan.expect_rate_limit if plan is not None else None,
+        rate_limit_key_header=_rate_limit_key_header(plan),
         **_scrape_settings(options, plan),
         locust_options=options,
         custom_arguments={dest: getattr(options, dest, None) for dest in parsed.custom},
@@ -365,3 +367,10 @@ def _request(
         locust_json_stdout=options.json is True,
         locust_json_file=options.json_file,
     )
+
+
+def _rate_limit_key_header(plan: Plan | None) -> str | None:
+    """The plan's per-key limit's header (`50/s per X-API-Key`), which the collector counts."""
+    if plan is None or plan.expect_rate_limit is None:
+        return None
+    return parse_rate_limit(plan.expect_rate_limit).key_header

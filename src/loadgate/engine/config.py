@@ -52,6 +52,8 @@ class RunConfig:
     thresholds: tuple[str, ...] = ()
     # The rate limit the findings compare the accepted rate with ('50/s'), stored likewise.
     expect_rate_limit: str | None = None
+    # Its `per HEADER`: the request header whose distinct values the collector counts.
+    rate_limit_key_header: str | None = None
     # Locust's --processes: that many local worker processes under a master (-1: one per core).
     processes: int | None = None
     # --stages: users over time, as a load shape built from the flag.

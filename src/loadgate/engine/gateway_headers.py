@@ -19,6 +19,10 @@ Recognised (names in any case; values in milliseconds unless said):
 A response served from the cache gives no split: it never went upstream.
 Values that do not parse (not a number, negative, over an hour) are ignored.
 
+Retry hint (read for 429s only, has_retry_hint): a `Retry-After`, or any
+header named `RateLimit-*` or `X-RateLimit-*` (the IETF draft's and the
+older convention's), whatever its value.
+
 Cost: most responses carry none of these headers, so the first test is one
 set operation on the names the clients already store lowercased (read_signals
 takes about 0.3 µs then, for both of Locust's clients, measured with timeit),
@@ -49,6 +53,8 @@ KNOWN = frozenset(
     {CACHE_STATUS, APISIX_CACHE_STATUS, X_CACHE, TYK_CACHED, AGE, SERVER_TIMING,
      KONG_UPSTREAM, KONG_PROXY, ENVOY_UPSTREAM}
 )  # fmt: skip
+RETRY_AFTER = "retry-after"
+RATE_LIMIT_PREFIXES = ("ratelimit-", "x-ratelimit-")
 # Named rather than imported: importing geventhttpclient would import gevent,
 # and the collector must not (tests/engine/test_imports.py).
 _FAST_HEADERS_MODULE = "geventhttpclient.header"
@@ -190,3 +196,11 @@ def _number(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) and 0 <= value <= MAX_MS else None
+
+
+def has_retry_hint(headers: Any) -> bool:
+    """Whether a response's headers tell the client when to retry (see the module's docstring)."""
+    if headers is None:
+        return False
+    names = dict.keys(_stored(headers))
+    return RETRY_AFTER in names or any(name.startswith(RATE_LIMIT_PREFIXES) for name in names)

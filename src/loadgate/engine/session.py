@@ -301,7 +301,7 @@ def _fork_local_workers(plan: RunPlan, count: int) -> tuple[Master, LocalWorkers
             plan.script,
             plan.options,
             plan.config.host,
-            Collector(),
+            Collector(key_header=plan.config.rate_limit_key_header),
             Worker(LOOPBACK, port, socket.gethostname()),
         )
         worker.run_until_quit()
@@ -345,7 +345,7 @@ class _Drive:
         self._interrupts = interrupts
         self._abort_check = abort_check
         self._trailing = TrailingSeconds(abort_check.window_s if abort_check else 0)
-        self._collector = Collector()
+        self._collector = Collector(key_header=plan.config.rate_limit_key_header)
         self._started_s = time.time()
         self._writer = SecondsWriter(
             store,

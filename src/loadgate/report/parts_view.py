@@ -71,8 +71,16 @@ def add_parts_to_endpoints(endpoints: Iterable[dict[str, Any]], parts: RunParts)
 
 
 def parts_table(parts: RunParts) -> Table | None:
-    """One row per endpoint with a cache status or a split; None when no endpoint has one."""
-    if not parts.endpoints:
+    """One row per endpoint with a cache status or a split; None when no endpoint has one.
+
+    (Endpoints whose parts are only the rate-limit finding's counts get no row.)
+    """
+    shown = [
+        (endpoint, cache_to_dict(endpoint), timing_to_dict(endpoint))
+        for endpoint in parts.endpoints
+    ]
+    shown = [row for row in shown if row[1] is not None or row[2] is not None]
+    if not shown:
         return None
     table = Table(
         title="Cache and upstream time (ms) per endpoint", title_justify="left", show_lines=False
@@ -82,8 +90,7 @@ def parts_table(parts: RunParts) -> Table | None:
     for heading in ("Hit ratio", "Hit p50", "Miss p50", "Upstream p50", "Upstream p95",
                     "Gateway p50", "Gateway p95", "Gateway share"):  # fmt: skip
         table.add_column(heading, justify="right")
-    for endpoint in parts.endpoints:
-        cache, timing = cache_to_dict(endpoint), timing_to_dict(endpoint)
+    for endpoint, cache, timing in shown:
         table.add_row(
             Text(endpoint.method),  # from the store: text, never markup
             Text(endpoint.name),

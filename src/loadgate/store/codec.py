@@ -29,6 +29,7 @@ from loadgate.model import (
     UsersSample,
     WorkerTotal,
 )
+from loadgate.stats import LatencyHistogram
 from loadgate.store.liveness import derived_status
 
 
@@ -103,6 +104,7 @@ def endpoint_second_dict(second: EndpointSecond) -> dict[str, Any]:
             part.value: {"requests": held.requests, "histogram": held.histogram.decode("ascii")}
             for part, held in second.parts.items()
         },
+        "key_values": sorted(second.key_values),
     }
 
 
@@ -130,11 +132,19 @@ def endpoint_second_from_dict(data: Mapping[str, Any]) -> EndpointSecond:
             )
             for part, held in data.get("parts", {}).items()
         },
+        key_values=frozenset(str(value) for value in data.get("key_values", ())),
     )
 
 
 def part_rows(run_id: int, second: EndpointSecond) -> list[dict[str, Any]]:
-    """The rows of `endpoint_second_parts` for one endpoint-second (none without parts)."""
+    """The rows of `endpoint_second_parts` for one endpoint-second (none without parts).
+
+    Its key values become the count of Part.KEYS, with an empty histogram.
+    """
+    parts = dict(second.parts)
+    if second.key_values:
+        empty = LatencyHistogram().encode()
+        parts[Part.KEYS] = PartHistogram(requests=len(second.key_values), histogram=empty)
     return [
         {
             "run_id": run_id,
@@ -146,7 +156,7 @@ def part_rows(run_id: int, second: EndpointSecond) -> list[dict[str, Any]]:
             "requests": held.requests,
             "histogram": held.histogram,
         }
-        for part, held in second.parts.items()
+        for part, held in parts.items()
     ]
 
 

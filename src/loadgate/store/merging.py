@@ -55,6 +55,7 @@ def _merged(pieces: list[EndpointSecond]) -> EndpointSecond:
         out_of_range=sum(p.out_of_range for p in pieces),
         region=first.region if all(p.region == first.region for p in pieces) else "",
         parts=_merged_parts(pieces),
+        key_values=frozenset().union(*(p.key_values for p in pieces)),
     )
 
 
