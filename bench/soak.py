@@ -4,15 +4,16 @@ One nginx from Debian (one worker process, `return 200`) is the target of one
 `loadgate run` of an HttpUser script with `--client fast` (or `--client
 requests`) whose users wait 10 ms between requests and ask for ever new URLs
 (`/items/<counter>?page=<random>`) under --endpoints names, one request in
-ten marked failed: the case that would grow a per-URL cache, a per-request
-list or a per-second map. With `--processes N` the run is distributed: a
+ten marked failed (--unique-errors: each with a message of its own): the
+case that would grow a per-URL cache, a per-request list, a per-second map
+or a set of error messages. With `--processes N` the run is distributed: a
 master and N forked workers, each process sampled on its own (the master
 merges and stores the workers' seconds, and holds Locust's own statistics
 of the run). The RSS of each process is sampled every --every seconds;
 flat means the last sample is within 10% of the one at minute 1.
 
     .venv/bin/python bench/soak.py [--minutes 10] [--users 20] [--client fast] [--every 10]
-                                   [--endpoints 20] [--processes 0] [--trace]
+                                   [--endpoints 20] [--processes 0] [--unique-errors] [--trace]
 
 `--trace`: the run goes through bench/traced_loadgate.py; tracemalloc starts
 in the master at minute 1 and, before the end, the allocation sites still
@@ -56,7 +57,7 @@ class Wanderer(HttpUser):
         url = f"/items/{{number}}?page={{random.randint(1, 10**9)}}"
         with self.client.get(url, name=name, catch_response=True) as response:
             if number % 10 == 0:
-                response.failure("one in ten fails")
+                response.failure({message})
 """
 
 
@@ -79,7 +80,9 @@ def sample(root: psutil.Process) -> dict[str, int] | None:
 
 def command(args: argparse.Namespace, folder: Path, url: str, run_s: int) -> list[str]:
     script = folder / "wander.py"
-    script.write_text(SCRIPT.format(endpoints=args.endpoints))
+    # A message that names the request is a new error for Locust each time.
+    message = 'f"page {number} failed"' if args.unique_errors else '"one in ten fails"'
+    script.write_text(SCRIPT.format(endpoints=args.endpoints, message=message))
     bench = Path(__file__).parent
     runner = (
         [sys.executable, str(bench / "traced_loadgate.py"), str(folder / "trace.txt")]
@@ -118,6 +121,9 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=10.0, help="seconds between samples")
     parser.add_argument("--endpoints", type=int, default=20, help="request names")
     parser.add_argument("--processes", type=int, default=0, help="workers (0: one process)")
+    parser.add_argument(
+        "--unique-errors", action="store_true", help="every failure message differs"
+    )
     parser.add_argument("--trace", action="store_true", help="tracemalloc in the master")
     args = parser.parse_args()
     run_s = int(args.minutes * 60)
