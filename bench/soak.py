@@ -153,9 +153,11 @@ def main() -> None:
                 rss = "  ".join(f"{k} {v / 2**20:6.1f}" for k, v in samples[-1][1].items())
                 print(f"{elapsed_s:5.0f} s  {served(url):>10,} requests  MiB: {rss}", flush=True)
         finally:
-            process.wait(timeout=120)
-            nginx.terminate()
-            nginx.wait()
+            try:
+                process.wait(timeout=120)
+            finally:
+                nginx.terminate()
+                nginx.wait()
         trace = folder / "trace.txt"
         if trace.exists():
             print(f"grown in the master since minute 1, by allocation site:\n{trace.read_text()}")
