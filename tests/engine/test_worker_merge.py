@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from dataclasses import dataclass, replace
 
 import msgpack
@@ -183,3 +185,42 @@ def test_a_workers_clock_offset_is_estimated_from_its_quickest_report() -> None:
     (line,) = clock_warnings(merge.totals())
     assert "395 ms ahead of the master's" in line and "NTP" in line
     assert clock_warnings([replace(total, clock_offset_ms=-120.0)]) == []
+
+
+def test_half_an_hour_of_reports_leaves_the_merge_holding_no_more_than_after_a_minute() -> None:
+    workers = [f"w{number}" for number in range(20)]
+    clock = Clock(T0)
+    merge = WorkerMerge(clock_s=clock)
+    merge.live_workers = lambda: dict.fromkeys(workers, 5)
+    template = piece(T0, [100, 200, 300])
+
+    def report_for(reports: range) -> None:
+        """Every worker sends its last REPORT_INTERVAL_S seconds; the ticker takes what is ready."""
+        for number in reports:
+            end_s = T0 + int(REPORT_INTERVAL_S) * (number + 1)
+            clock.now_s = float(end_s)
+            for worker in workers:
+                pieces = [
+                    replace(template, second=second)
+                    for second in range(end_s - int(REPORT_INTERVAL_S), end_s)
+                ]
+                merge.add(worker, report(pieces, end_s, cpu=40.0 + number % 50 + 0.5))
+            merge.take_ready()
+            merge.take_events()
+
+    reports_a_minute = int(60 / REPORT_INTERVAL_S)
+    tracemalloc.start()
+    try:
+        report_for(range(reports_a_minute))
+        gc.collect()
+        after_a_minute_b, _ = tracemalloc.get_traced_memory()
+        report_for(range(reports_a_minute, 30 * reports_a_minute))
+        gc.collect()
+        after_half_an_hour_b, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert after_half_an_hour_b - after_a_minute_b < 64 * 1024
+    (first, *_) = merge.totals()
+    assert first.requests == 3 * int(REPORT_INTERVAL_S) * 30 * reports_a_minute
+    assert first.cpu_percent_max == 89.5

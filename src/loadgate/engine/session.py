@@ -40,6 +40,7 @@ from loadgate.engine.fastclient import use_client
 from loadgate.engine.interrupt import Interrupts
 from loadgate.engine.live import LiveView, Progress, make_live_view
 from loadgate.engine.local_workers import LocalWorkers, processes_count
+from loadgate.engine.locust_bounds import bound_stats
 from loadgate.engine.locustfile import LoadedScript, load_script
 from loadgate.engine.options import parse_locust_options
 from loadgate.engine.scrape_sink import ScrapeSink, ScrapeStore
@@ -508,6 +509,7 @@ class _Drive:
         stall_ms = self._meter.take_longest_ms()
         batch = self._writer.take(now_s, locust_run.user_count, stall_ms)
         self._thread.hand_off(replace(batch, want_window=self._live.shows_soon()))
+        bound_stats(locust_run.environment.stats)
         self._scrapes.flush(CLOSE_TIMEOUT_S)
         error = self._thread.store_error()
         if error is not None and self._ending.store_error is None:

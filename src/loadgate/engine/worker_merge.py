@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from loadgate.engine.shipping import WorkerReport, report_from_wire
@@ -42,7 +42,11 @@ class _Worker:
     failures: int = 0
     first_second: int | None = None
     last_second: int | None = None
-    cpu_samples: list[float] = field(default_factory=list)
+    # Running figures rather than a list of samples: one report every 3 s
+    # for the whole run, from every worker, would grow without end.
+    cpu_percent_sum: float = 0.0
+    cpu_reports: int = 0
+    cpu_percent_max: float = 0.0
     users_max: int = 0
     users: int = 0  # as the master last saw it
     # The largest (worker clock at sending - master clock at receiving): the
@@ -63,7 +67,9 @@ class _Worker:
         self.final = self.final or report.final
         if report.cpu_percent is not None and not report.final:
             # The final report comes after the users stopped: its CPU is not the run's.
-            self.cpu_samples.append(report.cpu_percent)
+            self.cpu_percent_sum += report.cpu_percent
+            self.cpu_reports += 1
+            self.cpu_percent_max = max(self.cpu_percent_max, report.cpu_percent)
         self.users_max = max(self.users_max, report.users)
         for piece in report.pieces:
             self.requests += piece.requests
@@ -74,7 +80,6 @@ class _Worker:
                 self.last_second = piece.second
 
     def total(self) -> WorkerTotal:
-        samples = self.cpu_samples
         return WorkerTotal(
             worker_id=self.worker_id,
             region=self.region,
@@ -82,8 +87,8 @@ class _Worker:
             failures=self.failures,
             first_second=self.first_second,
             last_second=self.last_second,
-            cpu_percent_mean=sum(samples) / len(samples) if samples else 0.0,
-            cpu_percent_max=max(samples, default=0.0),
+            cpu_percent_mean=self.cpu_percent_sum / self.cpu_reports if self.cpu_reports else 0.0,
+            cpu_percent_max=self.cpu_percent_max,
             users_max=self.users_max,
             clock_offset_ms=None if self.clock_offset_s is None else self.clock_offset_s * 1000,
         )
