@@ -20,6 +20,7 @@ host does):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -65,13 +66,7 @@ def _refuse_with_upstreams_only(
 
 
 def _announce_json(urls: GatewayUrls) -> None:
-    document = {
-        "api": urls.api,
-        "admin": urls.admin,
-        "processes": urls.processes,
-        "upstreams": urls.upstreams,
-    }
-    click.echo(json.dumps(document))
+    click.echo(json.dumps(dataclasses.asdict(urls)))
 
 
 def _announce(config: GatewayConfig, urls: GatewayUrls) -> None:
