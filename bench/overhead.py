@@ -113,7 +113,7 @@ def nginx_binary() -> str:
 
 
 def start_nginx(
-    root: Path, cpu: int | None, gateway_headers: bool
+    root: Path, cpu: int | None, gateway_headers: bool = False
 ) -> tuple[subprocess.Popen[bytes], str]:
     root.mkdir()
     port = free_port()

@@ -129,7 +129,7 @@ def main() -> None:
     run_s = int(args.minutes * 60)
     with tempfile.TemporaryDirectory(prefix="loadgate-soak-") as name:
         folder = Path(name)
-        nginx, url = start_nginx(folder / "nginx", None, False)
+        nginx, url = start_nginx(folder / "nginx", None)
         process = subprocess.Popen(
             command(args, folder, url, run_s),
             stdout=subprocess.DEVNULL,

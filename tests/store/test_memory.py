@@ -11,8 +11,6 @@ several times over; one that streams stays within a few per cent.
 
 from __future__ import annotations
 
-import gc
-import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -23,6 +21,7 @@ from loadgate.analysis.compare_types import CompareSettings
 from loadgate.run_comparing import compare_stored
 from loadgate.store import RunStore, reading
 from loadgate.store.run_view import read_run_view
+from tests.store.peak import peak_bytes
 
 # The store fetches rows ROWS_PER_FETCH at a time: the test lowers it so
 # that the shorter run already fills several fetches (else the fetch buffer
@@ -69,20 +68,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Runs]:
         )
 
 
-def _peak_bytes(read: Callable[[], object]) -> int:
-    """The peak of Python allocations made while `read` runs, above what was held before."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        before, _ = tracemalloc.get_traced_memory()
-        result = read()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    del result
-    return peak - before
-
-
 # The findings' per-second series (stats/series.py) holds a few numbers per
 # endpoint-second by design, never a histogram: allowed to grow by this much
 # per endpoint-second (measured: about 0.75 KB), and nothing else may.
@@ -91,8 +76,8 @@ SERIES_BYTES_PER_ENDPOINT_SECOND = 1024
 
 def _assert_flat(read: Callable[[int], object], runs: _Runs, series: bool = False) -> None:
     read(runs.short)  # warm-up: statement caches, imports and lazy module state
-    short_b = _peak_bytes(lambda: read(runs.short))
-    long_b = _peak_bytes(lambda: read(runs.long))
+    short_b = peak_bytes(lambda: read(runs.short))
+    long_b = peak_bytes(lambda: read(runs.long))
     allowed = (
         SERIES_BYTES_PER_ENDPOINT_SECOND * len(ENDPOINTS) * (LONG_S - SHORT_S) if series else 0
     )

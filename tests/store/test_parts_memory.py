@@ -8,9 +8,6 @@ widen with the run), and the peak of Python's allocations compared
 
 from __future__ import annotations
 
-import gc
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +16,7 @@ from loadgate.model import Part, UsersSample
 from loadgate.store import RunStore, reading
 from loadgate.store.run_view import read_run_parts
 from tests.builders import START_S, endpoint_second, new_run
+from tests.store.peak import peak_bytes
 
 SHORT_S = 40
 LONG_S = 4 * SHORT_S
@@ -45,19 +43,6 @@ def _build(store: RunStore, duration_s: int) -> int:
     return run_id
 
 
-def _peak_bytes(read: Callable[[], object]) -> int:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        before, _ = tracemalloc.get_traced_memory()
-        result = read()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    del result
-    return peak - before
-
-
 def test_the_parts_read_does_not_grow_with_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -74,6 +59,6 @@ def test_the_parts_read_does_not_grow_with_the_run(
             return parts
 
         read(short, SHORT_S)  # warm-up: statement caches, lazy imports
-        short_b = _peak_bytes(lambda: read(short, SHORT_S))
-        long_b = _peak_bytes(lambda: read(long, LONG_S))
+        short_b = peak_bytes(lambda: read(short, SHORT_S))
+        long_b = peak_bytes(lambda: read(long, LONG_S))
     assert long_b <= MAX_GROWTH * short_b, f"{SHORT_S} s: {short_b:,} B, {LONG_S} s: {long_b:,} B"
