@@ -3,7 +3,8 @@
 Synthetic runs of N and 4N seconds (bench/long_run.py's builder: 8 endpoints,
 realistic per-second HDR histograms, no stored totals, so every second is
 decoded and folded) are read by the report's summary+timeline read and by
-compare's fold, and the peak of Python's allocations (tracemalloc: hdrh's
+compare's fold, runs with parts (cache hits, upstream time) by the parts'
+read, and the peak of Python's allocations (tracemalloc: hdrh's
 count arrays and the decoded rows are Python allocations) is compared. A
 reader that holds every second again (as they did before issue 7) grows by
 several times over; one that streams stays within a few per cent.
@@ -15,14 +16,17 @@ import gc
 import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from bench.long_run import ENDPOINTS, build_run
 
 from loadgate.analysis.compare_types import CompareSettings
+from loadgate.model import Part, UsersSample
 from loadgate.run_comparing import compare_stored
 from loadgate.store import RunStore, reading
-from loadgate.store.run_view import read_run_view
+from loadgate.store.run_view import read_run_parts, read_run_view
+from tests.builders import START_S, endpoint_second, new_run
 
 # The store fetches rows ROWS_PER_FETCH at a time: the test lowers it so
 # that the shorter run already fills several fetches (else the fetch buffer
@@ -89,10 +93,13 @@ def _peak_bytes(read: Callable[[], object]) -> int:
 SERIES_BYTES_PER_ENDPOINT_SECOND = 1024
 
 
-def _assert_flat(read: Callable[[int], object], runs: _Runs, series: bool = False) -> None:
-    read(runs.short)  # warm-up: statement caches, imports and lazy module state
-    short_b = _peak_bytes(lambda: read(runs.short))
-    long_b = _peak_bytes(lambda: read(runs.long))
+def _assert_flat(
+    read: Callable[[int], object], short: int, long: int, series: bool = False
+) -> None:
+    """`read` of the run `long` (LONG_S) peaks no higher than of `short` (SHORT_S)."""
+    read(short)  # warm-up: statement caches, imports and lazy module state
+    short_b = _peak_bytes(lambda: read(short))
+    long_b = _peak_bytes(lambda: read(long))
     allowed = (
         SERIES_BYTES_PER_ENDPOINT_SECOND * len(ENDPOINTS) * (LONG_S - SHORT_S) if series else 0
     )
@@ -112,7 +119,7 @@ def test_the_report_read_does_not_grow_with_the_run(runs: _Runs) -> None:
         assert view.summary.total.requests > 0
         return view
 
-    _assert_flat(read, runs, series=True)
+    _assert_flat(read, runs.short, runs.long, series=True)
 
 
 def test_the_compare_fold_does_not_grow_with_the_run(runs: _Runs) -> None:
@@ -127,4 +134,43 @@ def test_the_compare_fold_does_not_grow_with_the_run(runs: _Runs) -> None:
         assert comparison.total.base_requests > 0
         return comparison
 
-    _assert_flat(read, runs)
+    _assert_flat(read, runs.short, runs.long)
+
+
+# Each second of each endpoint with its four parts (cache hits and misses, upstream, gateway).
+PARTS = {
+    Part.CACHE_HIT: [300, 420, 510] * 20,
+    Part.CACHE_MISS: [9_000, 12_500, 30_000] * 5,
+    Part.UPSTREAM: [8_000, 11_000, 29_000] * 5,
+    Part.GATEWAY: [200, 900, 1_500] * 5,
+}
+PARTS_ENDPOINTS = ("/a", "/b", "/c", "/d")
+
+
+def _build_parts_run(store: RunStore, duration_s: int) -> int:
+    run_id = store.create_run(new_run(f"parts-{duration_s}"))
+    for offset_s in range(duration_s):
+        second = START_S + offset_s
+        store.append(
+            run_id,
+            [endpoint_second(second, name=name, parts=PARTS) for name in PARTS_ENDPOINTS],
+            [UsersSample(second=second, users=4)],
+        )
+    return run_id
+
+
+def test_the_parts_read_does_not_grow_with_the_run(tmp_path: Path) -> None:
+    # Runs of their own: bench/long_run.py's have no parts.
+    with RunStore.open(f"sqlite:///{tmp_path / 'runs.db'}") as store:
+        short, long = _build_parts_run(store, SHORT_S), _build_parts_run(store, LONG_S)
+        duration_s = {short: SHORT_S, long: LONG_S}
+
+        def read(run_id: int) -> object:
+            run = store.get_run(run_id)
+            users = store.user_samples(run_id)
+            bucket_s = duration_s[run_id] // CHART_BUCKETS
+            parts = read_run_parts(store, run, users, bucket_s=bucket_s)
+            assert parts.endpoints[0].requests(Part.CACHE_HIT) == 60 * duration_s[run_id]
+            return parts
+
+        _assert_flat(read, short, long)
