@@ -34,7 +34,7 @@ def test_parts_are_stored_apart_and_pieces_merged(store: RunStore) -> None:
         (1, "/items", MISS, 2),
     ]
     hits = LatencyHistogram.decode(parts[0].histogram)
-    assert (hits.count, hits.min_us, hits.max_us) == (3, 100, hits.max_us)
+    assert (hits.count, hits.min_us) == (3, 100)
     assert 299 <= hits.max_us <= 301
     # The seconds themselves are read as before, parts or not.
     assert store.summary(run_id).total.requests == 3 * 4

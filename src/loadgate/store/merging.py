@@ -104,7 +104,10 @@ def _added(held: list[PartHistogram]) -> PartHistogram:
 
 
 def merge_part_seconds(parts: Iterable[PartSecond]) -> list[PartSecond]:
-    """One PartSecond per (second, method, name, part), ordered by them; pieces added."""
+    """One PartSecond per (second, method, name, part), pieces added.
+
+    Ordered by second, then name, method and part, as merge_endpoint_seconds orders its own.
+    """
     groups: dict[tuple[int, str, str, str], list[PartSecond]] = {}
     for piece in parts:
         key = (piece.second, piece.name, piece.method, piece.part.value)

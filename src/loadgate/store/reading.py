@@ -9,7 +9,9 @@ long the run is.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from itertools import groupby
+from operator import attrgetter
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -27,6 +29,8 @@ from loadgate.store.schema import (
 
 # Rows fetched per round trip: PostgreSQL streams them from a server-side cursor.
 ROWS_PER_FETCH = 2000
+
+_Piece = TypeVar("_Piece", EndpointSecond, PartSecond)
 
 
 def stream_seconds(
@@ -49,14 +53,8 @@ def stream_seconds(
     # On the statement, not the connection: the connection's options would
     # stream every later statement of the transaction too.
     rows = conn.execute(query.execution_options(yield_per=ROWS_PER_FETCH))
-    group: list[EndpointSecond] = []
-    for row in rows:
-        second = codec.endpoint_second(row)
-        if group and second.second != group[0].second:
-            yield from merge_endpoint_seconds(group, by_region=by_region)
-            group = []
-        group.append(second)
-    if group:
+    seconds = (codec.endpoint_second(row) for row in rows)
+    for group in _per_second(seconds):
         yield from merge_endpoint_seconds(group, by_region=by_region)
 
 
@@ -72,15 +70,14 @@ def stream_part_seconds(
                     from_second, to_second)  # fmt: skip
     query = query.order_by(table.c.second, table.c.id)
     rows = conn.execute(query.execution_options(yield_per=ROWS_PER_FETCH))
-    group: list[PartSecond] = []
-    for row in rows:
-        part = codec.part_second(row)
-        if group and part.second != group[0].second:
-            yield from merge_part_seconds(group)
-            group = []
-        group.append(part)
-    if group:
+    for group in _per_second(codec.part_second(row) for row in rows):
         yield from merge_part_seconds(group)
+
+
+def _per_second(pieces: Iterable[_Piece]) -> Iterator[list[_Piece]]:
+    """Pieces ordered by second, one list per second: one second held at a time."""
+    for _second, group in groupby(pieces, key=attrgetter("second")):
+        yield list(group)
 
 
 def _within(
