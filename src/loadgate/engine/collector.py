@@ -278,8 +278,9 @@ class Collector:
         if response_time is not None:
             # Locust measures in float milliseconds; HDR records integer µs.
             # Counted under its HDR bucket's floor (stats.histogram.bucket_floor_us,
-            # inlined): a dict update instead of hdrh's pure-Python record_value,
-            # and the second's histogram is built from these counts once.
+            # inlined: its one inlined copy, about 0.05 µs of a bare request's 0.75,
+            # bench/collector_headers.py baseline): a dict update instead of hdrh's
+            # pure-Python record_value, and the second's histogram is built once.
             value_us = round(response_time * US_PER_MS)
             shift = value_us.bit_length() - SUB_BUCKET_BITS
             if shift > 0:
