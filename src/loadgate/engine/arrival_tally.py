@@ -32,8 +32,7 @@ class ArrivalCounts:
     def to_arrival_second(self) -> ArrivalSecond:
         """The stored form, its start-lag histogram encoded (costly: off the hub)."""
         histogram = LatencyHistogram()
-        for value_us, count in self.lag_counts.items():
-            histogram.record_us(value_us, count)
+        histogram.record_counts(self.lag_counts)
         return ArrivalSecond(
             second=self.second,
             iterations=self.iterations,
