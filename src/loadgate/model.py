@@ -109,6 +109,18 @@ class RunInfo:
             return 0.0
         return max(0.0, (self.ended_at - self.started_at).total_seconds())
 
+    @property
+    def elapsed_s(self) -> float:
+        """How long it ran; for a run not ended (running or lost), until its last heartbeat."""
+        if self.ended_at is None and self.heartbeat_at is not None:
+            return (self.heartbeat_at - self.started_at).total_seconds()
+        return self.duration_s
+
+    @property
+    def has_settled(self) -> bool:
+        """Ended, and not lost: what is stored of it no longer changes on its own."""
+        return self.status not in (RunStatus.RUNNING, RunStatus.LOST) and self.ended_at is not None
+
 
 class Part(StrEnum):
     """A part of an endpoint's requests whose latency is kept apart (engine.gateway_headers).

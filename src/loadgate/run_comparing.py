@@ -6,9 +6,7 @@ from loadgate.analysis.compare import RunOutline, compare_runs
 from loadgate.analysis.compare_types import CompareSettings, Comparison
 from loadgate.model import RunInfo, RunStatus
 from loadgate.store import RunStore
-
-# How far back `find_baseline` looks for an earlier run of the same name.
-RECENT_RUNS_SEARCHED = 1000
+from loadgate.store.listing import RunFilter
 
 
 def compare_stored(
@@ -56,8 +54,6 @@ def find_baseline(store: RunStore, name: str, before_run_id: int) -> RunInfo | N
     marked = store.latest_baseline(name)
     if marked is not None and marked.run_id != before_run_id:
         return marked
-    for listing in store.list_runs(limit=RECENT_RUNS_SEARCHED):
-        run = listing.run
-        if run.name == name and run.run_id < before_run_id and run.status == RunStatus.COMPLETED:
-            return run
-    return None
+    earlier = RunFilter(name=name, status=RunStatus.COMPLETED, before_id=before_run_id)
+    found = store.list_runs(1, earlier)
+    return found[0].run if found else None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from loadgate.analysis.findings import find_all
 from loadgate.analysis.thresholds_eval import Verdict, all_passed, judge_stored
 from loadgate.analysis.upstream_signals import read_by_findings
-from loadgate.model import RunInfo, RunStatus, ThresholdOutcome, WorkerTotal
+from loadgate.model import RunInfo, ThresholdOutcome, WorkerTotal
 from loadgate.report.generator_view import GeneratorStalls
 from loadgate.report.regions_view import region_summaries
 from loadgate.report.scraped_charts import SeriesChoice, chart_buckets
@@ -99,7 +99,7 @@ def keep_listing(store: RunStore, stored: StoredRun) -> bool:
     A running or lost run is listed without them: its numbers still change.
     """
     run = stored.summary.run
-    if run.status in (RunStatus.RUNNING, RunStatus.LOST) or run.ended_at is None:
+    if not run.has_settled:
         return False
     total = stored.summary.total
     percentiles_ms = (total.p50_ms, total.p95_ms, total.p99_ms)

@@ -175,3 +175,16 @@ def test_the_table_is_printed_whole_when_stdout_is_not_a_terminal(db_url: str) -
     # "…" stands between an interval's ends; right after a character, it is a cut cell.
     assert not re.search(r"\S…", result.stdout), result.stdout
     assert "informational" in result.stdout
+
+
+def test_find_baseline_looks_past_a_thousand_runs_of_other_names(tmp_path: Path) -> None:
+    with RunStore.open(f"sqlite:///{tmp_path / 'runs.db'}") as store:
+        old = store_run(store, [])
+        for _ in range(1000):
+            store.create_run(
+                NewRun(name="other", script_path="x.py", script_text="", host="http://h",
+                       started_at=datetime.fromtimestamp(START_S, tz=UTC))
+            )  # fmt: skip
+        new = store_run(store, [])
+        found = find_baseline(store, "checkout", new)
+        assert found is not None and found.run_id == old

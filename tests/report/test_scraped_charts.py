@@ -82,3 +82,18 @@ def test_names_and_labels_from_the_target_are_text_not_markup() -> None:
     assert "<img" not in text
     assert "&lt;img" in text
     assert "%{y}" not in chart.figure["data"][0]["name"]
+
+
+def test_the_breaker_axis_on_the_right_has_room_for_its_title() -> None:
+    seconds = steady(5, rps=5)
+    timeline = timeline_of(run_info(), seconds, [])
+    breaker = SeriesKey(
+        url=URL, name="loadgate_gateway_circuit_breaker_state", labels=(), kind=SeriesKind.GAUGE
+    )
+    run = scraped_run({}, {})
+    run = ScrapedRun(targets=run.targets, samples={breaker: {START_S: 2.0}})
+    (chart,) = scraped_charts(timeline, series_of(seconds), run)
+    layout = chart.figure["layout"]
+    assert chart.chart_id == "chart-upstream" and layout["yaxis2"]["side"] == "right"
+    # The default right margin (16 px) cuts the axis' ticks and title off.
+    assert layout["margin"]["r"] >= 64

@@ -8,18 +8,11 @@ from rich.table import Table
 from loadgate.analysis.rate_limit import parse_rate_limit
 from loadgate.cli.edge import handles_errors
 from loadgate.cli.options import db_option, expect_rate_limit_option
-from loadgate.model import RunInfo, RunStatus
+from loadgate.model import RunStatus
 from loadgate.report.stored_run import print_stored_run, stored_run_to_json
 from loadgate.report.terminal import STATUS_STYLES, format_duration, plain, summary_console
 from loadgate.run_reading import read_whole_run
 from loadgate.store import RunStore
-
-
-def _duration(run: RunInfo) -> str:
-    """How long it ran; for a run not ended (running or lost), until its last heartbeat."""
-    if run.ended_at is None and run.heartbeat_at is not None:
-        return format_duration((run.heartbeat_at - run.started_at).total_seconds())
-    return format_duration(run.duration_s)
 
 
 @click.command()
@@ -56,7 +49,7 @@ def runs(db_url: str | None, limit: int) -> None:
                 plain(run.name),
                 plain(run.script_path),
                 f"{run.started_at:%Y-%m-%d %H:%M:%S}",
-                _duration(run),
+                format_duration(run.elapsed_s),
                 f"{listing.requests:,}",
                 f"{listing.error_rate:.2%}",
                 status + (" ★" if run.is_baseline else ""),

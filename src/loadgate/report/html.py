@@ -267,7 +267,12 @@ def render_html(
         extra_charts=extra_charts,
         parts=parts,
     )
-    context["plotly_js"] = Markup(plotly.offline.get_plotlyjs())  # plotly's own bundle
+    return render_report(context)
+
+
+def render_report(context: dict[str, Any]) -> str:
+    """report_context's sections as one HTML document, plotly.js included."""
+    context = {**context, "plotly_js": Markup(plotly.offline.get_plotlyjs())}  # plotly's bundle
     return template_environment().get_template(TEMPLATE_NAME).render(context)
 
 

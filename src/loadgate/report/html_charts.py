@@ -151,6 +151,17 @@ def chart_layout(y_title: str, *, time_range: list[float] | None = None) -> dict
     }
 
 
+def add_right_axis(
+    layout: dict[str, Any], title: str, *, y_range: list[float], dtick: float
+) -> None:
+    """A second y axis on the right of `layout` (yaxis="y2" traces), with room for its title."""
+    layout["yaxis2"] = {
+        "title": {"text": title}, "overlaying": "y", "side": "right",
+        "range": y_range, "dtick": dtick, "showgrid": False,
+    }  # fmt: skip
+    layout["margin"] = {**layout["margin"], "r": 64}
+
+
 def plotly_figure(traces: Sequence[go.BaseTraceType], layout: dict[str, Any]) -> dict[str, Any]:
     # go.Figure validates every attribute name, so a typo fails here, not silently in the page.
     figure: dict[str, Any] = go.Figure(data=list(traces), layout=layout).to_plotly_json()

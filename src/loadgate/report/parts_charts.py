@@ -11,7 +11,14 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from loadgate.model import Part
-from loadgate.report.html_charts import Chart, chart_layout, plotly_figure, plotly_text, time_range
+from loadgate.report.html_charts import (
+    Chart,
+    add_right_axis,
+    chart_layout,
+    plotly_figure,
+    plotly_text,
+    time_range,
+)
 from loadgate.stats.parts import EndpointParts, RunParts
 from loadgate.stats.timeline import Timeline
 
@@ -57,11 +64,7 @@ def cache_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timel
             )
         )  # fmt: skip
     layout = chart_layout("ms", time_range=time_range(timeline))
-    layout["yaxis2"] = {
-        "title": {"text": "hit ratio (%)"}, "overlaying": "y", "side": "right",
-        "range": [0, 105], "dtick": 25, "showgrid": False,
-    }  # fmt: skip
-    layout["margin"] = {**layout["margin"], "r": 64}
+    add_right_axis(layout, "hit ratio (%)", y_range=[0, 105], dtick=25)
     return Chart(
         chart_id="chart-cache",
         title="Cache hits and misses",

@@ -26,7 +26,14 @@ from loadgate.analysis.retry_amplification import (
     upstream_per_second,
 )
 from loadgate.analysis.upstream_signals import breaker_gauge
-from loadgate.report.html_charts import Chart, chart_layout, plotly_figure, plotly_text, time_range
+from loadgate.report.html_charts import (
+    Chart,
+    add_right_axis,
+    chart_layout,
+    plotly_figure,
+    plotly_text,
+    time_range,
+)
 from loadgate.scraped import ChartBuckets, ScrapedRun, SeriesKey, SeriesKind, SeriesStats
 from loadgate.stats.series import RunSeries
 from loadgate.stats.timeline import Timeline
@@ -141,14 +148,9 @@ def upstream_chart(timeline: Timeline, series: RunSeries, scraped: ScrapedRun) -
     if not traces:
         return None
     layout = chart_layout("upstream / client requests", time_range=time_range(timeline))
-    layout["yaxis2"] = {
-        "title": {"text": "breaker state (0 closed, 1 half-open, 2 open)"},
-        "overlaying": "y",
-        "side": "right",
-        "range": [0, 2.2],
-        "dtick": 1,
-        "showgrid": False,
-    }
+    add_right_axis(
+        layout, "breaker state (0 closed, 1 half-open, 2 open)", y_range=[0, 2.2], dtick=1
+    )
     layout["shapes"] = [
         {
             "type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",

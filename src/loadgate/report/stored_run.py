@@ -26,7 +26,7 @@ from loadgate.report.generator_view import (
     stall_sections,
     stalls_to_dict,
 )
-from loadgate.report.html import ExtraSection, render_html, report_context, write_page
+from loadgate.report.html import ExtraSection, render_report, report_context, write_page
 from loadgate.report.html_charts import Chart
 from loadgate.report.json_summary import summary_to_dict
 from loadgate.report.parts_view import add_parts_to_endpoints, print_parts
@@ -132,13 +132,23 @@ def stored_charts(run: StoredRun, timeline: Timeline) -> tuple[Chart, ...]:
     )
 
 
-def stored_report_context(run: StoredRun, timeline: Timeline) -> dict[str, Any]:
-    """The report's sections of the run (report_context), as the dashboard's run page shows them."""
+def stored_report_context(
+    run: StoredRun,
+    timeline: Timeline,
+    *,
+    scope: str | None = None,
+    extra_sections: Sequence[ExtraSection] = (),
+) -> dict[str, Any]:
+    """The report's sections of the run (report_context), as the report and the run page show them.
+
+    `extra_sections` (a comparison) come after the run's own.
+    """
     return report_context(
         run.summary,
         timeline,
         verdicts=run.verdicts,
-        extra_sections=stored_sections(run),
+        extra_sections=[*stored_sections(run), *extra_sections],
+        scope=scope,
         findings=run.findings,
         extra_charts=stored_charts(run, timeline),
         parts=run.parts,
@@ -153,15 +163,8 @@ def render_stored_html(
     extra_sections: Sequence[ExtraSection] = (),
 ) -> str:
     """The HTML report of the run; `extra_sections` (a comparison) come after its own."""
-    return render_html(
-        run.summary,
-        timeline,
-        verdicts=run.verdicts,
-        extra_sections=[*stored_sections(run), *extra_sections],
-        scope=scope,
-        findings=run.findings,
-        extra_charts=stored_charts(run, timeline),
-        parts=run.parts,
+    return render_report(
+        stored_report_context(run, timeline, scope=scope, extra_sections=extra_sections)
     )
 
 

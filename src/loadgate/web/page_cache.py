@@ -12,14 +12,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from loadgate.model import RunInfo, RunStatus
+from loadgate.model import RunInfo
 
 MAX_PAGES = 32
 
 
 def page_key(run: RunInfo) -> Hashable | None:
     """The cache key of an ended run's page; None for a run whose data may still change."""
-    if run.status in (RunStatus.RUNNING, RunStatus.LOST) or run.ended_at is None:
+    if not run.has_settled:
         return None
     return (run.run_id, run.status, run.ended_at, run.heartbeat_at, run.is_baseline)
 

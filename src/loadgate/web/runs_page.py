@@ -63,16 +63,9 @@ def run_filter(request: Request) -> RunFilter:
     )
 
 
-def _duration_s(listing: RunListing) -> float:
-    run = listing.run
-    if run.ended_at is None and run.heartbeat_at is not None:
-        return (run.heartbeat_at - run.started_at).total_seconds()
-    return run.duration_s
-
-
 def run_row(listing: RunListing) -> RunRow:
     run = listing.run
-    duration_s = _duration_s(listing)
+    duration_s = run.elapsed_s
     rps = listing.requests / duration_s if duration_s > 0 else 0.0
     return RunRow(
         run_id=run.run_id,
