@@ -200,3 +200,7 @@ def test_recording_counts_at_once_equals_recording_each() -> None:
     at_once.record_counts({500: 2})
     one_by_one.record_us(500, 2)
     assert at_once.encode() == one_by_one.encode()
+    # A value counted zero times is not a latency seen: min and max ignore it.
+    sparse = LatencyHistogram()
+    sparse.record_counts({7: 0, 500: 1, 9000: 0})
+    assert (sparse.count, sparse.min_us, sparse.max_us) == (1, 500, 500)

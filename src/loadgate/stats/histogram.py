@@ -90,6 +90,8 @@ class LatencyHistogram:
         recorded = 0
         low, high = hdr.min_value, hdr.max_value
         for value_us, count in counts.items():
+            if count <= 0:
+                continue
             if not 0 <= value_us <= HIGHEST_US:
                 self.out_of_range += count
                 continue
