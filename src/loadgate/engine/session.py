@@ -363,9 +363,9 @@ class _Drive:
         )
         self._meter = NoStallMeter() if isinstance(role, Master) else hub_stall_meter()
         self._end: AsyncResult = AsyncResult()
-        self._ending = RunEnding(store, run, self._thread)
         self._scraper = scraper
         self._scrapes = ScrapeSink(scraper, store, run.run_id, self._thread)
+        self._ending = RunEnding(store, run, self._thread, self._scrapes.unstored)
 
     def _finish(self, status: RunStatus, reason: str, interrupted: bool = False) -> None:
         if not self._end.ready():
