@@ -222,6 +222,14 @@ def _add_loadgate_options(parser: Any) -> None:
         "each series name [the gateway's requests, upstream attempts and errors, breaker "
         "state, latency].",
     )
+    add(
+        "--expect-rate-limit",
+        metavar="LIMIT",
+        env_var="LOADGATE_EXPECT_RATE_LIMIT",
+        help='The rate limit the target should hold, judged by the rate_limit finding: "20/s", '
+        '"GET /v1/search: 20/s", or "20/s per X-API-Key" (per key: the run counts that '
+        "header's values).",
+    )
     add("--print-config", action="store_true",
         help="Print every effective setting and where it came from, then exit.")  # fmt: skip
     parser.conflict_handler = "error"
