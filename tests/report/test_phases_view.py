@@ -21,8 +21,9 @@ def printed(parts: RunParts) -> str:
 def folded(values_us: dict[Part, list[int]]) -> RunParts:
     fold = PartsFold(range(START_S, START_S + 2), 1)
     for part, values in values_us.items():
+        histogram = histogram_of(values).encode()
         fold.add(PartSecond(second=START_S, method="GET", name=NAME, part=part,
-                            requests=len(values), histogram=histogram_of(values).encode()))  # fmt: skip
+                            requests=len(values), histogram=histogram))  # fmt: skip
     return fold.parts(START_S, [UsersSample(second=START_S, users=1)])
 
 
