@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,15 @@ from tests.e2e.conftest import (
     endpoints_by_name,
     read_json,
 )
+from tests.e2e.test_distributed_remote import (
+    RUN_TIMEOUT_S,
+    Processes,
+    master_args,
+    worker_args,
+)
+from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.slow
-
-PHASES = ("connect", "tls", "ttfb", "download")
 
 
 def test_two_processes_carry_the_phases_to_the_masters_stored_run(
@@ -87,3 +93,29 @@ def test_timings_with_an_httpuser_on_python_requests_is_one_line_and_exit_2(
     )
     line = assert_one_line_error(result, 2)
     assert "--timings" in line and "--client fast" in line, line
+
+
+@pytest.fixture
+def started(tmp_path: Path) -> Iterator[Processes]:
+    running = Processes(tmp_path)
+    yield running
+    running.kill_all()
+
+
+def test_remote_workers_time_their_requests_when_given_the_flag(
+    started: Processes, db_url: str, tmp_path: Path
+) -> None:
+    port, json_file = free_port(), tmp_path / "s.json"
+    master = started.start("master", *master_args(port, db_url, json_file, "4s"), "--timings")
+    timed = started.start("timed", *worker_args(port, "timed", SCRIPTS / "plain.py"), "--timings")
+    untimed = started.start("untimed", *worker_args(port, "untimed", SCRIPTS / "plain.py"))
+    assert master.wait(RUN_TIMEOUT_S) == 0, started.log("master")
+    assert timed.wait(30) == 0, started.log("timed")
+    assert untimed.wait(30) == 0, started.log("untimed")
+
+    summary = read_json(json_file)
+    workers = {w["region"]: w["requests"] for w in summary["workers"]}
+    assert workers["timed"] > 10 and workers["untimed"] > 10
+    (endpoint,) = summary["endpoints"]
+    # Only the worker with --timings measured phases: every one of its requests has them.
+    assert endpoint["phases"]["ttfb"]["requests"] == workers["timed"]
