@@ -49,8 +49,12 @@ def _check_timed(client: str, user_classes: Sequence[type[Any]]) -> None:
         return
     untimed = [c.__name__ for c in user_classes if issubclass(c, HttpUser)]
     if untimed:
+        which = (
+            f"{untimed[0]} is an HttpUser"
+            if len(untimed) == 1
+            else f"{', '.join(untimed)} are HttpUsers"
+        )
         raise ConfigError(
             f"--timings measures the requests of --client fast and FastHttpUser only: "
-            f"{', '.join(untimed)} is an HttpUser on python-requests (--client {client}); "
-            f"add --client fast"
+            f"{which} on python-requests (--client {client}); add --client fast"
         )
