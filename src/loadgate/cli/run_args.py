@@ -226,6 +226,7 @@ def _apply_plan(parsed: ParsedCommand, plan: Plan) -> None:
         "host": run.host,
         "stages": run.stages,
         "client": run.client,
+        "timings": run.timings,
         "arrival_rate": run.arrival_rate,
         "arrival_stages": run.arrival_stages,
         "max_users": run.max_users,
@@ -339,6 +340,7 @@ def _request(
         stages=parse_stages(options.stages) if options.stages else (),
         master=master_config(options),
         client=options.client,
+        timings=bool(options.timings),
         arrival=arrival,
     )
     # What Locust's main() would have made of them, for scripts that read parsed_options.

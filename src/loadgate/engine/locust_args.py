@@ -117,6 +117,13 @@ def _add_loadgate_options(parser: Any) -> None:
         "fast (geventhttpclient with the requests API scripts use; see README) [requests].",
     )
     add(
+        "--timings",
+        action="store_true",
+        env_var="LOADGATE_TIMINGS",
+        help="Record each request's connect, TLS handshake, time to first byte and download "
+        "times (with --client fast or FastHttpUser) and show them per endpoint.",
+    )
+    add(
         "--arrival-rate",
         metavar="RATE",
         env_var="LOADGATE_ARRIVAL_RATE",
