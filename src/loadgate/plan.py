@@ -13,7 +13,7 @@
     name = "checkout"
     tags = ["browse"]
     exclude_tags = ["slow"]
-    client = "fast"                 # as --client: "requests" (the default) or "fast"
+    client = "requests"             # as --client: "fast" (the default) or "requests"
 
     [thresholds]
     abort_on_fail = false           # as --abort-on-fail

@@ -11,7 +11,7 @@ from locust import HttpUser
 from loadgate.engine.fastclient.refusal import WAY_BACK
 from loadgate.engine.fastclient.session import FastSession
 from loadgate.errors import ConfigError
-from loadgate.http_client import CLIENT_CHOICES, DEFAULT_CLIENT
+from loadgate.http_client import CLIENT_CHOICES, REQUESTS_CLIENT
 
 
 def use_client(client: str, user_classes: Iterable[type[Any]]) -> None:
@@ -24,7 +24,7 @@ def use_client(client: str, user_classes: Iterable[type[Any]]) -> None:
     """
     if client not in CLIENT_CHOICES:
         raise ConfigError(f"--client must be one of {', '.join(CLIENT_CHOICES)}, not {client!r}")
-    if client == DEFAULT_CLIENT:
+    if client == REQUESTS_CLIENT:
         return
     for user_class in user_classes:
         if issubclass(user_class, HttpUser) and user_class.pool_manager is not None:
