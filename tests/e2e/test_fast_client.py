@@ -189,6 +189,17 @@ def test_a_dropped_request_is_a_failure_not_sent_again(
         ]
 
 
+def start_master(tmp_path: Path, port: int, json_file: Path, client: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(loadgate_command()), "run", str(CLIENTS / "which_client.py"), "--master",
+         "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
+         "--master-bind-port", str(port), "--expect-workers-max-wait", "60",
+         "-u", "2", "-r", "2", "-t", "3s", "-q", "--json", str(json_file),
+         "--client", client, "--db", f"sqlite:///{tmp_path / 'runs.db'}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("master_client", "worker_flags", "session"),
     [
@@ -205,14 +216,7 @@ def test_a_remote_worker_runs_its_masters_client(
     session: str,
 ) -> None:
     port, json_file = free_port(), tmp_path / "s.json"
-    master = subprocess.Popen(
-        [str(loadgate_command()), "run", str(CLIENTS / "which_client.py"), "--master",
-         "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
-         "--master-bind-port", str(port), "--expect-workers-max-wait", "60",
-         "-u", "2", "-r", "2", "-t", "3s", "-q", "--json", str(json_file),
-         "--client", master_client, "--db", f"sqlite:///{tmp_path / 'runs.db'}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO,
-    )  # fmt: skip
+    master = start_master(tmp_path, port, json_file, master_client)
     try:
         worker = loadgate(
             "worker", "--master-host", "127.0.0.1", "--master-port", str(port), *worker_flags
@@ -231,3 +235,29 @@ def test_a_remote_worker_runs_its_masters_client(
         "(its own --client fast is not used)"
     )
     assert (notice in worker.stderr.splitlines()) == bool(worker_flags), worker.stderr
+
+
+def test_a_worker_that_cannot_run_its_masters_client_leaves_with_one_line(
+    loadgate: RunLoadgate, tmp_path: Path
+) -> None:
+    port, json_file = free_port(), tmp_path / "s.json"
+    master = start_master(tmp_path, port, json_file, "fast")
+    try:
+        worker = loadgate(
+            "worker", "--master-host", "127.0.0.1", "--master-port", str(port),
+            CLIENTS / "which_client_pooled.py",
+        )  # fmt: skip
+        master.wait(60)
+    finally:
+        if master.poll() is None:
+            master.kill()
+            master.wait()
+    assert worker.returncode == 2, worker.stderr
+    assert worker.stderr.strip().splitlines()[-1] == (
+        "loadgate: error: Which.pool_manager is set: a urllib3 PoolManager is not supported by "
+        "--client fast; run with --client requests to use python-requests"
+    )
+    assert "Traceback" not in worker.stderr
+    summary = read_json(json_file)
+    assert not summary["endpoints"]
+    assert [event["kind"] for event in summary["events"]] == ["worker_left"]
