@@ -142,31 +142,27 @@ def test_a_refused_use_fails_the_run_and_names_the_way_back(
     )
 
 
+@pytest.mark.parametrize(
+    ("how", "client", "session"),
+    [("default", "fast", "FastSession"), ("env", "requests", "HttpSession"),
+     ("plan", "requests", "HttpSession")],
+)  # fmt: skip
 def test_fast_is_the_default_and_requests_the_way_back(
-    loadgate: RunLoadgate, tmp_path: Path
+    loadgate: RunLoadgate, tmp_path: Path, how: str, client: str, session: str
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'runs.db'}"
-    for name, how, expected in (
-        ("default", (), "fast"),
-        ("variable", ("env",), "requests"),
-        ("plan", ("plan",), "requests"),
-    ):
-        json_file = tmp_path / f"{name}.json"
-        more: list[str | Path] = []
-        if "plan" in how:
-            plan = tmp_path / "loadgate.toml"
-            plan.write_text('[run]\nclient = "requests"\n')
-            more = ["--plan", plan]
-        result = loadgate(
-            "run", CLIENTS / "which_client.py", "-u", "1", "-t", "2s", "-q", "--db", db,
-            "--json", json_file, *more,
-            env={"LOADGATE_CLIENT": "requests"} if "env" in how else None,
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
-        summary = read_json(json_file)
-        session = {"fast": "FastSession", "requests": "HttpSession"}[expected]
-        assert (name, summary["settings"]["client"]) == (name, expected)
-        assert {e["name"] for e in summary["endpoints"]} == {f"client {session}"}
+    plan = tmp_path / "loadgate.toml"
+    plan.write_text('[run]\nclient = "requests"\n')
+    json_file = tmp_path / "s.json"
+    result = loadgate(
+        "run", CLIENTS / "which_client.py", "-u", "1", "-t", "2s", "-q",
+        "--db", f"sqlite:///{tmp_path / 'runs.db'}", "--json", json_file,
+        *(("--plan", plan) if how == "plan" else ()),
+        env={"LOADGATE_CLIENT": "requests"} if how == "env" else None,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = read_json(json_file)
+    assert summary["settings"]["client"] == client
+    assert {e["name"] for e in summary["endpoints"]} == {f"client {session}"}
 
 
 def test_a_dropped_request_is_a_failure_not_sent_again(
