@@ -80,7 +80,8 @@ def command(generator: str, folder: Path, url: str, args: argparse.Namespace) ->
     load = ["-u", str(args.users), "-r", str(args.users), "-t", run_s, "-H", url]
     if generator.startswith("locust"):
         return [str(bin_dir / "locust"), "-f", str(script), "--headless", "--only-summary", *load]
-    client = ["--client", "fast"] if generator.endswith("fast") else []
+    # "loadgate HttpUser --client X": the flag as named (fast is the default, requests is not).
+    client = generator.split()[-2:] if "--client" in generator else []
     db = f"sqlite:///{folder / 'runs.db'}"
     return [str(bin_dir / "loadgate"), "run", str(script), *load, "-q", "--db", db, *client]
 

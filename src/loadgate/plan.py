@@ -13,8 +13,8 @@
     name = "checkout"
     tags = ["browse"]
     exclude_tags = ["slow"]
-    client = "fast"                 # as --client: "requests" (the default) or "fast"
-    timings = true                  # as --timings
+    client = "fast"                 # as --client: "fast" (the default) or "requests"
+    timings = true                  # as --timings (needs the fast client for HttpUser)
 
     [thresholds]
     abort_on_fail = false           # as --abort-on-fail

@@ -206,6 +206,30 @@ def test_a_worker_that_joins_late_gets_users(
     assert summary["events"] == []
 
 
+def test_a_worker_that_joins_late_runs_its_masters_client_too(
+    processes: Processes, db_url: str, tmp_path: Path
+) -> None:
+    """The client comes with the spawn message a running master sends a newcomer, at once."""
+    port, json_file = free_port(), tmp_path / "s.json"
+    which = SCRIPTS / "clients" / "which_client.py"
+    args = master_args(port, db_url, json_file, "18s")
+    args[args.index(SCRIPTS / "plain.py")] = which
+    args[args.index("--expect-workers") + 1] = "1"
+    master = processes.start("master", *args, "--client", "requests")
+    processes.start("early", *worker_args(port, "early", which))
+    wait_for_users(db_url, 4)
+    late = processes.start("late", *worker_args(port, "late", which))
+    assert master.wait(RUN_TIMEOUT_S) == 0, processes.log("master")
+    assert late.wait(30) == 0, processes.log("late")
+
+    summary = read_json(json_file)
+    assert {w["region"]: w["requests"] > 0 for w in summary["workers"]} == {
+        "early": True,
+        "late": True,
+    }
+    assert {e["name"] for e in summary["endpoints"]} == {"client HttpSession"}
+
+
 def test_a_worker_stopped_by_sigterm_leaves_cleanly_and_the_others_take_its_users(
     processes: Processes, db_url: str, tmp_path: Path
 ) -> None:

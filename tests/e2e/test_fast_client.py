@@ -1,4 +1,4 @@
-"""`--client fast` against `--client requests`: the same scripts, the same stored results.
+"""`--client fast` (the default) against `--client requests`: the same scripts, the same results.
 
 Each script runs once with each client (the built-in gateway, or the echo
 server for cookies, redirects and uploads); the stored summaries must name
@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import REPO, SCRIPTS, RunLoadgate, loadgate_command, read_json
+from tests.e2e.dropping_server import dropping_server
 from tests.engine.fastclient.conftest import serve_echo
 from tests.fixtures.ports import free_port
 
@@ -124,7 +125,7 @@ def test_a_pool_manager_is_refused_before_the_run_with_the_way_back(
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "loadgate: error: Pooled.pool_manager is set: a urllib3 PoolManager is not supported by "
-        "--client fast; run with --client requests (the default) to use python-requests"
+        "--client fast; run with --client requests to use python-requests"
     ]
 
 
@@ -141,21 +142,81 @@ def test_a_refused_use_fails_the_run_and_names_the_way_back(
     )
 
 
-def test_a_remote_worker_runs_the_client_it_is_given(loadgate: RunLoadgate, tmp_path: Path) -> None:
-    port, json_file = free_port(), tmp_path / "s.json"
-    master = subprocess.Popen(
+@pytest.mark.parametrize(
+    ("how", "client", "session"),
+    [("default", "fast", "FastSession"), ("env", "requests", "HttpSession"),
+     ("plan", "requests", "HttpSession")],
+)  # fmt: skip
+def test_fast_is_the_default_and_requests_the_way_back(
+    loadgate: RunLoadgate, tmp_path: Path, how: str, client: str, session: str
+) -> None:
+    plan = tmp_path / "loadgate.toml"
+    plan.write_text('[run]\nclient = "requests"\n')
+    json_file = tmp_path / "s.json"
+    result = loadgate(
+        "run", CLIENTS / "which_client.py", "-u", "1", "-t", "2s", "-q",
+        "--db", f"sqlite:///{tmp_path / 'runs.db'}", "--json", json_file,
+        *(("--plan", plan) if how == "plan" else ()),
+        env={"LOADGATE_CLIENT": "requests"} if how == "env" else None,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = read_json(json_file)
+    assert summary["settings"]["client"] == client
+    assert {e["name"] for e in summary["endpoints"]} == {f"client {session}"}
+
+
+def test_a_dropped_request_is_a_failure_not_sent_again(
+    loadgate: RunLoadgate, tmp_path: Path
+) -> None:
+    """geventhttpclient would send a GET again on a new connection: the drop would not count."""
+    for client in ("requests", "fast"):
+        with dropping_server() as server:
+            summary = run_with(
+                loadgate, tmp_path, CLIENTS / "ten_gets.py", client,
+                "-u", "1", "-H", f"http://127.0.0.1:{server.port}",
+            )  # fmt: skip
+            received = server.requests
+        (endpoint,) = summary["endpoints"]
+        assert (client, endpoint["requests"], endpoint["failures"], received) == (
+            client, 10, 5, 10,
+        )  # fmt: skip
+        assert [e["message"] for e in summary["errors"]] == [
+            "RemoteDisconnected('Remote end closed connection without response')"
+        ]
+
+
+def start_master(tmp_path: Path, port: int, json_file: Path, client: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [str(loadgate_command()), "run", str(CLIENTS / "which_client.py"), "--master",
          "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
          "--master-bind-port", str(port), "--expect-workers-max-wait", "60",
          "-u", "2", "-r", "2", "-t", "3s", "-q", "--json", str(json_file),
-         "--db", f"sqlite:///{tmp_path / 'runs.db'}"],
+         "--client", client, "--db", f"sqlite:///{tmp_path / 'runs.db'}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO,
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("master_client", "worker_flags", "session"),
+    [
+        ("fast", (), "FastSession"),
+        ("requests", (), "HttpSession"),
+        ("requests", ("--client", "fast"), "HttpSession"),
+    ],
+)
+def test_a_remote_worker_runs_its_masters_client(
+    loadgate: RunLoadgate,
+    tmp_path: Path,
+    master_client: str,
+    worker_flags: tuple[str, ...],
+    session: str,
+) -> None:
+    port, json_file = free_port(), tmp_path / "s.json"
+    master = start_master(tmp_path, port, json_file, master_client)
     try:
         worker = loadgate(
-            "worker", "--master-host", "127.0.0.1", "--master-port", str(port),
-            "--client", "fast",
-        )  # fmt: skip
+            "worker", "--master-host", "127.0.0.1", "--master-port", str(port), *worker_flags
+        )
         assert master.wait(60) == 0, master.communicate()[1]
     finally:
         if master.poll() is None:
@@ -163,4 +224,36 @@ def test_a_remote_worker_runs_the_client_it_is_given(loadgate: RunLoadgate, tmp_
             master.wait()
     assert worker.returncode == 0, worker.stderr
     summary = read_json(json_file)
-    assert {e["name"] for e in summary["endpoints"]} == {"client FastSession"}
+    assert summary["settings"]["client"] == master_client
+    assert {e["name"] for e in summary["endpoints"]} == {f"client {session}"}
+    notice = (
+        "loadgate: the master runs --client requests: this worker runs it too "
+        "(its own --client fast is not used)"
+    )
+    assert (notice in worker.stderr.splitlines()) == bool(worker_flags), worker.stderr
+
+
+def test_a_worker_that_cannot_run_its_masters_client_leaves_with_one_line(
+    loadgate: RunLoadgate, tmp_path: Path
+) -> None:
+    port, json_file = free_port(), tmp_path / "s.json"
+    master = start_master(tmp_path, port, json_file, "fast")
+    try:
+        worker = loadgate(
+            "worker", "--master-host", "127.0.0.1", "--master-port", str(port),
+            CLIENTS / "which_client_pooled.py",
+        )  # fmt: skip
+        master.wait(60)
+    finally:
+        if master.poll() is None:
+            master.kill()
+            master.wait()
+    assert worker.returncode == 2, worker.stderr
+    assert worker.stderr.strip().splitlines()[-1] == (
+        "loadgate: error: Which.pool_manager is set: a urllib3 PoolManager is not supported by "
+        "--client fast; run with --client requests to use python-requests"
+    )
+    assert "Traceback" not in worker.stderr
+    summary = read_json(json_file)
+    assert not summary["endpoints"]
+    assert [event["kind"] for event in summary["events"]] == ["worker_left"]

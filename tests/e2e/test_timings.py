@@ -89,8 +89,9 @@ def test_timings_with_an_httpuser_on_python_requests_is_one_line_and_exit_2(
     loadgate: RunLoadgate, db_url: str
 ) -> None:
     result = loadgate(
-        "run", REPO / "examples" / "seed" / "browse.py", "-t", "1s", "--timings", "--db", db_url
-    )
+        "run", REPO / "examples" / "seed" / "browse.py", "-t", "1s", "--timings",
+        "--client", "requests", "--db", db_url,
+    )  # fmt: skip
     line = assert_one_line_error(result, 2)
     assert "--timings" in line and "--client fast" in line, line
 
@@ -102,11 +103,14 @@ def started(tmp_path: Path) -> Iterator[Processes]:
     running.kill_all()
 
 
-def test_remote_workers_time_their_requests_when_given_the_flag(
-    started: Processes, db_url: str, tmp_path: Path
+@pytest.mark.parametrize("master_times", [False, True], ids=["own-flag", "master-flag"])
+def test_remote_workers_time_their_requests_when_given_the_flag_or_their_master_is(
+    master_times: bool, started: Processes, db_url: str, tmp_path: Path
 ) -> None:
+    """A worker follows its master's --timings (engine.worker_plan), or its own flag."""
     port, json_file = free_port(), tmp_path / "s.json"
-    master = started.start("master", *master_args(port, db_url, json_file, "4s"), "--timings")
+    flags = ("--timings",) if master_times else ()
+    master = started.start("master", *master_args(port, db_url, json_file, "4s"), *flags)
     timed = started.start("timed", *worker_args(port, "timed", SCRIPTS / "plain.py"), "--timings")
     untimed = started.start("untimed", *worker_args(port, "untimed", SCRIPTS / "plain.py"))
     assert master.wait(RUN_TIMEOUT_S) == 0, started.log("master")
@@ -117,5 +121,7 @@ def test_remote_workers_time_their_requests_when_given_the_flag(
     workers = {w["region"]: w["requests"] for w in summary["workers"]}
     assert workers["timed"] > 10 and workers["untimed"] > 10
     (endpoint,) = summary["endpoints"]
-    # Only the worker with --timings measured phases: every one of its requests has them.
-    assert endpoint["phases"]["ttfb"]["requests"] == workers["timed"]
+    # The worker with --timings measured phases, the other one too when its master asked:
+    # every request of theirs has them.
+    expected = workers["timed"] + (workers["untimed"] if master_times else 0)
+    assert endpoint["phases"]["ttfb"]["requests"] == expected

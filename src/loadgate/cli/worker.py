@@ -11,7 +11,7 @@ import click
 from loadgate.cli.edge import handles_errors
 from loadgate.engine.config import DEFAULT_MASTER_PORT
 from loadgate.errors import ExitCode
-from loadgate.http_client import CLIENT_CHOICES, DEFAULT_CLIENT
+from loadgate.http_client import CLIENT_CHOICES
 
 
 @click.command()
@@ -33,16 +33,14 @@ from loadgate.http_client import CLIENT_CHOICES, DEFAULT_CLIENT
 @click.option(
     "--client",
     type=click.Choice(CLIENT_CHOICES),
-    default=DEFAULT_CLIENT,
-    show_default=True,
     envvar="LOADGATE_CLIENT",
-    help="The HTTP client of HttpUser scripts, as `loadgate run --client` (give the same).",
+    help="Not needed: a worker runs its master's --client (and says so when this differs).",
 )
 @click.option(
     "--timings",
     is_flag=True,
     envvar="LOADGATE_TIMINGS",
-    help="Record the requests' timing phases, as `loadgate run --timings` (give the same).",
+    help="Record the requests' timing phases (also done when the master runs with --timings).",
 )
 @handles_errors
 def worker(
@@ -51,7 +49,7 @@ def worker(
     master_host: str,
     master_port: int,
     region: str | None,
-    client: str,
+    client: str | None,
     timings: bool,
 ) -> None:
     """Run the users a master gives this process, and send it what they measure.
@@ -71,7 +69,9 @@ def worker(
         timings=timings,
     )
     try:
-        left_master = worker_session.run_worker(config)
+        left_master = worker_session.run_worker(
+            config, notice=lambda line: click.echo(f"loadgate: {line}", err=True)
+        )
     except (KeyboardInterrupt, worker_session.WorkerInterruptedError):
         click.echo("loadgate: worker interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))

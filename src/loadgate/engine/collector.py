@@ -327,6 +327,11 @@ class Collector:
         # so that the writer and a worker's shipper take them with the requests.
         self.arrivals = ArrivalTally(clock_s)
 
+    def follow_plan(self, *, timings: bool, key_header: str | None) -> None:
+        """A worker's, from its master's plan, before its users send anything."""
+        self._timings = timings
+        self._key_header = key_header
+
     def on_request(
         self,
         *,

@@ -113,8 +113,9 @@ def _add_loadgate_options(parser: Any) -> None:
         choices=CLIENT_CHOICES,
         default=DEFAULT_CLIENT,
         env_var="LOADGATE_CLIENT",
-        help="The HTTP client of HttpUser scripts: requests (python-requests, as in Locust) or "
-        "fast (geventhttpclient with the requests API scripts use; see README) [requests].",
+        help="The HTTP client of HttpUser scripts: fast (geventhttpclient behind the requests "
+        "API scripts use; see README) or requests (python-requests, as in Locust: the way back "
+        f"for what fast refuses) [{DEFAULT_CLIENT}].",
     )
     add(
         "--timings",

@@ -50,6 +50,7 @@ from loadgate.engine.stall import NoStallMeter, hub_stall_meter
 from loadgate.engine.tags import validate_tags
 from loadgate.engine.target import LOOPBACK, BuiltinGateway, free_port
 from loadgate.engine.worker_merge import WorkerMerge
+from loadgate.engine.worker_plan import WorkerPlan, carry
 from loadgate.engine.writer import RunSink, SecondsWriter
 from loadgate.engine.writer_thread import WriterThread
 from loadgate.errors import ConfigError, StoreError
@@ -247,6 +248,18 @@ def execute(
             interrupts.before_exit(workers.kill_now)
         elif plan.config.master is not None:
             role = _master_role(plan.config.master)
+        if isinstance(role, Master):
+            # `loadgate worker`s run the master's client, timings and key counting
+            # (forked ones already do).
+            config = plan.config
+            carry(
+                plan.options,
+                WorkerPlan(
+                    client=config.client,
+                    timings=config.timings,
+                    key_header=config.rate_limit_key_header,
+                ),
+            )
         if isinstance(role, Master) and gateway is not None and not plan.config.host:
             # Workers load the script themselves: the target reaches them in the
             # master's spawn message (Environment.host), not in their User classes.

@@ -5,6 +5,9 @@ Locust's worker reports (loadgate.engine.shipping). Without a script of its
 own it asks the master for the master's (Locust's "locustfile" message), so
 one copy of the script drives every machine.
 
+Its HTTP client is its master's (loadgate.engine.worker_plan): it comes with
+the master's first spawn message, before the worker's users start.
+
 Ctrl-C and SIGTERM (`docker stop`, a pod deleted or scaled away) stop a
 worker: before it runs users, at once; once it does, it leaves the master
 cleanly (LocustRun.leave_master): its last report is sent and the master
@@ -25,21 +28,22 @@ import contextlib
 import io
 import signal
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gevent
+import locust
 from locust import runners as locust_runners
 from locust.argument_parser import download_locustfile_from_master
 
 from loadgate.engine.collector import Collector
 from loadgate.engine.config import RunConfig
-from loadgate.engine.fastclient import use_client
-from loadgate.engine.locustfile import load_script
+from loadgate.engine.locustfile import LoadedScript, load_script
 from loadgate.engine.options import parse_locust_options
+from loadgate.engine.worker_plan import PlanTaker, WorkerOwn
 from loadgate.errors import RunError
-from loadgate.http_client import DEFAULT_CLIENT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,8 +54,8 @@ class WorkerConfig:
     master_port: int
     region: str
     script_path: Path | None = None  # None: the master's script
-    client: str = DEFAULT_CLIENT
-    timings: bool = False  # --timings, as the master's
+    client: str | None = None  # --client, if given: the master's wins (worker_plan)
+    timings: bool = False  # --timings: also on when the master's plan says so
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -74,8 +78,12 @@ class StopSignals:
         if self.received:
             return
         self.received = True
+        self.leave(WorkerInterruptedError())
+
+    def leave(self, reason: BaseException) -> None:
+        """Connected: leave the master cleanly; else end the connecting with `reason`."""
         if self.run is None:
-            gevent.kill(self._main, WorkerInterruptedError)
+            gevent.kill(self._main, reason)
         else:
             self.run.leave_master()
 
@@ -84,39 +92,56 @@ class StopSignals:
             handler.cancel()
 
 
-def run_worker(config: WorkerConfig) -> bool:
+def run_worker(config: WorkerConfig, notice: Callable[[str], None]) -> bool:
     """Connect, run users as the master says; return whether a signal stopped the worker.
 
     Returns when the master tells the worker to quit, or once a signal made
-    it leave; raises WorkerInterruptedError for a signal before it was connected.
+    it leave; raises WorkerInterruptedError for a signal before it was connected,
+    and the ConfigError of a master's plan this worker cannot follow (it leaves
+    the master first). `notice` gets what the worker does differently from
+    what it was asked (its --client, when the master's differs).
     """
     raise_open_files_limit()
     signals = StopSignals()
     try:
         with tempfile.TemporaryDirectory(prefix="loadgate-worker-") as folder:
             path = config.script_path or fetch_script(config, Path(folder))
-            signals.run = connect(config, path)
+            script = load_script(path)
+            collector = Collector(timings=config.timings)
+            own = WorkerOwn(client=config.client, timings=config.timings, collector=collector)
+            taker = PlanTaker(
+                script.user_classes,
+                own,
+                notice,
+                # Spawned: the listener runs in the runner's own greenlets, which leaving ends.
+                on_refused=lambda error: gevent.spawn(signals.leave, error),
+            )
+            # Before the runner exists: it may take its first spawn message while connecting.
+            events: Any = locust.events
+            events.test_start.add_listener(taker.on_test_start)
+            signals.run = connect(config, script, collector)
             signals.run.run_until_quit()
     finally:
         signals.close()
+    if taker.refused is not None:
+        raise taker.refused
     return signals.received
 
 
-def connect(config: WorkerConfig, path: Path) -> LocustRun:
-    """A worker runner with the script loaded, once the master has answered.
+def connect(config: WorkerConfig, script: LoadedScript, collector: Collector) -> LocustRun:
+    """A worker runner for the loaded script, once the master has answered.
 
     Locust's worker asks CONNECT_RETRY_COUNT + 1 times, CONNECT_TIMEOUT
     seconds each (about 5 minutes), then gives up with a bare ConnectionError.
     """
-    script = load_script(path)
-    use_client(config.client, script.user_classes, timings=config.timings)
+    path = script.path
     options = parse_locust_options(RunConfig(script_path=path, name=path.stem))
     try:
         return LocustRun(
             script,
             options,
             None,
-            Collector(timings=config.timings),
+            collector,
             Worker(config.master_host, config.master_port, config.region),
         )
     except ConnectionError as exc:

@@ -99,6 +99,16 @@ class _Client(HTTPClient):
     # No User-Agent of geventhttpclient's own: the session sends requests' headers.
     DEFAULT_HEADERS = Headers()
 
+    def __init__(self, host: str, **options: Any) -> None:
+        super().__init__(host, **options)
+        # When a connection closes before the answer, HTTPClient.request sends an
+        # idempotent request again, up to the pool's size + 1 times: a target that
+        # drops requests would look sound. requests (max_retries=0) reports the
+        # failure, and so do we. request() reads the pool's size only for that count.
+        # A pooled connection the target closed while idle is still replaced
+        # before use (the pool checks it), as urllib3 does.
+        self._connection_pool.size = -1
+
 
 class Connections:
     """The HTTPClients of one session, made on first use."""

@@ -12,7 +12,7 @@ from loadgate.engine.fastclient.phases import install_phase_timing
 from loadgate.engine.fastclient.refusal import WAY_BACK
 from loadgate.engine.fastclient.session import FastSession
 from loadgate.errors import ConfigError
-from loadgate.http_client import CLIENT_CHOICES, DEFAULT_CLIENT
+from loadgate.http_client import CLIENT_CHOICES, REQUESTS_CLIENT
 
 
 def use_client(client: str, user_classes: Sequence[type[Any]], *, timings: bool = False) -> None:
@@ -32,7 +32,7 @@ def use_client(client: str, user_classes: Sequence[type[Any]], *, timings: bool 
     if timings:
         _check_timed(client, user_classes)
         install_phase_timing()
-    if client == DEFAULT_CLIENT:
+    if client == REQUESTS_CLIENT:
         return
     for user_class in user_classes:
         if issubclass(user_class, HttpUser) and user_class.pool_manager is not None:
@@ -45,7 +45,7 @@ def use_client(client: str, user_classes: Sequence[type[Any]], *, timings: bool 
 
 
 def _check_timed(client: str, user_classes: Sequence[type[Any]]) -> None:
-    if client != DEFAULT_CLIENT:
+    if client != REQUESTS_CLIENT:
         return
     untimed = [c.__name__ for c in user_classes if issubclass(c, HttpUser)]
     if untimed:
@@ -56,5 +56,6 @@ def _check_timed(client: str, user_classes: Sequence[type[Any]]) -> None:
         )
         raise ConfigError(
             f"--timings measures the requests of --client fast and FastHttpUser only: "
-            f"{which} on python-requests (--client {client}); add --client fast"
+            f"{which} on python-requests (--client {client}); "
+            "run it with --client fast, the default"
         )

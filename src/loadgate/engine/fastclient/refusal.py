@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-WAY_BACK = "run with --client requests (the default) to use python-requests"
+WAY_BACK = "run with --client requests to use python-requests"
 
 
 class UnsupportedByFastClientError(Exception):
