@@ -88,10 +88,9 @@ def saved_test_page(request: Request) -> Response:
 
 def start_saved_test(request: Request) -> Response:
     """POST /tests/ID/start: the host checked against the allow-list, then `loadgate run`."""
-    store: RunStore = request.app.state.store
     settings: DashboardSettings = request.app.state.settings
     launcher: Launcher = request.app.state.launcher
     test = requested_test(request)
     check_target(test.host, tuple(settings.allowed_hosts))
-    launch = launcher.start(test, store)
+    launch = launcher.start(test)
     return RedirectResponse(f"/runs/{launch.run_id}", status_code=303)
