@@ -72,7 +72,7 @@ def saved_test_page(request: Request) -> Response:
     launcher: Launcher = request.app.state.launcher
     test = requested_test(request)
     listings = store.list_runs(PAGE_SIZE, RunFilter(name=test.name))
-    trend = trend_of(store, listings)
+    trend = trend_of(store, listings, request.app.state.regression_cache)
     launch = launcher.launch_of_test(test.name)
     return page(
         request,
