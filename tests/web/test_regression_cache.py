@@ -1,4 +1,4 @@
-"""A test page's regression marks: compared once per pair of settled runs, again when one changes."""
+"""A test page's regression marks: compared once per pair of settled runs, again on a change."""
 
 from __future__ import annotations
 
