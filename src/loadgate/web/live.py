@@ -1,8 +1,10 @@
 """A running run, live: its charts and endpoint table as Server-Sent Events, and its stop button.
 
-Each event is read from the store (the report's own read and templates),
-every LIVE_INTERVAL_S, so the page shows what the store holds, whoever
-writes the run. The last event says the run has ended.
+Each event is read from the store every LIVE_INTERVAL_S, so the page shows
+what the store holds, whoever writes the run: by a LiveRead per connection,
+which reads only the seconds stored since it last read (its cost does not
+grow with the run), rendered by the report's own templates. The last event
+says the run has ended; it is read whole, as the run's page will show it.
 """
 
 from __future__ import annotations
@@ -15,21 +17,33 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from loadgate.errors import InputError
-from loadgate.model import RunStatus
-from loadgate.report.stored_run import stored_report_context
+from loadgate.model import RunInfo, RunStatus
+from loadgate.report.stored_run import StoredRun, stored_report_context
 from loadgate.run_reading import read_for_report
+from loadgate.stats.timeline import Timeline
 from loadgate.store import RunStore
 from loadgate.web.launcher import Launcher
+from loadgate.web.live_read import LiveRead
 from loadgate.web.rendering import environment
 from loadgate.web.run_page import requested_run
 
 LIVE_INTERVAL_S = 1.0
 
 
-def live_update(store: RunStore, run_id: int) -> dict[str, object]:
-    """One event: the run's status, request count, chart figures and endpoint section."""
+def live_update(store: RunStore, run_id: int, live: LiveRead | None = None) -> dict[str, object]:
+    """One event: the run's status, request count, chart figures and endpoint section.
+
+    Read through `live` while the run is going, if given; else (and once the
+    run has ended) the whole run is read.
+    """
     run = store.get_run(run_id)
-    stored, timeline = read_for_report(store, run)
+    if live is not None and run.status is RunStatus.RUNNING:
+        return update_of(run, *live.read(run))
+    return update_of(run, *read_for_report(store, run))
+
+
+def update_of(run: RunInfo, stored: StoredRun, timeline: Timeline) -> dict[str, object]:
+    """The event of a run read into `stored` and `timeline`."""
     context = stored_report_context(stored, timeline)
     section = environment().get_template("sections/endpoints.html.j2").render(context)
     return {
@@ -41,8 +55,9 @@ def live_update(store: RunStore, run_id: int) -> dict[str, object]:
 
 
 async def _events(store: RunStore, run_id: int) -> AsyncIterator[str]:
+    live = LiveRead(store, run_id)
     while True:
-        update = await anyio.to_thread.run_sync(live_update, store, run_id)
+        update = await anyio.to_thread.run_sync(live_update, store, run_id, live)
         ended = update["status"] != RunStatus.RUNNING.value
         yield f"event: {'ended' if ended else 'update'}\ndata: {json.dumps(update)}\n\n"
         if ended:
