@@ -7,11 +7,13 @@ over that store, and one Server-Sent Events client on the run's
 it reads the dashboard process's CPU time (user + system, /proc/PID/stat)
 and prints the CPU seconds the window cost and the events received in it.
 
-A live view that reads only what is new costs the same per window however
-long the run has gone: the last window's CPU over the first full window's
-is the figure (near 1 when it does not grow; it grows with the run when
-each event re-reads the whole run). Both come from the same run, so other
-jobs on the machine weigh on both alike.
+A live view that reads only what is new costs the same per event however
+long the run has gone: the CPU per event of the last window the run went
+through whole, over the first window's, is the figure (near 1 when it does
+not grow; it grows with the run when each event re-reads the whole run).
+Both come from the same run, so other jobs on the machine weigh on both
+alike. The events per window say whether the view kept its pace (one a
+second).
 
     .venv/bin/python bench/live_view.py [--run-s 300] [--window-s 60]
 """
@@ -115,9 +117,9 @@ def main() -> None:
         counter = EventCounter(f"http://127.0.0.1:{port}/runs/{run_id}/events")
         counter.start()
         print(f"run {run_id}, {args.run_s} s; dashboard pid {dashboard.pid}")
-        print(f"{'window':>8} {'CPU s':>7} {'events':>7} {'RSS MB':>7}")
+        print(f"{'window':>8} {'CPU s':>7} {'events':>7} {'CPU ms/event':>13} {'RSS MB':>7}")
         cpu_before, events_before = cpu_s(dashboard.pid), 0
-        costs: list[float] = []
+        per_event_ms: list[float] = []
         window = 0
         while counter.is_alive():
             counter.join(args.window_s)
@@ -125,12 +127,15 @@ def main() -> None:
             window += 1
             cost = cpu_now - cpu_before
             events = events_now - events_before
-            print(f"{window:8d} {cost:7.2f} {events:7d} {rss_mb(dashboard.pid):7.1f}")
-            if events >= args.window_s * 0.9:  # a full window, not the tail of the run
-                costs.append(cost)
+            each_ms = 1000 * cost / events if events else float("nan")
+            rss = rss_mb(dashboard.pid)
+            print(f"{window:8d} {cost:7.2f} {events:7d} {each_ms:13.0f} {rss:7.1f}")
+            if counter.is_alive():  # the run went through the whole window
+                per_event_ms.append(each_ms)
             cpu_before, events_before = cpu_now, events_now
-        if len(costs) >= 2:
-            print(f"last full window / first: {costs[-1] / costs[0]:.2f}")
+        if len(per_event_ms) >= 2:
+            ratio = per_event_ms[-1] / per_event_ms[0]
+            print(f"CPU per event, last whole window / first: {ratio:.2f}")
         print(f"events: {counter.events}, bytes: {counter.bytes}")
     finally:
         dashboard.terminate()
