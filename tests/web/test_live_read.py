@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loadgate.model import EndpointSecond, RunStatus, UsersSample
+from loadgate.model import EndpointSecond, Part, RunStatus, UsersSample
 from loadgate.run_reading import read_for_report
 from loadgate.store import RunStore
 from loadgate.web.live import update_of
@@ -21,11 +21,20 @@ def store(tmp_path: Path) -> Iterator[RunStore]:
         yield opened
 
 
+def _parts(offset_s: int) -> dict[Part, list[int]]:
+    """Upstream and gateway time of each request; cache hits from 8 s on (a part starting late)."""
+    parts = {Part.UPSTREAM: [150, 700, 1200 + 5 * offset_s], Part.GATEWAY: [50, 200, 300]}
+    if offset_s >= 8:
+        parts[Part.CACHE_HIT] = [200 + offset_s]
+    return parts
+
+
 def _second(offset_s: int) -> list[EndpointSecond]:
     """A second of three endpoints; one starts late, one fails now and then (a new status)."""
     at = START_S + offset_s
+    latencies_us = [200 + offset_s, 900, 1500 + 7 * offset_s]
     seconds = [
-        endpoint_second(at, "GET", "/items", [200 + offset_s, 900, 1500 + 7 * offset_s]),
+        endpoint_second(at, "GET", "/items", latencies_us, parts=_parts(offset_s)),
         endpoint_second(
             at, "POST", "/orders", [3000, 4000 + offset_s],
             failed={"503": 1} if offset_s % 4 == 0 else None,
@@ -59,6 +68,7 @@ def _whole_and_live(store: RunStore, run_id: int, live: LiveRead) -> tuple[objec
     assert timeline == whole_timeline
     assert incremental.summary == whole.summary
     assert incremental.series == whole.series  # the findings' numbers, p95s on a ramp
+    assert incremental.parts == whole.parts  # cache hits, upstream and gateway time
     assert incremental.findings == whole.findings
     return update_of(run, whole, whole_timeline), update_of(run, incremental, timeline)
 

@@ -5,10 +5,11 @@ browser, so a view cost more the longer the run went. A LiveRead keeps
 what it has read: seconds older than the newest stored one by SETTLE_S are
 settled (a run's writers store a second once it is over; a distributed
 run's pieces come within a report interval) and folded once into the
-summary's fold, the findings' series and the timeline's buckets; each tick
-reads the seconds from the first unsettled bucket on, decodes them, and
-joins them to the settled part. The result is what a whole read gives
-(tests/web/test_live_read.py compares them second by second).
+summary's fold, the findings' series, the timeline's buckets and the
+latencies' parts; each tick reads the seconds from the first unsettled
+bucket on, decodes them, and joins them to the settled part
+(web/range_join.py). The result is what a whole read gives
+(tests/web/test_live_read.py compares them tick by tick).
 
 It starts again from the run's first second when the charts' bucket width
 changes (after 12 minutes, then 2 hours: bucket_width_s), when the run
@@ -17,44 +18,58 @@ axis starts earlier: a few times in a run's life. A piece stored more than
 SETTLE_S after its second is not in the live view; the last event, read
 whole when the run has ended, has it.
 
-Still read whole each tick, as a whole read does: the users samples (two
-numbers a second), the latencies' parts (only for targets that report
-cache status or upstream time), and what read_stored_run reads beside
-(workers, scraped metrics, the open model's counts, generator stalls).
+Still read whole each tick, as a whole read does, but without a histogram:
+the users samples (two numbers a second) and what read_stored_run reads
+beside (workers, scraped metrics, the open model's counts, generator
+stalls). The settled findings' series is copied each tick (a few numbers
+per endpoint-second, up to FINDINGS_MAX_SPAN_S).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from loadgate.model import RunInfo
+from loadgate.model import RunInfo, UsersSample
 from loadgate.report.stored_run import StoredRun
 from loadgate.run_reading import read_stored_run
-from loadgate.stats.fold import EndpointKey, RunFold
+from loadgate.stats.fold import RunFold
 from loadgate.stats.histogram import LatencyHistogram
-from loadgate.stats.series import (
-    EndpointSeries,
-    RunSeries,
-    SecondPoint,
-    SeriesFold,
-    is_ramp,
-    keeps_series,
-    skipped_series,
-)
+from loadgate.stats.parts import PartsFold, RunParts
+from loadgate.stats.series import RunSeries, SeriesFold, is_ramp, keeps_series, skipped_series
 from loadgate.stats.summary import summarize_fold
-from loadgate.stats.timeline import (
-    EndpointTimeline,
-    Timeline,
-    TimelineFold,
-    bucket_width_s,
-    epoch_second,
-    time_axis,
-)
+from loadgate.stats.timeline import Timeline, TimelineFold, bucket_width_s, epoch_second, time_axis
 from loadgate.store import RunStore
-from loadgate.store.run_view import read_run_parts
+from loadgate.web.range_join import PartKey, joined, joined_parts, joined_series
 
 SETTLE_S = 10
+
+
+@dataclass
+class _Settled:
+    """What is folded of the seconds before `before`: the same for every later tick."""
+
+    before: int
+    fold: RunFold = field(default_factory=RunFold)
+    series: SeriesFold = field(default_factory=SeriesFold)
+    timeline: Timeline | None = None
+    parts: RunParts | None = None
+    part_histograms: dict[PartKey, LatencyHistogram] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Tick:
+    """One read's view of the run: its axis, bucket width, and where settled seconds end."""
+
+    axis: range
+    width_s: int
+    settle_before: int
+    run_start: int
+    users: list[UsersSample]
+    ramp: bool
+
+    @property
+    def keeps_series(self) -> bool:
+        return keeps_series(len(self.axis))
 
 
 class LiveRead:
@@ -67,149 +82,119 @@ class LiveRead:
         self._run_id = run_id
         self._settle_s = settle_s
         self._shape: tuple[int, int, bool] | None = None  # axis start, bucket width, ramp
-        self.settled_before = 0  # seconds before this one are folded into what follows
-        self._fold = RunFold()
-        self._series = SeriesFold()
-        self._timeline: Timeline | None = None
+        self._settled = _Settled(before=0)
+
+    @property
+    def settled_before(self) -> int:
+        """Seconds before this one are folded once, and not read again."""
+        return self._settled.before
 
     def read(self, run: RunInfo) -> tuple[StoredRun, Timeline]:
         """The run as read_for_report gives it (the summary, findings... and the timeline)."""
-        users = self._store.user_samples(run.run_id)
-        axis = time_axis(run, self._store.second_span(run.run_id) or ())
-        width_s = bucket_width_s(len(axis))
-        ramp = is_ramp(users)
-        if self._shape != (axis.start, width_s, ramp):
-            self._start_over(axis.start, width_s, ramp)
-        keep_series = keeps_series(len(axis))
-        settle_before = axis.start + max(0, len(axis) - self._settle_s) // width_s * width_s
-        settle_before = max(settle_before, self.settled_before)
-        settling = TimelineFold(range(self.settled_before, settle_before), width_s)
-        tail = TimelineFold(range(settle_before, axis.stop), width_s)
-        tail_fold, tail_series = RunFold(), SeriesFold()
-        for second in self._store.iter_endpoint_seconds(
-            run.run_id, from_second=self.settled_before, to_second=axis.stop - 1
-        ):
-            histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
-            settled = second.second < settle_before
-            (settling if settled else tail).add(second, histogram)
-            (self._fold if settled else tail_fold).add(second, histogram)
-            if keep_series:
-                (self._series if settled else tail_series).add(second, histogram if ramp else None)
-        run_start = epoch_second(run.started_at)
-        if settle_before > self.settled_before:
-            done = settling.timeline(run_start, users)
-            self._timeline = done if self._timeline is None else joined([self._timeline, done])
-            self.settled_before = settle_before
-        timeline = tail.timeline(run_start, users)
-        if self._timeline is not None:
-            timeline = joined([self._timeline, timeline])
-        # The users per bucket from every sample, as a whole read has them (a fold of no seconds).
-        timeline = replace(
-            timeline, users=TimelineFold(axis, width_s).timeline(run_start, users).users
-        )
-        fold = RunFold.of_totals([*self._fold.totals(), *tail_fold.totals()])
-        summary = summarize_fold(run, fold, users_max=max((u.users for u in users), default=0))
-        series = (
-            joined_series([self._series.series(run_start, users),
-                           tail_series.series(run_start, users)])
-            if keep_series
-            else skipped_series(run_start, len(axis))
-        )  # fmt: skip
-        parts = read_run_parts(self._store, run, users, axis=axis, bucket_s=width_s)
+        tick = self._tick(run)
+        timeline, fold, series = self._read_seconds(tick)
+        parts = self._read_parts(tick)
+        self._settled.before = tick.settle_before
+        users_max = max((u.users for u in tick.users), default=0)
+        summary = summarize_fold(run, fold, users_max=users_max)
         stored = read_stored_run(
             self._store, summary, series, parts, with_regions=False, chart_on=timeline
         )
         return stored, timeline
 
-    def _start_over(self, axis_start: int, width_s: int, ramp: bool) -> None:
-        self._shape = (axis_start, width_s, ramp)
-        self.settled_before = axis_start
-        self._fold = RunFold()
-        self._series = SeriesFold()
-        self._timeline = None
-
-
-def joined(parts: Sequence[Timeline]) -> Timeline:
-    """Timelines of consecutive ranges of one run, on the same bucket width, as one.
-
-    An endpoint (or a status) missing from a part has zero counts and no
-    percentiles in its buckets, as a fold of the whole range gives it.
-    """
-    width_s = parts[0].bucket_s
-    keys = sorted(
-        {(e.method, e.name) for part in parts for e in part.endpoints},
-        key=lambda key: (key[1], key[0]),
-    )
-    by_key = [{(e.method, e.name): e for e in part.endpoints} for part in parts]
-    return Timeline(
-        start_second=parts[0].start_second,
-        offsets_s=tuple(offset for part in parts for offset in part.offsets_s),
-        users=tuple(level for part in parts for level in part.users),
-        endpoints=tuple(
-            _joined_endpoint(key, [(ends.get(key), len(p.offsets_s)) for ends, p in
-                                   zip(by_key, parts, strict=True)], width_s)
-            for key in keys
-        ),
-        total=_joined_endpoint(
-            (parts[0].total.method, parts[0].total.name),
-            [(part.total, len(part.offsets_s)) for part in parts],
-            width_s,
-        ),
-        bucket_s=width_s,
-    )  # fmt: skip
-
-
-def _joined_endpoint(
-    key: EndpointKey, pieces: Sequence[tuple[EndpointTimeline | None, int]], width_s: int
-) -> EndpointTimeline:
-    """One endpoint's series over the parts; `pieces` are (its series or None, buckets)."""
-    # One-second buckets count in whole numbers; wider ones are averages (floats),
-    # also in a part made of one short bucket (the fold of that part alone gives ints).
-    number = int if width_s == 1 else float
-
-    def counts(values: list[tuple[float, ...] | None]) -> tuple[float, ...]:
-        return tuple(
-            number(value)
-            for (_, buckets), part in zip(pieces, values, strict=True)
-            for value in (part if part is not None else (0,) * buckets)
+    def _tick(self, run: RunInfo) -> _Tick:
+        users = self._store.user_samples(run.run_id)
+        axis = time_axis(run, self._store.second_span(run.run_id) or ())
+        width_s = bucket_width_s(len(axis))
+        ramp = is_ramp(users)
+        if self._shape != (axis.start, width_s, ramp):
+            self._shape = (axis.start, width_s, ramp)
+            self._settled = _Settled(before=axis.start)
+        settle_before = axis.start + max(0, len(axis) - self._settle_s) // width_s * width_s
+        return _Tick(
+            axis=axis,
+            width_s=width_s,
+            settle_before=max(settle_before, self._settled.before),
+            run_start=epoch_second(run.started_at),
+            users=users,
+            ramp=ramp,
         )
 
-    def levels(values: list[tuple[float | None, ...] | None]) -> tuple[float | None, ...]:
-        return tuple(
-            value
-            for (_, buckets), part in zip(pieces, values, strict=True)
-            for value in (part if part is not None else (None,) * buckets)
-        )
+    def _read_seconds(self, tick: _Tick) -> tuple[Timeline, RunFold, RunSeries]:
+        """The timeline, summary fold and findings' series: settled ones kept, the rest read."""
+        settled = self._settled
+        settling = TimelineFold(range(settled.before, tick.settle_before), tick.width_s)
+        tail = TimelineFold(range(tick.settle_before, tick.axis.stop), tick.width_s)
+        tail_fold, tail_series = RunFold(), SeriesFold()
+        for second in self._store.iter_endpoint_seconds(
+            self._run_id, from_second=settled.before, to_second=tick.axis.stop - 1
+        ):
+            histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
+            done = second.second < tick.settle_before
+            (settling if done else tail).add(second, histogram)
+            (settled.fold if done else tail_fold).add(second, histogram)
+            if tick.keeps_series:
+                series_fold = settled.series if done else tail_series
+                series_fold.add(second, histogram if tick.ramp else None)
+        if tick.settle_before > settled.before:
+            more = settling.timeline(tick.run_start, tick.users)
+            settled.timeline = (
+                more if settled.timeline is None else joined([settled.timeline, more])
+            )
+        timeline = tail.timeline(tick.run_start, tick.users)
+        if settled.timeline is not None:
+            timeline = joined([settled.timeline, timeline])
+        # The users per bucket from every sample, as a whole read has them (a fold of no seconds).
+        whole = TimelineFold(tick.axis, tick.width_s).timeline(tick.run_start, tick.users)
+        fold = RunFold.of_totals([*settled.fold.totals(), *tail_fold.totals()])
+        series = (
+            joined_series([settled.series.series(tick.run_start, tick.users),
+                           tail_series.series(tick.run_start, tick.users)])
+            if tick.keeps_series
+            else skipped_series(tick.run_start, len(tick.axis))
+        )  # fmt: skip
+        return replace(timeline, users=whole.users), fold, series
 
-    series = [piece for piece, _ in pieces]
-    statuses = sorted({status for s in series if s is not None for status in s.status_per_s})
-    return EndpointTimeline(
-        method=key[0],
-        name=key[1],
-        ok_per_s=counts([s.ok_per_s if s else None for s in series]),
-        failed_per_s=counts([s.failed_per_s if s else None for s in series]),
-        p50_ms=levels([s.p50_ms if s else None for s in series]),
-        p95_ms=levels([s.p95_ms if s else None for s in series]),
-        p99_ms=levels([s.p99_ms if s else None for s in series]),
-        status_per_s={
-            status: counts([s.status_per_s.get(status) if s else None for s in series])
-            for status in statuses
-        },
-    )
+    def _read_parts(self, tick: _Tick) -> RunParts:
+        """The latencies' parts (cache hits, upstream time): settled buckets kept, the rest read."""
+        settled = self._settled
+        settling = PartsFold(range(settled.before, tick.settle_before), tick.width_s)
+        tail = PartsFold(range(tick.settle_before, tick.axis.stop), tick.width_s)
+        histograms = {key: _copy(histogram) for key, histogram in settled.part_histograms.items()}
+        for piece in self._store.iter_part_seconds(
+            self._run_id, from_second=settled.before, to_second=tick.axis.stop - 1
+        ):
+            done = piece.second < tick.settle_before
+            (settling if done else tail).add(piece)
+            key = (piece.method, piece.name, piece.part)
+            histogram = LatencyHistogram.decode(piece.histogram)
+            if done:
+                _add(settled.part_histograms, key, histogram)
+            _add(histograms, key, histogram)
+        if tick.settle_before > settled.before:
+            more = settling.parts(tick.run_start, tick.users)
+            settled.parts = (
+                more
+                if settled.parts is None
+                else joined_parts([settled.parts, more], settled.part_histograms)
+            )
+        parts = tail.parts(tick.run_start, tick.users)
+        if settled.parts is not None:
+            parts = joined_parts([settled.parts, parts], histograms)
+        whole = PartsFold(tick.axis, tick.width_s).parts(tick.run_start, tick.users)
+        return replace(parts, users=whole.users)
 
 
-def joined_series(parts: Sequence[RunSeries]) -> RunSeries:
-    """Series of consecutive ranges of one run as one (the users are the last part's)."""
-    points: dict[EndpointKey, dict[int, SecondPoint]] = {}
-    for part in parts:
-        for endpoint in part.endpoints:
-            points.setdefault((endpoint.method, endpoint.name), {}).update(endpoint.points)
-    keys = sorted(points, key=lambda key: (key[1], key[0]))
-    return RunSeries(
-        start_second=parts[-1].start_second,
-        endpoints=tuple(
-            EndpointSeries(method=m, name=n, points=dict(sorted(points[(m, n)].items())))
-            for m, n in keys
-        ),
-        users=parts[-1].users,
-    )
+def _copy(histogram: LatencyHistogram) -> LatencyHistogram:
+    copy = LatencyHistogram()
+    copy.merge(histogram)
+    return copy
+
+
+def _add(held: dict[PartKey, LatencyHistogram], key: PartKey, histogram: LatencyHistogram) -> None:
+    """Merge `histogram` into `held`'s for `key` (a copy of it: `held` owns what it holds)."""
+    mine = held.get(key)
+    if mine is None:
+        held[key] = _copy(histogram)
+    else:
+        mine.merge(histogram)
