@@ -57,12 +57,14 @@ def update_of(run: RunInfo, stored: StoredRun, timeline: Timeline) -> dict[str, 
 async def _events(store: RunStore, run_id: int) -> AsyncIterator[str]:
     live = LiveRead(store, run_id)
     while True:
+        started_s = anyio.current_time()
         update = await anyio.to_thread.run_sync(live_update, store, run_id, live)
         ended = update["status"] != RunStatus.RUNNING.value
         yield f"event: {'ended' if ended else 'update'}\ndata: {json.dumps(update)}\n\n"
         if ended:
             return
-        await anyio.sleep(LIVE_INTERVAL_S)
+        # One event every LIVE_INTERVAL_S, the read's time included (not added to the wait).
+        await anyio.sleep(max(0.0, LIVE_INTERVAL_S - (anyio.current_time() - started_s)))
 
 
 def run_events(request: Request) -> Response:

@@ -39,7 +39,7 @@ from loadgate.stats.series import RunSeries, SeriesFold, is_ramp, keeps_series, 
 from loadgate.stats.summary import summarize_fold
 from loadgate.stats.timeline import Timeline, TimelineFold, bucket_width_s, epoch_second, time_axis
 from loadgate.store import RunStore
-from loadgate.web.range_join import PartKey, joined, joined_parts, joined_series
+from loadgate.web.range_join import PartKey, joined_parts, joined_series, joined_timeline
 
 SETTLE_S = 10
 
@@ -139,11 +139,11 @@ class LiveRead:
         if tick.settle_before > settled.before:
             more = settling.timeline(tick.run_start, tick.users)
             settled.timeline = (
-                more if settled.timeline is None else joined([settled.timeline, more])
+                more if settled.timeline is None else joined_timeline([settled.timeline, more])
             )
         timeline = tail.timeline(tick.run_start, tick.users)
         if settled.timeline is not None:
-            timeline = joined([settled.timeline, timeline])
+            timeline = joined_timeline([settled.timeline, timeline])
         # The users per bucket from every sample, as a whole read has them (a fold of no seconds).
         whole = TimelineFold(tick.axis, tick.width_s).timeline(tick.run_start, tick.users)
         fold = RunFold.of_totals([*settled.fold.totals(), *tail_fold.totals()])

@@ -26,7 +26,7 @@ PartKey = tuple[str, str, Part]  # (method, name, part)
 PART_QUANTILES = (0.5, 0.95)
 
 
-def joined(parts: Sequence[Timeline]) -> Timeline:
+def joined_timeline(parts: Sequence[Timeline]) -> Timeline:
     """Timelines of consecutive ranges of one run, on the same bucket width, as one.
 
     An endpoint (or a status) missing from a part has zero counts and no
