@@ -15,7 +15,7 @@ Both come from the same run, so other jobs on the machine weigh on both
 alike. The events per window say whether the view kept its pace (one a
 second).
 
-    .venv/bin/python bench/live_view.py [--run-s 300] [--window-s 60]
+    .venv/bin/python bench/live_view.py [--run-s 300] [--window-s 60] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -97,8 +97,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run-s", type=int, default=300)
     parser.add_argument("--window-s", type=int, default=60)
+    parser.add_argument("--keep", type=Path, help="store the run in DIR/runs.db and keep it")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="loadgate-bench-live-"))
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="loadgate-bench-live-"))
+    folder.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{folder / 'runs.db'}"
     loadgate = Path(sys.executable).parent / "loadgate"
     run = subprocess.Popen(
@@ -141,7 +143,8 @@ def main() -> None:
         dashboard.terminate()
         dashboard.wait(timeout=10)
         run.wait(timeout=60)
-        shutil.rmtree(folder, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
