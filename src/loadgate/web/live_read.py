@@ -92,8 +92,13 @@ class LiveRead:
     def read(self, run: RunInfo) -> tuple[StoredRun, Timeline]:
         """The run as read_for_report gives it (the summary, findings... and the timeline)."""
         tick = self._tick(run)
-        timeline, fold, series = self._read_seconds(tick)
-        parts = self._read_parts(tick)
+        try:
+            timeline, fold, series = self._read_seconds(tick)
+            parts = self._read_parts(tick)
+        except BaseException:
+            # Settled seconds may be folded in part: the next read starts over.
+            self._shape = None
+            raise
         self._settled.before = tick.settle_before
         users_max = max((u.users for u in tick.users), default=0)
         summary = summarize_fold(run, fold, users_max=users_max)
