@@ -10,15 +10,22 @@ table, report/), and, for comparison, the whole read the live view made
 before (run_reading.read_for_report). All in this one process, so the
 ratios between checkpoints do not depend on other jobs' load.
 
+With --memory, the memory Python holds (tracemalloc, after the live read)
+is given instead of times: what the live read keeps as the run goes on
+(tracing slows everything, so times are not measured then).
+
     .venv/bin/python bench/live_replay.py --db sqlite:///DIR/runs.db [--run 1] [--every-s 60]
+        [--memory]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import tempfile
 import time
+import tracemalloc
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
@@ -62,6 +69,7 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="the store holding the run to replay")
     parser.add_argument("--run", type=int, default=1)
     parser.add_argument("--every-s", type=int, default=60, help="seconds between checkpoints")
+    parser.add_argument("--memory", action="store_true", help="memory held, not times")
     args = parser.parse_args()
     with RunStore.open(args.db) as source:
         run = source.get_run(args.run)
@@ -74,7 +82,11 @@ def main() -> None:
                    host=run.host, started_at=run.started_at, settings=dict(run.settings))
         )  # fmt: skip
         live = LiveRead(store, run_id)
-        print(f"{'stored s':>8} {'live read ms':>13} {'render ms':>10} {'whole read ms':>14}")
+        if args.memory:
+            tracemalloc.start()
+            print(f"{'stored s':>8} {'held MB':>8}")
+        else:
+            print(f"{'stored s':>8} {'live read ms':>13} {'render ms':>10} {'whole read ms':>14}")
         first = min(seconds)
         for at in range(first, max(seconds) + 1):
             store.append(run_id, seconds.get(at, []), [users[at]] if at in users else [])
@@ -82,7 +94,10 @@ def main() -> None:
             assert running.status is RunStatus.RUNNING
             read = live.read(running)  # one tick, as the live view makes it every second
             stored_s = at - first + 1
-            if stored_s % args.every_s == 0:
+            if stored_s % args.every_s == 0 and args.memory:
+                gc.collect()
+                print(f"{stored_s:8d} {tracemalloc.get_traced_memory()[0] / 2**20:8.1f}")
+            elif stored_s % args.every_s == 0:
                 live_ms = cpu_ms(lambda: live.read(running))  # noqa: B023
                 render_ms = cpu_ms(lambda: update_of(running, *read))  # noqa: B023
                 whole_ms = cpu_ms(lambda: read_for_report(store, running))  # noqa: B023
