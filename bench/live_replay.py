@@ -34,7 +34,7 @@ from pathlib import Path
 from loadgate.model import EndpointSecond, NewRun, Part, PartHistogram, RunStatus
 from loadgate.run_reading import read_for_report
 from loadgate.store import RunStore
-from loadgate.web.live import update_of
+from loadgate.web.live_feed import update_of
 from loadgate.web.live_read import LiveRead
 
 REPEATS = 5

@@ -15,7 +15,7 @@ import httpx
 from loadgate.model import RunStatus
 from loadgate.store import RunStore
 from loadgate.web.launcher import RUN_ID_FILE_ENV
-from loadgate.web.live import live_update
+from loadgate.web.live_feed import live_update
 from tests.e2e.conftest import REPO, loadgate_command
 from tests.web.conftest import SCRIPT, serve_dashboard
 

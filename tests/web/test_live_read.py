@@ -10,7 +10,7 @@ import pytest
 from loadgate.model import EndpointSecond, Part, RunStatus, UsersSample
 from loadgate.run_reading import read_for_report
 from loadgate.store import RunStore
-from loadgate.web.live import update_of
+from loadgate.web.live_feed import update_of
 from loadgate.web.live_read import LiveRead
 from tests.builders import START_S, endpoint_second, new_run
 
