@@ -33,3 +33,14 @@ def test_seconds_from_s_on_are_exactly_the_new_ones_pieces_merged(store: RunStor
     assert _since(store, run_id, START_S + 12) == []
     # Every second, read from the start, is what the ticks read.
     assert len(_since(store, run_id, START_S)) == 13
+
+
+def test_pieces_before_a_second_count_the_rows_of_earlier_seconds(store: RunStore) -> None:
+    run_id = store.create_run(new_run())
+    store.append(run_id, _appended(range(10)) + _appended(range(5), "/other"))
+    assert store.pieces_before(run_id, START_S + 3) == 6
+    assert store.pieces_before(run_id, START_S) == 0
+    # A late piece of second 1 (a slow worker's): the count moves, later seconds' do not matter.
+    store.append(run_id, _appended(range(1, 2)) + _appended(range(12, 13)))
+    assert store.pieces_before(run_id, START_S + 3) == 7
+    assert store.pieces_before(run_id, START_S + 100) == 17

@@ -86,6 +86,19 @@ def test_every_tick_is_what_a_whole_read_gives(store: RunStore) -> None:
         assert live.settled_before == START_S + max(0, stop_s - 3)
 
 
+def test_a_late_piece_of_a_settled_second_is_read(store: RunStore) -> None:
+    """A distributed run's slow worker reports a second long after it was settled."""
+    run_id = store.create_run(new_run())
+    live = LiveRead(store, run_id, settle_s=3)
+    _store_until(store, run_id, 0, 20)
+    _whole_and_live(store, run_id, live)
+    settled_before = live.settled_before
+    store.append(run_id, [endpoint_second(START_S + 4, "GET", "/items", [9_000_000] * 40)])
+    whole, incremental = _whole_and_live(store, run_id, live)
+    assert incremental == whole
+    assert live.settled_before == settled_before  # started over, and settled as far again
+
+
 def test_wider_buckets_after_twelve_minutes_are_what_a_whole_read_gives(store: RunStore) -> None:
     run_id = store.create_run(new_run())
     live = LiveRead(store, run_id, settle_s=3)

@@ -14,9 +14,9 @@ bucket on, decodes them, and joins them to the settled part
 It starts again from the run's first second when the charts' bucket width
 changes (after 12 minutes, then 2 hours: bucket_width_s), when the run
 turns into a ramp (the findings then want each second's p95), or when the
-axis starts earlier: a few times in a run's life. A piece stored more than
-SETTLE_S after its second is not in the live view; the last event, read
-whole when the run has ended, has it.
+axis starts earlier: a few times in a run's life; and when a piece of a
+settled second is stored late (a distributed run's slow worker): each tick
+counts the settled seconds' rows (RunStore.pieces_before, no histogram read).
 
 Still read whole each tick, as a whole read does, but without a histogram:
 the users samples (two numbers a second) and what read_stored_run reads
@@ -49,6 +49,7 @@ class _Settled:
     """What is folded of the seconds before `before`: the same for every later tick."""
 
     before: int
+    pieces: int = 0  # the store's rows (pieces) of those seconds when they were read
     fold: RunFold = field(default_factory=RunFold)
     series: SeriesFold = field(default_factory=SeriesFold)
     timeline: Timeline | None = None
@@ -63,6 +64,7 @@ class _Tick:
     axis: range
     width_s: int
     settle_before: int
+    settled_pieces: int
     run_start: int
     users: list[UsersSample]
     ramp: bool
@@ -100,6 +102,7 @@ class LiveRead:
             self._shape = None
             raise
         self._settled.before = tick.settle_before
+        self._settled.pieces = tick.settled_pieces
         users_max = max((u.users for u in tick.users), default=0)
         summary = summarize_fold(run, fold, users_max=users_max)
         stored = read_stored_run(
@@ -112,14 +115,21 @@ class LiveRead:
         axis = time_axis(run, self._store.second_span(run.run_id) or ())
         width_s = bucket_width_s(len(axis))
         ramp = is_ramp(users)
-        if self._shape != (axis.start, width_s, ramp):
+        settled = self._settled
+        if self._shape != (axis.start, width_s, ramp) or (
+            settled.pieces != self._store.pieces_before(run.run_id, settled.before)
+        ):  # a piece of a settled second was stored late: read them all again
             self._shape = (axis.start, width_s, ramp)
             self._settled = _Settled(before=axis.start)
         settle_before = axis.start + max(0, len(axis) - self._settle_s) // width_s * width_s
+        settle_before = max(settle_before, self._settled.before)
         return _Tick(
             axis=axis,
             width_s=width_s,
-            settle_before=max(settle_before, self._settled.before),
+            # Counted before the seconds are read: a piece stored in between is
+            # read but not counted, and only makes the next read start over.
+            settled_pieces=self._store.pieces_before(run.run_id, settle_before),
+            settle_before=settle_before,
             run_start=epoch_second(run.started_at),
             users=users,
             ramp=ramp,
