@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from loadgate.model import RunStatus
 from loadgate.store import RunStore
-from loadgate.web.live_feed import LiveFeeds, live_update
+from loadgate.web.live_feed import LiveEvent, LiveFeeds, live_update
 from tests.builders import START_S, STARTED_AT, endpoint_second, new_run
 
 
@@ -35,6 +37,22 @@ def test_connections_to_one_run_share_its_event_while_it_is_fresh(store: RunStor
     assert feeds.reads == 1
     assert first.name == "update"
     assert json.loads(first.data_json) == json.loads(json.dumps(live_update(store, run_id)))
+
+
+def test_connections_asking_together_wait_for_one_read(store: RunStore) -> None:
+    """Three browsers ask at once: one reads, the others wait for it and are given its event."""
+    run_id = _running(store, 30)
+    feeds = LiveFeeds(store)
+    together = threading.Barrier(3)
+
+    def ask() -> LiveEvent:
+        together.wait()
+        return feeds.event(run_id)
+
+    with ThreadPoolExecutor(3) as pool:
+        events = list(pool.map(lambda _: ask(), range(3)))
+    assert events[0] is events[1] is events[2]
+    assert feeds.reads == 1
 
 
 def test_each_event_is_read_again_once_stale_and_the_last_ends_the_feed(store: RunStore) -> None:

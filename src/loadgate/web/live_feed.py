@@ -76,7 +76,7 @@ class _Feed:
     live: LiveRead
     lock: threading.Lock = field(default_factory=threading.Lock)
     event: LiveEvent | None = None
-    made_s: float = 0.0
+    read_at_s: float = 0.0  # when the read that made `event` began (time.monotonic)
 
 
 class LiveFeeds:
@@ -99,17 +99,22 @@ class LiveFeeds:
         return len(self._feeds)
 
     def event(self, run_id: int) -> LiveEvent:
-        """The run's event made less than `fresh_s` ago, else a new one (read now)."""
+        """The run's event whose read began less than `fresh_s` before this call, else a new one.
+
+        Counted from the call, not from when the lock is had: a connection that
+        waited for another's read gets that read, however long it took.
+        """
+        asked_s = time.monotonic()
         feed = self._feed(run_id)
         with feed.lock:  # a second connection waits for the read under way, then shares it
-            if feed.event is not None and time.monotonic() - feed.made_s < self._fresh_s:
+            if feed.event is not None and feed.read_at_s > asked_s - self._fresh_s:
                 return feed.event
+            feed.read_at_s = time.monotonic()
             update = live_update(self._store, run_id, feed.live)
             ended = update["status"] != RunStatus.RUNNING.value
             feed.event = LiveEvent(
                 name="ended" if ended else "update", data_json=json.dumps(update)
             )
-            feed.made_s = time.monotonic()
         with self._lock:
             self.reads += 1
             if ended and self._feeds.get(run_id) is feed:
