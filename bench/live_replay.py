@@ -6,7 +6,7 @@ writer stored it. After each second the dashboard's live read
 (web/live_read.py) reads it, as the live view does every second; at each
 checkpoint the CPU time of one event is measured, the median of REPEATS:
 the live read, the event's rendering (the report's charts and endpoint
-table, report/), and, for comparison, the whole read the live view made
+table, report/), its JSON text, and, for comparison, the whole read the live view made
 before (run_reading.read_for_report). All in this one process, so the
 ratios between checkpoints do not depend on other jobs' load.
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import statistics
 import tempfile
 import time
@@ -86,7 +87,8 @@ def main() -> None:
             tracemalloc.start()
             print(f"{'stored s':>8} {'held MB':>8}")
         else:
-            print(f"{'stored s':>8} {'live read ms':>13} {'render ms':>10} {'whole read ms':>14}")
+            print(f"{'stored s':>8} {'live read ms':>13} {'render ms':>10} {'JSON ms':>8} "
+                  f"{'whole read ms':>14}")  # fmt: skip
         first = min(seconds)
         for at in range(first, max(seconds) + 1):
             store.append(run_id, seconds.get(at, []), [users[at]] if at in users else [])
@@ -101,7 +103,10 @@ def main() -> None:
                 live_ms = cpu_ms(lambda: live.read(running))  # noqa: B023
                 render_ms = cpu_ms(lambda: update_of(running, *read))  # noqa: B023
                 whole_ms = cpu_ms(lambda: read_for_report(store, running))  # noqa: B023
-                print(f"{stored_s:8d} {live_ms:13.0f} {render_ms:10.0f} {whole_ms:14.0f}")
+                event = update_of(running, *read)
+                json_ms = cpu_ms(lambda: json.dumps(event))  # noqa: B023
+                print(f"{stored_s:8d} {live_ms:13.0f} {render_ms:10.0f} {json_ms:8.0f} "
+                      f"{whole_ms:14.0f}")  # fmt: skip
 
 
 if __name__ == "__main__":
