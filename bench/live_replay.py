@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -32,7 +33,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from loadgate.model import EndpointSecond, NewRun, Part, PartHistogram, RunStatus
+from loadgate.model import (
+    EndpointSecond,
+    NewRun,
+    Part,
+    PartHistogram,
+    RunInfo,
+    RunStatus,
+    UsersSample,
+)
 from loadgate.run_reading import read_for_report
 from loadgate.store import RunStore
 from loadgate.web.live_feed import update_of
@@ -65,25 +74,23 @@ def by_second(source: RunStore, run_id: int) -> dict[int, list[EndpointSecond]]:
     return seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", required=True, help="the store holding the run to replay")
-    parser.add_argument("--run", type=int, default=1)
-    parser.add_argument("--every-s", type=int, default=60, help="seconds between checkpoints")
-    parser.add_argument("--memory", action="store_true", help="memory held, not times")
-    args = parser.parse_args()
-    with RunStore.open(args.db) as source:
-        run = source.get_run(args.run)
-        seconds = by_second(source, run.run_id)
-        users = {u.second: u for u in source.user_samples(run.run_id)}
-    folder = Path(tempfile.mkdtemp(prefix="loadgate-bench-replay-"))
+def replay(
+    run: RunInfo,
+    seconds: dict[int, list[EndpointSecond]],
+    users: dict[int, UsersSample],
+    folder: Path,
+    *,
+    every_s: int,
+    memory: bool,
+) -> None:
+    """Append `run`'s seconds to a new store in `folder` one by one; print each checkpoint."""
     with RunStore.open(f"sqlite:///{folder / 'runs.db'}") as store:
         run_id = store.create_run(
             NewRun(name=run.name, script_path=run.script_path, script_text=run.script_text,
                    host=run.host, started_at=run.started_at, settings=dict(run.settings))
         )  # fmt: skip
         live = LiveRead(store, run_id)
-        if args.memory:
+        if memory:
             tracemalloc.start()
             print(f"{'stored s':>8} {'held MB':>8}")
         else:
@@ -96,10 +103,10 @@ def main() -> None:
             assert running.status is RunStatus.RUNNING
             read = live.read(running)  # one tick, as the live view makes it every second
             stored_s = at - first + 1
-            if stored_s % args.every_s == 0 and args.memory:
+            if stored_s % every_s == 0 and memory:
                 gc.collect()
                 print(f"{stored_s:8d} {tracemalloc.get_traced_memory()[0] / 2**20:8.1f}")
-            elif stored_s % args.every_s == 0:
+            elif stored_s % every_s == 0:
                 live_ms = cpu_ms(lambda: live.read(running))  # noqa: B023
                 render_ms = cpu_ms(lambda: update_of(running, *read))  # noqa: B023
                 whole_ms = cpu_ms(lambda: read_for_report(store, running))  # noqa: B023
@@ -107,6 +114,24 @@ def main() -> None:
                 json_ms = cpu_ms(lambda: json.dumps(event))  # noqa: B023
                 print(f"{stored_s:8d} {live_ms:13.0f} {render_ms:10.0f} {json_ms:8.0f} "
                       f"{whole_ms:14.0f}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", required=True, help="the store holding the run to replay")
+    parser.add_argument("--run", type=int, default=1)
+    parser.add_argument("--every-s", type=int, default=60, help="seconds between checkpoints")
+    parser.add_argument("--memory", action="store_true", help="memory held, not times")
+    args = parser.parse_args()
+    with RunStore.open(args.db) as source:
+        run = source.get_run(args.run)
+        seconds = by_second(source, run.run_id)
+        users = {u.second: u for u in source.user_samples(run.run_id)}
+    folder = Path(tempfile.mkdtemp(prefix="loadgate-bench-replay-"))
+    try:
+        replay(run, seconds, users, folder, every_s=args.every_s, memory=args.memory)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
