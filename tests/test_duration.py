@@ -31,6 +31,13 @@ def test_invalid_durations_name_the_value(text: str) -> None:
         parse_duration(text)
 
 
+def test_the_message_names_the_value_as_told() -> None:
+    with pytest.raises(ConfigError, match=r"^run_time: must be like 30s, 5m or 1h30m, not 'soon'$"):
+        parse_duration("soon", name="run_time:")
+    with pytest.raises(ConfigError, match=r"^run_time: must be at least 1s, not '0'$"):
+        parse_duration("0", name="run_time:")
+
+
 @pytest.mark.parametrize("text", ["0", "0s", "0h0m"])
 def test_zero_is_not_a_run_time(text: str) -> None:
     with pytest.raises(ConfigError, match="at least 1s"):

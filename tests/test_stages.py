@@ -27,6 +27,15 @@ def test_every_bad_stage_is_named_at_once() -> None:
         assert bad in message
 
 
+def test_the_message_names_the_flag_or_the_field_it_is_given() -> None:
+    with pytest.raises(ConfigError, match=r"^--stages '1m:x': '1m:x': the users must be"):
+        parse_stages("1m:x")
+    with pytest.raises(ConfigError, match=r"^stages: '1m:x': '1m:x': the users must be"):
+        parse_stages("1m:x", name="stages:")
+    with pytest.raises(ConfigError, match=r"^--stages '1q:3': '1q:3': the duration must be like"):
+        parse_stages("1q:3")
+
+
 def test_each_stage_ramps_linearly_from_where_the_last_one_ended() -> None:
     stages = parse_stages("10s:10,10s:30,10s:0")
     users = [target.users for t in range(30) if (target := target_at(stages, t)) is not None]

@@ -11,10 +11,11 @@ _TIMESPAN = re.compile(r"(?:(?P<hours>\d+)h)?(?:(?P<minutes>\d+)m)?(?:(?P<second
 _SECONDS_PER = {"hours": 3600, "minutes": 60, "seconds": 1}
 
 
-def parse_duration(text: str) -> int:
+def parse_duration(text: str, *, name: str = "the run time") -> int:
     """Whole seconds in `text`: "20", "20s", "3m", "2h", "1h30m", "1h2m3s".
 
-    Anything else, and zero, is a ConfigError naming the value.
+    Anything else, and zero, is a ConfigError naming the value; `name` is how
+    the message names it (a form's field: "run_time:").
     """
     cleaned = text.strip().lower()
     if cleaned.isdigit():
@@ -22,12 +23,12 @@ def parse_duration(text: str) -> int:
     else:
         match = _TIMESPAN.fullmatch(cleaned)
         if not cleaned or match is None:
-            raise ConfigError(f"the run time must be like 30s, 5m or 1h30m, not {text!r}")
+            raise ConfigError(f"{name} must be like 30s, 5m or 1h30m, not {text!r}")
         duration_s = sum(
             int(value) * _SECONDS_PER[unit] for unit, value in match.groupdict().items() if value
         )
     if duration_s <= 0:
-        raise ConfigError(f"the run time must be at least 1s, not {text!r}")
+        raise ConfigError(f"{name} must be at least 1s, not {text!r}")
     return duration_s
 
 

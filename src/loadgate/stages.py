@@ -38,8 +38,12 @@ class StageTarget:
     spawn_rate: float
 
 
-def parse_stages(text: str) -> tuple[Stage, ...]:
-    """Every stage of `text`; ConfigError naming each bad stage."""
+def parse_stages(text: str, *, name: str = "--stages") -> tuple[Stage, ...]:
+    """Every stage of `text`; ConfigError naming each bad stage.
+
+    `name` is how the message names the value: the flag on the command line,
+    a form's field ("stages:") on the dashboard.
+    """
     stages: list[Stage] = []
     problems: list[str] = []
     for part in (p.strip() for p in text.split(",")):
@@ -53,13 +57,13 @@ def parse_stages(text: str) -> tuple[Stage, ...]:
             problems.append(f"{part!r}: {exc}")
     if problems:
         raise ConfigError(
-            f"--stages {text!r}: " + "; ".join(problems) + ' (example: "30s:10,1m:50,30s:0")'
+            f"{name} {text!r}: " + "; ".join(problems) + ' (example: "30s:10,1m:50,30s:0")'
         )
     return tuple(stages)
 
 
 def _stage(match: re.Match[str]) -> Stage:
-    duration_s = parse_duration(match["duration"])
+    duration_s = parse_duration(match["duration"], name="the duration")
     users_text = match["users"].strip()
     if not users_text.isdigit():
         raise ValueError(f"the users must be a whole number, 0 or more, not {users_text!r}")

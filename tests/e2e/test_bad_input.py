@@ -55,6 +55,12 @@ def test_a_bad_duration(loadgate: RunLoadgate, db_url: str, run_time: str) -> No
     assert "the run time must be" in line
 
 
+def test_bad_stages_are_named_by_the_flag(loadgate: RunLoadgate, db_url: str) -> None:
+    result = loadgate("run", SCRIPTS / "plain.py", "--stages", "30s:ten", "--db", db_url)
+    line = assert_one_line_error(result, ExitCode.BAD_INPUT)
+    assert "--stages '30s:ten': '30s:ten': the users must be a whole number" in line
+
+
 def test_an_unreachable_database(loadgate: RunLoadgate) -> None:
     url = f"postgresql://loadgate@127.0.0.1:{free_port()}/runs"
     result = loadgate(

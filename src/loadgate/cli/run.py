@@ -103,9 +103,9 @@ def _run(
     from rich.console import Console  # isort: skip
 
     from loadgate.analysis.thresholds_window import AbortCheck
+    from loadgate.cli.run_id_file import open_run_store
     from loadgate.cli.run_outputs import RunEnd, finish
     from loadgate.report.terminal import summary_console
-    from loadgate.store import RunStore
 
     stderr = Console(stderr=True)
     _setup_logging(stderr)
@@ -114,7 +114,7 @@ def _run(
         for warning in plan.warnings:
             click.echo(f"loadgate: warning: {warning}", err=True)
         abort_check = AbortCheck(outputs.thresholds)
-        with RunStore.open(db_url) as store:
+        with open_run_store(db_url) as store:
             outcome = session.execute(
                 plan,
                 store,

@@ -121,6 +121,14 @@ def second_span(conn: Connection, run_id: int, with_users: bool) -> tuple[int, i
     return (min(bounds), max(bounds)) if bounds else None
 
 
+def pieces_before(conn: Connection, run_id: int, before_second: int) -> int:
+    """How many endpoint-second rows (pieces) the run has for seconds before `before_second`."""
+    query = sa.select(sa.func.count()).where(
+        endpoint_seconds.c.run_id == run_id, endpoint_seconds.c.second < before_second
+    )
+    return int(conn.execute(query).scalar_one())
+
+
 def users_max(conn: Connection, run_id: int, from_second: int | None, to_second: int | None) -> int:
     query = sa.select(sa.func.max(users_samples.c.users)).where(users_samples.c.run_id == run_id)
     query = _within(query, users_samples.c.second, from_second, to_second)

@@ -472,6 +472,16 @@ class RunStore:
             self._get_run(conn, run_id)
             return reading.second_span(conn, run_id, with_users)
 
+    def pieces_before(self, run_id: int, before_second: int) -> int:
+        """How many pieces (rows) the run's seconds before `before_second` have so far.
+
+        No histogram is read: a reader that folded those seconds once learns
+        cheaply whether a piece of one of them was stored since (a
+        distributed run's late report).
+        """
+        with self._transaction(f"reading run {run_id}") as conn:
+            return reading.pieces_before(conn, run_id, before_second)
+
     def users_max(
         self, run_id: int, *, from_second: int | None = None, to_second: int | None = None
     ) -> int:

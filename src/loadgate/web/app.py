@@ -28,8 +28,10 @@ from loadgate.web.compare_page import compare_page
 from loadgate.web.guard import Guard
 from loadgate.web.launcher import Launcher
 from loadgate.web.live import run_events, stop_run
+from loadgate.web.live_feed import LiveFeeds
 from loadgate.web.login import login_form, login_submit
 from loadgate.web.page_cache import PageCache
+from loadgate.web.regression_cache import RegressionCache
 from loadgate.web.rendering import problem
 from loadgate.web.run_page import run_download, run_page
 from loadgate.web.runs_page import runs_page
@@ -134,4 +136,6 @@ def create_app(settings: DashboardSettings, store: RunStore) -> Starlette:
     app.state.settings = settings
     app.state.launcher = launcher
     app.state.page_cache = PageCache()
+    app.state.regression_cache = RegressionCache()
+    app.state.live_feeds = LiveFeeds(store)
     return app

@@ -1,14 +1,18 @@
 """Runs the dashboard starts: `loadgate run` subprocesses writing to the same store.
 
 The dashboard never imports the engine; it starts `python -m loadgate run`
-with a saved test's settings, learns the id of the run it created (the first
-run of the test's name stored after the start: one launch per name at a
-time), and stops it the way Ctrl-C does (SIGINT: the run is stored as
-aborted). Runs it did not start can be watched, not stopped.
+with a saved test's settings, learns the id of the run it created from the
+run itself (it names a file in LOADGATE_RUN_ID_FILE; the run writes its id
+there as soon as its row exists: runs of one name started in the same
+second, by two dashboards on one store, are never mixed up), and stops it
+the way Ctrl-C does (SIGINT: the run is stored as aborted). One launch per
+test name at a time. Runs it did not start can be watched, not stopped.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import signal
 import subprocess
 import sys
@@ -20,13 +24,13 @@ from pathlib import Path
 
 from loadgate.errors import ConfigError, RunError
 from loadgate.model import SavedTest
-from loadgate.store import RunStore
-from loadgate.store.listing import RunFilter
 
 FIRST_RUN_TIMEOUT_S = 30.0
 POLL_INTERVAL_S = 0.2
 STOP_TIMEOUT_S = 15.0
 LOG_LINES_SHOWN = 3
+# Read by `loadgate run` (loadgate.cli.run_id_file, which the dashboard may not import).
+RUN_ID_FILE_ENV = "LOADGATE_RUN_ID_FILE"
 
 
 @dataclass(kw_only=True)
@@ -36,7 +40,7 @@ class Launch:
     test: SavedTest
     process: subprocess.Popen[bytes]
     log_path: Path
-    after_run_id: int
+    run_id_path: Path
     run_id: int | None = None
     stopping: bool = field(default=False)
 
@@ -73,41 +77,40 @@ class Launcher:
         self._folder = Path(tempfile.mkdtemp(prefix="loadgate-dashboard-"))
         self._lock = threading.Lock()
         self._launches: dict[str, Launch] = {}
+        self._numbers = itertools.count(1)
 
-    def start(self, test: SavedTest, store: RunStore) -> Launch:
+    def start(self, test: SavedTest) -> Launch:
         """Start `test` (its host already checked) and wait until its run is stored."""
         with self._lock:
             current = self._launches.get(test.name)
             if current is not None and current.running():
                 raise ConfigError(f"test {test.name!r} is running already (run {current.run_id})")
-            newest = store.list_runs(1)
-            after_run_id = newest[0].run.run_id if newest else 0
             script = Path(test.script_path)
             if test.script_text:
                 script = self._folder / f"test-{test.test_id}.py"
                 script.write_text(test.script_text, encoding="utf-8")
-            log_path = self._folder / f"test-{test.test_id}-{after_run_id}.log"
+            number = next(self._numbers)
+            log_path = self._folder / f"launch-{number}.log"
+            run_id_path = self._folder / f"launch-{number}.run-id"
             with log_path.open("wb") as log:
                 process = subprocess.Popen(
                     run_command(test, script, self._db_url),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    env={**os.environ, RUN_ID_FILE_ENV: str(run_id_path)},
                 )
-            launch = Launch(
-                test=test, process=process, log_path=log_path, after_run_id=after_run_id
-            )
+            launch = Launch(test=test, process=process, log_path=log_path, run_id_path=run_id_path)
             self._launches[test.name] = launch
-        launch.run_id = self._first_run(launch, store)
+        launch.run_id = self._run_of(launch)
         return launch
 
-    def _first_run(self, launch: Launch, store: RunStore) -> int:
+    def _run_of(self, launch: Launch) -> int:
+        """The id the launched run wrote to its file (whole: it is renamed into place)."""
         deadline = time.monotonic() + FIRST_RUN_TIMEOUT_S
-        where = RunFilter(name=launch.test.name)
         while time.monotonic() < deadline:
-            listings = store.list_runs(1, where)
-            if listings and listings[0].run.run_id > launch.after_run_id:
-                return listings[0].run.run_id
+            if launch.run_id_path.exists():
+                return int(launch.run_id_path.read_text(encoding="ascii"))
             if not launch.running():
                 raise RunError(
                     f"test {launch.test.name!r} did not start a run: {launch.log_tail()}"

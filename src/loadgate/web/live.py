@@ -1,13 +1,14 @@
 """A running run, live: its charts and endpoint table as Server-Sent Events, and its stop button.
 
-Each event is read from the store (the report's own read and templates),
-every LIVE_INTERVAL_S, so the page shows what the store holds, whoever
-writes the run. The last event says the run has ended.
+Each connection is sent an event every LIVE_INTERVAL_S, read from the store,
+so the page shows what the store holds, whoever writes the run. Events are
+made by the run's LiveFeeds entry (web/live_feed.py): one incremental read
+per run, shared by every connection watching it. The last event says the
+run has ended; it is read whole, as the run's page will show it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
 import anyio
@@ -15,47 +16,31 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from loadgate.errors import InputError
-from loadgate.model import RunStatus
-from loadgate.report.stored_run import stored_report_context
-from loadgate.run_reading import read_for_report
-from loadgate.store import RunStore
 from loadgate.web.launcher import Launcher
-from loadgate.web.rendering import environment
+from loadgate.web.live_feed import LiveFeeds
 from loadgate.web.run_page import requested_run
 
 LIVE_INTERVAL_S = 1.0
 
 
-def live_update(store: RunStore, run_id: int) -> dict[str, object]:
-    """One event: the run's status, request count, chart figures and endpoint section."""
-    run = store.get_run(run_id)
-    stored, timeline = read_for_report(store, run)
-    context = stored_report_context(stored, timeline)
-    section = environment().get_template("sections/endpoints.html.j2").render(context)
-    return {
-        "status": run.status.value,
-        "requests": stored.summary.total.requests,
-        "figures": {chart.chart_id: chart.figure for chart in context["charts"]},
-        "endpoints_html": section,
-    }
-
-
-async def _events(store: RunStore, run_id: int) -> AsyncIterator[str]:
+async def _events(feeds: LiveFeeds, run_id: int) -> AsyncIterator[str]:
     while True:
-        update = await anyio.to_thread.run_sync(live_update, store, run_id)
-        ended = update["status"] != RunStatus.RUNNING.value
-        yield f"event: {'ended' if ended else 'update'}\ndata: {json.dumps(update)}\n\n"
-        if ended:
+        event = await anyio.to_thread.run_sync(feeds.event, run_id)
+        yield event.text()
+        if event.ended:
             return
-        await anyio.sleep(LIVE_INTERVAL_S)
+        # On the clock's whole intervals, the read's time included: every
+        # connection to a run asks at the same moments, and all but one share
+        # the event that one reads (LiveFeeds).
+        await anyio.sleep(LIVE_INTERVAL_S - anyio.current_time() % LIVE_INTERVAL_S)
 
 
 def run_events(request: Request) -> Response:
     """GET /runs/ID/events: text/event-stream, one event a second until the run ends."""
-    store: RunStore = request.app.state.store
+    feeds: LiveFeeds = request.app.state.live_feeds
     run = requested_run(request)
     return StreamingResponse(
-        _events(store, run.run_id),
+        _events(feeds, run.run_id),
         media_type="text/event-stream",
         headers={"x-accel-buffering": "no"},
     )

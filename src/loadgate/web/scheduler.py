@@ -65,7 +65,7 @@ class Scheduler:
             return None
         try:
             check_target(test.host, self._allowed_hosts)
-            return self._launcher.start(test, self._store).run_id
+            return self._launcher.start(test).run_id
         except LoadgateError as exc:
             line = f"the run due at {decision.run_due_at:%Y-%m-%d %H:%M} UTC did not start: {exc}"
             self._store.set_schedule_state(test.test_id, decision.handled_until, line)

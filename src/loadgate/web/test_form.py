@@ -86,11 +86,11 @@ def read_test_form(
     run_time = form.get("run_time", "").strip()
     users, spawn_rate = 1, 1.0
     if stages:
-        problems.check(lambda: parse_stages(stages))
+        problems.check(lambda: parse_stages(stages, name="stages:"))
     else:
         users = int(problems.check(lambda: _number(form, "users", int)) or 1)
         spawn_rate = problems.check(lambda: _number(form, "spawn_rate", float)) or 1.0
-        problems.check(lambda: parse_duration(run_time))
+        problems.check(lambda: parse_duration(run_time, name="run_time:"))
     thresholds = tuple(t.strip() for t in form.get("thresholds", "").splitlines() if t.strip())
     problems.check(lambda: parse_thresholds(thresholds))
     cron = " ".join(form.get("cron", "").split())

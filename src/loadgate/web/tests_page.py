@@ -72,7 +72,7 @@ def saved_test_page(request: Request) -> Response:
     launcher: Launcher = request.app.state.launcher
     test = requested_test(request)
     listings = store.list_runs(PAGE_SIZE, RunFilter(name=test.name))
-    trend = trend_of(store, listings)
+    trend = trend_of(store, listings, request.app.state.regression_cache)
     launch = launcher.launch_of_test(test.name)
     return page(
         request,
@@ -88,10 +88,9 @@ def saved_test_page(request: Request) -> Response:
 
 def start_saved_test(request: Request) -> Response:
     """POST /tests/ID/start: the host checked against the allow-list, then `loadgate run`."""
-    store: RunStore = request.app.state.store
     settings: DashboardSettings = request.app.state.settings
     launcher: Launcher = request.app.state.launcher
     test = requested_test(request)
     check_target(test.host, tuple(settings.allowed_hosts))
-    launch = launcher.start(test, store)
+    launch = launcher.start(test)
     return RedirectResponse(f"/runs/{launch.run_id}", status_code=303)

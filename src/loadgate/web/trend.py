@@ -2,7 +2,8 @@
 
 Read from the `runs` table's listed numbers (no histogram decoded); the
 regressions are `loadgate compare`'s verdict between each of the latest
-completed runs and the one before it.
+completed runs and the one before it (kept, per pair of settled runs, by a
+RegressionCache).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import plotly.graph_objects as go
 
 from loadgate.model import RunListing, RunStatus
 from loadgate.report.html import script_json
-from loadgate.run_comparing import compare_stored
 from loadgate.store import RunStore
+from loadgate.web.regression_cache import RegressionCache
 
 # Comparisons are a bootstrap each: only the latest runs are judged.
 MAX_COMPARED_RUNS = 10
@@ -33,13 +34,15 @@ class Trend:
     regressed_run_ids: tuple[int, ...]
 
 
-def regressions(store: RunStore, completed: Sequence[RunListing]) -> tuple[int, ...]:
+def regressions(
+    store: RunStore, completed: Sequence[RunListing], verdicts: RegressionCache
+) -> tuple[int, ...]:
     """Runs (of `completed`, oldest first) that regressed against the run before them."""
     latest = completed[-(MAX_COMPARED_RUNS + 1) :]
     return tuple(
         current.run.run_id
         for previous, current in pairwise(latest)
-        if compare_stored(store, previous.run, current.run).has_regression
+        if verdicts.has_regression(store, previous.run, current.run)
     )
 
 
@@ -54,14 +57,17 @@ def _layout(y_title: str) -> dict[str, Any]:
     }
 
 
-def trend_of(store: RunStore, listings: Sequence[RunListing]) -> Trend:
-    """The trend of a test's runs (`listings`, any order); runs without numbers are left out."""
+def trend_of(store: RunStore, listings: Sequence[RunListing], verdicts: RegressionCache) -> Trend:
+    """The trend of a test's runs (`listings`, any order); runs without numbers are left out.
+
+    Regressions are judged through `verdicts`, which keeps those of settled runs.
+    """
     ended = sorted(
         (x for x in listings if x.p95_ms is not None and x.run.ended_at is not None),
         key=lambda x: x.run.run_id,
     )
     completed = [x for x in ended if x.run.status is RunStatus.COMPLETED]
-    regressed = regressions(store, completed)
+    regressed = regressions(store, completed, verdicts)
     labels = [str(x.run.run_id) for x in ended]
     latency = [
         go.Scatter(
