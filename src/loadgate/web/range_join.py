@@ -23,7 +23,7 @@ from loadgate.stats.timeline import EndpointTimeline, Timeline
 
 PartKey = tuple[str, str, Part]  # (method, name, part)
 # The whole read's percentiles of each part, as stats.parts gives them.
-PART_QUANTILES = (0.5, 0.95)
+PART_QUANTILES = (0.5, 0.95, 0.99)
 
 
 def joined_timeline(parts: Sequence[Timeline]) -> Timeline:
@@ -131,10 +131,14 @@ def joined_parts(
             piece = endpoint.buckets.get(part) if endpoint is not None else None
             requests.extend(piece.requests if piece else (0,) * len(run.offsets_s))
             p95_ms.extend(piece.p95_ms if piece else (None,) * len(run.offsets_s))
-        p50_us, p95_us = quantiles_us(histograms[method, name, part].recorded_buckets(),
-                                      PART_QUANTILES)  # fmt: skip
+        p50_us, p95_us, p99_us = quantiles_us(
+            histograms[method, name, part].recorded_buckets(), PART_QUANTILES
+        )
         totals.setdefault((method, name), {})[part] = PartLatency(
-            requests=sum(requests), p50_ms=p50_us / US_PER_MS, p95_ms=p95_us / US_PER_MS
+            requests=sum(requests),
+            p50_ms=p50_us / US_PER_MS,
+            p95_ms=p95_us / US_PER_MS,
+            p99_ms=p99_us / US_PER_MS,
         )
         buckets.setdefault((method, name), {})[part] = PartBuckets(
             requests=tuple(requests), p95_ms=tuple(p95_ms)
