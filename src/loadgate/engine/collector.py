@@ -254,6 +254,9 @@ class Collector:
         # The open model's scheduler counts here too (loadgate.engine.arrival),
         # so that the writer and a worker's shipper take them with the requests.
         self.arrivals = ArrivalTally(clock_s)
+        # Called with each second as it finishes, on the hub (engine.locust_stats
+        # fills Locust's environment.stats from it).
+        self.on_finished: Callable[[FinishedSecond], None] | None = None
 
     def on_request(
         self,
@@ -317,20 +320,31 @@ class Collector:
 
     def _start_second(self, second: int) -> None:
         if self._tallies:
-            self._finished.append(FinishedSecond(self._second, self._tallies))
+            finished = FinishedSecond(self._second, self._tallies)
+            self._finished.append(finished)
+            if self.on_finished is not None:
+                self.on_finished(finished)
         self._second = second
         self._tallies = {}
 
-    def take_finished(self, current_second: int) -> list[FinishedSecond]:
-        """Seconds before `current_second`, oldest first; they leave the collector."""
+    def finish_before(self, current_second: int) -> None:
+        """Finish the seconds before `current_second`; they stay until taken."""
         if self._tallies and self._second < current_second:
             self._start_second(current_second)
+
+    def finish_all(self) -> None:
+        """Finish the current second too (what has been counted of it; more may follow)."""
+        if self._tallies:
+            self._start_second(self._second)
+
+    def take_finished(self, current_second: int) -> list[FinishedSecond]:
+        """Seconds before `current_second`, oldest first; they leave the collector."""
+        self.finish_before(current_second)
         taken, self._finished = self._finished, []
         return taken
 
     def take_all(self) -> list[FinishedSecond]:
         """Everything counted so far, the current second too (at the end of a run)."""
-        if self._tallies:
-            self._start_second(self._second)
+        self.finish_all()
         taken, self._finished = self._finished, []
         return taken
