@@ -15,22 +15,17 @@ twice (a second taken while still current, then its rest), and the store adds
 the pieces. This is also what a Locust worker would ship to its master through
 `report_to_master` when runs scale out.
 
-Why Locust's own per-request statistics stay on. Locust's runner registers its
-own `request` listener (`RequestStats`, rounded latencies). Removing it would
-make loadgate cheaper than bare Locust, but scripts and plugins read
-`environment.stats` (the documented pattern of setting `process_exit_code`
-from `environment.stats.total.fail_ratio` in a `quitting` listener, shapes
-that look at the current RPS), and they would silently read zeros. Both are
-cheap enough: in a micro-benchmark Locust's listener takes about 3 µs a
-request and this one about 2 µs, and bench/overhead.py (bare `locust
---headless` and `loadgate run` side by side, FastHttpUser without waits
-against nginx: the cheapest client, so the worst case) measures +2.5% to +4%
-CPU per request in the steady state and about +5% for the whole process, its
-start-up and final summary included; the budget is 10%. So both run:
-loadgate's numbers come from this collector, Locust's stay available to
-scripts, and the end-to-end tests check, on the same run, that the two agree
-on requests and failures per endpoint (a script's `quitting` listener writes
-Locust's counts next to our stored ones).
+Locust's own statistics come from here. Locust's runner registers its own
+`request` listener (`RequestStats`, rounded latencies); scripts and plugins
+read `environment.stats` (a `quitting` listener that sets
+`process_exit_code` from `environment.stats.total.fail_ratio`, shapes that
+look at the current RPS, Locust's `--json`). Counting every request twice
+cost about as much again as this listener (bench/generator.py), so that
+listener is removed and each second that finishes here (`on_finished`) is
+added to `environment.stats` (engine.locust_stats). The end-to-end tests
+check, on the same run, that the two agree on requests and failures per
+endpoint (a script's `quitting` listener writes Locust's counts next to our
+stored ones).
 
 Parts of the latency. When a response says it was a cache hit or miss, or
 how long its upstream took (engine.gateway_headers), its latency is also
