@@ -314,13 +314,13 @@ class Collector:
                 tally.add_signals(signals, response_time)
 
     def _start_second(self, second: int) -> None:
-        if self._tallies:
-            finished = FinishedSecond(self._second, self._tallies)
-            self._finished.append(finished)
-            if self.on_finished is not None:
-                self.on_finished(finished)
+        finished = FinishedSecond(self._second, self._tallies) if self._tallies else None
         self._second = second
         self._tallies = {}
+        if finished is not None:
+            self._finished.append(finished)
+            if self.on_finished is not None:  # last: if it raises, the tallies are safe
+                self.on_finished(finished)
 
     def finish_before(self, current_second: int) -> None:
         """Finish the seconds before `current_second`; they stay until taken."""
