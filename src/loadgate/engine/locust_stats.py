@@ -28,9 +28,12 @@ What differs from Locust's own listener:
   MAX_ERROR_MESSAGES per endpoint-second), their first and last seen times
   whole seconds.
 
-Why: bench/generator.py and bench/overhead.py measured the two per-request
-listeners side by side, Locust's and ours, each about 5% of a FastHttpUser
-request's CPU; this keeps one (README, "A faster client": Cost).
+Why: run side by side with bare Locust on one core against nginx
+(FastHttpUser, no waits; throw-away switches that removed one listener or the
+other), Locust's listener and ours each cost about 5% of a request's CPU
+(loadgate with both: +10.8% over bare Locust; without Locust's: +5.4%, in
+the same run). README, "A faster client": Cost, has bench/overhead.py's
+figures since.
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ class LocustStatsFeed:
 
 
 class LocustRounding:
-    """Locust's `bucket_response_time` of each µs value, remembered (about 5x quicker a second).
+    """Locust's `bucket_response_time` of each µs value, remembered (a second: about 3x quicker).
 
     The collector's values are HDR bucket floors, so there are at most
     23,552 of them (stats.histogram), and a second of 7,000 requests has
