@@ -16,13 +16,17 @@ window, and their ratio (aim: under 1.10). The whole-process ratio (start-up,
 final flush and summary included) is printed as well.
 
     .venv/bin/python bench/overhead.py [--seconds 60] [--users 10] [--interval 5]
-                                       [--gateway-headers] [--timings]
+                                       [--gateway-headers] [--timings] [--client fast]
 
 `--gateway-headers`: nginx adds X-Cache-Status and Server-Timing to every
 answer, so that loadgate's collector reads and counts them (its costliest
 path; without the flag, the usual one: no such headers). `--timings`: loadgate
 runs with `--timings` (each request's connect, TLS, first-byte and download
 phases timed and counted).
+
+`--client fast`: loadgate runs the same task as an HttpUser script with
+`--client fast` (the fast client's whole cost, collector included), still
+against bare Locust's FastHttpUser.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from pathlib import Path
 import psutil
 
 WARMUP_S = 4.0
+SENDING_MIN = 100  # requests in a second: the generator is past its start-up
 TAIL_S = 2.0
 NAMES = ("locust", "loadgate")
 SCRIPT = """
@@ -57,6 +62,8 @@ class Hammer(FastHttpUser):
     def ping(self):
         self.client.get("/", name="ping")
 """
+# SCRIPT as an HttpUser (python-requests' API), for --client fast.
+HTTP_SCRIPT = SCRIPT.replace("FastHttpUser", "HttpUser")
 NGINX_CONF = """
 worker_processes 1;
 daemon off;
@@ -146,15 +153,19 @@ def served(url: str) -> int:
     return int(text.splitlines()[2].split()[2])
 
 
-def commands(script: Path, urls: dict[str, str], args: argparse.Namespace) -> dict[str, list[str]]:
+def commands(
+    script: Path, ours: Path, urls: dict[str, str], args: argparse.Namespace
+) -> dict[str, list[str]]:
+    """Bare Locust runs `script`, loadgate `ours` (the same, or its HttpUser twin)."""
     bin_dir = Path(sys.executable).parent
     load = ["-u", str(args.users), "-r", str(args.users), "-t", f"{args.seconds}s"]
     db = f"sqlite:///{script.parent / 'runs.db'}"
+    client = ["--client", args.client] if args.client else []
     return {
         "locust": [str(bin_dir / "locust"), "-f", str(script), "--headless", *load,
                    "-H", urls["locust"]],
-        "loadgate": [str(bin_dir / "loadgate"), "run", str(script), *load, "-H", urls["loadgate"],
-                     "--db", db, *(["--timings"] if args.timings else [])],
+        "loadgate": [str(bin_dir / "loadgate"), "run", str(ours), *load, "-H", urls["loadgate"],
+                     "--db", db, *client, *(["--timings"] if args.timings else [])],
     }  # fmt: skip
 
 
@@ -170,16 +181,28 @@ def us_per_request(first: Reading, last: Reading, reads_between: int) -> float:
 
 def sample(
     processes: dict[str, psutil.Process], urls: dict[str, str], args: argparse.Namespace
-) -> dict[str, list[Reading]]:
-    """Readings of both generators every interval of the steady window."""
+) -> tuple[dict[str, list[Reading]], int]:
+    """Readings of both generators every interval of the steady window; status reads made
+    by the wait for both to send (each nginx counts them as requests)."""
     readings: dict[str, list[Reading]] = {name: [] for name in NAMES}
+    probe_reads = 0
+    started = time.monotonic()
     time.sleep(WARMUP_S)
-    end = time.monotonic() + args.seconds - WARMUP_S - TAIL_S
+    # On a busy machine loadgate's start-up (its imports) can outlast the
+    # warm-up: the window starts once both send, or its first interval
+    # would count start-up CPU against a handful of requests.
+    while time.monotonic() - started < args.seconds / 2:
+        before = {name: served(urls[name]) for name in NAMES}
+        time.sleep(1.0)
+        probe_reads += 2
+        if all(served(urls[name]) - before[name] > SENDING_MIN for name in NAMES):
+            break
+    end = started + args.seconds - TAIL_S
     while True:
         for name in NAMES:
             readings[name].append(read(processes[name], urls[name]))
         if time.monotonic() + args.interval > end:
-            return readings
+            return readings, probe_reads
         time.sleep(args.interval)
 
 
@@ -195,14 +218,15 @@ def run_side_by_side(
         )
         for name in NAMES
     }
-    readings = sample({n: psutil.Process(p.pid) for n, p in popen.items()}, urls, args)
+    processes = {n: psutil.Process(p.pid) for n, p in popen.items()}
+    readings, probe_reads = sample(processes, urls, args)
     whole: dict[str, float] = {}
     for name, process in popen.items():
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             sys.exit(f"{' '.join(runs[name])} exited with {process.returncode}")
-        requests = served(urls[name]) - before[name] - len(readings[name]) - 1
+        requests = served(urls[name]) - before[name] - len(readings[name]) - probe_reads - 1
         whole[name] = (usage.ru_utime + usage.ru_stime) / requests * 1e6
     return readings, whole
 
@@ -210,9 +234,12 @@ def run_side_by_side(
 def report(
     readings: dict[str, list[Reading]], whole: dict[str, float], args: argparse.Namespace
 ) -> None:
+    clients = (
+        "loadgate: HttpUser --client fast, locust: FastHttpUser" if args.client else "FastHttpUser"
+    )
     print(
         f"CPU time per request of the generator process: bare `locust --headless` and "
-        f"`loadgate run` side by side\n(FastHttpUser, no wait, one nginx each, {args.users} users "
+        f"`loadgate run` side by side\n({clients}, no wait, one nginx each, {args.users} users "
         f"each, {args.seconds}s, sampled every {args.interval}s after {WARMUP_S:.0f}s)"
     )
     print(f"{'interval':>8}  {'locust µs/req':>14}  {'loadgate µs/req':>16}  {'ratio':>6}")
@@ -246,6 +273,11 @@ def main() -> None:
         help="nginx answers with X-Cache-Status and Server-Timing, as the reference gateway",
     )
     parser.add_argument("--timings", action="store_true", help="loadgate runs with --timings")
+    parser.add_argument(
+        "--client",
+        choices=["fast"],
+        help="loadgate runs the task as an HttpUser script with --client fast",
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="loadgate-bench-"))
     nginx_cpu = 1 if (os.cpu_count() or 1) >= 2 else None
@@ -257,9 +289,12 @@ def main() -> None:
                 root / f"nginx-{name}", nginx_cpu, args.gateway_headers
             )
             servers.append(process)
-        script = root / "hammer.py"
+        script, ours = root / "hammer.py", root / "hammer_http.py"
         script.write_text(SCRIPT)
-        readings, whole = run_side_by_side(commands(script, urls, args), urls, args)
+        ours.write_text(HTTP_SCRIPT)
+        loadgate_script = ours if args.client == "fast" else script
+        runs = commands(script, loadgate_script, urls, args)
+        readings, whole = run_side_by_side(runs, urls, args)
         report(readings, whole, args)
     finally:
         for process in servers:

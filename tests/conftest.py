@@ -12,7 +12,12 @@ import os
 from pathlib import Path
 
 TESTS = Path(__file__).parent
-IN_CHILD = ("engine/fastclient", "engine/test_arrival.py", "engine/test_locust_bounds.py")
+IN_CHILD = (
+    "engine/fastclient",
+    "engine/test_arrival.py",
+    "engine/test_locust_bounds.py",
+    "engine/test_locust_stats.py",
+)
 IN_CHILD_VARIABLE = "LOADGATE_TESTS_IN_CHILD"
 
 pytest_plugins = sorted(

@@ -15,22 +15,17 @@ twice (a second taken while still current, then its rest), and the store adds
 the pieces. This is also what a Locust worker would ship to its master through
 `report_to_master` when runs scale out.
 
-Why Locust's own per-request statistics stay on. Locust's runner registers its
-own `request` listener (`RequestStats`, rounded latencies). Removing it would
-make loadgate cheaper than bare Locust, but scripts and plugins read
-`environment.stats` (the documented pattern of setting `process_exit_code`
-from `environment.stats.total.fail_ratio` in a `quitting` listener, shapes
-that look at the current RPS), and they would silently read zeros. Both are
-cheap enough: in a micro-benchmark Locust's listener takes about 3 µs a
-request and this one about 2 µs, and bench/overhead.py (bare `locust
---headless` and `loadgate run` side by side, FastHttpUser without waits
-against nginx: the cheapest client, so the worst case) measures +2.5% to +4%
-CPU per request in the steady state and about +5% for the whole process, its
-start-up and final summary included; the budget is 10%. So both run:
-loadgate's numbers come from this collector, Locust's stay available to
-scripts, and the end-to-end tests check, on the same run, that the two agree
-on requests and failures per endpoint (a script's `quitting` listener writes
-Locust's counts next to our stored ones).
+Locust's own statistics come from here. Locust's runner registers its own
+`request` listener (`RequestStats`, rounded latencies); scripts and plugins
+read `environment.stats` (a `quitting` listener that sets
+`process_exit_code` from `environment.stats.total.fail_ratio`, shapes that
+look at the current RPS, Locust's `--json`). Counting every request twice
+cost about 5% of a FastHttpUser request's CPU (engine.locust_stats), so that
+listener is removed and each second that finishes here (`on_finished`) is
+added to `environment.stats` (engine.locust_stats). The end-to-end tests
+check, on the same run, that the two agree on requests and failures per
+endpoint (a script's `quitting` listener writes Locust's counts next to our
+stored ones).
 
 Parts of the latency. When a response says it was a cache hit or miss, or
 how long its upstream took (engine.gateway_headers), its latency is also
@@ -326,6 +321,9 @@ class Collector:
         # The open model's scheduler counts here too (loadgate.engine.arrival),
         # so that the writer and a worker's shipper take them with the requests.
         self.arrivals = ArrivalTally(clock_s)
+        # Called with each second as it finishes, on the hub (engine.locust_stats
+        # fills Locust's environment.stats from it).
+        self.on_finished: Callable[[FinishedSecond], None] | None = None
 
     def follow_plan(self, *, timings: bool, key_header: str | None) -> None:
         """A worker's, from its master's plan, before its users send anything."""
@@ -397,21 +395,32 @@ class Collector:
                 tally.add_phases(phases)
 
     def _start_second(self, second: int) -> None:
-        if self._tallies:
-            self._finished.append(FinishedSecond(self._second, self._tallies))
+        finished = FinishedSecond(self._second, self._tallies) if self._tallies else None
         self._second = second
         self._tallies = {}
+        if finished is not None:
+            self._finished.append(finished)
+            if self.on_finished is not None:  # last: if it raises, the tallies are safe
+                self.on_finished(finished)
+
+    def finish_before(self, current_second: int) -> None:
+        """Finish the seconds before `current_second`; they stay until taken."""
+        if self._tallies and self._second < current_second:
+            self._start_second(current_second)
+
+    def finish_all(self) -> None:
+        """Finish the current second too (what has been counted of it; more may follow)."""
+        if self._tallies:
+            self._start_second(self._second)
 
     def take_finished(self, current_second: int) -> list[FinishedSecond]:
         """Seconds before `current_second`, oldest first; they leave the collector."""
-        if self._tallies and self._second < current_second:
-            self._start_second(current_second)
+        self.finish_before(current_second)
         taken, self._finished = self._finished, []
         return taken
 
     def take_all(self) -> list[FinishedSecond]:
         """Everything counted so far, the current second too (at the end of a run)."""
-        if self._tallies:
-            self._start_second(self._second)
+        self.finish_all()
         taken, self._finished = self._finished, []
         return taken

@@ -1,9 +1,10 @@
 """Locust's own statistics kept bounded on long runs: per-second counts, distinct errors.
 
-Locust's statistics (`environment.stats`) stay on beside ours (see
-loadgate.engine.collector), and two of their parts grow with the run wherever
-they are never reset: on a master, which adds its workers' reports into them,
-and in a single process (a worker's are reset at every report).
+Locust's statistics (`environment.stats`) are kept beside ours (filled from
+the collector once a second: loadgate.engine.locust_stats), and two of their
+parts grow with the run wherever they are never reset: on a master, which
+adds its workers' reports into them, and in a single process (a worker's are
+reset at every report).
 
 - Per-second counts. Each `StatsEntry` (one per endpoint, plus the total)
   counts requests and failures per second (`num_reqs_per_sec`,

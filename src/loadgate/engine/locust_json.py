@@ -1,7 +1,7 @@
 """Locust's own `--json` and `--json-file` output, so that tools reading Locust's JSON keep working.
 
 The document is Locust's (its list of statistics entries, from Locust's own
-statistics, which loadgate keeps running beside its exact ones), written by
+statistics, which loadgate fills from its exact ones: engine.locust_stats), written by
 Locust's own functions at the moment Locust's main() writes it: when the run
 quits. loadgate's exact summary is `--json FILE`.
 """

@@ -24,6 +24,7 @@ from loadgate.engine.arrival import (
 )
 from loadgate.engine.arrival_split import ArrivalSplit
 from loadgate.engine.collector import Collector
+from loadgate.engine.locust_stats import LocustStatsFeed, drop_locust_request_listener
 from loadgate.engine.locustfile import LoadedScript
 from loadgate.engine.shipping import LEAVING_MESSAGE, PieceShipper
 from loadgate.engine.worker_merge import WorkerMerge
@@ -82,8 +83,8 @@ class LocustRun:
 
     The Environment gets `locust.events`, so listeners the script declared at
     import fire, and Locust's parsed options, so code that reads them works.
-    Locust's own `request` listener (environment.stats) stays on: see
-    loadgate.engine.collector for why.
+    Locust's own `request` listener is replaced: environment.stats is filled
+    from the collector once a second (loadgate.engine.locust_stats).
     """
 
     def __init__(
@@ -123,6 +124,11 @@ class LocustRun:
         if isinstance(role, Worker) or (isinstance(role, Local) and arrival is not None):
             # Before the runner: a worker's runner may take a spawn message as it connects.
             self._arrivals = self._gate(collector, worker=isinstance(role, Worker))
+        if isinstance(role, Worker):
+            # Before the runner's own report listener, which sends environment.stats.
+            self._events.report_to_master.add_listener(
+                lambda **_: self._finish_for_report(collector)
+            )
         self.runner: Any = self._create_runner(role)
         if isinstance(role, Master):
             self._events.worker_report.add_listener(role.merge.on_worker_report)
@@ -130,6 +136,7 @@ class LocustRun:
             role.merge.live_workers = self.live_workers
         else:
             self._events.request.add_listener(collector.on_request)
+            self._feed_locust_stats(collector)
         if getattr(options, "equal_weights", False):
             # As Locust's main(): after the script's own init listeners.
             self._events.init.add_listener(
@@ -148,6 +155,23 @@ class LocustRun:
         if isinstance(role, Worker) and self._arrivals is not None:
             self._take_shares(self._arrivals)
         self._events.init.fire(environment=self.environment, runner=self.runner, web_ui=None)
+
+    def _feed_locust_stats(self, collector: Collector) -> None:
+        """environment.stats from the collector's seconds, not per request (engine.locust_stats)."""
+        if not drop_locust_request_listener(self._events.request):
+            return  # a Locust whose listener we do not know: it keeps counting
+        collector.on_finished = LocustStatsFeed(self.environment).add
+        # Listeners of test_stop (after the users stopped) see every request
+        # counted up to when the run began to stop, not only whole seconds.
+        self._events.test_stopping.add_listener(lambda **_: collector.finish_all())
+
+    def _finish_for_report(self, collector: Collector) -> None:
+        """A worker's report: the finished seconds join environment.stats first (the last: all)."""
+        runner = getattr(self, "runner", None)
+        if runner is not None and runner.state == STATE_STOPPED:
+            collector.finish_all()
+        else:
+            collector.finish_before(int(time.time()))
 
     def _gate(self, collector: Collector, *, worker: bool) -> Arrivals:
         """Gate the users' tasks on the scheduler's tickets (loadgate.engine.arrival).

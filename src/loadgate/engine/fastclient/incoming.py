@@ -55,11 +55,13 @@ NO_RAW = _NoRaw()
 
 
 def response_headers(raw: Any) -> Headers:
-    headers = Headers()
+    """The headers; a field on several lines joined with ", ", as urllib3 does."""
+    store: dict[str, tuple[str, str]] = {}
     for name, value in raw.items():
-        known = headers.get(name)
-        headers[name] = value if known is None else f"{known}, {value}"
-    return headers
+        lowered = name.lower()
+        known = store.get(lowered)
+        store[lowered] = (name, value) if known is None else (name, f"{known[1]}, {value}")
+    return Headers.of_store(store)
 
 
 def build_response(raw: Any, request: PreparedRequest, elapsed_s: float) -> Response:

@@ -25,7 +25,6 @@ from requests.cookies import (
 )
 from requests.exceptions import InvalidHeader
 from requests.models import RequestEncodingMixin
-from requests.structures import CaseInsensitiveDict
 from requests.utils import get_auth_from_url
 
 from loadgate.engine.fastclient.headers import Headers, pairs_of
@@ -59,23 +58,30 @@ def merged_params(session_params: Mapping[str, Any], params: Any) -> Any:
 def merged_headers(
     session_headers: Mapping[str, Any], headers: Mapping[str, Any] | None
 ) -> Headers:
-    """Session headers, then the request's; a None value removes a header (requests' rule)."""
-    merged: CaseInsensitiveDict[Any] = CaseInsensitiveDict()
+    """Session headers, then the request's; a None value removes a header (requests' rule).
+
+    Merged by lower-cased name straight into the result's store, as
+    CaseInsensitiveDict's `__setitem__` would (a later name replaces the
+    earlier one's spelling and value, in the earlier one's place): going
+    through a CaseInsensitiveDict and then `Headers.__setitem__` took about
+    11 µs a request for requests' four default headers, about 3 µs this way.
+    """
+    merged: dict[str, tuple[str, Any]] = {}
     for given in (session_headers, headers or {}):
         for name, value in pairs_of(given):
-            merged[name] = value
-    result = Headers()
-    for name, value in merged.items():
+            merged[name.lower()] = (name, value)
+    store: dict[str, tuple[str, str]] = {}
+    for lowered, (name, value) in merged.items():
         if isinstance(value, str):
-            result[name] = value
+            store[lowered] = (name, value)
         elif isinstance(value, bytes):
-            result[name] = value.decode("latin-1")
+            store[lowered] = (name, value.decode("latin-1"))
         elif value is not None:
             raise InvalidHeader(
                 f"Header part ({value!r}) from {(name, value)} must be of type str or bytes, "
                 f"not {type(value)}"
             )
-    return result
+    return Headers.of_store(store)
 
 
 def encode_body(data: Any, json_body: Any, files: Any) -> tuple[bytes | None, str | None]:
