@@ -15,9 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from loadgate.model import EndpointSecond, UsersSample, endpoint_label
-from loadgate.stats.buckets import quantiles_us
+from loadgate.stats.bucket_counts import BucketCounts, added
 from loadgate.stats.fold import EndpointKey
-from loadgate.stats.histogram import LatencyHistogram
 
 P95 = (0.95,)
 # A run whose users took at least this many values is a ramp: only then is a
@@ -134,10 +133,10 @@ class SeriesFold:
     def __init__(self) -> None:
         self._points: dict[EndpointKey, dict[int, SecondPoint]] = {}
         self._open_second: int | None = None
-        self._open: dict[EndpointKey, LatencyHistogram] = {}
+        self._open: dict[EndpointKey, list[BucketCounts]] = {}
 
-    def add(self, second: EndpointSecond, histogram: LatencyHistogram | None) -> None:
-        """Add one stored second (or piece of one) and its decoded histogram (kept unchanged).
+    def add(self, second: EndpointSecond, buckets: BucketCounts | None) -> None:
+        """Add one stored second (or piece of one) and its decoded histogram.
 
         Without a histogram, only the counts are kept (p95 stays None): what
         the findings need when the run has no ramp to find saturation on.
@@ -151,22 +150,15 @@ class SeriesFold:
         if point is None:
             point = points[second.second] = SecondPoint()
         point.add(second)
-        if histogram is None:
-            return
-        held = self._open.get(key)
-        if held is None:
-            self._open[key] = histogram
-        else:
-            merged = LatencyHistogram()
-            merged.merge(held)
-            merged.merge(histogram)
-            self._open[key] = merged
+        if buckets is not None:
+            self._open.setdefault(key, []).append(buckets)
 
     def _close(self) -> None:
         at = self._open_second
-        for key, histogram in self._open.items():
-            if histogram.count and at is not None:
-                self._points[key][at].p95_us = quantiles_us(histogram.recorded_buckets(), P95)[0]
+        for key, held in self._open.items():
+            buckets = added(held)
+            if buckets.counts and at is not None:
+                self._points[key][at].p95_us = buckets.quantiles_us(P95)[0]
         self._open = {}
 
     def series(self, start_second: int, users: Sequence[UsersSample]) -> RunSeries:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loadgate.model import RunInfo, UsersSample
+from loadgate.stats.bucket_counts import BucketCounts
 from loadgate.stats.fold import RunFold
-from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.parts import PartsFold, RunParts
 from loadgate.stats.series import RunSeries, SeriesFold, is_ramp, keeps_series, skipped_series
 from loadgate.stats.summary import RunSummary, summarize_fold
@@ -89,12 +89,12 @@ def read_run_view(
         run.run_id, from_second=axis.start, to_second=axis.stop - 1
     )
     for second in seconds:
-        histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
-        timeline.add(second, histogram)
+        buckets = BucketCounts.decode(second.histogram, second.out_of_range)
+        timeline.add(second, buckets)
         if keep_series:
-            series.add(second, histogram if series_latency else None)
+            series.add(second, buckets if series_latency else None)
         if stored is None:
-            fold.add(second, histogram)
+            fold.add(second, buckets)
     # The samples are read already: the most users (within the range) needs no query.
     users_max = max((u.users for u in users if within is None or u.second in axis), default=0)
     summary = summarize_fold(
@@ -128,7 +128,7 @@ def read_run_series(
     fold = SeriesFold()
     if latency:
         for second in store.iter_endpoint_seconds(run.run_id):
-            fold.add(second, LatencyHistogram.decode(second.histogram, second.out_of_range))
+            fold.add(second, BucketCounts.decode(second.histogram, second.out_of_range))
     else:
         for second in store.iter_second_counts(run.run_id):
             fold.add(second, None)

@@ -1,0 +1,77 @@
+"""A histogram as the ids and counts of its non-empty buckets: what a read of stored seconds folds.
+
+A stored second fills a few hundred of the 23,552 buckets of our HDR layout.
+Readers that fold thousands of seconds (the report's timeline, the findings'
+series, the summary of a run without totals) decode each one into these
+(stats/hdr_wire.py), add them up by bucket id, and read quantiles from them,
+exactly as from the HDR histograms, without hdrh's full array per second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+from loadgate.stats.buckets import quantile_values_us
+from loadgate.stats.hdr_wire import decode_buckets
+from loadgate.stats.histogram import SUB_BUCKET_BITS
+
+_HALF_MAGNITUDE = SUB_BUCKET_BITS - 1  # log2 of the buckets per power of two above the first
+
+
+def bucket_lowest_us(bucket_id: int) -> int:
+    """The lowest value of a bucket (a counts-array index of our layout)."""
+    shift = max((bucket_id >> _HALF_MAGNITUDE) - 1, 0)
+    return (bucket_id - (shift << _HALF_MAGNITUDE)) << shift
+
+
+def bucket_highest_us(bucket_id: int) -> int:
+    """The highest value of a bucket: hdrh's highest equivalent value."""
+    shift = max((bucket_id >> _HALF_MAGNITUDE) - 1, 0)
+    return ((bucket_id - (shift << _HALF_MAGNITUDE)) << shift) + (1 << shift) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class BucketCounts:
+    """The non-empty buckets of a histogram: `ids` ascending, `counts` above 0.
+
+    `out_of_range` counts the values beyond the layout, as LatencyHistogram does.
+    """
+
+    ids: Sequence[int] = ()
+    counts: Sequence[int] = ()
+    out_of_range: int = 0
+
+    @classmethod
+    def decode(cls, encoded: bytes, out_of_range: int = 0) -> BucketCounts:
+        """A stored histogram (LatencyHistogram.encode's bytes); ValueError if it is not one."""
+        ids, counts = decode_buckets(encoded)
+        return cls(ids, counts, out_of_range)
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts)
+
+    def quantiles_us(self, quantiles: Sequence[float]) -> list[int]:
+        """The value at each quantile (0–1), as LatencyHistogram.quantiles_us gives it."""
+        ids = self.ids
+        return quantile_values_us(
+            list(accumulate(self.counts)),
+            lambda index: bucket_lowest_us(ids[index]),
+            lambda index: bucket_highest_us(ids[index]),
+            quantiles,
+        )
+
+
+def added(parts: Sequence[BucketCounts]) -> BucketCounts:
+    """The histogram of every value of `parts` (one part: itself)."""
+    if len(parts) == 1:
+        return parts[0]
+    totals: dict[int, int] = {}
+    get = totals.get
+    for part in parts:
+        for bucket_id, count in zip(part.ids, part.counts, strict=True):
+            totals[bucket_id] = get(bucket_id, 0) + count
+    ids = sorted(totals)
+    return BucketCounts(ids, [totals[i] for i in ids], sum(p.out_of_range for p in parts))
