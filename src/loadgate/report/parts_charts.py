@@ -8,15 +8,15 @@ without such responses gets neither chart.
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 from loadgate.model import Part
 from loadgate.report.html_charts import (
     Chart,
+    Trace,
     add_right_axis,
     chart_layout,
     plotly_figure,
     plotly_text,
+    scatter,
     time_range,
 )
 from loadgate.stats.parts import EndpointParts, RunParts
@@ -41,7 +41,7 @@ def parts_charts(parts: RunParts, timeline: Timeline) -> tuple[Chart, ...]:
 
 
 def cache_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timeline) -> Chart:
-    traces: list[go.Scatter] = []
+    traces: list[Trace] = []
     for index, endpoint in enumerate(endpoints):
         label = plotly_text(endpoint.label)
         dash = DASHES[index % len(DASHES)]
@@ -56,7 +56,7 @@ def cache_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timel
             for h, m in zip(hits or [0] * count, misses or [0] * count, strict=True)
         ]
         traces.append(
-            go.Scatter(
+            scatter(
                 x=parts.offsets_s, y=ratio, name=f"{label}: hit ratio", yaxis="y2",
                 mode="lines+markers", marker={"size": 4},
                 line={"color": COLOR_RATIO, "dash": dash, "width": 1.5},
@@ -77,7 +77,7 @@ def cache_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timel
 
 
 def timing_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timeline) -> Chart:
-    traces: list[go.Scatter] = []
+    traces: list[Trace] = []
     for index, endpoint in enumerate(endpoints):
         label = plotly_text(endpoint.label)
         dash = DASHES[index % len(DASHES)]
@@ -94,8 +94,8 @@ def timing_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Time
     )
 
 
-def _line(parts: RunParts, endpoint: EndpointParts, part: Part, name: str, dash: str) -> go.Scatter:
-    return go.Scatter(
+def _line(parts: RunParts, endpoint: EndpointParts, part: Part, name: str, dash: str) -> Trace:
+    return scatter(
         x=parts.offsets_s,
         y=endpoint.buckets[part].p95_ms,
         name=name,

@@ -10,7 +10,7 @@ exactly as from the HDR histograms, without hdrh's full array per second.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 
 from loadgate.stats.buckets import quantile_values_us
@@ -36,12 +36,17 @@ def bucket_highest_us(bucket_id: int) -> int:
 class BucketCounts:
     """The non-empty buckets of a histogram: `ids` ascending, `counts` above 0.
 
-    `out_of_range` counts the values beyond the layout, as LatencyHistogram does.
+    `out_of_range` counts the values beyond the layout, as LatencyHistogram
+    does; `cumulative[i]` the values in buckets 0..i.
     """
 
     ids: Sequence[int] = ()
     counts: Sequence[int] = ()
     out_of_range: int = 0
+    cumulative: Sequence[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cumulative", list(accumulate(self.counts)))
 
     @classmethod
     def decode(cls, encoded: bytes, out_of_range: int = 0) -> BucketCounts:
@@ -51,13 +56,13 @@ class BucketCounts:
 
     @property
     def count(self) -> int:
-        return sum(self.counts)
+        return self.cumulative[-1] if self.cumulative else 0
 
     def quantiles_us(self, quantiles: Sequence[float]) -> list[int]:
         """The value at each quantile (0–1), as LatencyHistogram.quantiles_us gives it."""
         ids = self.ids
         return quantile_values_us(
-            list(accumulate(self.counts)),
+            self.cumulative,
             lambda index: bucket_lowest_us(ids[index]),
             lambda index: bucket_highest_us(ids[index]),
             quantiles,
