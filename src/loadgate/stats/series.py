@@ -50,6 +50,18 @@ class SecondPoint:
         self._errors: dict[str, int] | None = None
         self.p95_us: int | None = None
 
+    @classmethod
+    def of(
+        cls, *, requests: int, failures: int, ok: dict[str, int], failed: dict[str, int],
+        errors: dict[str, int], p95_us: int | None,
+    ) -> SecondPoint:  # fmt: skip
+        """A point as folded before (a kept run view, store/kept_view.py)."""
+        point = cls()
+        point.requests, point.failures, point.ok, point.p95_us = requests, failures, ok, p95_us
+        point._failed = failed or None
+        point._errors = errors or None
+        return point
+
     @property
     def failed(self) -> Mapping[str, int]:
         return self._failed if self._failed is not None else _NONE
