@@ -9,7 +9,10 @@ its first view folds its seconds). Then serves them with `loadgate
 dashboard` and times each page over HTTP: the first request, then REPEATS,
 median and worst; and the dashboard's CPU time (user + system) for the
 first request, which the machine's other load does not inflate as much as
-the wall time. The dashboard's peak RSS (VmHWM) is read at the end.
+the wall time (counted in 10 ms ticks). A short run's page is viewed
+before any is timed, so that the dashboard process's one-time costs
+(templates compiled, modules loaded) are not counted as a long run's. The
+dashboard's peak RSS (VmHWM) is read at the end.
 
 Baselines measured in the same run, on the same store: `loadgate runs`
 (the terminal's list of 50) and `loadgate report` of the long run (the
@@ -176,6 +179,9 @@ def main() -> None:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
+            # A short run's page first: the process's one-time costs (templates
+            # compiled, modules loaded) are not the long runs' first views.
+            assert client.get("/runs/1").status_code == 200
             pages = {
                 "runs page (newest 50)": ("/runs", runs_s),
                 "runs page, halfway down": (f"/runs?before={middle_id}", runs_s),

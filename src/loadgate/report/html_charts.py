@@ -1,8 +1,9 @@
 """The HTML report's charts: plotly figures from a run's timeline and latency histograms.
 
 Figures are built as the plain JSON plotly.js reads, not through plotly's
-graph objects: those validate every attribute of every point, which cost
-most of a long run's page (3 of its 5 s of CPU, bench/dashboard.py). The
+graph objects: those validate and copy every attribute of every point, over
+half of a 10-minute run's page once its histograms were read quickly
+(profiled on bench/dashboard.py's run). The
 JSON is plotly's own form (tests/report/test_figures.py checks that each
 chart is what plotly's validated figure of it gives), so a misspelt
 attribute still fails a test rather than silently in the page.
@@ -11,13 +12,13 @@ attribute still fails a test rather than silently in the page.
 from __future__ import annotations
 
 import functools
+import importlib.resources
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
-
-import plotly.io
 
 from loadgate.analysis.finding import Finding
 from loadgate.analysis.status_classes import NO_RESPONSE
@@ -195,8 +196,13 @@ def _trace(kind: str, attributes: dict[str, Any]) -> Trace:
 
 @functools.cache
 def template_json(name: str) -> dict[str, Any]:
-    """A plotly template as a figure's JSON holds it; shared: read, never changed."""
-    template: dict[str, Any] = plotly.io.templates[name].to_plotly_json()
+    """A plotly template as a figure's JSON holds it; shared: read, never changed.
+
+    Read from the file in plotly's package data that plotly.io.templates
+    loads too: building plotly's Template object costs a fifth of a second.
+    """
+    path = importlib.resources.files("plotly") / "package_data" / "templates" / f"{name}.json"
+    template: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return template
 
 
