@@ -69,14 +69,46 @@ class BucketCounts:
         )
 
 
+class BucketSums:
+    """Bucket counts being added up: as many as come, in memory bounded by the layout.
+
+    One part added is kept as it is (most buckets of a timeline are one
+    stored second); from the second on, counts are summed by bucket id.
+    """
+
+    __slots__ = ("_only", "_out_of_range", "_sums")
+
+    def __init__(self) -> None:
+        self._only: BucketCounts | None = None
+        self._sums: dict[int, int] = {}
+        self._out_of_range = 0
+
+    def add(self, part: BucketCounts) -> None:
+        if self._only is None and not self._sums:
+            self._only = part
+            return
+        if self._only is not None:
+            self._sum(self._only)
+            self._only = None
+        self._sum(part)
+
+    def _sum(self, part: BucketCounts) -> None:
+        sums = self._sums
+        get = sums.get
+        for bucket_id, count in zip(part.ids, part.counts, strict=True):
+            sums[bucket_id] = get(bucket_id, 0) + count
+        self._out_of_range += part.out_of_range
+
+    def total(self) -> BucketCounts:
+        if self._only is not None:
+            return self._only
+        ids = sorted(self._sums)
+        return BucketCounts(ids, [self._sums[i] for i in ids], self._out_of_range)
+
+
 def added(parts: Sequence[BucketCounts]) -> BucketCounts:
     """The histogram of every value of `parts` (one part: itself)."""
-    if len(parts) == 1:
-        return parts[0]
-    totals: dict[int, int] = {}
-    get = totals.get
+    sums = BucketSums()
     for part in parts:
-        for bucket_id, count in zip(part.ids, part.counts, strict=True):
-            totals[bucket_id] = get(bucket_id, 0) + count
-    ids = sorted(totals)
-    return BucketCounts(ids, [totals[i] for i in ids], sum(p.out_of_range for p in parts))
+        sums.add(part)
+    return sums.total()

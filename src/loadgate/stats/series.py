@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from loadgate.model import EndpointSecond, UsersSample, endpoint_label
-from loadgate.stats.bucket_counts import BucketCounts, added
+from loadgate.stats.bucket_counts import BucketCounts, BucketSums
 from loadgate.stats.fold import EndpointKey
 
 P95 = (0.95,)
@@ -145,7 +145,7 @@ class SeriesFold:
     def __init__(self) -> None:
         self._points: dict[EndpointKey, dict[int, SecondPoint]] = {}
         self._open_second: int | None = None
-        self._open: dict[EndpointKey, list[BucketCounts]] = {}
+        self._open: dict[EndpointKey, BucketSums] = {}
 
     def add(self, second: EndpointSecond, buckets: BucketCounts | None) -> None:
         """Add one stored second (or piece of one) and its decoded histogram.
@@ -163,12 +163,12 @@ class SeriesFold:
             point = points[second.second] = SecondPoint()
         point.add(second)
         if buckets is not None:
-            self._open.setdefault(key, []).append(buckets)
+            self._open.setdefault(key, BucketSums()).add(buckets)
 
     def _close(self) -> None:
         at = self._open_second
-        for key, held in self._open.items():
-            buckets = added(held)
+        for key, sums in self._open.items():
+            buckets = sums.total()
             if buckets.counts and at is not None:
                 self._points[key][at].p95_us = buckets.quantiles_us(P95)[0]
         self._open = {}

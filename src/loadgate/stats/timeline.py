@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from loadgate.model import EndpointSecond, RunInfo, UsersSample, endpoint_label
-from loadgate.stats.bucket_counts import BucketCounts, added
+from loadgate.stats.bucket_counts import BucketCounts, BucketSums, added
 from loadgate.stats.fold import EndpointKey
 from loadgate.stats.series import users_per_second
 from loadgate.stats.summary import TOTAL_NAME, US_PER_MS
@@ -166,8 +166,8 @@ class TimelineFold:
         self._buckets = max(1, -(-len(axis) // bucket_s))
         self._series: dict[EndpointKey, _SeriesFold] = {}
         self._total = _SeriesFold("", TOTAL_NAME, self._buckets)
-        # bucket index -> endpoint -> the bucket counts of its seconds (and pieces)
-        self._open: dict[int, dict[EndpointKey, list[BucketCounts]]] = {}
+        # bucket index -> endpoint -> its seconds' (and pieces') bucket counts added up
+        self._open: dict[int, dict[EndpointKey, BucketSums]] = {}
         self._closed_below = 0  # every bucket before this one is read and dropped
 
     def add(self, second: EndpointSecond, buckets: BucketCounts) -> None:
@@ -185,10 +185,14 @@ class TimelineFold:
             series = self._series[key] = _SeriesFold(*key, self._buckets)
         series.count(index, second)
         self._total.count(index, second)
-        self._open.setdefault(index, {}).setdefault(key, []).append(buckets)
+        held = self._open.setdefault(index, {})
+        sums = held.get(key)
+        if sums is None:
+            sums = held[key] = BucketSums()
+        sums.add(buckets)
 
     def _close(self, index: int) -> None:
-        by_endpoint = {key: added(held) for key, held in self._open.pop(index).items()}
+        by_endpoint = {key: sums.total() for key, sums in self._open.pop(index).items()}
         for key, buckets in by_endpoint.items():
             self._series[key].read(index, buckets)
         self._total.read(index, added(list(by_endpoint.values())))

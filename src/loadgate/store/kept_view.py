@@ -57,7 +57,9 @@ def view_data_key(conn: Connection, run_id: int) -> str:
         sa.select(runs.c.status, runs.c.started_at, runs.c.ended_at, runs.c.requests).where(
             runs.c.run_id == run_id
         )
-    ).one()
+    ).one_or_none()
+    if run is None:
+        return ""  # deleted meanwhile: no kept view matches it
     counts = []
     for table in (endpoint_seconds, endpoint_second_parts, users_samples):
         count, top = conn.execute(
