@@ -3,10 +3,10 @@
 Figures are built as the plain JSON plotly.js reads, not through plotly's
 graph objects: those validate and copy every attribute of every point, over
 half of a 10-minute run's page once its histograms were read quickly
-(profiled on bench/dashboard.py's run). The
-JSON is plotly's own form (tests/report/test_figures.py checks that each
-chart is what plotly's validated figure of it gives), so a misspelt
-attribute still fails a test rather than silently in the page.
+(profiled on bench/dashboard.py's run). The JSON is plotly's own form
+(tests/report/test_figures.py checks that each chart is what plotly's
+validated figure of it gives), so a misspelt attribute still fails a test
+rather than silently in the page.
 """
 
 from __future__ import annotations

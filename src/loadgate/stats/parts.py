@@ -108,7 +108,10 @@ class PartsFold:
             self._p95_ms[key] = [None] * self._buckets
             self._totals[key] = LatencyHistogram()
         self._requests[key][index] += piece.requests
-        self._open.setdefault(key, BucketSums()).add(BucketCounts.decode(piece.histogram))
+        sums = self._open.get(key)
+        if sums is None:
+            sums = self._open[key] = BucketSums()
+        sums.add(BucketCounts.decode(piece.histogram))
 
     def _close(self) -> None:
         """Read the open bucket's p95s, add its histograms to the totals, and drop them."""

@@ -162,8 +162,12 @@ class SeriesFold:
         if point is None:
             point = points[second.second] = SecondPoint()
         point.add(second)
-        if buckets is not None:
-            self._open.setdefault(key, BucketSums()).add(buckets)
+        if buckets is None:
+            return
+        sums = self._open.get(key)
+        if sums is None:
+            sums = self._open[key] = BucketSums()
+        sums.add(buckets)
 
     def _close(self) -> None:
         at = self._open_second
