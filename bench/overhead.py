@@ -16,11 +16,13 @@ window, and their ratio (aim: under 1.10). The whole-process ratio (start-up,
 final flush and summary included) is printed as well.
 
     .venv/bin/python bench/overhead.py [--seconds 60] [--users 10] [--interval 5]
-                                       [--gateway-headers]
+                                       [--gateway-headers] [--timings]
 
 `--gateway-headers`: nginx adds X-Cache-Status and Server-Timing to every
 answer, so that loadgate's collector reads and counts them (its costliest
-path; without the flag, the usual one: no such headers).
+path; without the flag, the usual one: no such headers). `--timings`: loadgate
+runs with `--timings` (each request's connect, TLS, first-byte and download
+phases timed and counted).
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ def commands(script: Path, urls: dict[str, str], args: argparse.Namespace) -> di
         "locust": [str(bin_dir / "locust"), "-f", str(script), "--headless", *load,
                    "-H", urls["locust"]],
         "loadgate": [str(bin_dir / "loadgate"), "run", str(script), *load, "-H", urls["loadgate"],
-                     "--db", db],
+                     "--db", db, *(["--timings"] if args.timings else [])],
     }  # fmt: skip
 
 
@@ -243,6 +245,7 @@ def main() -> None:
         action="store_true",
         help="nginx answers with X-Cache-Status and Server-Timing, as the reference gateway",
     )
+    parser.add_argument("--timings", action="store_true", help="loadgate runs with --timings")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="loadgate-bench-"))
     nginx_cpu = 1 if (os.cpu_count() or 1) >= 2 else None

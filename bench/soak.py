@@ -14,6 +14,9 @@ flat means the last sample is within 10% of the one at minute 1.
 
     .venv/bin/python bench/soak.py [--minutes 10] [--users 20] [--client fast] [--every 10]
                                    [--endpoints 20] [--processes 0] [--unique-errors] [--trace]
+                                   [--timings]
+
+`--timings`: the run records each request's timing phases (`loadgate run --timings`).
 
 `--trace`: the run goes through bench/traced_loadgate.py; tracemalloc starts
 in the master at minute 1 and, before the end, the allocation sites still
@@ -94,6 +97,7 @@ def command(args: argparse.Namespace, folder: Path, url: str, run_s: int) -> lis
         *runner, "run", str(script), "-H", url, *processes,
         "-u", str(args.users), "-r", str(args.users), "-t", f"{run_s}s", "-q",
         "--client", args.client, "--db", f"sqlite:///{folder / 'runs.db'}",
+        *(["--timings"] if args.timings else []),
     ]  # fmt: skip
 
 
@@ -125,6 +129,7 @@ def main() -> None:
         "--unique-errors", action="store_true", help="every failure message differs"
     )
     parser.add_argument("--trace", action="store_true", help="tracemalloc in the master")
+    parser.add_argument("--timings", action="store_true", help="loadgate run --timings")
     args = parser.parse_args()
     run_s = int(args.minutes * 60)
     with tempfile.TemporaryDirectory(prefix="loadgate-soak-") as name:

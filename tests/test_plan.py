@@ -117,7 +117,7 @@ def test_run_time_as_whole_seconds(tmp_path: Path) -> None:
             "[run]\nusers_count = 3",
             "unknown key 'run.users_count': expected one of script, users, spawn_rate, "
             "run_time, stages, host, name, tags, exclude_tags, client, arrival_rate, "
-            "arrival_stages, max_users",
+            "arrival_stages, max_users, timings",
         ),
         (
             '[run]\narrival_rate = "fast"',
@@ -376,4 +376,12 @@ def test_the_client_comes_from_the_plan_and_a_bad_one_is_named(tmp_path: Path) -
     assert load_plan(write(tmp_path, "")).run.client is None
     assert problems_of(tmp_path, '[run]\nclient = "quick"') == [
         'run.client: expected "requests" or "fast", got \'quick\''
+    ]
+
+
+def test_timings_come_from_the_plan_and_a_bad_value_is_named(tmp_path: Path) -> None:
+    assert load_plan(write(tmp_path, "[run]\ntimings = true")).run.timings is True
+    assert load_plan(write(tmp_path, "")).run.timings is None
+    assert problems_of(tmp_path, '[run]\ntimings = "yes"') == [
+        "run.timings: expected true or false, got 'yes'"
     ]

@@ -23,12 +23,11 @@ from typing import Any
 
 from loadgate.duration import parse_duration
 from loadgate.errors import ConfigError
+from loadgate.rate import per_second
 
-SECONDS_PER_UNIT = {"s": 1.0, "m": 60.0}
 # The pool's maximum when --max-users is not given (or -u, if that is more).
 DEFAULT_MAX_USERS = 1000
 RATE_EXPECTED = "a rate such as 200/s or 600/m"
-_RATE = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)\s*/\s*(?P<unit>[sm])")
 _STAGE = re.compile(r"(?P<duration>[^:]+):(?P<rate>[^:]+)")
 
 
@@ -81,11 +80,10 @@ class _Segment:
 
 def parse_rate(text: str, *, flag: str = "--arrival-rate", zero_ok: bool = False) -> float:
     """Iterations per second in "200/s" or "600/m"; ConfigError naming `flag` otherwise."""
-    match = _RATE.fullmatch(text.strip().lower())
-    if match is None:
+    rate_per_s = per_second(text)
+    if rate_per_s is None:
         raise ConfigError(f"{flag} must be {RATE_EXPECTED}, not {text!r}")
-    rate_per_s = float(match["number"]) / SECONDS_PER_UNIT[match["unit"]]
-    if not math.isfinite(rate_per_s) or (rate_per_s <= 0 and not zero_ok):
+    if rate_per_s <= 0 and not zero_ok:
         raise ConfigError(f"{flag} must be above 0 (such as 200/s), not {text!r}")
     return rate_per_s
 

@@ -135,6 +135,13 @@ class Part(StrEnum):
     per-key limit's request header the accepted requests carried in the
     second (its histogram stays empty; made by the store from
     EndpointSecond.key_values).
+
+    Four parts are a request's timing phases (`--timings`, engine.fastclient.phases):
+    CONNECT and TLS, the TCP connect and TLS handshake, counted only for
+    requests that opened a connection (so their count over TTFB's is the
+    share of requests that did); TTFB, from the request sent to the response's
+    headers read, and DOWNLOAD, from there to the body's end, for every
+    request whose response came.
     """
 
     CACHE_HIT = "cache_hit"
@@ -143,6 +150,10 @@ class Part(StrEnum):
     GATEWAY = "gateway"
     UNHINTED_429 = "unhinted_429"
     KEYS = "keys"
+    CONNECT = "connect"
+    TLS = "tls"
+    TTFB = "ttfb"
+    DOWNLOAD = "download"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@
     tags = ["browse"]
     exclude_tags = ["slow"]
     client = "fast"                 # as --client: "requests" (the default) or "fast"
+    timings = true                  # as --timings
 
     [thresholds]
     abort_on_fail = false           # as --abort-on-fail
@@ -71,7 +72,7 @@ from loadgate.stages import parse_stages
 SECTIONS = ("run", "thresholds", "compare", "findings", "scrape")
 RUN_KEYS = (
     "script", "users", "spawn_rate", "run_time", "stages", "host", "name", "tags", "exclude_tags",
-    "client", "arrival_rate", "arrival_stages", "max_users",
+    "client", "arrival_rate", "arrival_stages", "max_users", "timings",
 )  # fmt: skip
 THRESHOLD_KEYS = ("checks", "endpoints", "abort_on_fail")
 CHECK_KEYS = ("expr", "abort", "window")
@@ -99,6 +100,7 @@ class RunSettings:
     tags: tuple[str, ...] | None = None
     exclude_tags: tuple[str, ...] | None = None
     client: str | None = None
+    timings: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -277,6 +279,7 @@ def _run_settings(problems: _Problems, table: Mapping[str, Any], plan_dir: Path)
         tags=given("tags", _tags),
         exclude_tags=given("exclude_tags", _tags),
         client=given("client", _client),
+        timings=given("timings", _flag),
     )
 
 

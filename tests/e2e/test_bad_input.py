@@ -91,6 +91,21 @@ def test_bad_open_model_flags(
     assert expected in line
 
 
+@pytest.mark.parametrize(
+    ("limit", "expected"),
+    [
+        ("fast", "--expect-rate-limit: bad rate limit 'fast': expected a rate such as '50/s'"),
+        ("20/s per X Key", "bad rate limit '20/s per X Key': expected a request header's name"),
+    ],
+)
+def test_a_bad_expected_rate_limit(
+    loadgate: RunLoadgate, db_url: str, limit: str, expected: str
+) -> None:
+    result = loadgate("run", SCRIPTS / "plain.py", "--expect-rate-limit", limit, "--db", db_url)
+    line = assert_one_line_error(result, ExitCode.BAD_INPUT)
+    assert expected in line
+
+
 def test_the_open_model_refuses_a_script_shape(loadgate: RunLoadgate, db_url: str) -> None:
     result = loadgate("run", SCRIPTS / "shape.py", "--arrival-rate", "5/s", "--db", db_url)
     line = assert_one_line_error(result, ExitCode.BAD_INPUT)

@@ -36,23 +36,30 @@ def run_with_plan(
     host: str,
     limit: str,
     *more: str,
+    via_flag: bool = False,
     **env: str,
 ) -> dict[str, dict[str, Any]]:
-    """A 6 s run whose plan expects `limit` (`more`: further flags); its findings by kind."""
+    """A 6 s run whose plan (or `--expect-rate-limit`) expects `limit` (`more`: further flags);
+    its findings by kind."""
     plan = tmp_path / "loadgate.toml"
     plan.write_text(f'[findings]\nexpect_rate_limit = "{limit}"\n', encoding="utf-8")
+    expecting = ["--expect-rate-limit", limit] if via_flag else ["--plan", str(plan)]
     out = tmp_path / "run.json"
     result = loadgate(
         "run", SCRIPT, "-u", "4", "-r", "4", "-t", "6s", "-H", host, "--db", db_url,
-        "--json", out, "--plan", plan, "--name", "keys", *more, env=env,
+        "--json", out, *expecting, "--name", "keys", *more, env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return {f["kind"]: f for f in read_json(out)["findings"]}
 
 
-@pytest.mark.parametrize("processes", [(), ("--processes", "2")], ids=["one", "two-workers"])
+# (further flags, the limit given by --expect-rate-limit rather than the plan)
+SETUPS = {"one": ((), False), "two-workers": (("--processes", "2"), False), "flag": ((), True)}
+
+
+@pytest.mark.parametrize("setup", SETUPS.values(), ids=SETUPS.keys())
 def test_a_per_key_limit_holds_per_key_and_the_gateway_hints_every_429(
-    processes: tuple[str, ...],
+    setup: tuple[tuple[str, ...], bool],
     gateway_factory: Callable[..., RunningGateway],
     loadgate: RunLoadgate,
     db_url: str,
@@ -61,7 +68,8 @@ def test_a_per_key_limit_holds_per_key_and_the_gateway_hints_every_429(
     """With two workers, both send both keys: the master unites their keys (2, not 4)."""
     host = gateway_factory(CONFIG).api_url
     limit = f"{PER_KEY_PER_S}/s per X-API-Key"
-    found = run_with_plan(loadgate, tmp_path, db_url, host, limit, *processes)
+    processes, via_flag = setup
+    found = run_with_plan(loadgate, tmp_path, db_url, host, limit, *processes, via_flag=via_flag)
     finding = found["rate_limit"]
     assert "unhinted_429" not in found["errors.throttling"]["numbers"]
     numbers = finding["numbers"]

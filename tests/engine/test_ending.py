@@ -8,18 +8,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import gevent
 import pytest
 from gevent import monkey
 
 from loadgate.engine.collector import Collector
 from loadgate.engine.ending import RunEnding, StoredRun
+from loadgate.engine.scrape_sink import ScrapeSink
+from loadgate.engine.scraper import Scraper
 from loadgate.engine.writer import SecondsWriter
 from loadgate.engine.writer_thread import WriterThread
 from loadgate.errors import StoreError
 from loadgate.model import MeasuredBatch, RunStatus
+from loadgate.scraped import ScrapeSecond, SeriesKey
 from loadgate.store import RunStore
 from loadgate.store.spill import RunEnd, import_spill, read_spill
 from tests.builders import new_run
+from tests.engine.test_scraper import exporter_url  # noqa: F401 (a fixture)
 from tests.engine.test_writer import Clock, fire
 
 WAIT_S = 5.0
@@ -130,6 +135,11 @@ class FailingSink:
     def append_batches(self, run_id: int, batches: Sequence[MeasuredBatch]) -> object:
         raise StoreError("the store refuses writes")
 
+    def append_scrapes(
+        self, run_id: int, seconds: Sequence[ScrapeSecond], known: object
+    ) -> dict[SeriesKey, int]:
+        raise StoreError("the store refuses writes")
+
 
 def test_a_failing_store_still_gets_the_end_and_the_rest_is_spilled(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -158,3 +168,46 @@ def test_a_failing_store_still_gets_the_end_and_the_rest_is_spilled(
         spilled = read_spill(Path(found.group(1)))
         assert [s.requests for s in spilled.seconds] == [1]
         assert spilled.end == end
+
+
+def test_scrapes_the_store_did_not_take_are_spilled_and_imported(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    exporter_url: str,  # noqa: F811
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    with RunStore.open(f"sqlite:///{tmp_path / 'runs.db'}") as store:
+        run_id = store.create_run(new_run())
+        collector = Collector(Clock(100.5))
+        writer = SecondsWriter(FailingSink(), run_id, collector)
+        thread = WriterThread(writer, started_s=100.0)
+        scraper = Scraper([exporter_url])
+        sink = ScrapeSink(scraper, FailingSink(), run_id, thread, warn=lambda message: None)
+        ending = RunEnding(store, StoredRun(run_id=run_id, new=new_run(), store_url=store.url),
+                           thread, sink.unstored)  # fmt: skip
+        scraper.start()
+        gevent.sleep(2.5)
+        sink.flush(timeout_s=1.0)  # refused by the store: held
+        gevent.sleep(1.0)  # and one more the sink has not taken yet
+        end = RunEnd(status=RunStatus.FAILED, reason="the store refuses writes", ended_at=ENDED)
+        error = ending.spilled(StoreError("the store refuses writes"), None, end)
+        scraper.stop()
+        thread.shutdown()
+
+        found = re.search(r"kept in (\S+\.jsonl)", str(error))
+        assert found is not None, str(error)
+        path = Path(found.group(1))
+        spilled = read_spill(path)
+        seconds = [scrape.second for scrape in spilled.scrapes]
+        assert len(seconds) >= 3, spilled.scrapes
+        assert seconds == list(range(seconds[0], seconds[0] + len(seconds))), "none lost"
+        gauge = {key.name: value for key, value in spilled.scrapes[-1].values.items()}
+        assert gauge["queue_length"] == 3.0
+
+        result = import_spill(store, spilled, path)
+        assert result.scrapes == len(seconds)
+        scraped = store.scraped(run_id, lambda key: key.name == "queue_length")
+        (target,) = scraped.targets
+        assert (target.url, target.scrapes) == (exporter_url, len(seconds))
+        (values,) = scraped.samples.values()
+        assert values == dict.fromkeys(seconds, 3.0)

@@ -47,7 +47,9 @@ def parts() -> RunParts:
     fold = PartsFold(range(START_S, START_S + DURATION_S), 1)
     for offset_s in range(DURATION_S):
         for part, values in ((Part.CACHE_HIT, [300, 400]), (Part.CACHE_MISS, [20_000]),
-                             (Part.UPSTREAM, [19_000]), (Part.GATEWAY, [900])):  # fmt: skip
+                             (Part.UPSTREAM, [19_000]), (Part.GATEWAY, [900]),
+                             (Part.CONNECT, [200]), (Part.TLS, [1_500]),
+                             (Part.TTFB, [18_000, 900]), (Part.DOWNLOAD, [50, 60])):  # fmt: skip
             fold.add(PartSecond(second=START_S + offset_s, method="GET", name="/items<b>",
                                 part=part, requests=len(values),
                                 histogram=histogram_of(values).encode()))  # fmt: skip
@@ -99,7 +101,7 @@ CHARTS = every_chart()
 def test_every_kind_of_chart_is_checked() -> None:
     assert {chart.chart_id for chart in CHARTS} >= {
         "chart-users", "chart-throughput", "chart-latency", "chart-status", "chart-distribution",
-        "chart-cache", "chart-timing", "chart-upstream", "chart-scraped-0",
+        "chart-cache", "chart-timing", "chart-phases", "chart-upstream", "chart-scraped-0",
     }  # fmt: skip
     marked = [c for c in CHARTS if c.figure["layout"].get("shapes")]
     assert {c.chart_id for c in marked} >= {"chart-status", "chart-latency", "chart-upstream"}

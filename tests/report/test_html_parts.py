@@ -22,6 +22,8 @@ LOADGATE = Path(sys.executable).with_name("loadgate")
 DURATION_S = 20
 NAME = "/v1/search?q=<b>x</b>"  # from the store: text, never markup
 HIT_US, MISS_US, UPSTREAM_US, GATEWAY_US = 300, 20_000, 19_000, 900
+CONNECT_US, TLS_US, TTFB_US, DOWNLOAD_US = 150, 2_000, 18_000, 40
+NEW_CONNECTIONS = 3  # of the 10 requests of each second
 CHARTS_DRAWN = (
     "Array.from(document.querySelectorAll('div.chart'))"
     ".every(div => div.data !== undefined && div._fullLayout !== undefined)"
@@ -49,6 +51,10 @@ def _second(offset_s: int) -> EndpointSecond:
             Part.CACHE_MISS: [MISS_US] * misses,
             Part.UPSTREAM: [UPSTREAM_US] * misses,
             Part.GATEWAY: [GATEWAY_US] * misses,
+            Part.CONNECT: [CONNECT_US] * NEW_CONNECTIONS,
+            Part.TLS: [TLS_US] * NEW_CONNECTIONS,
+            Part.TTFB: [TTFB_US] * 10,
+            Part.DOWNLOAD: [DOWNLOAD_US] * 10,
         },
     )
 
@@ -143,3 +149,26 @@ def test_the_json_summary_has_cache_and_timing(parts_report: PartsReport) -> Non
     assert endpoint["cache"]["misses"] == 10 * 1 + 10 * 8
     assert endpoint["timing"]["requests"] == endpoint["cache"]["misses"]
     assert endpoint["timing"]["upstream_p50_ms"] == pytest.approx(19.0, rel=1e-3)
+
+
+def test_the_phases_chart_plots_each_phase_and_the_new_connections(parts_page: Page) -> None:
+    by_name = {t["name"].split(": ", 1)[1]: t for t in traces(parts_page, "chart-phases")}
+    assert set(by_name) == {
+        "connect p95", "tls p95", "ttfb p95", "download p95", "new connections"
+    }  # fmt: skip
+    for phase, value_us in (("connect", CONNECT_US), ("tls", TLS_US), ("ttfb", TTFB_US),
+                            ("download", DOWNLOAD_US)):  # fmt: skip
+        expected = [value_us / 1000] * DURATION_S
+        assert by_name[f"{phase} p95"]["y"] == pytest.approx(expected, rel=1e-3), phase
+    assert by_name["new connections"]["y"] == pytest.approx([30.0] * DURATION_S)
+    assert parts_page.locator("#chart-phases g.trace path").count() > 0
+
+
+def test_the_json_summary_has_the_phases(parts_report: PartsReport) -> None:
+    (endpoint,) = parts_report.summary["endpoints"]
+    phases = endpoint["phases"]
+    assert phases["connect"]["requests"] == NEW_CONNECTIONS * DURATION_S
+    assert phases["ttfb"]["requests"] == 10 * DURATION_S
+    assert phases["tls"]["p99_ms"] == pytest.approx(TLS_US / 1000, rel=1e-3)
+    assert phases["download"]["p50_ms"] == pytest.approx(DOWNLOAD_US / 1000, rel=1e-3)
+    assert phases["new_connection_share"] == pytest.approx(0.3)

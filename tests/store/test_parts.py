@@ -79,3 +79,19 @@ def test_the_rate_limit_counts_are_stored_and_keys_of_pieces_united(store: RunSt
     ]
     assert LatencyHistogram.decode(parts[1].histogram).count == 0
     assert max(len(part.value) for part in Part) <= 20  # endpoint_second_parts.part: String(20)
+
+
+def test_the_timing_phases_are_stored_and_read_back(store: RunStore) -> None:
+    # `--timings`: connect and TLS only for the request that opened a connection.
+    run_id = store.create_run(new_run())
+    phases = {Part.CONNECT: [150], Part.TLS: [2000], Part.TTFB: [900, 950, 990],
+              Part.DOWNLOAD: [0, 10, 20]}  # fmt: skip
+    store.append(run_id, [endpoint_second(START_S, parts=phases)])
+
+    parts = list(store.iter_part_seconds(run_id))
+
+    assert {p.part: p.requests for p in parts} == {
+        Part.CONNECT: 1, Part.TLS: 1, Part.TTFB: 3, Part.DOWNLOAD: 3
+    }  # fmt: skip
+    tls = next(p for p in parts if p.part is Part.TLS)
+    assert LatencyHistogram.decode(tls.histogram).min_us == 2000

@@ -19,6 +19,7 @@ from loadgate.model import (
     RunStatus,
     UsersSample,
 )
+from loadgate.scraped import ScrapeSecond, SeriesKey, SeriesKind
 from loadgate.stats import LatencyHistogram
 from loadgate.store import RunStore
 from loadgate.store.spill import RunEnd, Spill, import_spill, read_spill, write_spill
@@ -66,12 +67,32 @@ def _batches() -> list[MeasuredBatch]:
     ]
 
 
+METRICS = "http://127.0.0.1:9/metrics"
+INFLIGHT = SeriesKey(METRICS, "inflight", (("route", "</b>é"),), SeriesKind.GAUGE)
+UPSTREAM_RATE = SeriesKey(METRICS, "upstream_requests", (), SeriesKind.RATE)
+
+
+def _scrapes() -> list[ScrapeSecond]:
+    return [
+        ScrapeSecond(url=METRICS, second=1_772_366_410, values={INFLIGHT: 4.0, UPSTREAM_RATE: 9.5}),
+        ScrapeSecond(url=METRICS, second=1_772_366_411, error="timed out after 0.8 s"),
+        ScrapeSecond(
+            url=METRICS,
+            second=1_772_366_412,
+            values={INFLIGHT: 2.0},
+            series_dropped=3,
+            dropped_example="other_series",
+        ),
+    ]
+
+
 def _spill(run_id: int, store_url: str) -> Spill:
     return Spill(
         run_id=run_id,
         store_url=store_url,
         run=new_run(),
         batches=_batches(),
+        scrapes=_scrapes(),
         end=RunEnd(status=RunStatus.ABORTED, reason="interrupted by SIGINT", ended_at=ENDED_AT),
     )
 
@@ -124,6 +145,25 @@ def test_a_batch_both_stored_and_spilled_is_counted_once(store: RunStore, tmp_pa
     assert len(store.generator_seconds(run_id)) == 1
     assert [u.users for u in store.user_samples(run_id)] == [3]
     assert unstored.batch_id != stored.batch_id
+
+
+def test_scrapes_are_imported_once_into_the_series_the_run_has(
+    store: RunStore, tmp_path: Path
+) -> None:
+    # The first scrape was stored before the store failed, the rest spilled with it.
+    run_id = store.create_run(new_run())
+    first, *rest = _scrapes()
+    store.append_scrapes(run_id, [first])
+    path = write_spill(_spill(run_id, store.url), tmp_path / "run.jsonl")
+
+    result = import_spill(store, read_spill(path), path)
+
+    assert result.scrapes == len(rest)
+    scraped = store.scraped(run_id, lambda key: True)
+    assert [(t.scrapes, t.gap_seconds) for t in scraped.targets] == [(3, (1_772_366_411,))]
+    assert sorted(s.key for s in scraped.series) == sorted([INFLIGHT, UPSTREAM_RATE]), "no twin"
+    assert scraped.samples[INFLIGHT] == {1_772_366_410: 4.0, 1_772_366_412: 2.0}
+    assert scraped.samples[UPSTREAM_RATE] == {1_772_366_410: 9.5}
 
 
 def test_a_renamed_spill_file_is_refused_the_second_time(store: RunStore, tmp_path: Path) -> None:

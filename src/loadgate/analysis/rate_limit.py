@@ -34,6 +34,7 @@ from loadgate.analysis.finding import Chart, Finding, Severity
 from loadgate.analysis.thresholds_eval import endpoint_matches
 from loadgate.errors import ConfigError
 from loadgate.model import Part
+from loadgate.rate import per_second
 from loadgate.stats.parts import NO_PARTS, RunParts
 from loadgate.stats.series import EndpointSeries, RunSeries
 
@@ -47,8 +48,6 @@ UNDERSHOOT = 0.7
 # Shares of the 429s without a retry hint, and of 5xx among rejections, that make a warning.
 WARNING_UNHINTED = 0.05
 WARNING_SERVER_ERRORS = 0.05
-_RATE = re.compile(r"(?P<rate>\d+(?:\.\d+)?)\s*/\s*(?P<unit>s|sec|second|m|min|minute)")
-_UNIT_S = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
 # An HTTP field name (RFC 9110's token).
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 EXPECTED = (
@@ -78,12 +77,12 @@ def parse_rate_limit(text: str) -> ExpectedRateLimit:
             f"bad rate limit {text!r}: expected a request header's name after 'per', "
             "such as '50/s per X-API-Key'"
         )
-    match = _RATE.fullmatch(rate_text)
-    if match is None or float(match.group("rate")) <= 0:
+    rate_per_s = per_second(rate_text)
+    if rate_per_s is None or rate_per_s <= 0:
         raise ConfigError(f"bad rate limit {text!r}: expected {EXPECTED}")
     return ExpectedRateLimit(
         text=stripped,
-        rate_per_s=float(match.group("rate")) / _UNIT_S[match.group("unit")],
+        rate_per_s=rate_per_s,
         endpoint=endpoint.strip() or None,
         key_header=key_header or None,
     )

@@ -33,7 +33,8 @@ def import_command(spill_path: Path, db_url: str | None) -> None:
         run = store.get_run(result.run_id)
     for note in result.notes:
         click.echo(f"loadgate: note: {note}", err=True)
+    scrapes = f" and {result.scrapes:,} scrapes of the target's metrics" if result.scrapes else ""
     click.echo(
-        f"imported {result.seconds} seconds ({result.requests:,} requests) into run "
+        f"imported {result.seconds} seconds ({result.requests:,} requests){scrapes} into run "
         f"{result.run_id} of {store.url}, now {run.status.value}"
     )

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from loadgate.analysis.rate_limit import parse_rate_limit
+from loadgate.analysis.rate_limit import ExpectedRateLimit, parse_rate_limit
 from loadgate.arrival_rate import (
     DEFAULT_MAX_USERS,
     ArrivalPlan,
@@ -226,6 +226,7 @@ def _apply_plan(parsed: ParsedCommand, plan: Plan) -> None:
         "host": run.host,
         "stages": run.stages,
         "client": run.client,
+        "timings": run.timings,
         "arrival_rate": run.arrival_rate,
         "arrival_stages": run.arrival_stages,
         "max_users": run.max_users,
@@ -235,6 +236,7 @@ def _apply_plan(parsed: ParsedCommand, plan: Plan) -> None:
         "baseline_name": plan.baseline,
         "locustfile": str(run.script) if run.script is not None else None,
         "scrape_series": plan.scrape.series,
+        "expect_rate_limit": plan.expect_rate_limit,
     }
     for dest, value in values.items():
         if value is not None and _below_plan(parsed.source(dest)):
@@ -316,6 +318,7 @@ def _request(
     tags, exclude_tags = tag_list(options.tags), tag_list(options.exclude_tags)
     host = checked_host(options.host)
     arrival = arrival_plan(options)
+    rate_limit = _expected_rate_limit(options.expect_rate_limit)
     config = RunConfig(
         script_path=script.path,
         name=(options.name or default_name).strip() or default_name,
@@ -328,8 +331,8 @@ def _request(
         tags=tags,
         exclude_tags=exclude_tags,
         thresholds=tuple(threshold.text for threshold in thresholds),
-        expect_rate_limit=plan.expect_rate_limit if plan is not None else None,
-        rate_limit_key_header=_rate_limit_key_header(plan),
+        expect_rate_limit=rate_limit.text if rate_limit is not None else None,
+        rate_limit_key_header=rate_limit.key_header if rate_limit is not None else None,
         **_scrape_settings(options, plan),
         locust_options=options,
         custom_arguments={dest: getattr(options, dest, None) for dest in parsed.custom},
@@ -337,6 +340,7 @@ def _request(
         stages=parse_stages(options.stages) if options.stages else (),
         master=master_config(options),
         client=options.client,
+        timings=bool(options.timings),
         arrival=arrival,
     )
     # What Locust's main() would have made of them, for scripts that read parsed_options.
@@ -369,8 +373,11 @@ def _request(
     )
 
 
-def _rate_limit_key_header(plan: Plan | None) -> str | None:
-    """The plan's per-key limit's header (`50/s per X-API-Key`), which the collector counts."""
-    if plan is None or plan.expect_rate_limit is None:
+def _expected_rate_limit(text: str | None) -> ExpectedRateLimit | None:
+    """--expect-rate-limit (or the plan's); a per-key limit names the header to count."""
+    if text is None or not text.strip():
         return None
-    return parse_rate_limit(plan.expect_rate_limit).key_header
+    try:
+        return parse_rate_limit(text)
+    except ConfigError as exc:
+        raise ConfigError(f"--expect-rate-limit: {exc}") from exc

@@ -38,6 +38,12 @@ from loadgate.http_client import CLIENT_CHOICES, DEFAULT_CLIENT
     envvar="LOADGATE_CLIENT",
     help="The HTTP client of HttpUser scripts, as `loadgate run --client` (give the same).",
 )
+@click.option(
+    "--timings",
+    is_flag=True,
+    envvar="LOADGATE_TIMINGS",
+    help="Record the requests' timing phases, as `loadgate run --timings` (give the same).",
+)
 @handles_errors
 def worker(
     locustfile: Path | None,
@@ -46,6 +52,7 @@ def worker(
     master_port: int,
     region: str | None,
     client: str,
+    timings: bool,
 ) -> None:
     """Run the users a master gives this process, and send it what they measure.
 
@@ -61,6 +68,7 @@ def worker(
         region=(region or socket.gethostname()).strip(),
         script_path=locustfile,
         client=client,
+        timings=timings,
     )
     try:
         left_master = worker_session.run_worker(config)

@@ -45,6 +45,11 @@ per part; both are built with LatencyHistogram.record_counts, about 5x
 quicker than a record_us per value (the four parts of 1,000 responses of
 wide latencies: about 1.2 ms a second, against 5 ms before).
 
+Timing phases. Under `--timings` (and only then: one attribute test
+otherwise), the connect, TLS, time-to-first-byte and download times that
+engine.fastclient.phases hung on a geventhttpclient response are counted
+as four more parts, as the cache parts are (add_phases).
+
 Rate limits. A 429's headers are read for a retry hint (has_retry_hint);
 one without is counted, with its latency, under Part.UNHINTED_429. Other
 statuses pay one integer compare for this. When the run expects a per-key
@@ -65,7 +70,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from loadgate.engine.arrival_tally import ArrivalTally
 from loadgate.engine.gateway_headers import GatewaySignals, has_retry_hint, read_signals
@@ -74,6 +79,7 @@ from loadgate.stats import LatencyHistogram
 from loadgate.stats.histogram import SUB_BUCKET_BITS, bucket_floor_us
 
 US_PER_MS = 1000
+US_PER_S = 1_000_000
 # A script that puts ids in its failure messages would otherwise store one
 # message per request; beyond this many per endpoint-second, they are lumped.
 MAX_ERROR_MESSAGES = 50
@@ -84,9 +90,34 @@ TOO_MANY_REQUESTS = 429
 # Distinct keys kept per endpoint-second for a per-key limit: bounds memory and store.
 MAX_KEYS_PER_SECOND = 1000
 
+# Where engine.fastclient.phases hangs a response's timing phases (on geventhttpclient's
+# response, and on FastSession's requests.Response).
+PHASES_ATTRIBUTE = "loadgate_phases"
+
 _MEMORY_ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+")
 
 EndpointKey = tuple[str, str]  # (method, name), as Locust's request_type and name
+
+
+class Phases(Protocol):
+    """A response's timing phases in seconds (engine.fastclient.phases.PhaseTimes); None: none."""
+
+    @property
+    def connect_s(self) -> float | None: ...
+    @property
+    def tls_s(self) -> float | None: ...
+    @property
+    def ttfb_s(self) -> float | None: ...
+    @property
+    def download_s(self) -> float | None: ...
+
+
+def phases_of(response: Any) -> Phases | None:
+    """The phases hung on a request event's response (FastSession's or FastHttpUser's), or None."""
+    # FastHttpUser's FastResponse wraps the geventhttpclient response in `_response`.
+    raw = getattr(response, "_response", None) or response
+    phases: Phases | None = getattr(raw, PHASES_ATTRIBUTE, None)
+    return phases
 
 
 def error_message(error: object) -> str:
@@ -169,6 +200,28 @@ class EndpointTally:
         value_us = bucket_floor_us(round(response_time_ms * US_PER_MS))
         counts[value_us] = counts.get(value_us, 0) + 1
 
+    def add_phases(self, phases: Phases) -> None:
+        """Count one response's timing phases (`--timings`; only runs with it come here).
+
+        Connect and TLS only when the request opened its connection (None when
+        kept alive), so that their counts say how many did.
+        """
+        parts = self.parts
+        if parts is None:
+            parts = self.parts = {}
+        connect_s = phases.connect_s
+        if connect_s is not None:
+            _count_s(parts, Part.CONNECT, connect_s)
+            tls_s = phases.tls_s
+            if tls_s is not None:
+                _count_s(parts, Part.TLS, tls_s)
+        ttfb_s = phases.ttfb_s
+        if ttfb_s is not None:
+            _count_s(parts, Part.TTFB, ttfb_s)
+        download_s = phases.download_s
+        if download_s is not None:
+            _count_s(parts, Part.DOWNLOAD, download_s)
+
     def add_key(self, key: str) -> None:
         """One accepted request's value of the per-key limit's header."""
         keys = self.keys
@@ -212,6 +265,19 @@ class EndpointTally:
         return encoded
 
 
+def _count_s(parts: dict[Part, dict[int, int]], part: Part, value_s: float) -> None:
+    """One value in seconds under its HDR bucket's floor in µs (bucket_floor_us, inlined)."""
+    value_us = round(value_s * US_PER_S)
+    shift = value_us.bit_length() - SUB_BUCKET_BITS
+    if shift > 0:
+        value_us = value_us >> shift << shift
+    counts = parts.get(part)
+    if counts is None:
+        parts[part] = {value_us: 1}
+    else:
+        counts[value_us] = counts.get(value_us, 0) + 1
+
+
 def _request_header(response: Any, name: str) -> str | None:
     """A request header's value: requests' PreparedRequest and geventhttpclient's
     request both keep a case-insensitive `headers` with `get`."""
@@ -243,11 +309,17 @@ class Collector:
     """The `events.request` listener. Not thread-safe: gevent runs it on one thread."""
 
     def __init__(
-        self, clock_s: Callable[[], float] = time.time, *, key_header: str | None = None
+        self,
+        clock_s: Callable[[], float] = time.time,
+        *,
+        key_header: str | None = None,
+        timings: bool = False,
     ) -> None:
-        """`key_header`: the request header whose distinct values a per-key limit counts."""
+        """`key_header`: the request header whose distinct values a per-key limit counts;
+        `timings`: count the responses' timing phases (`--timings`)."""
         self._clock_s = clock_s
         self._key_header = key_header
+        self._timings = timings
         self._second = -1
         self._tallies: dict[EndpointKey, EndpointTally] = {}
         self._finished: list[FinishedSecond] = []
@@ -314,6 +386,10 @@ class Collector:
             signals = read_signals(headers, response_time)
             if signals is not None:
                 tally.add_signals(signals, response_time)
+        if self._timings:
+            phases = phases_of(response)
+            if phases is not None:
+                tally.add_phases(phases)
 
     def _start_second(self, second: int) -> None:
         if self._tallies:

@@ -66,6 +66,8 @@ class RunConfig:
     # Which scraped series the HTML report charts (a regular expression), stored with the run.
     scrape_series: str | None = None
     client: str = DEFAULT_CLIENT
+    # --timings: connect, TLS, time to first byte and download of each request (fast clients).
+    timings: bool = False
     # --arrival-rate / --arrival-stages: the open model (None: Locust's closed model).
     arrival: ArrivalPlan | None = None
     # Locust's parsed options, when the command line was parsed by Locust's parser

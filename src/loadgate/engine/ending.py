@@ -9,7 +9,7 @@ the error or the exit line names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from loadgate.engine.writer import Batch
 from loadgate.engine.writer_thread import WriterThread
 from loadgate.errors import StoreError
 from loadgate.model import NewRun, RunStatus
+from loadgate.scraped import ScrapeSecond
 from loadgate.store.spill import RunEnd, Spill, spill_path, write_spill
 
 SPILL_WAIT_S = 3.0  # for a write in flight, once the store is known to fail
@@ -45,10 +46,17 @@ class StoredRun:
 class RunEnding:
     """Records the end of one run, or spills what the store lacks (once per run)."""
 
-    def __init__(self, store: RunFinisher, run: StoredRun, thread: WriterThread) -> None:
+    def __init__(
+        self,
+        store: RunFinisher,
+        run: StoredRun,
+        thread: WriterThread,
+        unstored_scrapes: Callable[[], Sequence[ScrapeSecond]] = tuple,
+    ) -> None:
         self._store = store
         self._run = run
         self._thread = thread
+        self._unstored_scrapes = unstored_scrapes
         self.stored = False  # the end is in the store
         self.store_error: StoreError | None = None  # the store failed: nothing more is written
         self._spilled_to: Path | None = None
@@ -105,5 +113,6 @@ class RunEnding:
             store_url=self._run.store_url,
             run=self._run.new,
             batches=self._thread.unstored(),
+            scrapes=self._unstored_scrapes(),
             end=end,
         )

@@ -117,6 +117,13 @@ def _add_loadgate_options(parser: Any) -> None:
         "fast (geventhttpclient with the requests API scripts use; see README) [requests].",
     )
     add(
+        "--timings",
+        action="store_true",
+        env_var="LOADGATE_TIMINGS",
+        help="Record each request's connect, TLS handshake, time to first byte and download "
+        "times (with --client fast or FastHttpUser) and show them per endpoint.",
+    )
+    add(
         "--arrival-rate",
         metavar="RATE",
         env_var="LOADGATE_ARRIVAL_RATE",
@@ -221,6 +228,14 @@ def _add_loadgate_options(parser: Any) -> None:
         help="Which scraped series the HTML report charts: a regular expression searched in "
         "each series name [the gateway's requests, upstream attempts and errors, breaker "
         "state, latency].",
+    )
+    add(
+        "--expect-rate-limit",
+        metavar="LIMIT",
+        env_var="LOADGATE_EXPECT_RATE_LIMIT",
+        help='The rate limit the target should hold, judged by the rate_limit finding: "20/s", '
+        '"GET /v1/search: 20/s", or "20/s per X-API-Key" (per key: the run counts that '
+        "header's values).",
     )
     add("--print-config", action="store_true",
         help="Print every effective setting and where it came from, then exit.")  # fmt: skip

@@ -6,7 +6,8 @@ used from that thread only. The call is waited for cooperatively by a
 greenlet of its own, never by the tick. A URL that fails is warned about
 once (its gaps are stored, one row per second); a store that does not take
 the values keeps them for the next flush, up to MAX_HELD scrapes, and is
-warned about once too: scraped metrics never fail a run.
+warned about once too: scraped metrics never fail a run. When the run ends
+with a spill file, what was held goes into it (`unstored`).
 """
 
 from __future__ import annotations
@@ -92,6 +93,15 @@ class ScrapeSink:
         self.flush(timeout_s)
         if self._in_flight is not None:
             self._in_flight.join(timeout_s)
+
+    def unstored(self) -> list[ScrapeSecond]:
+        """What was scraped and is not known to be stored: for a spill file, as the run ends.
+
+        Also from the interrupt thread: the list is copied, the scraper's
+        queue is a deque. A store call still in flight may land as well: the
+        import skips what the store has.
+        """
+        return [*self._held, *self._scraper.take()]
 
     def _store_held(self, held: list[ScrapeSecond], timeout_s: float) -> None:
         try:

@@ -119,7 +119,7 @@ def prepare(config: RunConfig, script: LoadedScript | None = None) -> RunPlan:
     """Load the script (unless given) and check what can be checked before the run starts."""
     script = script if script is not None else load_script(config.script_path)
     validate_tags(script.user_classes, config.tags, config.exclude_tags)
-    use_client(config.client, script.user_classes)
+    use_client(config.client, script.user_classes, timings=config.timings)
     options = parse_locust_options(config)
     warnings: list[str] = []
     if config.arrival is not None and script.shape is not None:
@@ -169,6 +169,7 @@ def settings_of(
         "scrape": {"urls": list(scrape_urls), "series": config.scrape_series},
         "user_classes": [c.__name__ for c in plan.script.user_classes],
         "client": config.client,
+        "timings": config.timings,
         "shape": plan.script.shape_name,
         "stages": format_stages(config.stages) if config.stages else None,
         "arrival": None
@@ -302,7 +303,7 @@ def _fork_local_workers(plan: RunPlan, count: int) -> tuple[Master, LocalWorkers
             plan.script,
             plan.options,
             plan.config.host,
-            Collector(key_header=plan.config.rate_limit_key_header),
+            Collector(key_header=plan.config.rate_limit_key_header, timings=plan.config.timings),
             Worker(LOOPBACK, port, socket.gethostname()),
         )
         worker.run_until_quit()
@@ -346,7 +347,9 @@ class _Drive:
         self._interrupts = interrupts
         self._abort_check = abort_check
         self._trailing = TrailingSeconds(abort_check.window_s if abort_check else 0)
-        self._collector = Collector(key_header=plan.config.rate_limit_key_header)
+        self._collector = Collector(
+            key_header=plan.config.rate_limit_key_header, timings=plan.config.timings
+        )
         self._started_s = time.time()
         self._writer = SecondsWriter(
             store,
@@ -363,9 +366,9 @@ class _Drive:
         )
         self._meter = NoStallMeter() if isinstance(role, Master) else hub_stall_meter()
         self._end: AsyncResult = AsyncResult()
-        self._ending = RunEnding(store, run, self._thread)
         self._scraper = scraper
         self._scrapes = ScrapeSink(scraper, store, run.run_id, self._thread)
+        self._ending = RunEnding(store, run, self._thread, self._scrapes.unstored)
 
     def _finish(self, status: RunStatus, reason: str, interrupted: bool = False) -> None:
         if not self._end.ready():

@@ -51,6 +51,7 @@ class WorkerConfig:
     region: str
     script_path: Path | None = None  # None: the master's script
     client: str = DEFAULT_CLIENT
+    timings: bool = False  # --timings, as the master's
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -108,14 +109,14 @@ def connect(config: WorkerConfig, path: Path) -> LocustRun:
     seconds each (about 5 minutes), then gives up with a bare ConnectionError.
     """
     script = load_script(path)
-    use_client(config.client, script.user_classes)
+    use_client(config.client, script.user_classes, timings=config.timings)
     options = parse_locust_options(RunConfig(script_path=path, name=path.stem))
     try:
         return LocustRun(
             script,
             options,
             None,
-            Collector(),
+            Collector(timings=config.timings),
             Worker(config.master_host, config.master_port, config.region),
         )
     except ConnectionError as exc:

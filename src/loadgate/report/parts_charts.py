@@ -1,4 +1,5 @@
-"""The HTML report's cache and timing charts: hits against misses, gateway against upstream.
+"""The HTML report's cache, timing and phase charts: hits against misses, gateway against
+upstream, and the requests' connect, TLS, first-byte and download times (`--timings`).
 
 Drawn on the timeline's buckets (stats.parts folds on the same axis), one
 set of lines per endpoint whose responses said, all shown with a legend
@@ -24,7 +25,11 @@ from loadgate.stats.timeline import Timeline
 
 HIT, MISS, UPSTREAM, GATEWAY = Part.CACHE_HIT, Part.CACHE_MISS, Part.UPSTREAM, Part.GATEWAY
 DASHES = ("solid", "dot", "dash", "longdash", "dashdot")
-COLORS = {HIT: "#2e7d32", MISS: "#c62828", UPSTREAM: "#1565c0", GATEWAY: "#ef6c00"}
+PHASES = (Part.CONNECT, Part.TLS, Part.TTFB, Part.DOWNLOAD)
+COLORS = {
+    HIT: "#2e7d32", MISS: "#c62828", UPSTREAM: "#1565c0", GATEWAY: "#ef6c00",
+    Part.CONNECT: "#6a1b9a", Part.TLS: "#ad1457", Part.TTFB: "#1565c0", Part.DOWNLOAD: "#00838f",
+}  # fmt: skip
 COLOR_RATIO = "#455a64"
 
 
@@ -37,6 +42,9 @@ def parts_charts(parts: RunParts, timeline: Timeline) -> tuple[Chart, ...]:
     split = [e for e in parts.endpoints if UPSTREAM in e.buckets and GATEWAY in e.buckets]
     if split:
         charts.append(timing_chart(parts, split, timeline))
+    timed = [e for e in parts.endpoints if Part.TTFB in e.buckets]
+    if timed:
+        charts.append(phases_chart(parts, timed, timeline))
     return tuple(charts)
 
 
@@ -89,6 +97,44 @@ def timing_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Time
         caption="p95 of the time responses spent upstream and in the gateway itself, per "
         "bucket; from Server-Timing, Kong's or Envoy's headers (cache hits left out).",
         figure=plotly_figure(traces, chart_layout("ms", time_range=time_range(timeline))),
+        time_axis=True,
+        per_endpoint=False,
+    )
+
+
+def phases_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timeline) -> Chart:
+    traces: list[Trace] = []
+    count = len(parts.offsets_s)
+    for index, endpoint in enumerate(endpoints):
+        label = plotly_text(endpoint.label)
+        dash = DASHES[index % len(DASHES)]
+        for phase in PHASES:
+            if phase in endpoint.buckets:
+                name = f"{label}: {phase.value} p95"
+                traces.append(_line(parts, endpoint, phase, name, dash))
+        timed = endpoint.buckets[Part.TTFB].requests
+        connected = endpoint.buckets.get(Part.CONNECT)
+        connects = connected.requests if connected is not None else (0,) * count
+        share = [
+            min(100.0, 100.0 * c / t) if t else None for c, t in zip(connects, timed, strict=True)
+        ]
+        traces.append(
+            scatter(
+                x=parts.offsets_s, y=share, name=f"{label}: new connections", yaxis="y2",
+                mode="lines+markers", marker={"size": 4},
+                line={"color": COLOR_RATIO, "dash": dash, "width": 1.5},
+                hovertemplate=f"{label}: new connections %{{y:.1f}}%<extra></extra>",
+            )
+        )  # fmt: skip
+    layout = chart_layout("ms", time_range=time_range(timeline))
+    add_right_axis(layout, "requests on a new connection (%)", y_range=[0, 105], dtick=25)
+    return Chart(
+        chart_id="chart-phases",
+        title="Timing phases",
+        caption="p95 per bucket of the TCP connect and TLS handshake (of the requests that "
+        "opened a connection), the time to first byte and the download, and the share of "
+        "requests that opened a connection (--timings).",
+        figure=plotly_figure(traces, layout),
         time_axis=True,
         per_endpoint=False,
     )

@@ -30,6 +30,7 @@ from loadgate.report.html import ExtraSection, render_report, report_context, wr
 from loadgate.report.html_charts import Chart
 from loadgate.report.json_summary import summary_to_dict
 from loadgate.report.parts_view import add_parts_to_endpoints, print_parts
+from loadgate.report.phases_view import add_phases_to_endpoints, print_phases
 from loadgate.report.regions_view import print_regions, regions_to_dict
 from loadgate.report.scraped_charts import scraped_charts
 from loadgate.report.scraped_view import print_scraped, scraped_to_dict
@@ -86,6 +87,7 @@ def print_stored_run(run: StoredRun, console: Console) -> None:
     print_regions(run.regions, console)
     print_scraped(run.scraped, epoch_second(run.summary.run.started_at), console)
     print_parts(run.parts, console)
+    print_phases(run.parts, console)
     print_findings(run.findings, console)
     print_verdicts(run.verdicts, console)
 
@@ -100,6 +102,7 @@ def stored_run_to_dict(run: StoredRun) -> dict[str, Any]:
     data["regions"] = regions_to_dict(run.regions)
     data["scraped"] = scraped_to_dict(run.scraped, epoch_second(run.summary.run.started_at))
     add_parts_to_endpoints(data["endpoints"], run.parts)
+    add_phases_to_endpoints(data["endpoints"], run.parts)
     return data
 
 

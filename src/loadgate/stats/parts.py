@@ -1,8 +1,8 @@
-"""Parts of each endpoint's latency (cache hits and misses, upstream and gateway) over a run.
+"""Parts of each endpoint's latency (cache hits and misses, upstream and gateway, timing phases).
 
 Folded from the stored part-seconds (RunStore.iter_part_seconds, ascending)
 on the same buckets as the report's timeline: per endpoint and part, the
-requests and p95 of each bucket, and the whole read's p50/p95. A bucket's
+requests and p95 of each bucket, and the whole read's p50/p95/p99. A bucket's
 histograms are dropped once read, so memory holds one bucket plus one
 histogram per endpoint and part, whatever the run's length. The cache and
 gateway-time findings and the report's cache and timing views read this.
@@ -20,7 +20,7 @@ from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.series import users_per_second
 
 US_PER_MS = 1000.0
-_QUANTILES = (0.5, 0.95)
+_QUANTILES = (0.5, 0.95, 0.99)
 
 _PartKey = tuple[str, str, Part]  # (method, name, part)
 
@@ -32,6 +32,7 @@ class PartLatency:
     requests: int
     p50_ms: float
     p95_ms: float
+    p99_ms: float
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,11 +133,12 @@ class PartsFold:
         buckets: dict[tuple[str, str], dict[Part, PartBuckets]] = {}
         for key in sorted(self._requests, key=lambda k: (k[1], k[0], k[2].value)):
             method, name, part = key
-            p50_us, p95_us = quantiles_us(self._totals[key].recorded_buckets(), _QUANTILES)
+            p50_us, p95_us, p99_us = quantiles_us(self._totals[key].recorded_buckets(), _QUANTILES)
             totals.setdefault((method, name), {})[part] = PartLatency(
                 requests=sum(self._requests[key]),
                 p50_ms=p50_us / US_PER_MS,
                 p95_ms=p95_us / US_PER_MS,
+                p99_ms=p99_us / US_PER_MS,
             )
             buckets.setdefault((method, name), {})[part] = PartBuckets(
                 requests=tuple(self._requests[key]), p95_ms=tuple(self._p95_ms[key])

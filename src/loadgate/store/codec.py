@@ -29,6 +29,7 @@ from loadgate.model import (
     UsersSample,
     WorkerTotal,
 )
+from loadgate.scraped import ScrapeSecond, SeriesKey, SeriesKind
 from loadgate.stats import LatencyHistogram
 from loadgate.store.liveness import derived_status
 
@@ -192,6 +193,39 @@ def arrival_second_from_dict(data: Mapping[str, Any]) -> ArrivalSecond:
         dropped_iterations=int(data["dropped_iterations"]),
         start_lag=str(data["start_lag"]).encode("ascii"),
         out_of_range=int(data["out_of_range"]),
+    )
+
+
+def scrape_second_dict(scrape: ScrapeSecond) -> dict[str, Any]:
+    """One scrape as a plain dict (spill files): each value as [name, labels, kind, value]."""
+    return {
+        "url": scrape.url,
+        "second": scrape.second,
+        "values": [
+            [key.name, dict(key.labels), key.kind.value, value]
+            for key, value in scrape.values.items()
+        ],
+        "error": scrape.error,
+        "series_dropped": scrape.series_dropped,
+        "dropped_example": scrape.dropped_example,
+    }
+
+
+def scrape_second_from_dict(data: Mapping[str, Any]) -> ScrapeSecond:
+    """The inverse of scrape_second_dict; KeyError, ValueError or TypeError for anything else."""
+    url = str(data["url"])
+    values = {
+        SeriesKey(url, str(name), tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+                  SeriesKind(kind)): float(value)
+        for name, labels, kind, value in data["values"]
+    }  # fmt: skip
+    return ScrapeSecond(
+        url=url,
+        second=int(data["second"]),
+        values=values,
+        error=str(data["error"]),
+        series_dropped=int(data["series_dropped"]),
+        dropped_example=str(data["dropped_example"]),
     )
 
 

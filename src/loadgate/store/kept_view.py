@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -190,10 +190,7 @@ def _parts_json(parts: RunParts) -> dict[str, Any]:
             {
                 "method": endpoint.method,
                 "name": endpoint.name,
-                "totals": {
-                    part.value: [total.requests, total.p50_ms, total.p95_ms]
-                    for part, total in endpoint.totals.items()
-                },
+                "totals": {part.value: asdict(total) for part, total in endpoint.totals.items()},
                 "buckets": {
                     part.value: [buckets.requests, buckets.p95_ms]
                     for part, buckets in endpoint.buckets.items()
@@ -214,8 +211,7 @@ def _parts(data: Mapping[str, Any]) -> RunParts:
                 method=endpoint["method"],
                 name=endpoint["name"],
                 totals={
-                    Part(part): PartLatency(requests=requests, p50_ms=p50_ms, p95_ms=p95_ms)
-                    for part, (requests, p50_ms, p95_ms) in endpoint["totals"].items()
+                    Part(part): PartLatency(**total) for part, total in endpoint["totals"].items()
                 },
                 buckets={
                     Part(part): PartBuckets(requests=tuple(requests), p95_ms=tuple(p95_ms))

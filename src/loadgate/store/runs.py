@@ -224,6 +224,12 @@ class RunStore:
             self._get_run(conn, run_id)
             return scraped.append_scrapes(conn, run_id, seconds, known or {})
 
+    def append_missing_scrapes(self, run_id: int, seconds: Sequence[ScrapeSecond]) -> int:
+        """Store the scrapes the run lacks (by URL and second), e.g. a spill file's; how many."""
+        with self._transaction(f"storing the scraped metrics of run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            return scraped.append_missing_scrapes(conn, run_id, seconds)
+
     def scraped(
         self,
         run_id: int,

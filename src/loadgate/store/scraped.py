@@ -53,6 +53,29 @@ def append_scrapes(
     return created
 
 
+def append_missing_scrapes(conn: Connection, run_id: int, seconds: Sequence[ScrapeSecond]) -> int:
+    """Store the scrapes whose (url, second) the run does not have yet; returns how many.
+
+    For a spill file's scrapes: some may have been stored as well as spilled
+    (a commit that landed after its wait timed out), and the run's series may
+    exist already, under ids the spilling process may not have known.
+    """
+    query = sa.select(scrapes.c.url, scrapes.c.second).where(scrapes.c.run_id == run_id)
+    stored = {(str(row.url), int(row.second)) for row in conn.execute(query)}
+    missing = [scrape for scrape in seconds if (scrape.url, scrape.second) not in stored]
+    if missing:
+        append_scrapes(conn, run_id, missing, _series_ids(conn, run_id))
+    return len(missing)
+
+
+def _series_ids(conn: Connection, run_id: int) -> dict[SeriesKey, int]:
+    rows = conn.execute(sa.select(scrape_series).where(scrape_series.c.run_id == run_id)).all()
+    return {
+        SeriesKey(row.url, row.name, _labels(row.labels), SeriesKind(row.kind)): int(row.id)
+        for row in rows
+    }
+
+
 def _create_series(conn: Connection, run_id: int, key: SeriesKey) -> int:
     values = {
         "run_id": run_id,

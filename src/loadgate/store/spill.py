@@ -18,6 +18,9 @@ The format is JSON lines, one record per line, readable by anyone:
     {"event": {second, kind, subject, detail}}  # since version 3 (a worker lost)
     {"arrival": {second, iterations, dropped_iterations, start_lag,
                  out_of_range}}       # since version 4 (the open model)
+    {"scrape": {url, second, values: [[name, labels, kind, value], ...],
+                error, series_dropped, dropped_example}}
+                                      # since version 5 (--scrape): after the batches
     {"end": {status, reason, ended_at}}   # how the run ended, if it did
 
 A spill holds what the store may lack: a batch whose commit was landing as the
@@ -28,7 +31,8 @@ counted twice, and the same file imported again, under any name, is refused.
 The batches go to the same run when the store has it (same id, name and
 start), or else to a run created from the header (then the seconds stored
 before the failure are not in it). Version 1 files (no ids) are read as one
-batch, with ids derived from their content.
+batch, with ids derived from their content. Scrapes are not in batches: the
+import adds those whose URL and second the run lacks.
 """
 
 from __future__ import annotations
@@ -55,17 +59,20 @@ from loadgate.model import (
     RunStatus,
     UsersSample,
 )
+from loadgate.scraped import ScrapeSecond
 from loadgate.store.codec import (
     arrival_second_dict,
     arrival_second_from_dict,
     endpoint_second_dict,
     endpoint_second_from_dict,
+    scrape_second_dict,
+    scrape_second_from_dict,
 )
 from loadgate.store.runs import RunStore
 from loadgate.store.url import data_folder
 
-FORMAT_VERSION = 4
-_READABLE_VERSIONS = (1, 2, 3, 4)
+FORMAT_VERSION = 5
+_READABLE_VERSIONS = (1, 2, 3, 4, 5)
 IMPORTED_MARK = "imported from spill file"
 
 
@@ -84,6 +91,7 @@ class Spill:
     store_url: str
     run: NewRun
     batches: Sequence[MeasuredBatch] = ()
+    scrapes: Sequence[ScrapeSecond] = ()  # what --scrape read and the store did not take
     end: RunEnd | None = None
     # The file's identity, whatever it is renamed to: recorded by the import.
     spill_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -100,6 +108,7 @@ class ImportResult:
     seconds: int
     requests: int
     skipped_batches: int = 0  # already in the store: stored as well as spilled
+    scrapes: int = 0  # scrapes added (one URL's scrape of one second)
     notes: list[str] = field(default_factory=list)
 
 
@@ -144,6 +153,8 @@ def _records(spill: Spill) -> Iterator[dict[str, Any]]:
     for batch in spill.batches:
         yield {"batch": batch.batch_id}
         yield from _batch_records(batch)
+    for scrape in spill.scrapes:
+        yield {"scrape": scrape_second_dict(scrape)}
     if spill.end is not None:
         end = spill.end
         yield {"end": {"status": end.status.value, "reason": end.reason,
@@ -228,9 +239,12 @@ def _parse(text: str) -> Spill:
     content_id = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
     spill_id = str(header.get("spill_id", f"v1-{content_id}"))
     batches, end = _Batches(first_id=f"v1-{content_id}"), None
+    scraped: list[ScrapeSecond] = []
     for record in records[1:]:
         if "batch" in record:
             batches.start(str(record["batch"]))
+        elif "scrape" in record:
+            scraped.append(scrape_second_from_dict(record["scrape"]))
         elif "end" in record:
             data = record["end"]
             end = RunEnd(status=RunStatus(data["status"]), reason=data["reason"],
@@ -239,8 +253,8 @@ def _parse(text: str) -> Spill:
             batches.add(record)
     batches.close()
     return Spill(run_id=int(header["run"]["run_id"]), store_url=header["run"]["store"],
-                 run=_new_run(header["run"]), batches=batches.done, end=end,
-                 spill_id=spill_id)  # fmt: skip
+                 run=_new_run(header["run"]), batches=batches.done, scrapes=scraped,
+                 end=end, spill_id=spill_id)  # fmt: skip
 
 
 def _new_run(header: dict[str, Any]) -> NewRun:
@@ -276,6 +290,7 @@ def import_spill(store: RunStore, spill: Spill, path: Path) -> ImportResult:
     store.finish_run(run_id, status, ended_at, f"{reason} ({IMPORTED_MARK} {path.name})")
     # The file's own id goes in with its batches: imported whole, or not at all.
     appended = store.append_batches(run_id, [*spill.batches, MeasuredBatch(batch_id=marker)])
+    scrapes = store.append_missing_scrapes(run_id, spill.scrapes) if spill.scrapes else 0
     store.store_totals(run_id)
     added = [batch for batch in appended if batch.batch_id != marker]
     skipped = len(spill.batches) - len(added)
@@ -285,6 +300,7 @@ def import_spill(store: RunStore, spill: Spill, path: Path) -> ImportResult:
         seconds=len({s.second for batch in added for s in batch.seconds}),
         requests=sum(s.requests for batch in added for s in batch.seconds),
         skipped_batches=skipped,
+        scrapes=scrapes,
         notes=_notes(spill, store, run_id, created=created, skipped=skipped),
     )
 

@@ -10,6 +10,7 @@ Paths:
   /encoded/CODING   a JSON body with Content-Encoding CODING (gzip, deflate or br)
   /slow/MS          200 after MS milliseconds
   /close            closes the connection without answering
+  /closing          200, then closes the connection (Connection: close)
   /upload           a multipart body's parts: name, filename, size
 """
 
@@ -87,6 +88,8 @@ class Handler(BaseHTTPRequestHandler):
         elif path.startswith("/redirect/"):
             status = int(path.rsplit("/", 1)[1])
             self._answer(status, b"", [("Location", dict(query)["to"])])
+        elif path == "/closing":
+            self._answer(200, b"closing", [("Connection", "close")])
         elif path == "/set-cookie":
             cookies = [("Set-Cookie", f"{key}={value}; Path=/") for key, value in query]
             self._answer(200, b"{}", [("Content-Type", "application/json"), *cookies])

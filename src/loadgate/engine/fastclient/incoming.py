@@ -32,6 +32,7 @@ from requests.utils import DEFAULT_ACCEPT_ENCODING, get_encoding_from_headers
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
+from loadgate.engine.collector import PHASES_ATTRIBUTE
 from loadgate.engine.fastclient.headers import Headers
 from loadgate.engine.fastclient.refusal import AttributeRefusedError
 
@@ -77,6 +78,10 @@ def build_response(raw: Any, request: PreparedRequest, elapsed_s: float) -> Resp
     response._content = decoded_content(content, coding) if coding else content
     response._content_consumed = True
     response.raw = NO_RAW
+    # The timing phases (`--timings`, engine.fastclient.phases), where the collector looks.
+    phases = raw.__dict__.get(PHASES_ATTRIBUTE)
+    if phases is not None:
+        setattr(response, PHASES_ATTRIBUTE, phases)
     return response
 
 
