@@ -1,7 +1,7 @@
 """Time and peak memory of `show`, `report` and `compare` on long synthetic stored runs.
 
 Builds, through the store's own API (RunStore.create_run, append, finish_run,
-store_totals),
+then the whole-run read and store_totals that `loadgate run` makes at its end),
 runs of 1 hour and 4 hours (by default; `--hours`): 8 endpoints, 10,000 req/s
 in all, each second of each endpoint an HDR histogram with a realistic
 latency spread (log-normal around a per-endpoint median, a slow tail, a few
@@ -37,6 +37,7 @@ from pathlib import Path
 from loadgate.model import EndpointSecond, NewRun, RunStatus, UsersSample
 from loadgate.stats import LatencyHistogram
 from loadgate.store import RunStore
+from loadgate.store.run_view import read_run_view
 
 TOTAL_RATE_PER_S = 10_000
 # (method, name, share of the requests, median latency in µs, failure ratio)
@@ -117,12 +118,23 @@ def _second(second: int, method: str, name: str, shape: Shape) -> EndpointSecond
 
 
 def build_run(
-    store: RunStore, name: str, duration_s: int, *, slower: bool, with_totals: bool = True
+    store: RunStore,
+    name: str,
+    duration_s: int,
+    *,
+    slower: bool,
+    with_totals: bool = True,
+    as_run_ends: bool = True,
 ) -> int:
     """Store one synthetic run through the store's API; returns its id.
 
-    `with_totals=False` leaves it as a run ended by a second Ctrl-C is: its
-    readers fold every second (tests/store/test_memory.py reads such runs).
+    It ends as `loadgate run` ends it: one whole-run read (which keeps the
+    run's folded view, store/kept_view.py), whose fold is stored as its
+    totals. `as_run_ends=False` stores the totals alone (folded by
+    store_totals), as for a run imported or ended otherwise: its first
+    whole-run reader folds the seconds. `with_totals=False` leaves it as a
+    run ended by a second Ctrl-C is: its readers fold every second
+    (tests/store/test_memory.py reads such runs).
     """
     started_at = START
     run_id = store.create_run(
@@ -148,8 +160,11 @@ def build_run(
             users.append(UsersSample(second=first + offset, users=min(500, 10 * (offset + 1))))
         store.append(run_id, seconds, users)
     store.finish_run(run_id, RunStatus.COMPLETED, started_at + timedelta(seconds=duration_s))
-    if with_totals:
-        store.store_totals(run_id)  # as `loadgate run` does once the run has ended
+    if with_totals and as_run_ends:
+        view = read_run_view(store, store.get_run(run_id))  # as cli/run_outputs.finish reads it
+        store.store_totals(run_id, view.fold)
+    elif with_totals:
+        store.store_totals(run_id)
     return run_id
 
 

@@ -23,6 +23,7 @@ from loadgate.model import (
     UsersSample,
 )
 from loadgate.stats import LatencyHistogram
+from loadgate.stats.bucket_counts import BucketCounts
 from loadgate.stats.timeline import (
     Timeline,
     TimelineFold,
@@ -143,5 +144,5 @@ def timeline_of(
     axis = time_axis(run, [*(s.second for s in ordered), *(u.second for u in users)])
     fold = TimelineFold(axis, bucket_s or bucket_width_s(len(axis)))
     for second in ordered:
-        fold.add(second, LatencyHistogram.decode(second.histogram, second.out_of_range))
+        fold.add(second, BucketCounts.decode(second.histogram, second.out_of_range))
     return fold.timeline(epoch_second(run.started_at), users)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from loadgate.model import EndpointSecond, Part, PartSecond, UsersSample
+from loadgate.stats.bucket_counts import BucketCounts
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.parts import PartsFold, RunParts
 from loadgate.stats.series import RunSeries, SeriesFold
@@ -45,7 +46,7 @@ def series_of(
     """The series the report's read would fold; `users` per offset (a list from offset 0)."""
     fold = SeriesFold()
     for stored in sorted(seconds, key=lambda s: s.second):
-        fold.add(stored, LatencyHistogram.decode(stored.histogram, stored.out_of_range))
+        fold.add(stored, BucketCounts.decode(stored.histogram, stored.out_of_range))
     items = users.items() if isinstance(users, Mapping) else enumerate(users)
     samples = [UsersSample(second=START_S + offset, users=count) for offset, count in items]
     return fold.series(START_S, samples)

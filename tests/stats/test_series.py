@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from loadgate.model import UsersSample
-from loadgate.stats.histogram import LatencyHistogram
+from loadgate.stats.bucket_counts import BucketCounts
 from loadgate.stats.series import SeriesFold, users_per_second
 from tests.builders import START_S, endpoint_second
 
@@ -16,7 +16,7 @@ def test_pieces_of_a_second_add_up_and_p95_is_of_their_merge() -> None:
         endpoint_second(START_S + 1, latencies_us=[500]),
     ]
     for piece in pieces:
-        fold.add(piece, LatencyHistogram.decode(piece.histogram))
+        fold.add(piece, BucketCounts.decode(piece.histogram))
     (items,) = fold.series(START_S, []).endpoints
     first = items.points[START_S]
     assert (first.requests, first.failures) == (20, 2)

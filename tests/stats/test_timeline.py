@@ -8,6 +8,7 @@ import pytest
 
 from loadgate.model import EndpointSecond, RunInfo, UsersSample
 from loadgate.stats import LatencyHistogram
+from loadgate.stats.bucket_counts import BucketCounts
 from loadgate.stats.timeline import (
     MAX_CHART_POINTS,
     TimelineFold,
@@ -171,7 +172,7 @@ def test_a_fold_refuses_seconds_out_of_order() -> None:
     fold = TimelineFold(range(START_S, START_S + 30), bucket_s=10)
     seconds = _minute_of_seconds()
     for late in (seconds[15], seconds[24]):  # the second one closes the bucket of 10..19
-        fold.add(late, LatencyHistogram.decode(late.histogram))
+        fold.add(late, BucketCounts.decode(late.histogram))
     early = seconds[12]
     with pytest.raises(ValueError, match="ascending"):
-        fold.add(early, LatencyHistogram.decode(early.histogram))
+        fold.add(early, BucketCounts.decode(early.histogram))

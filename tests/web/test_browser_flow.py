@@ -7,6 +7,7 @@ Over its own dashboard and a copy of the session's store (two runs named
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from playwright.sync_api import Page
@@ -37,6 +38,20 @@ def _watch_live(page: Page, changes: int) -> list[str]:
     return seen
 
 
+def _wait_listed(db_url: str, run_id: int) -> None:
+    """Until the run's listed numbers (its p95) are stored.
+
+    `loadgate run` stores them after its status, once it has read the ended
+    run for its outputs: a page opened as soon as the status shows may not
+    list the run in its trend yet.
+    """
+    deadline = time.monotonic() + STOPPED_TIMEOUT_MS / 1000
+    with RunStore.open(db_url) as store:
+        while next(x for x in store.list_runs(5) if x.run.run_id == run_id).p95_ms is None:
+            assert time.monotonic() < deadline, f"run {run_id} was never listed"
+            time.sleep(0.1)
+
+
 def test_a_saved_test_from_its_form_to_a_stopped_run_and_its_trend(
     page: Page, page_errors: list[str], stored_runs: StoredRuns, tmp_path: Path
 ) -> None:
@@ -65,6 +80,7 @@ def test_a_saved_test_from_its_form_to_a_stopped_run_and_its_trend(
         page.wait_for_selector(".page-header .badge.status-aborted", timeout=STOPPED_TIMEOUT_MS)
         with RunStore.open(db_url) as store:
             assert store.get_run(run_id).status is RunStatus.ABORTED
+        _wait_listed(db_url, run_id)
 
         page.goto(test_url)
         page.wait_for_function(CHARTS_DRAWN)

@@ -1,14 +1,24 @@
-"""The HTML report's charts: plotly figures from a run's timeline and latency histograms."""
+"""The HTML report's charts: plotly figures from a run's timeline and latency histograms.
+
+Figures are built as the plain JSON plotly.js reads, not through plotly's
+graph objects: those validate and copy every attribute of every point, over
+half of a 10-minute run's page once its histograms were read quickly
+(profiled on bench/dashboard.py's run). The JSON is plotly's own form
+(tests/report/test_figures.py checks that each chart is what plotly's
+validated figure of it gives), so a misspelt attribute still fails a test
+rather than silently in the page.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
-
-import plotly.graph_objects as go
 
 from loadgate.analysis.finding import Finding
 from loadgate.analysis.status_classes import NO_RESPONSE
@@ -162,14 +172,50 @@ def add_right_axis(
     layout["margin"] = {**layout["margin"], "r": 64}
 
 
-def plotly_figure(traces: Sequence[go.BaseTraceType], layout: dict[str, Any]) -> dict[str, Any]:
-    # go.Figure validates every attribute name, so a typo fails here, not silently in the page.
-    figure: dict[str, Any] = go.Figure(data=list(traces), layout=layout).to_plotly_json()
-    return figure
+Trace = dict[str, Any]
+# Attributes holding one value per point: plotly's JSON has them as lists.
+_ARRAYS = ("x", "y", "customdata")
+
+
+def scatter(**attributes: Any) -> Trace:
+    """A scatter trace as plotly's JSON has it (`go.Scatter(...).to_plotly_json()`)."""
+    return _trace("scatter", attributes)
+
+
+def bar(**attributes: Any) -> Trace:
+    """A bar trace as plotly's JSON has it (`go.Bar(...).to_plotly_json()`)."""
+    return _trace("bar", attributes)
+
+
+def _trace(kind: str, attributes: dict[str, Any]) -> Trace:
+    for key in _ARRAYS:
+        if key in attributes:
+            attributes[key] = list(attributes[key])
+    return {**attributes, "type": kind}
+
+
+@functools.cache
+def template_json(name: str) -> dict[str, Any]:
+    """A plotly template as a figure's JSON holds it; shared: read, never changed.
+
+    Read from the file in plotly's package data that plotly.io.templates
+    loads too: building plotly's Template object costs a fifth of a second.
+    """
+    path = importlib.resources.files("plotly") / "package_data" / "templates" / f"{name}.json"
+    template: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return template
+
+
+def plotly_figure(traces: Sequence[Trace], layout: dict[str, Any]) -> dict[str, Any]:
+    """The figure's JSON, its named template expanded as plotly's own figure expands it."""
+    template = layout.get("template")
+    if isinstance(template, str):
+        layout = {**layout, "template": template_json(template)}
+    return {"data": list(traces), "layout": layout}
 
 
 def users_chart(timeline: Timeline) -> Chart:
-    trace = go.Scatter(
+    trace = scatter(
         x=timeline.offsets_s,
         y=timeline.users,
         name="users",
@@ -199,13 +245,13 @@ def _per_endpoint_lines(
     *,
     markers: bool,
     hover: str,
-) -> list[go.Scatter]:
+) -> list[Trace]:
     """Lines (name, values, colour) for the total and every endpoint; the total's shown.
 
     `hover` is a hovertemplate with `{name}` for the line's name.
     """
     return [
-        go.Scatter(
+        scatter(
             x=timeline.offsets_s,
             y=values,
             name=name,
@@ -281,7 +327,7 @@ def status_chart(timeline: Timeline) -> Chart:
             index_in_class[status[:1]] = index + 1
             name = "no response" if status == NO_RESPONSE else plotly_text(status)
             traces.append(
-                go.Bar(
+                bar(
                     x=timeline.offsets_s,
                     y=values,
                     name=name,
@@ -315,7 +361,7 @@ def distribution_chart(summary: RunSummary) -> Chart:
         widest = max(widest, *curve.inverse_tail, 0.0)
         label = endpoint_label(endpoint.method, endpoint.name)
         traces.append(
-            go.Scatter(
+            scatter(
                 x=curve.inverse_tail,
                 y=curve.latency_ms,
                 customdata=curve.percentile,
@@ -390,8 +436,8 @@ def mark_findings(charts: Sequence[Chart], findings: Sequence[Finding]) -> tuple
         layout = dict(figure.get("layout", {}))
         shapes = list(layout.get("shapes", ()))
         for finding in own:
-            shape = go.layout.Shape(  # validated: a typo fails here, not in the page
-                **{
+            shapes.append(
+                {
                     "type": "rect",
                     "xref": "x",
                     "yref": "paper",
@@ -411,7 +457,6 @@ def mark_findings(charts: Sequence[Chart], findings: Sequence[Finding]) -> tuple
                     "name": f"finding {finding.kind}",
                 }
             )
-            shapes.append(shape.to_plotly_json())
         layout["shapes"] = shapes
         figure["layout"] = layout
         marked.append(replace(chart, figure=figure))

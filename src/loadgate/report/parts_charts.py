@@ -9,15 +9,15 @@ without such responses gets neither chart.
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 from loadgate.model import Part
 from loadgate.report.html_charts import (
     Chart,
+    Trace,
     add_right_axis,
     chart_layout,
     plotly_figure,
     plotly_text,
+    scatter,
     time_range,
 )
 from loadgate.stats.parts import EndpointParts, RunParts
@@ -49,7 +49,7 @@ def parts_charts(parts: RunParts, timeline: Timeline) -> tuple[Chart, ...]:
 
 
 def cache_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timeline) -> Chart:
-    traces: list[go.Scatter] = []
+    traces: list[Trace] = []
     for index, endpoint in enumerate(endpoints):
         label = plotly_text(endpoint.label)
         dash = DASHES[index % len(DASHES)]
@@ -64,7 +64,7 @@ def cache_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timel
             for h, m in zip(hits or [0] * count, misses or [0] * count, strict=True)
         ]
         traces.append(
-            go.Scatter(
+            scatter(
                 x=parts.offsets_s, y=ratio, name=f"{label}: hit ratio", yaxis="y2",
                 mode="lines+markers", marker={"size": 4},
                 line={"color": COLOR_RATIO, "dash": dash, "width": 1.5},
@@ -85,7 +85,7 @@ def cache_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timel
 
 
 def timing_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timeline) -> Chart:
-    traces: list[go.Scatter] = []
+    traces: list[Trace] = []
     for index, endpoint in enumerate(endpoints):
         label = plotly_text(endpoint.label)
         dash = DASHES[index % len(DASHES)]
@@ -103,7 +103,7 @@ def timing_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Time
 
 
 def phases_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timeline) -> Chart:
-    traces: list[go.Scatter] = []
+    traces: list[Trace] = []
     count = len(parts.offsets_s)
     for index, endpoint in enumerate(endpoints):
         label = plotly_text(endpoint.label)
@@ -119,7 +119,7 @@ def phases_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Time
             min(100.0, 100.0 * c / t) if t else None for c, t in zip(connects, timed, strict=True)
         ]
         traces.append(
-            go.Scatter(
+            scatter(
                 x=parts.offsets_s, y=share, name=f"{label}: new connections", yaxis="y2",
                 mode="lines+markers", marker={"size": 4},
                 line={"color": COLOR_RATIO, "dash": dash, "width": 1.5},
@@ -140,8 +140,8 @@ def phases_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Time
     )
 
 
-def _line(parts: RunParts, endpoint: EndpointParts, part: Part, name: str, dash: str) -> go.Scatter:
-    return go.Scatter(
+def _line(parts: RunParts, endpoint: EndpointParts, part: Part, name: str, dash: str) -> Trace:
+    return scatter(
         x=parts.offsets_s,
         y=endpoint.buckets[part].p95_ms,
         name=name,

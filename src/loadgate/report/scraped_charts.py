@@ -16,8 +16,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
-
 from loadgate.analysis.retry_amplification import (
     WARNING_RATIO,
     WINDOW_S,
@@ -28,10 +26,12 @@ from loadgate.analysis.retry_amplification import (
 from loadgate.analysis.upstream_signals import breaker_gauge
 from loadgate.report.html_charts import (
     Chart,
+    Trace,
     add_right_axis,
     chart_layout,
     plotly_figure,
     plotly_text,
+    scatter,
     time_range,
 )
 from loadgate.scraped import ChartBuckets, ScrapedRun, SeriesKey, SeriesKind, SeriesStats
@@ -115,14 +115,14 @@ def _line_name(key: SeriesKey, urls: int) -> str:
 
 def upstream_chart(timeline: Timeline, series: RunSeries, scraped: ScrapedRun) -> Chart | None:
     """Upstream requests per client request, and breaker states; None without such series."""
-    traces: list[go.Scatter] = []
+    traces: list[Trace] = []
     found = upstream_per_second(scraped)
     if found is not None:
         counter, upstream = found
         client = client_requests_per_second(series)
         ratios = amplification_ratios(client, upstream, counter.counts)
         traces.append(
-            go.Scatter(
+            scatter(
                 x=timeline.offsets_s,
                 y=bucketed(ratios, timeline),
                 name="upstream requests per client request",
@@ -135,7 +135,7 @@ def upstream_chart(timeline: Timeline, series: RunSeries, scraped: ScrapedRun) -
     for key, samples in sorted(scraped.samples.items()):
         if breaker_gauge(key) is not None:
             traces.append(
-                go.Scatter(
+                scatter(
                     x=timeline.offsets_s,
                     y=bucketed(samples, timeline),
                     name=f"breaker {_line_name(key, len(scraped.targets))}",
@@ -192,7 +192,7 @@ def metric_charts(timeline: Timeline, scraped: ScrapedRun) -> list[Chart]:
     for index, ((name, kind), members) in enumerate(_groups(scraped)):
         shown = _largest(members)
         traces = [
-            go.Scatter(
+            scatter(
                 x=timeline.offsets_s,
                 y=at_buckets(scraped.chart_samples[stats.key], timeline),
                 name=_line_name(stats.key, urls),

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from loadgate.model import EndpointSecond, EndpointTotals, ErrorTally
+from loadgate.stats.bucket_counts import BucketCounts
 from loadgate.stats.histogram import LatencyHistogram
 
 EndpointKey = tuple[str, str]  # (method, name)
@@ -55,14 +56,14 @@ class EndpointFold:
         self.first_second: int | None = None
         self.last_second: int | None = None
 
-    def add(self, second: EndpointSecond, histogram: LatencyHistogram) -> None:
+    def add(self, second: EndpointSecond, buckets: BucketCounts) -> None:
         """Add one stored second (or piece of one) and its decoded histogram."""
         self.requests += second.requests
         self.failures += second.failures
         self.bytes_received += second.bytes_received
         self.ok.update(second.ok_status_counts)
         self.failed.update(second.failed_status_counts)
-        self.histogram.merge(histogram)
+        self.histogram.add_buckets(buckets.ids, buckets.counts, buckets.out_of_range)
         at = second.second
         for message, count in second.errors.items():
             tally = self.errors.get(message)
@@ -123,15 +124,15 @@ class RunFold:
         # error list keep this order (as Counter.most_common does).
         self._error_order: dict[ErrorKey, None] = {}
 
-    def add(self, second: EndpointSecond, histogram: LatencyHistogram | None = None) -> None:
-        """Add one stored second; `histogram` is its decoded histogram, if already decoded."""
-        if histogram is None:
-            histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
+    def add(self, second: EndpointSecond, buckets: BucketCounts | None = None) -> None:
+        """Add one stored second; `buckets` is its decoded histogram, if already decoded."""
+        if buckets is None:
+            buckets = BucketCounts.decode(second.histogram, second.out_of_range)
         key = (second.method, second.name)
         endpoint = self.endpoints.get(key)
         if endpoint is None:
             endpoint = self.endpoints[key] = EndpointFold(*key)
-        endpoint.add(second, histogram)
+        endpoint.add(second, buckets)
         for message in second.errors:
             self._error_order.setdefault((second.method, second.name, message), None)
 

@@ -103,6 +103,23 @@ class LatencyHistogram:
         hdr.total_count += recorded
         hdr.min_value, hdr.max_value = low, high
 
+    def add_buckets(self, ids: Sequence[int], counts: Sequence[int], out_of_range: int = 0) -> None:
+        """Add counts by bucket id (counts-array indices of our layout, ascending): a BucketCounts.
+
+        What merge does with a decoded histogram, without decoding one: the
+        readers that fold stored seconds decode them into bucket counts.
+        """
+        self.out_of_range += out_of_range
+        if not ids:
+            return
+        hdr = self._hdr
+        array = hdr.counts
+        for bucket_id, count in zip(ids, counts, strict=True):
+            array[bucket_id] += count
+        hdr.total_count += sum(counts)
+        hdr.min_value = min(hdr.min_value, hdr.get_value_from_index(ids[0]))
+        hdr.max_value = max(hdr.max_value, hdr.get_value_from_index(ids[-1]))
+
     def merge(self, other: LatencyHistogram) -> None:
         """Add every value of `other` into this histogram."""
         if other.count:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from loadgate.model import Part, PartSecond, UsersSample, endpoint_label
+from loadgate.stats.bucket_counts import BucketCounts, BucketSums
 from loadgate.stats.buckets import quantiles_us
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.series import users_per_second
@@ -91,7 +92,7 @@ class PartsFold:
         self._requests: dict[_PartKey, list[int]] = {}
         self._p95_ms: dict[_PartKey, list[float | None]] = {}
         self._open_index: int | None = None
-        self._open: dict[_PartKey, LatencyHistogram] = {}
+        self._open: dict[_PartKey, BucketSums] = {}
 
     def add(self, piece: PartSecond) -> None:
         if piece.second not in self._axis:
@@ -108,21 +109,19 @@ class PartsFold:
             self._p95_ms[key] = [None] * self._buckets
             self._totals[key] = LatencyHistogram()
         self._requests[key][index] += piece.requests
-        histogram = LatencyHistogram.decode(piece.histogram)
-        held = self._open.get(key)
-        if held is None:
-            self._open[key] = histogram  # decoded here, so ours to add to
-        else:
-            held.merge(histogram)
+        sums = self._open.get(key)
+        if sums is None:
+            sums = self._open[key] = BucketSums()
+        sums.add(BucketCounts.decode(piece.histogram))
 
     def _close(self) -> None:
         """Read the open bucket's p95s, add its histograms to the totals, and drop them."""
         index = self._open_index
-        for key, histogram in self._open.items():
-            if histogram.count and index is not None:
-                p95_us = quantiles_us(histogram.recorded_buckets(), (0.95,))[0]
-                self._p95_ms[key][index] = p95_us / US_PER_MS
-            self._totals[key].merge(histogram)
+        for key, sums in self._open.items():
+            buckets = sums.total()
+            if buckets.counts and index is not None:
+                self._p95_ms[key][index] = buckets.quantiles_us((0.95,))[0] / US_PER_MS
+            self._totals[key].add_buckets(buckets.ids, buckets.counts)
         self._open = {}
 
     def parts(self, run_start_second: int, users: Sequence[UsersSample]) -> RunParts:

@@ -15,9 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from loadgate.model import EndpointSecond, UsersSample, endpoint_label
-from loadgate.stats.buckets import quantiles_us
+from loadgate.stats.bucket_counts import BucketCounts, BucketSums
 from loadgate.stats.fold import EndpointKey
-from loadgate.stats.histogram import LatencyHistogram
 
 P95 = (0.95,)
 # A run whose users took at least this many values is a ramp: only then is a
@@ -50,6 +49,18 @@ class SecondPoint:
         self._failed: dict[str, int] | None = None
         self._errors: dict[str, int] | None = None
         self.p95_us: int | None = None
+
+    @classmethod
+    def of(
+        cls, *, requests: int, failures: int, ok: dict[str, int], failed: dict[str, int],
+        errors: dict[str, int], p95_us: int | None,
+    ) -> SecondPoint:  # fmt: skip
+        """A point as folded before (a kept run view, store/kept_view.py)."""
+        point = cls()
+        point.requests, point.failures, point.ok, point.p95_us = requests, failures, ok, p95_us
+        point._failed = failed or None
+        point._errors = errors or None
+        return point
 
     @property
     def failed(self) -> Mapping[str, int]:
@@ -134,10 +145,10 @@ class SeriesFold:
     def __init__(self) -> None:
         self._points: dict[EndpointKey, dict[int, SecondPoint]] = {}
         self._open_second: int | None = None
-        self._open: dict[EndpointKey, LatencyHistogram] = {}
+        self._open: dict[EndpointKey, BucketSums] = {}
 
-    def add(self, second: EndpointSecond, histogram: LatencyHistogram | None) -> None:
-        """Add one stored second (or piece of one) and its decoded histogram (kept unchanged).
+    def add(self, second: EndpointSecond, buckets: BucketCounts | None) -> None:
+        """Add one stored second (or piece of one) and its decoded histogram.
 
         Without a histogram, only the counts are kept (p95 stays None): what
         the findings need when the run has no ramp to find saturation on.
@@ -151,22 +162,19 @@ class SeriesFold:
         if point is None:
             point = points[second.second] = SecondPoint()
         point.add(second)
-        if histogram is None:
+        if buckets is None:
             return
-        held = self._open.get(key)
-        if held is None:
-            self._open[key] = histogram
-        else:
-            merged = LatencyHistogram()
-            merged.merge(held)
-            merged.merge(histogram)
-            self._open[key] = merged
+        sums = self._open.get(key)
+        if sums is None:
+            sums = self._open[key] = BucketSums()
+        sums.add(buckets)
 
     def _close(self) -> None:
         at = self._open_second
-        for key, histogram in self._open.items():
-            if histogram.count and at is not None:
-                self._points[key][at].p95_us = quantiles_us(histogram.recorded_buckets(), P95)[0]
+        for key, sums in self._open.items():
+            buckets = sums.total()
+            if buckets.counts and at is not None:
+                self._points[key][at].p95_us = buckets.quantiles_us(P95)[0]
         self._open = {}
 
     def series(self, start_second: int, users: Sequence[UsersSample]) -> RunSeries:

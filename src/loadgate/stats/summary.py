@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from loadgate.model import EndpointSecond, RunInfo, UsersSample
+from loadgate.stats.bucket_counts import BucketCounts
 from loadgate.stats.fold import EndpointFold, RunFold, fold_seconds
 from loadgate.stats.histogram import LatencyHistogram
 
@@ -89,7 +90,7 @@ def summarize_endpoint(
     """Merge one endpoint's seconds (or any set of seconds) into its summary."""
     endpoint = EndpointFold(method, name)
     for second in seconds:
-        endpoint.add(second, LatencyHistogram.decode(second.histogram, second.out_of_range))
+        endpoint.add(second, BucketCounts.decode(second.histogram, second.out_of_range))
     return _endpoint_summary(endpoint, duration_s)
 
 

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from loadgate.model import EndpointSecond, RunInfo, UsersSample, endpoint_label
-from loadgate.stats.buckets import quantiles_us
+from loadgate.stats.bucket_counts import BucketCounts, BucketSums, added
 from loadgate.stats.fold import EndpointKey
-from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.series import users_per_second
 from loadgate.stats.summary import TOTAL_NAME, US_PER_MS
 
@@ -126,9 +125,9 @@ class _SeriesFold:
                     series = self.statuses[status] = [0] * len(self.ok)
                 series[index] += count
 
-    def read(self, index: int, histogram: LatencyHistogram) -> None:
-        if histogram.count:
-            values_us = quantiles_us(histogram.recorded_buckets(), QUANTILES)
+    def read(self, index: int, buckets: BucketCounts) -> None:
+        if buckets.counts:
+            values_us = buckets.quantiles_us(QUANTILES)
             for series, value_us in zip(self.quantiles_ms, values_us, strict=True):
                 series[index] = value_us / US_PER_MS
 
@@ -151,20 +150,12 @@ class _SeriesFold:
         )
 
 
-@dataclass
-class _OpenBucket:
-    """Histograms of the bucket being folded; `owned` ones were made here and may be merged into."""
-
-    histograms: dict[EndpointKey, LatencyHistogram] = field(default_factory=dict)
-    owned: set[EndpointKey] = field(default_factory=set)
-
-
 class TimelineFold:
     """Folds a run's seconds, in ascending order, into the buckets of a timeline.
 
-    Pieces of one second, and the seconds of one bucket, are merged into one
-    histogram per endpoint; a bucket's percentiles are read, and its
-    histograms dropped, as soon as a later bucket's second arrives.
+    Pieces of one second, and the seconds of one bucket, are added into one
+    histogram per endpoint when the bucket closes: its percentiles are read,
+    and its histograms dropped, as soon as a later bucket's second arrives.
     """
 
     def __init__(self, axis: range, bucket_s: int) -> None:
@@ -175,11 +166,12 @@ class TimelineFold:
         self._buckets = max(1, -(-len(axis) // bucket_s))
         self._series: dict[EndpointKey, _SeriesFold] = {}
         self._total = _SeriesFold("", TOTAL_NAME, self._buckets)
-        self._open: dict[int, _OpenBucket] = {}
+        # bucket index -> endpoint -> its seconds' (and pieces') bucket counts added up
+        self._open: dict[int, dict[EndpointKey, BucketSums]] = {}
         self._closed_below = 0  # every bucket before this one is read and dropped
 
-    def add(self, second: EndpointSecond, histogram: LatencyHistogram) -> None:
-        """Add one stored second (or piece) and its decoded histogram (kept unchanged)."""
+    def add(self, second: EndpointSecond, buckets: BucketCounts) -> None:
+        """Add one stored second (or piece) and its decoded histogram."""
         if second.second not in self.axis:
             return
         index = (second.second - self.axis.start) // self.bucket_s
@@ -193,23 +185,17 @@ class TimelineFold:
             series = self._series[key] = _SeriesFold(*key, self._buckets)
         series.count(index, second)
         self._total.count(index, second)
-        bucket = self._open.setdefault(index, _OpenBucket())
-        held = bucket.histograms.get(key)
-        if held is None:
-            bucket.histograms[key] = histogram
-            return
-        if key not in bucket.owned:
-            held = _copy(held)
-            bucket.histograms[key] = held
-            bucket.owned.add(key)
-        held.merge(histogram)
+        held = self._open.setdefault(index, {})
+        sums = held.get(key)
+        if sums is None:
+            sums = held[key] = BucketSums()
+        sums.add(buckets)
 
     def _close(self, index: int) -> None:
-        bucket = self._open.pop(index)
-        for key, histogram in bucket.histograms.items():
-            self._series[key].read(index, histogram)
-        parts = list(bucket.histograms.values())
-        self._total.read(index, parts[0] if len(parts) == 1 else LatencyHistogram.merged(parts))
+        by_endpoint = {key: sums.total() for key, sums in self._open.pop(index).items()}
+        for key, buckets in by_endpoint.items():
+            self._series[key].read(index, buckets)
+        self._total.read(index, added(list(by_endpoint.values())))
         self._closed_below = index + 1
 
     def timeline(self, run_start_second: int, users: Sequence[UsersSample]) -> Timeline:
@@ -233,12 +219,6 @@ class TimelineFold:
             total=self._total.series(widths_s),
             bucket_s=width,
         )
-
-
-def _copy(histogram: LatencyHistogram) -> LatencyHistogram:
-    copy = LatencyHistogram()
-    copy.merge(histogram)
-    return copy
 
 
 def _most(levels: Sequence[int | None]) -> int | None:

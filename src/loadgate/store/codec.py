@@ -55,6 +55,8 @@ def dump_json(mapping: Mapping[str, Any]) -> str:
 
 
 def load_counts(text: str) -> dict[str, int]:
+    if text == "{}":  # most seconds' errors and failed statuses: skip the parser
+        return {}
     loaded: dict[str, int] = json.loads(text)
     return loaded
 

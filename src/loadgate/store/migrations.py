@@ -315,6 +315,24 @@ def m012_endpoint_second_parts(conn: Connection) -> None:
     ).create(conn, checkfirst=False)
 
 
+def m013_run_views(conn: Connection) -> None:
+    """A settled run's folded whole-run read (timeline, series, parts), keyed to its data."""
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("run_id", sa.Integer, primary_key=True))
+    sa.Table(
+        "run_views",
+        md,
+        sa.Column(
+            "run_id",
+            sa.Integer,
+            sa.ForeignKey("runs.run_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("data_key", sa.Text, nullable=False),
+        sa.Column("document", sa.LargeBinary, nullable=False),
+    ).create(conn, checkfirst=False)
+
+
 # In order; append new ones at the end, never edit or reorder released ones.
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial_schema,
@@ -329,6 +347,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m010_saved_tests,
     m011_arrival_seconds,
     m012_endpoint_second_parts,
+    m013_run_views,
 )
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loadgate.model import RunInfo, UsersSample
+from loadgate.stats.bucket_counts import BucketCounts
 from loadgate.stats.fold import RunFold
-from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.parts import PartsFold, RunParts
 from loadgate.stats.series import RunSeries, SeriesFold, is_ramp, keeps_series, skipped_series
 from loadgate.stats.summary import RunSummary, summarize_fold
@@ -25,6 +25,7 @@ from loadgate.stats.timeline import (
     epoch_second,
     time_axis,
 )
+from loadgate.store.kept_view import FoldedView
 from loadgate.store.runs import RunStore
 
 
@@ -66,8 +67,38 @@ def read_run_view(
 
     Charts of the whole run get buckets of `bucket_width_s` of its length
     (unless `bucket_s` is given); a range gets them by its own length, so a
-    range of up to 12 minutes is shown second by second.
+    range of up to 12 minutes is shown second by second. A settled run read
+    whole keeps what was folded (store/kept_view.py); a later whole read
+    with stored totals loads that instead of reading the seconds.
     """
+    keeps = within is None and bucket_s is None and run.has_settled
+    data_key, kept = store.kept_view(run.run_id) if keeps else ("", None)
+    stored = store.stored_fold(run.run_id) if within is None else None
+    if kept is not None and stored is not None:
+        users_max = max((u.users for u in store.user_samples(run.run_id)), default=0)
+        return RunView(
+            summary=summarize_fold(run, stored, users_max=users_max),
+            timeline=kept.timeline,
+            fold=stored,
+            from_seconds=False,
+            series=kept.series,
+            parts=kept.parts,
+        )
+    view = _fold_run_view(store, run, within, bucket_s, stored)
+    if keeps and kept is None:
+        folded = FoldedView(timeline=view.timeline, series=view.series, parts=view.parts)
+        store.keep_view(run, data_key, folded)
+    return view
+
+
+def _fold_run_view(
+    store: RunStore,
+    run: RunInfo,
+    within: RunRange | None,
+    bucket_s: int | None,
+    stored: RunFold | None,
+) -> RunView:
+    """Read the seconds of `run` (within a range) and fold them; `stored`: the run's totals."""
     span = store.second_span(run.run_id)
     axis = time_axis(run, span or ())
     run_start = epoch_second(run.started_at)
@@ -78,7 +109,6 @@ def read_run_view(
             stop = min(stop, run_start + within.to_s)  # not past the end
         axis = range(start, max(start + 1, stop))
     timeline = TimelineFold(axis, bucket_s or bucket_width_s(len(axis)))
-    stored = store.stored_fold(run.run_id) if within is None else None
     fold = stored if stored is not None else RunFold()
     users = store.user_samples(run.run_id)
     series = SeriesFold()
@@ -89,12 +119,12 @@ def read_run_view(
         run.run_id, from_second=axis.start, to_second=axis.stop - 1
     )
     for second in seconds:
-        histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
-        timeline.add(second, histogram)
+        buckets = BucketCounts.decode(second.histogram, second.out_of_range)
+        timeline.add(second, buckets)
         if keep_series:
-            series.add(second, histogram if series_latency else None)
+            series.add(second, buckets if series_latency else None)
         if stored is None:
-            fold.add(second, histogram)
+            fold.add(second, buckets)
     # The samples are read already: the most users (within the range) needs no query.
     users_max = max((u.users for u in users if within is None or u.second in axis), default=0)
     summary = summarize_fold(
@@ -128,7 +158,7 @@ def read_run_series(
     fold = SeriesFold()
     if latency:
         for second in store.iter_endpoint_seconds(run.run_id):
-            fold.add(second, LatencyHistogram.decode(second.histogram, second.out_of_range))
+            fold.add(second, BucketCounts.decode(second.histogram, second.out_of_range))
     else:
         for second in store.iter_second_counts(run.run_id):
             fold.add(second, None)

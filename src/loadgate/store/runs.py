@@ -32,12 +32,13 @@ from loadgate.scraped import ChartBuckets, ScrapedRun, ScrapeSecond, SeriesKey
 from loadgate.stats import RunSummary
 from loadgate.stats.fold import RunFold, fold_seconds
 from loadgate.stats.summary import summarize_fold
-from loadgate.store import appending, codec, reading, saved_tests, scraped
+from loadgate.store import appending, codec, kept_view, reading, saved_tests, scraped
 from loadgate.store.connection import (
     SQLITE_BEGIN_OPTION,
     create_store_engine,
     translated_errors,
 )
+from loadgate.store.kept_view import FoldedView
 from loadgate.store.listing import RunFilter, listing_query
 from loadgate.store.liveness import lost_after_s_from_env
 from loadgate.store.merging import latest_user_samples
@@ -528,6 +529,33 @@ class RunStore:
         try:
             with self._write_transaction(f"storing the totals of run {run.run_id}") as conn:
                 return reading.keep_totals(conn, run.run_id, fold.totals())
+        except StoreError:
+            return False
+
+    def kept_view(self, run_id: int) -> tuple[str, FoldedView | None]:
+        """The key of the run's data as it is now, and the view kept from that data, if any."""
+        with self._transaction(f"reading run {run_id}") as conn:
+            self._get_run(conn, run_id)
+            data_key = kept_view.view_data_key(conn, run_id)
+            document = kept_view.kept_document(conn, run_id, data_key)
+        return data_key, None if document is None else kept_view.read_view_document(document)
+
+    def keep_view(self, run: RunInfo, data_key: str, view: FoldedView) -> bool:
+        """Keep a whole-run read of a settled `run`, folded from the data `data_key` says.
+
+        Written only if the run's data is still that (nothing appended while
+        it was read); True if written. As for keep_totals, a store this
+        reader cannot write to only costs the next reader the fold again.
+        """
+        if not run.has_settled:
+            return False
+        document = kept_view.view_document(view)
+        try:
+            with self._write_transaction(f"keeping the view of run {run.run_id}") as conn:
+                if kept_view.view_data_key(conn, run.run_id) != data_key:
+                    return False
+                kept_view.replace_document(conn, run.run_id, data_key, document)
+                return True
         except StoreError:
             return False
 

@@ -73,6 +73,13 @@ Layout and why:
   upstream, gateway; model.Part), when responses said (engine.gateway_headers).
   A table of its own, one row per part, because most runs have none: readers
   of the seconds never pay for them, and RunStore.iter_part_seconds reads them.
+- `run_views`: one row per settled run read whole: what its reader folded
+  from the seconds (the report's timeline, the findings' series, the parts)
+  as zlib-compressed JSON (store/kept_view.py), so later page views load it
+  instead of decoding every second's histogram. `data_key` says what the
+  run's data was (its row, and the count and highest id of its seconds,
+  parts and users samples); a row whose key no longer matches is ignored and
+  replaced.
 - `schema_migrations`: the names of the migrations applied (sqlite-utils style).
 
 Times are UTC. Child rows go with their run (ON DELETE CASCADE).
@@ -329,4 +336,14 @@ endpoint_second_parts = sa.Table(
     sa.Column("requests", sa.BigInteger, nullable=False),
     sa.Column("histogram", sa.LargeBinary, nullable=False),
     sa.Index("ix_endpoint_second_parts_run_id_second", "run_id", "second"),
+)
+
+run_views = sa.Table(
+    "run_views",
+    metadata,
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("data_key", sa.Text, nullable=False),
+    sa.Column("document", sa.LargeBinary, nullable=False),
 )
