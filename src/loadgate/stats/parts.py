@@ -20,7 +20,7 @@ from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.series import users_per_second
 
 US_PER_MS = 1000.0
-_QUANTILES = (0.5, 0.95, 0.99)
+PART_QUANTILES = (0.5, 0.95, 0.99)  # PartLatency's p50, p95 and p99
 
 _PartKey = tuple[str, str, Part]  # (method, name, part)
 
@@ -133,7 +133,9 @@ class PartsFold:
         buckets: dict[tuple[str, str], dict[Part, PartBuckets]] = {}
         for key in sorted(self._requests, key=lambda k: (k[1], k[0], k[2].value)):
             method, name, part = key
-            p50_us, p95_us, p99_us = quantiles_us(self._totals[key].recorded_buckets(), _QUANTILES)
+            p50_us, p95_us, p99_us = quantiles_us(
+                self._totals[key].recorded_buckets(), PART_QUANTILES
+            )
             totals.setdefault((method, name), {})[part] = PartLatency(
                 requests=sum(self._requests[key]),
                 p50_ms=p50_us / US_PER_MS,

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from loadgate.model import RunInfo, UsersSample
 from loadgate.report.stored_run import StoredRun
 from loadgate.run_reading import read_stored_run
+from loadgate.stats.bucket_counts import BucketCounts
 from loadgate.stats.fold import RunFold
 from loadgate.stats.histogram import LatencyHistogram
 from loadgate.stats.parts import PartsFold, RunParts
@@ -144,7 +145,7 @@ class LiveRead:
         for second in self._store.iter_endpoint_seconds(
             self._run_id, from_second=settled.before, to_second=tick.axis.stop - 1
         ):
-            histogram = LatencyHistogram.decode(second.histogram, second.out_of_range)
+            histogram = BucketCounts.decode(second.histogram, second.out_of_range)
             done = second.second < tick.settle_before
             (settling if done else tail).add(second, histogram)
             (settled.fold if done else tail_fold).add(second, histogram)

@@ -16,14 +16,19 @@ from loadgate.model import Part
 from loadgate.stats.buckets import quantiles_us
 from loadgate.stats.fold import EndpointKey
 from loadgate.stats.histogram import LatencyHistogram
-from loadgate.stats.parts import EndpointParts, PartBuckets, PartLatency, RunParts
+from loadgate.stats.parts import (
+    PART_QUANTILES,
+    EndpointParts,
+    PartBuckets,
+    PartLatency,
+    RunParts,
+)
 from loadgate.stats.series import EndpointSeries, RunSeries, SecondPoint
 from loadgate.stats.summary import US_PER_MS
 from loadgate.stats.timeline import EndpointTimeline, Timeline
 
 PartKey = tuple[str, str, Part]  # (method, name, part)
 # The whole read's percentiles of each part, as stats.parts gives them.
-PART_QUANTILES = (0.5, 0.95, 0.99)
 
 
 def joined_timeline(parts: Sequence[Timeline]) -> Timeline:
