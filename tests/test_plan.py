@@ -375,7 +375,7 @@ def test_the_client_comes_from_the_plan_and_a_bad_one_is_named(tmp_path: Path) -
     assert load_plan(write(tmp_path, '[run]\nclient = "fast"')).run.client == "fast"
     assert load_plan(write(tmp_path, "")).run.client is None
     assert problems_of(tmp_path, '[run]\nclient = "quick"') == [
-        'run.client: expected "requests" or "fast", got \'quick\''
+        'run.client: expected "fast" or "requests", got \'quick\''
     ]
 
 
