@@ -63,14 +63,7 @@ def cache_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Timel
             100.0 * h / (h + m) if h + m else None
             for h, m in zip(hits or [0] * count, misses or [0] * count, strict=True)
         ]
-        traces.append(
-            scatter(
-                x=parts.offsets_s, y=ratio, name=f"{label}: hit ratio", yaxis="y2",
-                mode="lines+markers", marker={"size": 4},
-                line={"color": COLOR_RATIO, "dash": dash, "width": 1.5},
-                hovertemplate=f"{label}: hit ratio %{{y:.1f}}%<extra></extra>",
-            )
-        )  # fmt: skip
+        traces.append(_share_line(parts, ratio, f"{label}: hit ratio", dash))
     layout = chart_layout("ms", time_range=time_range(timeline))
     add_right_axis(layout, "hit ratio (%)", y_range=[0, 105], dtick=25)
     return Chart(
@@ -118,14 +111,7 @@ def phases_chart(parts: RunParts, endpoints: list[EndpointParts], timeline: Time
         share = [
             min(100.0, 100.0 * c / t) if t else None for c, t in zip(connects, timed, strict=True)
         ]
-        traces.append(
-            scatter(
-                x=parts.offsets_s, y=share, name=f"{label}: new connections", yaxis="y2",
-                mode="lines+markers", marker={"size": 4},
-                line={"color": COLOR_RATIO, "dash": dash, "width": 1.5},
-                hovertemplate=f"{label}: new connections %{{y:.1f}}%<extra></extra>",
-            )
-        )  # fmt: skip
+        traces.append(_share_line(parts, share, f"{label}: new connections", dash))
     layout = chart_layout("ms", time_range=time_range(timeline))
     add_right_axis(layout, "requests on a new connection (%)", y_range=[0, 105], dtick=25)
     return Chart(
@@ -150,3 +136,12 @@ def _line(parts: RunParts, endpoint: EndpointParts, part: Part, name: str, dash:
         line={"color": COLORS[part], "dash": dash, "width": 2},
         hovertemplate=f"{name} %{{y:.3f}} ms<extra></extra>",
     )
+
+
+def _share_line(parts: RunParts, percent: list[float | None], name: str, dash: str) -> Trace:
+    """A share per bucket, in %, on the right axis (a hit ratio, new connections)."""
+    return scatter(
+        x=parts.offsets_s, y=percent, name=name, yaxis="y2", mode="lines+markers",
+        marker={"size": 4}, line={"color": COLOR_RATIO, "dash": dash, "width": 1.5},
+        hovertemplate=f"{name} %{{y:.1f}}%<extra></extra>",
+    )  # fmt: skip
