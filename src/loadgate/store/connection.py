@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +30,7 @@ PG_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2
 PG_TCP_USER_TIMEOUT_MS = 10_000
 PG_STATEMENT_TIMEOUT_MS = 30_000
 SQLITE_BUSY_TIMEOUT_S = 10.0
+WAL_RETRY_S = 0.01  # between tries to turn a new SQLite file into WAL
 # Connection execution option naming how SQLite transactions BEGIN (DEFERRED or IMMEDIATE).
 SQLITE_BEGIN_OPTION = "loadgate_sqlite_begin"
 
@@ -67,6 +70,24 @@ def _sqlite_engine(url: URL, display_url: str) -> Engine:
     return engine
 
 
+def _into_wal(cursor: Any) -> None:
+    """PRAGMA journal_mode=WAL, waiting for the lock it needs as long as a busy store is waited for.
+
+    Turning a new file into WAL takes an exclusive lock, and SQLite answers
+    "database is locked" at once, without its busy handler, while another
+    connection holds the file (processes opening a new store together).
+    """
+    deadline_s = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline_s:
+                raise
+            time.sleep(WAL_RETRY_S)
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # The sqlite3 module's own transaction handling does not BEGIN before DDL,
     # which would make migrations non-atomic: we BEGIN ourselves (_begin_sqlite).
@@ -74,7 +95,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         # WAL: readers (dashboard, `loadgate show`) never block the run writing.
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _into_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         # NORMAL is crash-safe in WAL mode (only a power loss may lose the last
