@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import REPO, RunLoadgate, read_json
+from tests.e2e.test_distributed_remote import RUN_TIMEOUT_S, Processes, worker_args
 from tests.fixtures.gateway import RunningGateway
+from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -86,6 +88,33 @@ def test_a_per_key_limit_holds_per_key_and_the_gateway_hints_every_429(
     assert shown.returncode == 0, shown.stderr
     (whole,) = [f for f in json.loads(shown.stdout)["findings"] if f["kind"] == "rate_limit"]
     assert whole["severity"] == "critical" and "overshoots" in whole["sentence"], whole
+
+
+def test_remote_workers_count_the_keys_their_master_asks_for(
+    gateway_factory: Callable[..., RunningGateway], db_url: str, tmp_path: Path
+) -> None:
+    """Two `loadgate worker`s with no flag of their own: the header comes in the master's plan."""
+    host = gateway_factory(CONFIG).api_url
+    port, json_file = free_port(), tmp_path / "run.json"
+    started = Processes(tmp_path)
+    try:
+        master = started.start(
+            "master", "run", SCRIPT, "--master", "--expect-workers", "2",
+            "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+            "--expect-workers-max-wait", "60", "-u", "4", "-r", "4", "-t", "6s", "-H", host,
+            "--db", db_url, "--json", json_file, "-q",
+            "--expect-rate-limit", f"{PER_KEY_PER_S}/s per X-API-Key",
+        )  # fmt: skip
+        # One region: a region's seconds are stored apart, and keys are united within one.
+        workers = [started.start(name, *worker_args(port, "lab")) for name in ("a", "b")]
+        assert master.wait(RUN_TIMEOUT_S) == 0, started.log("master")
+        for name, worker in zip(("a", "b"), workers, strict=True):
+            assert worker.wait(30) == 0, started.log(name)
+    finally:
+        started.kill_all()
+    finding = {f["kind"]: f for f in read_json(json_file)["findings"]}["rate_limit"]
+    assert "holds per key" in finding["sentence"], finding
+    assert finding["numbers"]["active_keys"] == 2, finding
 
 
 class _BareLimitServer(ThreadingHTTPServer):
