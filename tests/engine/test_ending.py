@@ -115,9 +115,7 @@ def test_a_batch_in_flight_at_exit_is_spilled_and_imported_once(
         assert thread.wait_idle(WAIT_S)
         thread.shutdown()
 
-        found = re.search(r"kept in (\S+\.jsonl)", said)
-        assert found is not None, said
-        path = Path(found.group(1))
+        path = _spill_named(said)
         spill = read_spill(path)
         assert [s.requests for b in spill.batches for s in b.seconds] == [3], "it was spilled"
         assert _stored_requests(store) == 3, "and it was stored"
@@ -131,14 +129,25 @@ def _stored_requests(store: RunStore) -> int:
     return sum(listing.requests for listing in store.list_runs())
 
 
+REFUSED = "the store refuses writes"
+REFUSED_END = RunEnd(status=RunStatus.FAILED, reason=REFUSED, ended_at=ENDED)
+
+
+def _spill_named(said: str) -> Path:
+    """The spill file a line or error names."""
+    found = re.search(r"kept in (\S+\.jsonl)", said)
+    assert found is not None, said
+    return Path(found.group(1))
+
+
 class FailingSink:
     def append_batches(self, run_id: int, batches: Sequence[MeasuredBatch]) -> object:
-        raise StoreError("the store refuses writes")
+        raise StoreError(REFUSED)
 
     def append_scrapes(
         self, run_id: int, seconds: Sequence[ScrapeSecond], known: object
     ) -> dict[SeriesKey, int]:
-        raise StoreError("the store refuses writes")
+        raise StoreError(REFUSED)
 
 
 def test_a_failing_store_still_gets_the_end_and_the_rest_is_spilled(
@@ -157,17 +166,14 @@ def test_a_failing_store_still_gets_the_end_and_the_rest_is_spilled(
         fire(collector, 2.0)
         thread.hand_off(writer.take(101.02, users=1))
         assert thread.wait_idle(WAIT_S)
-        end = RunEnd(status=RunStatus.FAILED, reason="the store refuses writes", ended_at=ENDED)
-        error = ending.spilled(StoreError("the store refuses writes"), None, end)
+        error = ending.spilled(StoreError(REFUSED), None, REFUSED_END)
         thread.shutdown()
 
         run = store.get_run(run_id)
-        assert (run.status, run.status_reason) == (RunStatus.FAILED, "the store refuses writes")
-        found = re.search(r"kept in (\S+\.jsonl)", str(error))
-        assert found is not None, str(error)
-        spilled = read_spill(Path(found.group(1)))
+        assert (run.status, run.status_reason) == (RunStatus.FAILED, REFUSED)
+        spilled = read_spill(_spill_named(str(error)))
         assert [s.requests for s in spilled.seconds] == [1]
-        assert spilled.end == end
+        assert spilled.end == REFUSED_END
 
 
 def test_scrapes_the_store_did_not_take_are_spilled_and_imported(
@@ -189,14 +195,11 @@ def test_scrapes_the_store_did_not_take_are_spilled_and_imported(
         gevent.sleep(2.5)
         sink.flush(timeout_s=1.0)  # refused by the store: held
         gevent.sleep(1.0)  # and one more the sink has not taken yet
-        end = RunEnd(status=RunStatus.FAILED, reason="the store refuses writes", ended_at=ENDED)
-        error = ending.spilled(StoreError("the store refuses writes"), None, end)
+        error = ending.spilled(StoreError(REFUSED), None, REFUSED_END)
         scraper.stop()
         thread.shutdown()
 
-        found = re.search(r"kept in (\S+\.jsonl)", str(error))
-        assert found is not None, str(error)
-        path = Path(found.group(1))
+        path = _spill_named(str(error))
         spilled = read_spill(path)
         seconds = [scrape.second for scrape in spilled.scrapes]
         assert len(seconds) >= 3, spilled.scrapes

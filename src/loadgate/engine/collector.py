@@ -261,11 +261,8 @@ class EndpointTally:
 
 
 def _count_s(parts: dict[Part, dict[int, int]], part: Part, value_s: float) -> None:
-    """One value in seconds under its HDR bucket's floor in µs (bucket_floor_us, inlined)."""
-    value_us = round(value_s * US_PER_S)
-    shift = value_us.bit_length() - SUB_BUCKET_BITS
-    if shift > 0:
-        value_us = value_us >> shift << shift
+    """One value in seconds under its HDR bucket's floor in µs (only under --timings)."""
+    value_us = bucket_floor_us(round(value_s * US_PER_S))
     counts = parts.get(part)
     if counts is None:
         parts[part] = {value_us: 1}
